@@ -1,0 +1,5 @@
+"""Allows `python -m issue_builder`."""
+
+from issue_builder.cli import main
+
+main()

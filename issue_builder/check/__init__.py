@@ -1,0 +1,1 @@
+"""Stage 6: read written PDFs back and check what they promise."""

@@ -1,0 +1,54 @@
+"""The `issue-builder` command line: a thin click group over one module per command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from issue_builder import __version__
+from issue_builder.commands.check import check_command
+from issue_builder.commands.render import render_command
+from issue_builder.console import print_error
+from issue_builder.errors import IssueBuilderError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="issue-builder")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Lay out a numbered issue from its YAML manifest into print and web PDFs."""
+    ctx.obj = {"debug": debug}
+
+
+cli.add_command(render_command)
+cli.add_command(check_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors are shown without a traceback and set the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="issue-builder", standalone_mode=False)
+    except IssueBuilderError as exc:
+        if debug:
+            raise
+        print_error(exc.report())
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print_error("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug, shown briefly unless --debug
+        if debug:
+            raise
+        print_error(f"internal error: {type(exc).__name__}: {exc}\n(run with --debug for the traceback)")
+        sys.exit(70)
+    sys.exit(0)

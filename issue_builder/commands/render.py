@@ -1,0 +1,83 @@
+"""`issue-builder render`: lay an issue out and write its print and web PDFs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from issue_builder.check.outputs import edition_problems
+from issue_builder.console import Reporter
+from issue_builder.errors import Diagnostic, OutputError, RenderError, display_path
+from issue_builder.pipeline import prepare_issue
+from issue_builder.write.atomic import replace_all
+from issue_builder.write.profiles import DEFAULT_PROFILES, PROFILES
+
+
+@click.command("render")
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder. Default: build/<issue number>/ under the current folder.")
+@click.option("--only", "only", multiple=True, type=click.Choice(sorted(PROFILES)),
+              help="Write only this edition (repeatable). Default: print and web.")
+@click.option("--strict", is_flag=True, help="Fail on any warning, not only on errors.")
+@click.option("--keep-html", is_flag=True, help="Also write the HTML given to WeasyPrint, for inspection.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
+def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], strict: bool, keep_html: bool,
+                   quiet: bool) -> None:
+    """Render MANIFEST (an issue's YAML file) into its PDFs."""
+    from issue_builder.write.weasy import render_edition  # WeasyPrint loads only when rendering
+
+    started = time.monotonic()
+    out = Reporter(quiet=quiet)
+    with out.status("checking the manifest") as status:
+        issue = prepare_issue(manifest)
+        out_dir = out_dir or Path("build") / str(issue.manifest.issue)
+        editions = []
+        for name in only or DEFAULT_PROFILES:
+            status.update(f"rendering the {name} edition")
+            editions.append(render_edition(issue, PROFILES[name], out_dir / ".cache"))
+
+    errors = [Diagnostic(f"{e.profile.name}: {m}") for e in editions for m in e.messages if m.severity == "error"]
+    warnings = [str(w) for w in issue.warnings]
+    warnings += [f"{e.profile.name}: {m}" for e in editions for m in e.messages if m.severity == "warning"]
+    warnings += _page_warnings(issue, editions)
+    if errors:
+        raise RenderError(f"{display_path(manifest)}: the render failed; no output was written:", errors)
+    if strict and warnings:
+        raise RenderError(f"{display_path(manifest)}: {len(warnings)} warning(s) and --strict is set; no output was written:",
+                          [Diagnostic(w) for w in warnings])
+
+    stem = f"{issue.slug}-{issue.manifest.issue}"
+    targets = {out_dir / f"{stem}-{e.profile.name}.pdf": e for e in editions}
+    files: dict[Path, bytes] = {path: e.pdf for path, e in targets.items()}
+    if keep_html:
+        files.update({path.with_suffix(".html"): e.html.encode() for path, e in targets.items()})
+
+    def check(temp: Path, target: Path) -> None:
+        if target in targets:
+            _, problems = edition_problems(temp, targets[target], issue)
+            if problems:
+                raise OutputError(f"{target.name} failed its checks; the previous file was kept:",
+                                  [Diagnostic(p) for p in problems])
+
+    replace_all(files, check)
+    for warning in warnings:
+        out.warn(f"warning: {warning}")
+    for path in files:
+        out.info(f"wrote {display_path(path)}")
+    sizes = ", ".join(f"{e.profile.name} {len(e.pdf) / 1e6:.1f} MB" for e in editions)
+    out.info(f"{issue.title}: {editions[0].pages} pages, {sizes}, {len(warnings)} warnings, "
+             f"{time.monotonic() - started:.1f} s")
+
+
+def _page_warnings(issue, editions) -> list[str]:  # noqa: ANN001
+    found = []
+    counts = {e.profile.name: e.pages for e in editions}
+    if len(set(counts.values())) > 1:
+        found.append(f"editions differ in page count: {counts}")
+    pages = editions[0].pages
+    if issue.manifest.binding == "saddle-stitch" and pages % 4:
+        found.append(f"{pages} pages: saddle-stitch binding needs a multiple of 4 ({4 - pages % 4} page(s) short)")
+    return found

@@ -1,0 +1,113 @@
+"""Read an issue manifest and the publication file it inherits, merged into one document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from issue_builder.errors import Diagnostic, ManifestError
+from issue_builder.load.yaml_source import KeyPath, Location, YamlDocument, read_yaml
+
+DEFAULT_PUBLICATION_FILE = "publication.yaml"
+# Keys that describe one issue only; a publication file may not set them.
+ISSUE_ONLY_KEYS = ("issue", "date", "date_label", "volume", "cover", "articles", "publication")
+
+
+@dataclass
+class RawManifest:
+    """The merged manifest data, where each value came from, and the issue's folder."""
+
+    document: YamlDocument
+    manifest_path: Path
+    root: Path
+    publication_path: Path | None
+    problems: list[Diagnostic]  # errors that do not stop validation; reported with its findings
+
+
+def load_manifest(manifest_path: Path) -> RawManifest:
+    """Read `manifest_path` and its publication file; raise ManifestError listing every problem."""
+    manifest_path = Path(manifest_path)
+    if not manifest_path.is_file():
+        raise ManifestError("", [Diagnostic("manifest not found", file=manifest_path)])
+    root = manifest_path.resolve().parent
+    issue_doc, problems = read_yaml(manifest_path)
+    if issue_doc is None:
+        raise ManifestError(_summary(problems), problems)
+    if not isinstance(issue_doc.data, dict):
+        raise ManifestError("", [issue_doc.diagnostic((), "a manifest must be a mapping of keys to values")])
+
+    pub_name = issue_doc.data.get("publication", DEFAULT_PUBLICATION_FILE)
+    pub_path: Path | None = None
+    merged = issue_doc
+    later: list[Diagnostic] = []
+    if isinstance(pub_name, str):
+        candidate = (root / pub_name).resolve()
+        explicit = "publication" in issue_doc.data
+        if not candidate.is_relative_to(root):
+            problems.append(issue_doc.diagnostic(("publication",), f"must lie inside {root.name}/: {pub_name}"))
+        elif candidate.is_file():
+            pub_path = candidate
+            merged, fatal, misplaced = _inherit(candidate, issue_doc)
+            problems += fatal
+            later += misplaced
+        elif explicit:
+            problems.append(issue_doc.diagnostic(("publication",), f"file not found: {pub_name}"))
+    if problems:
+        raise ManifestError(_summary(problems), problems)
+    return RawManifest(document=merged, manifest_path=manifest_path, root=root, publication_path=pub_path,
+                       problems=later)
+
+
+def _inherit(pub_path: Path, issue_doc: YamlDocument) -> tuple[YamlDocument, list[Diagnostic], list[Diagnostic]]:
+    """The merged document, the problems that stop here, and misplaced keys (reported with validation)."""
+    pub_doc, problems = read_yaml(pub_path)
+    if pub_doc is None:
+        return issue_doc, problems, []
+    if not isinstance(pub_doc.data, dict):
+        return issue_doc, [pub_doc.diagnostic((), "a publication file must be a mapping of keys to values")], []
+    misplaced = [pub_doc.diagnostic((key,), "belongs in an issue manifest, not in the publication file")
+                 for key in ISSUE_ONLY_KEYS if key in pub_doc.data]
+    publication = {k: v for k, v in pub_doc.data.items() if k not in ISSUE_ONLY_KEYS}
+    locations: dict[KeyPath, Location] = {}
+    data = _merge(publication, issue_doc.data, (), pub_doc, issue_doc, locations)
+    return YamlDocument(data=data, locations=locations, file=issue_doc.file), [], misplaced
+
+
+def _merge(base: Any, over: Any, path: KeyPath, base_doc: YamlDocument, over_doc: YamlDocument,
+           locations: dict[KeyPath, Location]) -> Any:
+    """Mappings merge key by key; anything else in the issue replaces the publication's value."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        locations[path] = over_doc.locations[path]
+        result = {}
+        for key in base.keys() | over.keys():
+            sub = path + (key,)
+            if key not in over:
+                result[key] = base[key]
+                _copy_locations(base_doc, sub, locations)
+            elif key not in base:
+                result[key] = over[key]
+                _copy_locations(over_doc, sub, locations)
+            else:
+                result[key] = _merge(base[key], over[key], sub, base_doc, over_doc, locations)
+                locations[sub] = over_doc.locations[sub]
+        return {k: result[k] for k in sorted(result, key=_key_order(base, over))}
+    _copy_locations(over_doc, path, locations)
+    return over
+
+
+def _key_order(base: dict, over: dict):  # noqa: ANN202
+    order = {k: i for i, k in enumerate(list(base) + [k for k in over if k not in base])}
+    return order.__getitem__
+
+
+def _copy_locations(doc: YamlDocument, prefix: KeyPath, out: dict[KeyPath, Location]) -> None:
+    n = len(prefix)
+    for path, loc in doc.locations.items():
+        if path[:n] == prefix:
+            out[path] = loc
+
+
+def _summary(problems: list[Diagnostic]) -> str:
+    errors = sum(1 for p in problems if p.severity == "error")
+    return f"{errors} error{'s' if errors != 1 else ''} in the manifest:"

@@ -1,0 +1,204 @@
+"""A strict YAML reader: safe, YAML 1.2 scalars, no aliases, no duplicate keys, lines kept."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from issue_builder.errors import Diagnostic
+
+MAX_MANIFEST_BYTES = 1024 * 1024
+
+KeyPath = tuple[str | int, ...]
+
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+# YAML 1.1 reads these as booleans; YAML 1.2 as strings. Either reading surprises someone.
+_YAML11_BOOL = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_AMBIGUOUS_NUMBER = re.compile(
+    r"^[-+]?(0[0-9]+|0[oxb][0-9a-fA-F]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9]+(_[0-9]+)+|\.(inf|Inf|INF|nan|NaN|NAN))$"
+)
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+)$")
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+
+
+def format_key_path(path: KeyPath) -> str:
+    """`("articles", 3, "image", "src")` -> `articles[3].image.src`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value was written."""
+
+    file: Path
+    line: int
+
+
+@dataclass
+class YamlDocument:
+    """Plain data read from one YAML file, with the location of every value by key path."""
+
+    data: Any
+    locations: dict[KeyPath, Location] = field(default_factory=dict)
+    file: Path | None = None
+
+    def locate(self, path: KeyPath) -> Location | None:
+        """The location of `path`, or of its nearest ancestor that has one."""
+        while True:
+            if path in self.locations:
+                return self.locations[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def diagnostic(self, path: KeyPath, message: str, severity: str = "error") -> Diagnostic:
+        loc = self.locate(path)
+        return Diagnostic(
+            message,
+            file=loc.file if loc else self.file,
+            line=loc.line if loc else None,
+            key=format_key_path(path),
+            severity=severity,
+        )
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, mark: Any):
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Composes the node graph only; refuses anchors and aliases (no alias bombs, no surprises)."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused("aliases (*name) are not allowed in manifests", event.start_mark)
+        if getattr(event, "anchor", None):
+            raise _Refused("anchors (&name) are not allowed in manifests", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Read one YAML file strictly; returns the document or the problems found."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(f"cannot read file: {exc.strerror}", file=path)]
+    if len(raw) > MAX_MANIFEST_BYTES:
+        return None, [Diagnostic(f"file is {len(raw):,} bytes; a manifest may have at most {MAX_MANIFEST_BYTES:,}", file=path)]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Diagnostic(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", file=path, line=line)]
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Parse YAML text strictly; `path` is used in messages."""
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+    except _Refused as exc:
+        return None, [Diagnostic(exc.message, file=path, line=exc.mark.line + 1)]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        return None, [Diagnostic(f"invalid YAML: {problem}", file=path, line=mark.line + 1 if mark else None)]
+    except yaml.YAMLError as exc:
+        return None, [Diagnostic(f"invalid YAML: {exc}", file=path)]
+    finally:
+        loader.dispose()
+    if root is None:
+        return None, [Diagnostic("file is empty", file=path)]
+    doc = YamlDocument(data=None, file=path)
+    problems: list[Diagnostic] = []
+    doc.data = _build(root, (), doc, problems, loader)
+    return (None if problems else doc), problems
+
+
+def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Diagnostic], loader) -> Any:  # noqa: ANN001
+    doc.locations[path] = Location(doc.file, node.start_mark.line + 1)
+
+    def fail(message: str, at: yaml.Node = node) -> None:
+        problems.append(Diagnostic(message, file=doc.file, line=at.start_mark.line + 1, key=format_key_path(path)))
+
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != "tag:yaml.org,2002:map":
+            fail(f"YAML tag {node.tag} is not allowed")
+            return None
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<":
+                fail("merge keys (<<) are not allowed", key_node)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _STANDARD_TAGS:
+                fail("keys must be plain words", key_node)
+                continue
+            key = key_node.value
+            if key in result:
+                first = doc.locations[path + (key,)].line
+                problems.append(
+                    Diagnostic(
+                        f"duplicate key '{key}' (first set on line {first})",
+                        file=doc.file,
+                        line=key_node.start_mark.line + 1,
+                        key=format_key_path(path + (key,)),
+                    )
+                )
+                continue
+            result[key] = _build(value_node, path + (key,), doc, problems, loader)
+            doc.locations[path + (key,)] = Location(doc.file, key_node.start_mark.line + 1)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            fail(f"YAML tag {node.tag} is not allowed")
+            return None
+        return [_build(item, path + (i,), doc, problems, loader) for i, item in enumerate(node.value)]
+    return _scalar(node, fail, loader)
+
+
+def _scalar(node: yaml.ScalarNode, fail, loader) -> Any:  # noqa: ANN001
+    value = node.value
+    if node.style is not None:  # quoted or block scalar: always a string
+        if node.tag != "tag:yaml.org,2002:str":
+            fail(f"YAML tag {node.tag} is not allowed")
+        return value
+    implicit_tag = loader.resolve(yaml.ScalarNode, value, (True, False))
+    if node.tag != implicit_tag:
+        if node.tag == "tag:yaml.org,2002:str":
+            return value
+        fail(f"YAML tag {node.tag} is not allowed")
+        return None
+    if value in _NULL:
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _YAML11_BOOL.match(value):
+        fail(f"'{value}' is ambiguous (YAML 1.1 reads it as a boolean): write true or false, or quote it")
+        return None
+    if _AMBIGUOUS_NUMBER.match(value):
+        fail(f"'{value}' is ambiguous (octal, sexagesimal or special number in YAML 1.1): quote it or write a plain decimal")
+        return None
+    if _INT.match(value):
+        return int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    return value

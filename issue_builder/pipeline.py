@@ -1,0 +1,18 @@
+"""The stages in order: load, validate, prepare; shared by every command that reads a manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from issue_builder.load.manifest import load_manifest
+from issue_builder.prepare.content import PreparedIssue, prepare
+from issue_builder.resources import require_resources
+from issue_builder.validate.validate import validate
+
+
+def prepare_issue(manifest_path: Path) -> PreparedIssue:
+    """Read, validate and prepare an issue; raises ManifestError listing every problem."""
+    require_resources()
+    raw = load_manifest(manifest_path)
+    manifest, warnings = validate(raw)
+    return prepare(raw, manifest, warnings)

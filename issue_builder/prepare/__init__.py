@@ -1,0 +1,1 @@
+"""Stage 3: prepare content for the layout: Markdown bodies, images, fonts."""

@@ -1,0 +1,168 @@
+"""Prepare a validated issue for the layout: bodies to HTML, images decoded, fonts found."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from issue_builder.errors import Diagnostic, ManifestError
+from issue_builder.load.manifest import RawManifest
+from issue_builder.prepare.fonts import FontFace, scan_fonts
+from issue_builder.prepare.images import ImageInfo, inspect_image
+from issue_builder.prepare.markdown import render_markdown
+from issue_builder.prepare.text_files import read_utf8
+from issue_builder.resources import FONTS_DIR
+from issue_builder.validate.schema import Article, IssueManifest, Picture
+from issue_builder.validate.validate import slugify
+
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class PlacedImage:
+    """An image as the layout places it: its URL inside the issue folder and its words."""
+
+    url: str
+    info: ImageInfo
+    alt: str = ""
+    caption: str | None = None
+    credit: str | None = None
+    focus: str = "50% 50%"
+
+
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article ready for the templates."""
+
+    number: int
+    id: str
+    source: Article
+    kicker: str | None
+    image: PlacedImage | None
+    body_html: Markup
+    words: int
+
+    def __getattr__(self, name: str):  # title, dek, author, section, opener... come from the manifest
+        return getattr(self.source, name)
+
+
+@dataclass
+class PreparedIssue:
+    """Everything the layout needs, typed; templates see nothing else."""
+
+    manifest: IssueManifest
+    root: Path
+    manifest_path: Path
+    articles: list[PreparedArticle]
+    cover_image: PlacedImage
+    font_faces: dict[str, list[FontFace]]
+    images: list[ImageInfo]
+    layout_dir: Path | None
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.manifest.periodical.slug or slugify(self.manifest.periodical.name)
+
+    @property
+    def title(self) -> str:
+        return f"{self.manifest.periodical.name}, Issue {self.manifest.issue}"
+
+    @property
+    def date_label(self) -> str:
+        return self.manifest.date_label or self.manifest.date.strftime("%B %Y")
+
+    @property
+    def authors(self) -> list[str]:
+        return list(dict.fromkeys(a.author for a in self.articles if a.author))
+
+
+def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic]) -> PreparedIssue:
+    """Decode every image, render every body and find every font; raise ManifestError with all problems."""
+    doc, root = raw.document, raw.root
+    problems: list[Diagnostic] = list(warnings)
+    images: dict[Path, ImageInfo] = {}
+
+    def inspect(path: Path, where: Diagnostic) -> ImageInfo | None:
+        if path not in images:
+            try:
+                images[path] = inspect_image(path)
+            except ValueError as exc:
+                problems.append(Diagnostic(f"{exc}: {where.message}", where.file, where.line, where.key))
+                return None
+        return images[path]
+
+    def placed(picture: Picture, key: tuple) -> PlacedImage | None:
+        info = inspect(picture.src.path, doc.diagnostic(key + ("src",), picture.src.text))
+        if info is None:
+            return None
+        return PlacedImage(url=_url(picture.src.path, root), info=info, alt=picture.alt or "",
+                           caption=picture.caption, credit=picture.credit, focus=picture.focus)
+
+    cover = manifest.cover
+    cover_info = inspect(cover.image.path, doc.diagnostic(("cover", "image"), cover.image.text))
+    cover_image = cover_info and PlacedImage(url=_url(cover.image.path, root), info=cover_info, alt=cover.alt or "",
+                                             credit=cover.credit, focus=cover.focus)
+    articles = []
+    for i, article in enumerate(manifest.articles):
+        key = ("articles", i)
+        image = placed(article.image, key + ("image",)) if article.image else None
+        body, words = _body(article, root, doc.diagnostic(key + ("body",), ""), inspect, problems)
+        articles.append(PreparedArticle(number=i + 1, id=article.slug or slugify(article.title), source=article,
+                                        kicker=article.kicker or article.section, image=image,
+                                        body_html=Markup(body), words=words))
+
+    font_dirs = [(root / d).resolve() for d in manifest.font_dirs] + [FONTS_DIR]
+    catalogue = scan_fonts(font_dirs)
+    faces: dict[str, list[FontFace]] = {}
+    for role in ("body", "heading", "masthead"):
+        family = getattr(manifest.fonts, role)
+        if family not in catalogue:
+            known = ", ".join(sorted(catalogue)) or "none"
+            problems.append(doc.diagnostic(("fonts", role), f"font family '{family}' not found in the font folders (found: {known})"))
+        else:
+            faces[family] = catalogue[family]
+
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ManifestError(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in the manifest or its files:", problems)
+    layout_dir = (root / manifest.layout).resolve() if manifest.layout else None
+    return PreparedIssue(manifest=manifest, root=root, manifest_path=raw.manifest_path, articles=articles,
+                         cover_image=cover_image, font_faces=faces, images=list(images.values()),
+                         layout_dir=layout_dir, warnings=problems)
+
+
+def _body(article: Article, root: Path, where: Diagnostic, inspect, problems: list[Diagnostic]) -> tuple[str, int]:  # noqa: ANN001
+    path = article.body.path
+    text, problem = read_utf8(path)
+    if problem is not None:
+        problems.append(problem)
+        return "", 0
+
+    def image_url(src: str, line: int) -> str | None:
+        here = Diagnostic(src, file=path, line=line)
+        if not src or _URL.match(src) or Path(src).is_absolute():
+            problems.append(Diagnostic(f"image must be a relative path inside the issue folder: {src!r}", path, line))
+            return None
+        target = (path.parent / src).resolve()
+        if not target.is_relative_to(root):
+            problems.append(Diagnostic(f"image points outside the issue folder: {src}", path, line))
+            return None
+        if not target.is_file():
+            problems.append(Diagnostic(f"image not found: {src}", path, line))
+            return None
+        return _url(target, root) if inspect(target, here) else None
+
+    body, md_problems = render_markdown(text, path, image_url)
+    problems += md_problems
+    if not body.html.strip():
+        problems.append(Diagnostic("article body is empty", file=path, severity="warning"))
+    return body.html, body.words
+
+
+def _url(path: Path, root: Path) -> str:
+    return quote(path.relative_to(root).as_posix())

@@ -1,0 +1,49 @@
+"""The font catalogue: families found in font folders, read from the font files themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
+
+FONT_SUFFIXES = (".ttf", ".otf")
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One font file: its family, weight and style."""
+
+    family: str
+    weight: int
+    style: str
+    path: Path
+    postscript_name: str
+
+
+def scan_fonts(folders: list[Path]) -> dict[str, list[FontFace]]:
+    """Families by name; a family found in an earlier folder hides the same family in later ones."""
+    catalogue: dict[str, list[FontFace]] = {}
+    for folder in folders:
+        found: dict[str, list[FontFace]] = {}
+        for path in sorted(folder.rglob("*")):
+            if path.suffix.lower() in FONT_SUFFIXES and path.is_file():
+                face = _read_face(path)
+                if face is not None:
+                    found.setdefault(face.family, []).append(face)
+        for family, faces in found.items():
+            catalogue.setdefault(family, sorted(faces, key=lambda f: (f.weight, f.style)))
+    return catalogue
+
+
+def _read_face(path: Path) -> FontFace | None:
+    try:
+        with TTFont(path, lazy=True) as font:
+            names = font["name"]
+            family = names.getDebugName(16) or names.getDebugName(1)
+            os2 = font["OS/2"]
+            italic = bool(os2.fsSelection & 1) or bool(font["head"].macStyle & 2)
+            return FontFace(family=family, weight=int(os2.usWeightClass), style="italic" if italic else "normal",
+                            path=path.resolve(), postscript_name=names.getDebugName(6) or path.stem)
+    except (TTLibError, KeyError, OSError):
+        return None

@@ -1,0 +1,94 @@
+"""Inspecting images safely and making the derivatives an output profile needs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageCms, ImageFile
+
+# Formats a layout can place; Pillow is told to try only these (never EPS, whatever the file is called).
+ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP")
+MAX_PIXELS = 90_000_000
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the build knows about one image file after decoding it completely."""
+
+    path: Path
+    format: str
+    mode: str
+    width: int
+    height: int
+    sha256: str
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.mode in ("RGBA", "LA", "PA") or self.mode.endswith("A")
+
+
+def inspect_image(path: Path) -> ImageInfo:
+    """Decode `path` fully; raises ValueError with a message for the user when it is unusable."""
+    data = path.read_bytes()
+    # WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES when imported; a truncated file must fail here.
+    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        return _decode(path, data)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
+
+
+def _decode(path: Path, data: bytes) -> ImageInfo:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path, formats=ALLOWED_FORMATS) as img:
+                if img.width * img.height > MAX_PIXELS:
+                    raise ValueError(f"image is {img.width} x {img.height} pixels; at most {MAX_PIXELS:,} pixels are accepted")
+                img.load()
+                return ImageInfo(path=path, format=img.format, mode=img.mode, width=img.width, height=img.height,
+                                 sha256=hashlib.sha256(data).hexdigest())
+        except Image.UnidentifiedImageError:
+            raise ValueError(f"not an image in an accepted format ({', '.join(ALLOWED_FORMATS)})") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError("image is too large to decode safely (decompression bomb limit)") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            if isinstance(exc, ValueError) and str(exc).startswith("image is"):
+                raise
+            raise ValueError(f"cannot decode image: {exc}") from None
+
+
+def web_ready(info: ImageInfo, cache_dir: Path) -> Path:
+    """The file to place in an sRGB edition: the original, or a converted copy cached by content hash."""
+    if info.mode in ("RGB", "RGBA", "L", "LA", "P", "1") and info.format in ("JPEG", "PNG"):
+        return info.path
+    target = cache_dir / f"{info.sha256[:24]}-srgb.{'png' if info.has_alpha else 'jpg'}"
+    if target.exists():
+        return target
+    with Image.open(info.path, formats=ALLOWED_FORMATS) as img:
+        img.load()
+        converted = _to_srgb(img)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        if converted.mode in ("RGBA", "LA"):
+            converted.save(tmp, "PNG")
+        else:
+            converted.save(tmp, "JPEG", quality=92, subsampling=0)
+        os.replace(tmp, target)
+    return target
+
+
+def _to_srgb(img: Image.Image) -> Image.Image:
+    # Without a characterised CMYK profile a colour-managed conversion is not possible yet; Pillow's
+    # conversion is a plain complement, adequate for the screen edition.
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return img.point(lambda v: v / 256).convert("L")
+    if img.mode == "LAB":
+        return ImageCms.applyTransform(img, ImageCms.buildTransform(
+            ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"))
+    has_alpha = "A" in img.getbands() or (img.mode == "P" and "transparency" in img.info)
+    return img.convert("RGBA" if has_alpha else "RGB")

@@ -1,0 +1,162 @@
+"""Markdown article bodies to sanitised HTML: typography, footnotes, pull quotes, figures."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from issue_builder.errors import Diagnostic
+
+_ALLOWED_TAGS = {
+    "p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "hr", "figure", "figcaption",
+    "img", "aside", "span", "sup", "sub", "code", "pre", "s", "del", "table", "thead", "tbody", "tr", "th", "td",
+    "cite", "abbr", "small", "section",
+}
+_ALLOWED_ATTRIBUTES = {
+    "*": {"lang", "dir"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "aside": {"class"},
+    "figure": {"class"},
+    "span": {"class"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "abbr": {"title"},
+}
+_LINK = re.compile(r"^(https?://|mailto:|#)", re.IGNORECASE)
+
+
+@dataclass
+class ImageReference:
+    """An image that a Markdown body names, with where it is named."""
+
+    src: str
+    line: int
+
+
+@dataclass
+class MarkdownBody:
+    """A parsed article body: sanitised HTML plus what the build must check."""
+
+    html: str
+    images: list[ImageReference] = field(default_factory=list)
+    words: int = 0
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+    md.enable(["replacements", "smartquotes", "table", "strikethrough"])
+    md.use(footnote_plugin).use(
+        container_plugin, "pullquote",
+        render=lambda self, tokens, idx, options, env: (
+            '<aside class="pullquote">\n' if tokens[idx].nesting == 1 else "</aside>\n"),
+    )
+    return md
+
+
+_MD = _markdown()
+
+
+def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str | None]) -> tuple[MarkdownBody, list[Diagnostic]]:
+    """Render `text` (from `source`); `image_url(src, line)` maps an image's path to its URL, or None if refused."""
+    env: dict = {}
+    tokens = _MD.parse(text, env)
+    problems: list[Diagnostic] = []
+    images: list[ImageReference] = []
+    tokens = _inline_footnotes(tokens, env)
+    urls: dict[str, str] = {}
+    for token in tokens:
+        if token.type == "heading_open" and token.tag == "h1":
+            token.tag = "h2"  # the article title is the page's h1
+        for child in token.children or []:
+            if child.type == "image":
+                src = child.attrGet("src") or ""
+                line = (token.map[0] + 1) if token.map else 1
+                images.append(ImageReference(src=src, line=line))
+                url = image_url(src, line)
+                child.attrSet("src", url or "")
+                if url:
+                    urls[url] = url
+    _mark_figures(tokens)
+    html = _MD.renderer.render(tokens, _MD.options, env)
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=lambda tag, attr, value: _filter_attribute(tag, attr, value, urls),
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener",
+        strip_comments=True,
+    )
+    words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
+    return MarkdownBody(html=clean, images=images, words=words), problems
+
+
+def _filter_attribute(tag: str, attr: str, value: str, urls: dict[str, str]) -> str | None:
+    if tag == "a" and attr == "href":
+        return value if _LINK.match(value) else None
+    if tag == "img" and attr == "src":
+        return value if value in urls else None  # only images the build checked
+    if attr == "class":
+        return value if value in {"pullquote", "footnote", "inline-figure"} else None
+    return value
+
+
+def _inline_footnotes(tokens: list[Token], env: dict) -> list[Token]:
+    """Move each footnote's text to its reference, as a span the layout floats to the page foot."""
+    notes: dict[int, list[Token]] = {}
+    kept: list[Token] = []
+    current: int | None = None
+    in_block = False
+    for token in tokens:
+        if token.type == "footnote_block_open":
+            in_block = True
+        elif token.type == "footnote_block_close":
+            in_block = False
+        elif token.type == "footnote_open":
+            current = token.meta["id"]
+            notes[current] = []
+        elif token.type == "footnote_close":
+            current = None
+        elif in_block and current is not None and token.type == "inline":
+            notes[current].append(token)
+        elif not in_block:
+            kept.append(token)
+    for token in kept:
+        for child in token.children or []:
+            if child.type == "footnote_ref":
+                inner = " ".join(_MD.renderer.renderInline(t.children or [], _MD.options, env) for t in notes.get(child.meta["id"], []))
+                child.type = "html_inline"
+                child.content = f'<span class="footnote">{inner}</span>'
+    return kept
+
+
+def _mark_figures(tokens: list[Token]) -> None:
+    """An image alone in its paragraph becomes a figure; its title becomes the caption."""
+    for i in range(len(tokens) - 2):
+        opening, inline, closing = tokens[i:i + 3]
+        if (opening.type == "paragraph_open" and inline.type == "inline" and closing.type == "paragraph_close"
+                and len(inline.children or []) == 1 and inline.children[0].type == "image"):
+            image = inline.children[0]
+            caption = image.attrGet("title")
+            alt = _MD.renderer.renderInlineAsText(image.children or [], _MD.options, {})
+            opening.type = closing.type = "html_block"
+            opening.content, closing.content = '<figure class="inline-figure">', "</figure>\n"
+            image.attrs.pop("title", None)
+            image.attrSet("alt", alt)
+            if caption:
+                cap = Token("html_inline", "", 0, content=f"<figcaption>{_escape(caption)}</figcaption>")
+                inline.children.append(cap)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

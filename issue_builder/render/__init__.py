@@ -1,0 +1,1 @@
+"""Stage 4: render the prepared issue into HTML through the layout chain."""

@@ -1,0 +1,43 @@
+"""The sandboxed URL fetcher: WeasyPrint may read only files inside the allowed folders."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+_TYPES = {".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".svg": "image/svg+xml"}
+
+
+class SandboxFetcher(URLFetcher):
+    """Serves `file:` URLs under `roots`; refuses everything else and remembers what it refused.
+
+    `substitutes` maps a source file to the file an output profile places instead (e.g. an sRGB copy).
+    """
+
+    def __init__(self, roots: list[Path], substitutes: dict[Path, Path] | None = None):
+        super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+        self.roots = [r.resolve() for r in roots]
+        self.substitutes = substitutes or {}
+        self.refused: list[tuple[str, str]] = []
+        self.served: set[Path] = set()
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return self._refuse(url, "only files inside the issue, its layout and fonts may be loaded")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots):
+            return self._refuse(url, "outside the issue folder, its layout and fonts")
+        if not path.is_file():
+            return self._refuse(url, "file not found")
+        served = self.substitutes.get(path, path)
+        self.served.add(path)
+        mime = _TYPES.get(served.suffix.lower()) or mimetypes.guess_type(served.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, served.read_bytes(), {"Content-Type": mime})
+
+    def _refuse(self, url: str, why: str) -> URLFetcherResponse:
+        self.refused.append((url, why))
+        raise ValueError(f"refused {url}: {why}")

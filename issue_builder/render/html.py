@@ -1,0 +1,86 @@
+"""Render the prepared issue into one HTML document for an output profile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from issue_builder.errors import Diagnostic, RenderError
+from issue_builder.prepare.content import PreparedIssue
+from issue_builder.render.layout import extra_stylesheets, layout_chain, make_environment
+from issue_builder.validate.schema import Contact
+from issue_builder.write.profiles import OutputProfile
+
+MASTER_TEMPLATE = "issue.html"
+
+
+@dataclass(frozen=True)
+class RenderedHtml:
+    """The HTML of one edition and the folders its resources may come from."""
+
+    html: str
+    base_url: str
+    layout_chain: list[Path]
+
+
+def contact_sentence(contact: Contact) -> str | None:
+    """"Contact us at A or B." from whichever of email and phone are given; None when neither is."""
+    ways = [w for w in (contact.email, contact.phone) if w]
+    return f"Contact us at {' or '.join(ways)}." if ways else None
+
+
+def render_html(issue: PreparedIssue, profile: OutputProfile) -> RenderedHtml:
+    """The issue's HTML for `profile`; template errors become RenderError naming the template and line."""
+    chain = layout_chain(issue.layout_dir, issue.root)
+    env = make_environment(chain)
+    env.filters["drop_cap"] = drop_cap
+    m = issue.manifest
+
+    def colour(name: str) -> str:
+        value = getattr(m.colours, name)
+        return value.device_cmyk if profile.colour_model == "cmyk" else value.rgb
+
+    context = {
+        "issue": issue,
+        "m": m,
+        "profile": profile,
+        "colour": colour,
+        "bleed": m.page.bleed.points if profile.bleed else 0.0,
+        "contact_sentence": contact_sentence(m.contact),
+        "font_faces": [face for faces in issue.font_faces.values() for face in faces],
+    }
+    try:
+        html = env.get_template(MASTER_TEMPLATE).render(context)
+        extra = "\n".join(env.from_string(path.read_text("utf-8")).render(context) for path in extra_stylesheets(chain))
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError("layout template error:", [Diagnostic(exc.message or "syntax error", file=Path(exc.filename or exc.name or "?"), line=exc.lineno)]) from None
+    except jinja2.TemplateError as exc:
+        raise RenderError("layout template error:", [Diagnostic(f"{type(exc).__name__}: {exc}", file=_template_file(exc))]) from None
+    if extra:
+        html = html.replace("</head>", f"<style>\n{extra}\n</style>\n</head>", 1)
+    return RenderedHtml(html=html, base_url=issue.root.as_uri() + "/", layout_chain=chain)
+
+
+def _template_file(exc: Exception) -> Path | None:
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith((".html", ".css")):
+            found = Path(name)
+        tb = tb.tb_next
+    return found
+
+
+def drop_cap(html: Markup) -> Markup:
+    """Wrap the first letter of the first paragraph (with any opening quote) for a drop cap."""
+    match = re.search(r"<p>([“‘\"']?)(\w)", str(html))
+    if not match:
+        return html
+    start, end = match.span()
+    letter = match.group(1) + match.group(2)
+    return Markup(str(html)[:start] + f'<p class="first"><span class="dropcap">{letter}</span>' + str(html)[end:])

@@ -1,0 +1,1 @@
+"""Stage 2: turn merged manifest data into the typed model, collecting every error."""

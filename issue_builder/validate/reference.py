@@ -1,0 +1,82 @@
+"""The manifest reference in Markdown, made from the schema's field docs (`python -m issue_builder.validate.reference`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing
+
+from issue_builder.validate.schema import IssueManifest
+from issue_builder.validate.types import Colour, FileRef, Length
+
+_SCALARS = {str: "text", int: "integer", float: "number", bool: "true/false", dt.date: "date", Length: "length",
+            FileRef: "file path", Colour: "colour"}
+
+
+def reference_markdown() -> str:
+    """One table per mapping of the manifest, starting at the top level."""
+    sections: list[str] = []
+    _table(IssueManifest, "", sections, set())
+    return "\n".join(sections)
+
+
+def _table(cls: type, prefix: str, out: list[str], seen: set) -> None:
+    hints = typing.get_type_hints(cls)
+    title = f"`{prefix.rstrip('.')}`" if prefix else "Top level"
+    rows = [f"#### {title}", "", (cls.__doc__ or "").strip(), "", "| key | type | default | meaning |", "|---|---|---|---|"]
+    nested = []
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        key = f"{prefix}{f.name}"
+        rows.append(f"| `{key}` | {_type_name(hint)} | {_default(f)} | {f.metadata['doc']} |")
+        inner = _inner_dataclass(hint)
+        if inner is not None and inner not in (Colour,):
+            nested.append((inner, f"{key}[]." if typing.get_origin(hint) is list else f"{key}."))
+    out.extend(rows + [""])
+    for inner, sub in nested:
+        if (inner, sub) not in seen:
+            seen.add((inner, sub))
+            _table(inner, sub, out, seen)
+
+
+def _inner_dataclass(hint: typing.Any) -> type | None:
+    for arg in (hint, *typing.get_args(hint)):
+        if dataclasses.is_dataclass(arg) and arg not in _SCALARS:
+            return arg
+        for sub in typing.get_args(arg):
+            if dataclasses.is_dataclass(sub) and sub not in _SCALARS:
+                return sub
+    return None
+
+
+def _type_name(hint: typing.Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        return " / ".join(f"`{a}`" for a in typing.get_args(hint))
+    if origin is list:
+        return f"list of {_type_name(typing.get_args(hint)[0])}"
+    if origin in (typing.Union, __import__("types").UnionType):
+        return _type_name(next(a for a in typing.get_args(hint) if a is not type(None)))
+    if hint in _SCALARS:
+        return _SCALARS[hint]
+    return "mapping"
+
+
+def _default(f: dataclasses.Field) -> str:
+    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        return "**required**"
+    if f.default_factory is not dataclasses.MISSING:
+        value = f.default_factory()
+        return "none" if value == [] else "see below"
+    value = f.default
+    if value is None:
+        return "none"
+    if isinstance(value, Length):
+        return f"`{value.text}`"
+    if isinstance(value, Colour):
+        return f"`{list(int(c) for c in value.cmyk)}` / `{value.rgb}`"
+    return f"`{value}`"
+
+
+if __name__ == "__main__":
+    print(reference_markdown())

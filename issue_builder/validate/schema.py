@@ -1,0 +1,166 @@
+"""The manifest schema: one typed model, a docstring per field (the README reference is made from it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import MISSING, dataclass, field
+from typing import Any, Callable, Literal
+
+from issue_builder.validate.types import Colour, FileRef, Length
+
+
+def doc(text: str, default: Any = MISSING, *, factory: Callable[[], Any] | None = None,
+        check: Callable[[Any], str | None] | None = None) -> Any:
+    """A field with its documentation; `check` returns an error message or None."""
+    meta = {"doc": text, "check": check}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _positive(value: float | int) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _non_negative_length(value: Length) -> str | None:
+    return None if value.points >= 0 else "must not be negative"
+
+
+def _not_blank(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+_POSITION = re.compile(r"^(left|center|right|top|bottom|\d{1,3}%)( (left|center|right|top|bottom|\d{1,3}%))?$")
+
+
+def _position(value: str) -> str | None:
+    return None if _POSITION.match(value) else "expected a position such as `50% 30%`, `center` or `left top`"
+
+
+@dataclass(frozen=True)
+class Periodical:
+    """The publication itself, usually set once in the publication file."""
+
+    name: str = doc("Name of the publication, as printed in the masthead.", check=_not_blank)
+    slug: str | None = doc("File-name stem of the outputs (`<slug>-<issue>-print.pdf`); made from `name` when absent.", None)
+    tagline: str | None = doc("Line printed under the masthead on the cover.", None)
+    publisher: str | None = doc("Publisher, printed in the imprint on the back page.", None)
+    issn: str | None = doc("ISSN, printed in the imprint when given (e.g. `1234-5679`).", None)
+    language: str = doc("Language of the text, a BCP 47 tag; drives hyphenation and the PDF's /Lang.", "en")
+    website: str | None = doc("Web address of the publication, printed in the imprint.", None)
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """Trim size, bleed, margins and columns."""
+
+    width: Length = doc("Trim width.", Length.parse("8.5in"))
+    height: Length = doc("Trim height.", Length.parse("11in"))
+    bleed: Length = doc("Bleed beyond the trim on every side of the print PDF (US 0.125in, Europe 3mm).",
+                        Length.parse("0.125in"), check=_non_negative_length)
+    margin_top: Length = doc("Top margin (running head sits inside it).", Length.parse("0.75in"))
+    margin_bottom: Length = doc("Bottom margin (folio sits inside it).", Length.parse("0.8in"))
+    margin_inside: Length = doc("Margin at the spine.", Length.parse("0.75in"))
+    margin_outside: Length = doc("Margin at the fore-edge.", Length.parse("0.6in"))
+    columns: int = doc("Text columns of article bodies.", 2, check=_positive)
+    column_gap: Length = doc("Gap between columns.", Length.parse("0.25in"))
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """Font families, by family name, from `fonts/` or the project's own `font_dirs`."""
+
+    body: str = doc("Family of body text.", "Charis SIL")
+    heading: str = doc("Family of titles, subheads, captions and furniture.", "Inter")
+    masthead: str = doc("Family of the cover masthead.", "Bebas Neue")
+
+
+@dataclass(frozen=True)
+class Colours:
+    """Named colours; each gives `cmyk: [C, M, Y, K]` for print and `rgb: "#rrggbb"` for the web."""
+
+    ink: Colour = doc("Text colour (print: keep it 100% K).", Colour(cmyk=(0, 0, 0, 100), rgb="#1a1a1a"))
+    accent: Colour = doc("Kickers, rules, drop caps, the masthead.", Colour(cmyk=(0, 95, 90, 0), rgb="#d21f1b"))
+    muted: Colour = doc("Captions, credits, running heads.", Colour(cmyk=(0, 0, 0, 65), rgb="#6b6b6b"))
+    tint: Colour = doc("Background of boxes such as the contact block.", Colour(cmyk=(0, 4, 8, 4), rgb="#f5efe6"))
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How readers reach the publication; every field optional, absent ones are left out cleanly."""
+
+    text: str | None = doc("Sentence introducing the publication, printed before the contact details.", None)
+    email: str | None = doc("Email address.", None)
+    phone: str | None = doc("Telephone number.", None)
+    address: str | None = doc("Postal address (may span lines).", None)
+    web: str | None = doc("Web address.", None)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image with the words that go with it."""
+
+    src: FileRef = doc("Image file (JPEG, PNG, TIFF or WebP), relative to the manifest's folder.")
+    alt: str | None = doc("Alternative text for readers who cannot see the image (PDF tags, web page).", None)
+    caption: str | None = doc("Caption printed with the image.", None)
+    credit: str | None = doc("Photo credit printed with the image.", None)
+    focus: str = doc("Part of the image kept when it is cropped to fit, as CSS `object-position` (e.g. `50% 30%`).", "50% 50%",
+                    check=_position)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The front cover."""
+
+    image: FileRef = doc("Cover image, printed full-bleed; relative to the manifest's folder.")
+    alt: str | None = doc("Alternative text of the cover image.", None)
+    lines: list[str] = doc("Coverlines: article teasers printed on the cover, in order.", factory=list)
+    credit: str | None = doc("Credit of the cover image, printed on the contents page.", None)
+    focus: str = doc("Part of the cover image kept when it is cropped, as CSS `object-position`.", "50% 50%",
+                    check=_position)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article, in reading order."""
+
+    title: str = doc("Title.", check=_not_blank)
+    body: FileRef = doc("Markdown file of the article's text, relative to the manifest's folder.")
+    dek: str | None = doc("Dek (standfirst): the one- or two-sentence summary under the title.", None)
+    author: str | None = doc("Byline; left out when absent.", None)
+    section: str | None = doc("Section the article belongs to; shown in contents and running heads.", None)
+    kicker: str | None = doc("Small label above the title; defaults to the section.", None)
+    image: Picture | None = doc("Lead image.", None)
+    opener: Literal["standard", "full-bleed", "text"] = doc(
+        "Layout of the opening page: `standard` (image over the title), `full-bleed` (image filling the "
+        "opening page, title on the next), `text` (no lead image, large title).", "standard")
+    pages: int | None = doc("Page budget: pages the article is planned to fill (for the proofing lint).", None, check=_positive)
+    slug: str | None = doc("Identifier used in links and anchors; made from the title when absent.", None)
+
+
+@dataclass(frozen=True)
+class IssueManifest:
+    """A numbered issue: the publication file's settings plus this issue's own content."""
+
+    issue: int = doc("Issue number.", check=_positive)
+    date: dt.date = doc("Publication date, `YYYY-MM-DD`; also the date stamped in the PDFs' metadata.")
+    cover: Cover = doc("Front cover.")
+    periodical: Periodical = doc("The publication (usually set in the publication file).")
+    articles: list[Article] = doc("Articles in reading order (at least one).",
+                                  check=lambda v: None if v else "an issue needs at least one article")
+    date_label: str | None = doc("Date as printed on the cover and in running heads (e.g. `Spring 2019`); "
+                                 "month and year of `date` when absent.", None)
+    volume: int | None = doc("Volume number, printed with the issue number when given.", None, check=_positive)
+    publication: str = doc("Publication file this manifest inherits from, relative to the manifest's folder.",
+                           "publication.yaml")
+    page: PageSetup = doc("Page geometry.", factory=PageSetup)
+    fonts: Fonts = doc("Font families.", factory=Fonts)
+    colours: Colours = doc("Colours.", factory=Colours)
+    binding: Literal["saddle-stitch", "perfect"] = doc("Binding; saddle-stitch needs a page count that is a multiple of 4.",
+                                                     "saddle-stitch")
+    contact: Contact = doc("Contact block printed on the back page.", factory=Contact)
+    notice: str | None = doc("A note printed in the imprint (e.g. that texts are sample copy).", None)
+    layout: str | None = doc("Layout folder overriding templates or stylesheets of the built-in layout, relative to the "
+                             "manifest's folder.", None)
+    font_dirs: list[str] = doc("Extra font folders of the project, searched before the built-in `fonts/`.", factory=list)

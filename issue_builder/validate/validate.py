@@ -1,0 +1,73 @@
+"""Validate a merged manifest into an IssueManifest, with the checks that span several fields."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from issue_builder.errors import Diagnostic, ManifestError
+from issue_builder.load.manifest import RawManifest
+from issue_builder.validate.convert import INVALID, Converter
+from issue_builder.validate.schema import IssueManifest
+
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def slugify(text: str) -> str:
+    """`Venezuela: February 23—the Day` -> `venezuela-february-23-the-day`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "item"
+
+
+def validate(raw: RawManifest) -> tuple[IssueManifest, list[Diagnostic]]:
+    """The typed manifest and its warnings; raises ManifestError with every error found."""
+    conv = Converter(raw.document, raw.root)
+    manifest = conv.convert(raw.document.data, IssueManifest, ())
+    problems = raw.problems + conv.problems
+    if manifest is not INVALID:
+        problems += _cross_checks(manifest, raw, conv)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or manifest is INVALID:
+        raise ManifestError(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in the manifest:", problems)
+    return manifest, problems
+
+
+def _cross_checks(m: IssueManifest, raw: RawManifest, conv: Converter) -> list[Diagnostic]:
+    doc = raw.document
+    found: list[Diagnostic] = []
+    slugs: dict[str, int] = {}
+    for i, article in enumerate(m.articles):
+        slug = article.slug or slugify(article.title)
+        if article.slug is not None and not _SLUG.match(article.slug):
+            found.append(doc.diagnostic(("articles", i, "slug"), "use lower-case letters, digits and hyphens"))
+        if slug in slugs:
+            found.append(doc.diagnostic(("articles", i, "title" if article.slug is None else "slug"),
+                                        f"same identifier '{slug}' as articles[{slugs[slug]}]; set a distinct 'slug'"))
+        slugs.setdefault(slug, i)
+        if article.opener == "text" and article.image is not None:
+            found.append(doc.diagnostic(("articles", i, "opener"), "a 'text' opener shows no image; remove 'image' or change 'opener'"))
+        if article.opener == "full-bleed" and article.image is None:
+            found.append(doc.diagnostic(("articles", i, "opener"), "a 'full-bleed' opener needs an 'image'"))
+        if article.image is not None and not article.image.alt:
+            found.append(doc.diagnostic(("articles", i, "image", "alt"), "no alt text: screen-reader users get nothing for this image",
+                                        severity="warning"))
+    if not m.cover.alt:
+        found.append(doc.diagnostic(("cover", "alt"), "no alt text for the cover image", severity="warning"))
+    if m.periodical.slug is not None and not _SLUG.match(m.periodical.slug):
+        found.append(doc.diagnostic(("periodical", "slug"), "use lower-case letters, digits and hyphens"))
+    for key, folders in (("layout", [m.layout] if m.layout else []), ("font_dirs", m.font_dirs)):
+        for j, folder in enumerate(folders):
+            path = (key,) if key == "layout" else (key, j)
+            resolved = (raw.root / folder).resolve()
+            if not resolved.is_relative_to(raw.root):
+                found.append(doc.diagnostic(path, f"points outside the issue folder: {folder}"))
+            elif not resolved.is_dir():
+                found.append(doc.diagnostic(path, f"folder not found: {folder}"))
+    page = m.page
+    text_width = page.width.points - page.margin_inside.points - page.margin_outside.points
+    text_height = page.height.points - page.margin_top.points - page.margin_bottom.points
+    if text_width < 72 or text_height < 72:
+        found.append(doc.diagnostic(("page",), "margins leave less than 1 inch for text"))
+    elif (text_width - (page.columns - 1) * page.column_gap.points) / page.columns < 72:
+        found.append(doc.diagnostic(("page", "columns"), f"{page.columns} columns would each be narrower than 1 inch"))
+    return found

@@ -1,0 +1,1 @@
+"""Stage 5: write the PDFs of each output profile, atomically and reproducibly."""

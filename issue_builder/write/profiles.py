@@ -1,0 +1,36 @@
+"""Output profiles: what distinguishes the print, web and proof editions, as data in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OutputProfile:
+    """How one edition is rendered and written."""
+
+    name: str
+    description: str
+    bleed: bool  # pages extend beyond the trim by the publication's bleed
+    crop_marks: bool
+    colour_model: str  # "cmyk": colours as device-cmyk(); "rgb": sRGB hex
+    image_dpi: int | None  # downsample images above this effective resolution; None keeps full resolution
+    jpeg_quality: int | None
+    srgb_images: bool  # convert CMYK, LAB and 16-bit images to sRGB for the screen
+    tagged: bool  # structure tree for screen readers
+    links: bool  # clickable links and contents
+    pdf_variant: str | None = None
+
+
+PROFILES: dict[str, OutputProfile] = {
+    "print": OutputProfile(
+        name="print", description="print PDF for the printer: trim + bleed, crop marks, CMYK colours, full-resolution images",
+        bleed=True, crop_marks=True, colour_model="cmyk", image_dpi=None, jpeg_quality=None, srgb_images=False,
+        tagged=False, links=False),
+    "web": OutputProfile(
+        name="web", description="web PDF for readers: trimmed, sRGB, images at about 150 ppi, links, bookmarks, tags",
+        bleed=False, crop_marks=False, colour_model="rgb", image_dpi=150, jpeg_quality=80, srgb_images=True,
+        tagged=True, links=True),
+}
+
+DEFAULT_PROFILES = ("print", "web")

@@ -1,0 +1,124 @@
+"""Run WeasyPrint for one edition inside the sandbox, capturing every message it logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from issue_builder.write.fontconfig import isolate_fontconfig
+
+isolate_fontconfig()  # before WeasyPrint creates its first font configuration
+
+import weasyprint  # noqa: E402
+
+from issue_builder.prepare.content import PreparedIssue  # noqa: E402
+from issue_builder.prepare.images import web_ready  # noqa: E402
+from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
+from issue_builder.render.html import render_html  # noqa: E402
+from issue_builder.resources import FONTS_DIR  # noqa: E402
+from issue_builder.write.profiles import OutputProfile  # noqa: E402
+
+_NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S)
+
+
+@dataclass(frozen=True)
+class RenderMessage:
+    """Something WeasyPrint or the sandbox reported while rendering an edition."""
+
+    severity: str  # "error" fails the build; "warning" is listed (and fails under --strict)
+    kind: str  # missing-resource, missing-glyph, refused-url, unknown-anchor, css, other
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text}"
+
+
+@dataclass
+class Edition:
+    """One rendered and serialised edition, not yet written to its final place."""
+
+    profile: OutputProfile
+    pdf: bytes
+    pages: int
+    article_pages: dict[str, int]
+    messages: list[RenderMessage] = field(default_factory=list)
+    html: str = ""
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path) -> Edition:
+    """Render `issue` for `profile` into PDF bytes; messages say what went wrong, if anything."""
+    rendered = render_html(issue, profile)
+    substitutes = {info.path: web_ready(info, cache_dir) for info in issue.images} if profile.srgb_images else {}
+    roots = [issue.root, FONTS_DIR, cache_dir, *rendered.layout_chain]
+    fetcher = SandboxFetcher(roots, substitutes)
+    options = {"dpi": profile.image_dpi, "jpeg_quality": profile.jpeg_quality,
+               "optimize_images": profile.image_dpi is not None, "pdf_tags": profile.tagged,
+               "pdf_variant": profile.pdf_variant}
+    logger = logging.getLogger("weasyprint")
+    capture = _Capture()
+    logger.addHandler(capture)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            document = weasyprint.HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher).render(**options)
+            pdf = document.write_pdf(finisher=None if profile.links else _drop_annotations, **options)
+    finally:
+        logger.removeHandler(capture)
+        logger.propagate = propagate
+    article_pages = {}
+    for number, page in enumerate(document.pages, start=1):
+        for anchor in page.anchors:
+            if anchor.startswith("article-"):
+                article_pages.setdefault(anchor.removeprefix("article-"), number)
+    messages = _classify(capture.records, fetcher, issue)
+    return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
+                   messages=messages, html=rendered.html)
+
+
+def _drop_annotations(document, pdf) -> None:  # noqa: ANN001 - WeasyPrint's finisher signature
+    """Print files carry no links: PDF/X forbids annotations on the trimmed page."""
+    for obj in pdf.objects:
+        if isinstance(obj, dict) and obj.get("Type") == "/Page" and "Annots" in obj:
+            del obj["Annots"]
+
+
+def _classify(records: list[logging.LogRecord], fetcher: SandboxFetcher, issue: PreparedIssue) -> list[RenderMessage]:
+    messages = [RenderMessage("error", "refused-url", f"{url} ({why})") for url, why in fetcher.refused]
+    seen = set()
+    for record in records:
+        text = record.getMessage()
+        if text in seen:
+            continue
+        seen.add(text)
+        glyph = _NOTDEF.search(text)
+        if glyph:
+            char = glyph.group(1)
+            where = [a.title for a in issue.articles if char in str(a.body_html) or char in a.title or char in (a.dek or "")]
+            place = f" in: {'; '.join(where)}" if where else ""
+            messages.append(RenderMessage("error", "missing-glyph",
+                                          f"no committed font has the character {char!r} (U+{glyph.group(2)}){place}"))
+        elif text.startswith("Failed to load"):
+            if not any(url in text for url, _ in fetcher.refused):
+                messages.append(RenderMessage("error", "missing-resource", text.splitlines()[0]))
+        elif "anchor" in text.lower():
+            messages.append(RenderMessage("error", "unknown-anchor", text))
+        elif record.levelno >= logging.ERROR:
+            messages.append(RenderMessage("error", "other", text))
+        elif text.startswith(("Ignored", "Unsupported", "Invalid", "Expected")):
+            messages.append(RenderMessage("warning", "css", text))
+        else:
+            messages.append(RenderMessage("warning", "other", text))
+    return messages

@@ -1,0 +1,114 @@
+"""Preparing content: Markdown is sanitised and typeset, images are decoded, problems name their line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from issue_builder.prepare.markdown import render_markdown
+from issue_builder.render.html import contact_sentence, drop_cap
+from issue_builder.validate.schema import Contact
+
+
+def md(text: str) -> str:
+    body, problems = render_markdown(text, Path("a.md"), lambda src, line: "img/ok.jpg" if src == "ok.jpg" else None)
+    assert problems == []
+    return body.html
+
+
+def test_raw_html_is_sanitised():
+    html = md(
+        'Hi <script>alert(1)</script><iframe src="x"></iframe><object data="x"></object><embed src="x">\n\n'
+        '<link rel="attachment" href="file:///etc/passwd"> <a rel="attachment" href="file:///etc/passwd">doc</a>\n\n'
+        '<img src="file:///etc/passwd"> <span style="background: url(http://127.0.0.1:9/)">s</span>\n\n'
+        '<style>@page { size: 1in }</style>\n'
+    )
+    for banned in ("<script", "<iframe", "<object", "<embed", "<link", "attachment", "file:", "style", "@page", "127.0.0.1"):
+        assert banned not in html, banned
+    assert "doc" in html and "<a" in html
+
+
+def test_links_keep_only_web_and_mail_targets():
+    html = md("[a](https://example.org) [b](mailto:x@example.org) [c](javascript:alert(1)) [d](../../etc/passwd)")
+    assert 'href="https://example.org"' in html and 'href="mailto:x@example.org"' in html
+    assert 'href="javascript' not in html and "passwd" not in html
+
+
+def test_typography_footnotes_pull_quotes_and_figures():
+    html = md(
+        'He said "no" -- and left... It\'s done.[^1]\n\n'
+        "::: pullquote\nA line.\n:::\n\n"
+        '![A picture](ok.jpg "The caption.")\n\n'
+        "# Heading\n\n[^1]: The note.\n"
+    )
+    assert "“no” – and left… It’s done." in html
+    assert '<span class="footnote">The note.</span>' in html
+    assert '<aside class="pullquote">' in html
+    assert '<figure class="inline-figure"><img src="img/ok.jpg" alt="A picture"><figcaption>The caption.</figcaption></figure>' in html
+    assert "<h2>Heading</h2>" in html  # the page's h1 is the article title
+
+
+def test_images_the_build_did_not_check_are_dropped():
+    html = md("![x](missing.jpg)\n\n<img src=\"ok.jpg\">")
+    assert "missing" not in html and 'src="ok.jpg"' not in html
+
+
+def test_drop_cap_takes_the_opening_quote_with_the_letter():
+    assert str(drop_cap("<p>“Hello” world</p>")) == '<p class="first"><span class="dropcap">“H</span>ello” world</p>'
+
+
+def test_contact_sentence_never_dangles():
+    assert contact_sentence(Contact(phone="646-791-6279")) == "Contact us at 646-791-6279."
+    assert contact_sentence(Contact(email="a@b.org", phone="1")) == "Contact us at a@b.org or 1."
+    assert contact_sentence(Contact(email="a@b.org")) == "Contact us at a@b.org."
+    assert contact_sentence(Contact()) is None
+
+
+def test_markdown_problems_name_file_and_line(cli, bulletin):
+    article = bulletin / "7" / "articles" / "meeting.md"
+    text = article.read_text("utf-8").replace("../img/plan.jpg", "../img/nothing.jpg")
+    article.write_text(text + "\n![Outside](../../../../etc/hostname)\n", "utf-8")
+    lines = article.read_text("utf-8").splitlines()
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    assert f"meeting.md:{lines.index(next(l for l in lines if 'nothing.jpg' in l)) + 1}: image not found: ../img/nothing.jpg" in result.stderr
+    assert f"meeting.md:{len(lines)}: image points outside the issue folder: ../../../../etc/hostname" in result.stderr
+
+
+def test_non_utf8_article_names_the_line(cli, bulletin):
+    (bulletin / "7" / "articles" / "lease-law.md").write_bytes(b"Fine line\nBad \xff byte\n")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    assert "lease-law.md:2: not valid UTF-8 (byte 0xff)" in result.stderr
+
+
+def test_undecodable_images_are_errors_with_their_key(cli, bulletin):
+    img = bulletin / "7" / "img"
+    (img / "towers.jpg").write_bytes((img / "towers.jpg").read_bytes()[:2000])  # truncated JPEG
+    (img / "cover.jpg").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")  # EPS named .jpg
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    assert "cannot decode image" in result.stderr and "articles[0].image.src" in result.stderr
+    assert "cover.image: not an image in an accepted format (JPEG, PNG, TIFF, WEBP): 7/img/cover.jpg" in result.stderr
+
+
+def test_cmyk_images_get_an_srgb_copy_for_the_web(tmp_path):
+    from issue_builder.prepare.images import inspect_image, web_ready
+
+    path = tmp_path / "c.jpg"
+    Image.new("CMYK", (40, 30), (0, 200, 200, 0)).save(path)
+    info = inspect_image(path)
+    assert info.mode == "CMYK"
+    copy = web_ready(info, tmp_path / "cache")
+    assert copy != path
+    with Image.open(copy) as converted:
+        assert converted.mode == "RGB" and converted.size == (40, 30)
+
+
+def test_unknown_font_family_is_an_error(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8") + "fonts:\n  body: Comic Sans\n", "utf-8")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    assert "fonts.body: font family 'Comic Sans' not found in the font folders (found: Bebas Neue, Charis SIL, Inter)" in result.stderr

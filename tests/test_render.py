@@ -1,0 +1,135 @@
+"""Rendering the second sample issue: read the PDFs back and check what a user would see."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pikepdf
+
+from conftest import page_texts
+from issue_builder.check.readback import read_back
+
+MM = 72 / 25.4
+PRINT = "the-tenant-bulletin-7-print.pdf"
+WEB = "the-tenant-bulletin-7-web.pdf"
+
+
+def test_both_editions_are_written_with_the_publication_name(rendered_bulletin: Path):
+    names = sorted(p.name for p in rendered_bulletin.iterdir() if p.suffix == ".pdf")
+    assert names == [PRINT, WEB]
+    assert not [p for p in rendered_bulletin.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_print_pages_have_trim_and_bleed(rendered_bulletin: Path):
+    facts = read_back(rendered_bulletin / PRINT)
+    width, height, bleed = 148 * MM, 210 * MM, 3 * MM
+    for (w, h), trim in zip(facts.page_sizes, facts.trim_boxes):
+        assert trim is not None
+        assert abs((trim[2] - trim[0]) - width) < 0.05 and abs((trim[3] - trim[1]) - height) < 0.05
+        assert w >= width + 2 * bleed - 0.05 and h >= height + 2 * bleed - 0.05
+
+
+def test_web_pages_are_trimmed(rendered_bulletin: Path):
+    facts = read_back(rendered_bulletin / WEB)
+    for w, h in facts.page_sizes:
+        assert abs(w - 148 * MM) < 0.05 and abs(h - 210 * MM) < 0.05
+
+
+def test_same_pages_in_both_editions_and_back_cover_last(rendered_bulletin: Path):
+    print_texts = page_texts(rendered_bulletin / PRINT)
+    web_texts = page_texts(rendered_bulletin / WEB)
+    assert len(print_texts) == len(web_texts)
+    assert squeeze("Printed in the union's own print shop") in squeeze(print_texts[-1])
+    assert len(print_texts) % 2 == 0  # the back cover is a left-hand page
+
+
+def test_fonts_are_embedded_and_only_committed_families(rendered_bulletin: Path):
+    for name in (PRINT, WEB):
+        facts = read_back(rendered_bulletin / name)
+        assert facts.fonts
+        for font in facts.fonts:
+            assert font.embedded, font
+            assert re.match(r"^(Charis-SIL|Inter|Bebas-Neue)(-|$)", font.base_name), font
+
+
+def test_titles_and_deks_in_reading_order(rendered_bulletin: Path):
+    text = re.sub(r"\s+", " ", " ".join(page_texts(rendered_bulletin / WEB)[2:]))
+    order = [
+        "After Eleven Months of Organising Door to Door",
+        "How a rent strike in three tower blocks",
+        "The New Lease Law",
+        "Meeting Notes",
+        "What the general meeting decided in September.",
+    ]
+    positions = [text.find(t) for t in order]
+    assert -1 not in positions, positions
+    assert positions == sorted(positions)
+
+
+def test_contents_page_numbers_match_where_articles_start(rendered_bulletin: Path):
+    texts = page_texts(rendered_bulletin / WEB)
+    titles = ("After Eleven Months", "The New Lease Law", "Meeting Notes")
+    starts = [next(i for i, t in enumerate(texts[2:], start=3) if squeeze(title) in squeeze(t)) for title in titles]
+    furniture = re.sub(r"ISSUE \d+|\b\d{4}\b", "", texts[1])
+    numbers = [int(n) for n in re.findall(r"\b\d{1,3}\b", furniture)]
+    assert numbers[:-1] == starts  # the last number is the contents page's own folio
+    assert numbers[-1] == 2
+
+
+def test_web_has_bookmarks_links_and_metadata(rendered_bulletin: Path):
+    facts = read_back(rendered_bulletin / WEB)
+    titles = facts.outline_titles
+    assert "Contents" in titles
+    assert any(t.startswith("After Eleven Months") for t in titles)
+    assert "Counting the damage" in titles  # subheads sit beneath their article
+    assert facts.annotations > 0
+    assert facts.title == "The Tenant Bulletin, Issue 7"
+    with pikepdf.open(rendered_bulletin / WEB) as pdf:
+        assert str(pdf.Root.Lang) == "en-GB"
+        assert "/StructTreeRoot" in pdf.Root
+        uris = {str(a.A.URI) for page in pdf.pages for a in page.obj.get("/Annots", []) if "/A" in a and "/URI" in a.A}
+        assert "https://riverside.example.org" in uris
+
+
+def test_print_has_no_annotations_and_full_resolution_images(rendered_bulletin: Path):
+    facts = read_back(rendered_bulletin / PRINT)
+    assert facts.annotations == 0
+    with pikepdf.open(rendered_bulletin / PRINT) as pdf:
+        widths = {int(img.Width) for page in pdf.pages for img in _images(page)}
+    assert 1200 in widths  # towers.jpg placed at its own resolution
+
+
+def test_web_images_are_downsampled(rendered_bulletin: Path):
+    with pikepdf.open(rendered_bulletin / WEB) as pdf:
+        widths = {int(img.Width) for page in pdf.pages for img in _images(page)}
+    assert widths and max(widths) < 1200
+
+
+def test_optional_fields_absent_leave_no_trace(rendered_bulletin: Path):
+    texts = page_texts(rendered_bulletin / WEB)
+    everything = " ".join(texts)
+    lease = next(t for t in texts if "The New Lease Law" in t and "Notice periods" in t)
+    assert "By " not in lease.split("Parliament")[0]  # no author: no byline
+    assert "Contact us at bulletin@example.org." in everything.replace("\r\n", " ").replace("\n", " ")
+    assert " at or" not in everything and "at  or" not in everything
+
+
+def test_no_attachments_in_either_edition(rendered_bulletin: Path):
+    for name in (PRINT, WEB):
+        assert not read_back(rendered_bulletin / name).embedded_files
+
+
+def test_kept_html_is_escaped_and_sandboxed(rendered_bulletin: Path):
+    html = (rendered_bulletin / "the-tenant-bulletin-7-web.html").read_text("utf-8")
+    assert "<script" not in html
+    assert "Riverside Tenants&#39; Union" in html or "Riverside Tenants' Union" in html
+
+
+def squeeze(text: str) -> str:
+    """Text without white space or case: letter-spaced furniture extracts with spaces between letters."""
+    return re.sub(r"\s+", "", text).upper()
+
+
+def _images(page: pikepdf.Page):
+    yield from page.get_images().values()

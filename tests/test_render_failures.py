@@ -1,0 +1,94 @@
+"""What WeasyPrint would let slip is caught; a failed render leaves earlier outputs as they were."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from test_validate import edit
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_missing_glyph_fails_naming_article_and_character(cli, bulletin):
+    article = bulletin / "7" / "articles" / "lease-law.md"
+    article.write_text(article.read_text("utf-8") + "\nThe union's symbol is ☭ in some leaflets.\n", "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 1
+    assert "missing-glyph: no committed font has the character '☭' (U+262D) in: The New Lease Law" in result.stderr
+    assert not (bulletin / "out" / "the-tenant-bulletin-7-web.pdf").exists()
+
+
+def test_missing_resource_in_a_layout_override_fails(cli, bulletin):
+    (bulletin / "layout" / "contents.html").write_text(
+        '<section class="contents"><h1 class="contents-title">Contents</h1><img src="layout/nope.png" alt=""></section>', "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 1
+    assert "refused-url" in result.stderr and "layout/nope.png (file not found)" in result.stderr
+
+
+def test_unknown_anchor_fails(cli, bulletin):
+    (bulletin / "layout" / "contents.html").write_text(
+        '<section class="contents"><h1 class="contents-title">Contents</h1>'
+        '<a class="toc-link" href="#article-nowhere">Nowhere</a></section>', "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 1
+    assert "unknown-anchor" in result.stderr
+
+
+def test_layout_files_outside_the_sandbox_are_refused(cli, bulletin, tmp_path):
+    secret = tmp_path / "canary.css"
+    secret.write_text("CANARY", "utf-8")
+    (bulletin / "layout" / "contents.html").write_text(
+        f'<section class="contents"><h1>Contents</h1><img src="{secret.as_uri()}" alt=""></section>', "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 1
+    assert "outside the issue folder" in result.stderr
+
+
+def test_css_warnings_are_listed_and_fail_under_strict(cli, bulletin):
+    extra = bulletin / "layout" / "css" / "extra.css"
+    extra.write_text(extra.read_text("utf-8") + "\n.kicker { colour: red; }\n", "utf-8")
+    out = bulletin / "out"
+    relaxed = cli("render", str(bulletin / "7.yaml"), "--out", str(out), "--only", "web")
+    assert relaxed.exit_code == 0, relaxed.stderr
+    assert "warning: web: css: Ignored `colour: red`" in relaxed.stderr
+    strict = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "strict"), "--only", "web", "--strict")
+    assert strict.exit_code == 1 and "--strict" in strict.stderr
+    assert not (bulletin / "strict").exists() or not any((bulletin / "strict").glob("*.pdf"))
+
+
+def test_failed_render_leaves_previous_outputs_untouched(cli, bulletin):
+    out = bulletin / "out"
+    first = cli("render", str(bulletin / "7.yaml"), "--out", str(out))
+    assert first.exit_code == 0, first.stderr
+    before = digests(out)
+    assert len(before) == 2
+    edit(bulletin / "7.yaml", "src: 7/img/towers.jpg", "src: 7/img/gone.jpg")
+    (bulletin / "7" / "articles" / "meeting.md").write_text("new text\n", "utf-8")
+    second = cli("render", str(bulletin / "7.yaml"), "--out", str(out))
+    assert second.exit_code == 2
+    assert "Traceback" not in second.stderr
+    assert digests(out) == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.suffix == ".tmp"]
+
+
+def test_renders_are_byte_identical(cli, bulletin):
+    a = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "a"))
+    b = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "b"))
+    assert a.exit_code == b.exit_code == 0
+    assert digests(bulletin / "a") == digests(bulletin / "b")
+
+
+def test_internal_errors_show_no_traceback_unless_debug(cli, bulletin, monkeypatch):
+    import issue_builder.commands.render as render_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(render_module, "prepare_issue", boom)
+    result = cli("render", str(bulletin / "7.yaml"))
+    assert result.exit_code == 70
+    assert "internal error: RuntimeError: simulated bug" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,117 @@
+"""Manifest validation: every kind of error names file, line and key; all are reported at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def test_valid_issue_checks_clean(cli, bulletin):
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 0, result.stderr
+    assert "OK: issue 7, 3 articles" in result.stdout
+    assert result.stderr == ""
+
+
+def test_all_errors_reported_together_with_file_line_and_key(cli, bulletin):
+    manifest = bulletin / "7.yaml"
+    edit(manifest, "      src: 7/img/towers.jpg", "      src: 7/img/missing.jpg")
+    edit(manifest, "    section: Law", "    sektion: Law")
+    edit(manifest, "issue: 7", "issue: seven")
+    edit(manifest, "  - title: Meeting Notes\n", "  - slug: meeting-notes\n")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 2
+    err = result.stderr
+    assert "4 errors in the manifest" in err
+    assert f"7.yaml:{line_of(manifest, 'missing.jpg')}: articles[0].image.src: file not found: 7/img/missing.jpg" in err
+    assert f"7.yaml:{line_of(manifest, 'sektion')}: articles[1].sektion: unknown key 'sektion' (did you mean 'section'?)" in err
+    assert "7.yaml:1: issue: expected a whole number, got 'seven'" in err
+    assert "articles[2]: missing required key 'title'" in err
+    assert "Traceback" not in err
+
+
+def test_wrong_types_and_formats(cli, bulletin):
+    manifest = bulletin / "7.yaml"
+    edit(manifest, "date: 2024-10-01", "date: 2024-13-01")
+    edit(manifest, "  lines:\n    - Rent strike wins repairs\n    - What the new lease law means\n", "  lines: 5\n")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 2
+    assert "date: not a real date: '2024-13-01'" in result.stderr
+    assert "cover.lines: expected a list, got 5" in result.stderr
+
+
+def test_publication_file_errors_point_into_the_publication_file(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    edit(pub, "  bleed: 3mm", "  bleed: 3 millimetres")
+    edit(pub, '  accent: { cmyk: [90, 30, 0, 10], rgb: "#1565a8" }', '  accent: { cmyk: [90, 30, 0], rgb: "blue" }')
+    pub.write_text(pub.read_text("utf-8") + "issue: 3\n", "utf-8")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    err = result.stderr
+    assert f"publication.yaml:{line_of(pub, 'bleed:')}: page.bleed: expected a length such as 8.5in, 3mm or 9pt, got '3 millimetres'" in err
+    assert f"publication.yaml:{line_of(pub, 'accent:')}: colours.accent: cmyk must be four percentages" in err
+    assert "issue: belongs in an issue manifest, not in the publication file" in err
+
+
+def test_issue_overrides_publication_values(cli, bulletin):
+    manifest = bulletin / "7.yaml"
+    manifest.write_text(manifest.read_text("utf-8") + "page:\n  columns: 0\n", "utf-8")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 2
+    assert f"7.yaml:{line_of(manifest, 'columns: 0')}: page.columns: must be greater than 0" in result.stderr
+
+
+def test_paths_must_stay_inside_the_issue_folder(cli, bulletin, tmp_path):
+    (tmp_path / "secret.jpg").write_bytes(b"not for the build")
+    (bulletin / "7" / "img" / "link.jpg").symlink_to(tmp_path / "secret.jpg")
+    manifest = bulletin / "7.yaml"
+    edit(manifest, "image: 7/img/cover.jpg", "image: ../secret.jpg")
+    edit(manifest, "body: 7/articles/rent-strike.md", "body: /etc/passwd")
+    edit(manifest, "body: 7/articles/lease-law.md", "body: file:///etc/passwd")
+    edit(manifest, "src: 7/img/badge.png", "src: 7/img/link.jpg")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 2
+    err = result.stderr
+    assert "cover.image: points outside the issue folder bulletin/: ../secret.jpg" in err
+    assert "articles[0].body: must be a relative path, not an absolute one: /etc/passwd" in err
+    assert "articles[1].body: must be a file path inside the issue folder, not a URL: file:///etc/passwd" in err
+    assert "articles[2].image.src: points outside the issue folder bulletin/: 7/img/link.jpg" in err
+
+
+def test_cross_field_rules(cli, bulletin):
+    manifest = bulletin / "7.yaml"
+    edit(manifest, "  - title: The New Lease Law\n", "  - title: Meeting Notes\n")
+    edit(manifest, "      alt: The union's round badge\n", "")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 2
+    assert "articles[2].title: same identifier 'meeting-notes' as articles[1]; set a distinct 'slug'" in result.stderr
+    assert "warning: articles[2].image.alt: no alt text" in result.stderr
+
+
+def test_missing_alt_text_is_a_warning_and_strict_makes_it_fail(cli, bulletin):
+    manifest = bulletin / "7.yaml"
+    edit(manifest, "      alt: The union's round badge\n", "")
+    assert cli("check", str(manifest)).exit_code == 0
+    strict = cli("check", str(manifest), "--strict")
+    assert strict.exit_code == 1 and "--strict" in strict.stderr
+
+
+def test_missing_manifest_and_missing_publication_file(cli, bulletin):
+    result = cli("check", str(bulletin / "nope.yaml"))
+    assert result.exit_code == 2 and "nope.yaml: manifest not found" in result.stderr
+    manifest = bulletin / "7.yaml"
+    manifest.write_text("publication: other.yaml\n" + manifest.read_text("utf-8"), "utf-8")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 2 and "7.yaml:1: publication: file not found: other.yaml" in result.stderr

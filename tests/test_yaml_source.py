@@ -1,0 +1,88 @@
+"""The strict YAML reader: each trap of YAML is an error with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from issue_builder.load.yaml_source import MAX_MANIFEST_BYTES, parse_yaml, read_yaml
+
+
+def errors(text: str) -> list[str]:
+    doc, problems = parse_yaml(text, Path("m.yaml"))
+    assert doc is None
+    return [str(p) for p in problems]
+
+
+def test_plain_values_keep_their_types_and_lines():
+    doc, problems = parse_yaml('issue: 18\ndate: 2019-03-01\nratio: 1.5\ntitle: "no"\nflag: true\nnone: ~\n', Path("m.yaml"))
+    assert problems == []
+    assert doc.data == {"issue": 18, "date": "2019-03-01", "ratio": 1.5, "title": "no", "flag": True, "none": None}
+    assert doc.locations[("ratio",)].line == 3
+
+
+@pytest.mark.parametrize("value", ["no", "yes", "on", "Off", "y", "N"])
+def test_yaml11_booleans_are_errors(value):
+    assert errors(f"a: 1\nb: {value}\n") == [f"m.yaml:2: b: '{value}' is ambiguous (YAML 1.1 reads it as a boolean): write true or false, or quote it"]
+
+
+@pytest.mark.parametrize("value", ["012", "0x1F", "1:20", "1_000", ".inf"])
+def test_ambiguous_numbers_are_errors(value):
+    (message,) = errors(f"n: {value}\n")
+    assert message.startswith("m.yaml:1: n: ") and "ambiguous" in message
+
+
+def test_duplicate_keys_name_both_lines():
+    assert errors("a: 1\nb: 2\na: 3\n") == ["m.yaml:3: a: duplicate key 'a' (first set on line 1)"]
+
+
+def test_duplicate_keys_nested():
+    (message,) = errors("cover:\n  image: a.jpg\n  image: b.jpg\n")
+    assert message == "m.yaml:3: cover.image: duplicate key 'image' (first set on line 2)"
+
+
+def test_aliases_and_anchors_are_refused():
+    assert errors("a: &x [1, 2]\nb: *x\n") == ["m.yaml:1: anchors (&name) are not allowed in manifests"]
+    bomb = 'a: &a ["lol","lol"]\nb: &b [*a,*a,*a]\nc: &c [*b,*b,*b]\n'
+    assert "not allowed" in errors(bomb)[0]
+
+
+def test_python_tags_are_refused():
+    (message,) = errors("x: !!python/object/apply:os.system [echo hi]\n")
+    assert message.startswith("m.yaml:1: x: YAML tag tag:yaml.org,2002:python/object/apply:os.system is not allowed")
+
+
+def test_explicit_str_tag_is_allowed():
+    doc, problems = parse_yaml("x: !!str no\n", Path("m.yaml"))
+    assert problems == [] and doc.data == {"x": "no"}
+
+
+def test_tabs_and_syntax_errors_carry_the_line():
+    (message,) = errors("a:\n\tb: 1\n")
+    assert message.startswith("m.yaml:2: invalid YAML:")
+
+
+def test_multiple_documents_and_empty_files():
+    assert "invalid YAML" in errors("a: 1\n---\nb: 2\n")[0]
+    assert errors("# only a comment\n") == ["m.yaml: file is empty"]
+
+
+def test_merge_keys_are_refused():
+    (message,) = errors("a:\n  <<: {b: 1}\n")
+    assert "merge keys" in message
+
+
+def test_non_utf8_bytes_name_the_line(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_bytes(b"a: 1\nb: caf\xe9\n")
+    doc, problems = read_yaml(path)
+    assert doc is None
+    assert problems[0].line == 2 and "not valid UTF-8 (byte 0xe9)" in problems[0].message
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_bytes(b"a: " + b"x" * MAX_MANIFEST_BYTES + b"\n")
+    doc, problems = read_yaml(path)
+    assert doc is None and "at most" in problems[0].message
