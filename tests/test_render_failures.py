@@ -92,3 +92,26 @@ def test_internal_errors_show_no_traceback_unless_debug(cli, bulletin, monkeypat
     result = cli("render", str(bulletin / "7.yaml"))
     assert result.exit_code == 70
     assert "internal error: RuntimeError: simulated bug" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_overflowing_text_fails_naming_page_and_article(cli, bulletin):
+    edit(bulletin / "7.yaml", "  - title: The New Lease Law", "  - title: The Antidisestablishmentarianistically-Unbreakable-Lease-Law")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 1
+    assert "overflow: page 5 (The Antidisestablishmentarianistically-Unbreakable-Lease-Law): text wider than its column" in result.stderr
+    assert not (bulletin / "out").exists()
+
+
+def test_long_words_in_body_text_are_broken_not_overflowing(cli, bulletin):
+    article = bulletin / "7" / "articles" / "lease-law.md"
+    article.write_text(article.read_text("utf-8") + "\n" + "Unbreakable" * 40 + "\n", "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web", "--strict")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_text_too_large_for_its_page_fails(cli, bulletin):
+    edit(bulletin / "7.yaml", "    dek: How a rent strike", "    opener: full-bleed\n    dek: " + "Far too long a dek. " * 40 + "How a rent strike")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 1
+    assert "overflow: page 3 (After Eleven Months" in result.stderr
+    assert 'positioned block <div class="bleed-head"> is too large for its page (continues on page 4)' in result.stderr

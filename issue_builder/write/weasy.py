@@ -14,6 +14,7 @@ isolate_fontconfig()  # before WeasyPrint creates its first font configuration
 
 import weasyprint  # noqa: E402
 
+from issue_builder.check.overflow import find_overflows, lost_text  # noqa: E402
 from issue_builder.prepare.content import PreparedIssue  # noqa: E402
 from issue_builder.prepare.images import web_ready  # noqa: E402
 from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
@@ -84,8 +85,22 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
             if anchor.startswith("article-"):
                 article_pages.setdefault(anchor.removeprefix("article-"), number)
     messages = _classify(capture.records, fetcher, issue)
+    for article_id, expected, placed in lost_text(document.pages):
+        title = next((a.title for a in issue.articles if f"article-{a.id}" == article_id), article_id)
+        messages.append(RenderMessage("error", "lost-text", f"{title}: only {placed} of {expected} letters reached the "
+                                      "pages (a positioned block is too large for its page?)"))
+    for number, problem in find_overflows(document.pages):
+        messages.append(RenderMessage("error", "overflow", f"page {number}{_article_on(number, article_pages, issue)}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
                    messages=messages, html=rendered.html)
+
+
+def _article_on(page: int, starts: dict[str, int], issue: PreparedIssue) -> str:
+    current = None
+    for article in issue.articles:
+        if starts.get(article.id, page + 1) <= page:
+            current = article
+    return f" ({current.title})" if current else ""
 
 
 def _drop_annotations(document, pdf) -> None:  # noqa: ANN001 - WeasyPrint's finisher signature

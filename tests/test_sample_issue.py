@@ -1,0 +1,148 @@
+"""Issue 18, the sample issue: its manifest follows the published contents; its PDFs pass independent checks."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, page_texts
+from issue_builder.check.readback import read_back
+from issue_builder.cli import main
+from issue_builder.load.manifest import load_manifest
+from test_render import squeeze
+
+SEED = REPO.parent / "shared" / "seed" / "issue-18-web-contents.txt"
+PRINT = "socialist-revolution-18-print.pdf"
+WEB = "socialist-revolution-18-web.pdf"
+
+
+def seed_articles() -> list[tuple[str | None, str, str]]:
+    """(image text, title, dek) of each article, parsed from the published web contents."""
+    blocks = [b.strip().splitlines() for b in SEED.read_text("utf-8").split("\n\n") if b.strip()]
+    articles = []
+    pending = None
+    for block in blocks:
+        if len(block) == 2:
+            pending = (block[0], block[1])
+        elif len(block) == 1 and pending is None and not block[0].startswith(("Socialist Revolution", "Contact")):
+            pending = (None, block[0])
+        elif len(block) == 1 and pending is not None:
+            articles.append((pending[0], pending[1], block[0]))
+            pending = None
+    return articles
+
+
+@pytest.fixture(scope="module")
+def manifest_data():
+    return load_manifest(REPO / "issues" / "18.yaml").document.data
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="the shared seed file is not beside this checkout")
+def test_manifest_has_every_article_of_the_published_contents_in_order(manifest_data):
+    published = seed_articles()
+    assert len(published) == 12
+    articles = manifest_data["articles"]
+    assert [a["title"] for a in articles] == [p[1] for p in published]
+    assert [a["dek"] for a in articles] == [p[2] for p in published]
+    for article, (alt, _, _) in zip(articles, published):
+        if alt is not None:
+            assert article["image"]["alt"] == alt
+    assert manifest_data["cover"]["alt"] == "Socialist Revolution Issue 18 Cover"
+
+
+def test_contact_block_has_no_email_and_no_dangling_words(manifest_data):
+    assert "email" not in manifest_data["contact"]
+    assert manifest_data["contact"]["phone"] == "646-791-6279"
+
+
+def test_sample_issue_checks_without_warnings(cli):
+    result = cli("check", str(REPO / "issues" / "18.yaml"), "--strict")
+    assert result.exit_code == 0, result.stderr
+    assert "12 articles" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def rendered_18(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("issue18")
+    err = io.StringIO()
+    code = 0
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(["render", str(REPO / "issues" / "18.yaml"), "--out", str(out)])
+        except SystemExit as exc:
+            code = exc.code
+    assert code == 0, err.getvalue()
+    # the only accepted warning until page filling lands: the saddle-stitch page count
+    unexpected = [line for line in err.getvalue().splitlines() if line.startswith("warning") and "saddle-stitch" not in line]
+    assert unexpected == []
+    return out
+
+
+def test_page_count_and_editions(rendered_18: Path):
+    print_facts, web_facts = read_back(rendered_18 / PRINT), read_back(rendered_18 / WEB)
+    assert 32 <= print_facts.pages <= 48
+    assert web_facts.pages == print_facts.pages
+    assert (rendered_18 / WEB).stat().st_size < (rendered_18 / PRINT).stat().st_size / 3
+
+
+def test_web_text_holds_every_title_and_dek_in_order(rendered_18: Path):
+    text = squeeze(" ".join(page_texts(rendered_18 / WEB)[2:]))
+    position = 0
+    for article in load_manifest(REPO / "issues" / "18.yaml").document.data["articles"]:
+        for piece in (article["title"], article["dek"]):
+            found = text.find(squeeze(piece), position)
+            assert found >= 0, piece
+            position = found
+
+
+def test_contents_numbers_are_where_articles_start(rendered_18: Path):
+    texts = page_texts(rendered_18 / WEB)
+    contents = squeeze(texts[1])
+    for article in load_manifest(REPO / "issues" / "18.yaml").document.data["articles"]:
+        title = squeeze(article["title"])
+        opener = squeeze(article["section"]) + title  # the kicker stands right above the title
+        start = next(i for i, t in enumerate(texts[2:], start=3) if opener in squeeze(t))
+        # each entry reads "<page> <section> <title>"
+        entry = re.search(r"(\d+)" + re.escape(squeeze(article["section"])) + re.escape(title), contents)
+        assert entry and int(entry.group(1)) == start, (article["title"], start)
+
+
+def test_the_back_cover_prints_the_contact_block_cleanly(rendered_18: Path):
+    back = re.sub(r"\s+", " ", page_texts(rendered_18 / WEB)[-1])
+    assert "Socialist Revolution is the official publication of the US Section of the International Marxist Tendency." in back
+    assert "Contact us at 646-791-6279." in back
+    assert " at or " not in back
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf not installed")
+def test_qpdf_finds_no_structural_problem(rendered_18: Path):
+    for name in (PRINT, WEB):
+        result = subprocess.run(["qpdf", "--check", str(rendered_18 / name)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
+def test_pdffonts_shows_every_font_embedded_from_committed_families(rendered_18: Path):
+    for name in (PRINT, WEB):
+        lines = subprocess.run(["pdffonts", str(rendered_18 / name)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+        assert lines
+        for line in lines:
+            fields = line.split()
+            assert re.match(r"^[A-Z]{6}\+(Charis-SIL|Inter|Bebas-Neue)", fields[0]), line
+            assert "yes" in fields[-5:-2][0], line  # the "emb" column
+
+
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils not installed")
+def test_print_keeps_full_resolution_and_web_downsamples(rendered_18: Path):
+    def ppis(name: str) -> list[int]:
+        rows = subprocess.run(["pdfimages", "-list", str(rendered_18 / name)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+        return [int(r.split()[12]) for r in rows if r.split()[2] == "image"]
+
+    assert min(ppis(PRINT)) >= 300
+    assert max(ppis(WEB)) <= 200
