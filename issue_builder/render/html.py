@@ -49,6 +49,7 @@ def render_html(issue: PreparedIssue, profile: OutputProfile) -> RenderedHtml:
         "m": m,
         "profile": profile,
         "colour": colour,
+        "white": "device-cmyk(0 0 0 0)" if profile.colour_model == "cmyk" else "#fff",
         "bleed": m.page.bleed.points if profile.bleed else 0.0,
         "contact_sentence": contact_sentence(m.contact),
         "font_faces": [face for faces in issue.font_faces.values() for face in faces],
