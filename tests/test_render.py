@@ -50,7 +50,7 @@ def test_fonts_are_embedded_and_only_committed_families(rendered_bulletin: Path)
         assert facts.fonts
         for font in facts.fonts:
             assert font.embedded, font
-            assert re.match(r"^(Charis-SIL|Inter|Bebas-Neue)(-|$)", font.base_name), font
+            assert re.match(r"^(Charis-SIL|CharisSIL|Inter|Bebas-Neue)(-|$)", font.base_name), font
 
 
 def test_titles_and_deks_in_reading_order(rendered_bulletin: Path):

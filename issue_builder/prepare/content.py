@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from issue_builder.errors import Diagnostic, ManifestError
 from issue_builder.load.manifest import RawManifest
+from issue_builder.prepare.colour import OutputProfileFile, load_output_profile
 from issue_builder.prepare.fonts import FontFace, scan_fonts
 from issue_builder.prepare.images import ImageInfo, inspect_image
 from issue_builder.prepare.markdown import render_markdown
@@ -62,6 +63,7 @@ class PreparedIssue:
     font_faces: dict[str, list[FontFace]]
     images: list[ImageInfo]
     layout_dir: Path | None
+    output_profile: OutputProfileFile | None
     warnings: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -127,13 +129,20 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
         else:
             faces[family] = catalogue[family]
 
+    output_profile = None
+    try:
+        ref = manifest.printing.output_profile
+        output_profile = load_output_profile(ref.path if ref else None)
+    except ValueError as exc:
+        problems.append(doc.diagnostic(("printing", "output_profile"), str(exc)))
+
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ManifestError(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in the manifest or its files:", problems)
     layout_dir = (root / manifest.layout).resolve() if manifest.layout else None
     return PreparedIssue(manifest=manifest, root=root, manifest_path=raw.manifest_path, articles=articles,
                          cover_image=cover_image, font_faces=faces, images=list(images.values()),
-                         layout_dir=layout_dir, warnings=problems)
+                         layout_dir=layout_dir, output_profile=output_profile, warnings=problems)
 
 
 def _body(article: Article, root: Path, where: Diagnostic, inspect, problems: list[Diagnostic]) -> tuple[str, int]:  # noqa: ANN001

@@ -78,5 +78,23 @@ def _default(f: dataclasses.Field) -> str:
     return f"`{value}`"
 
 
+START, END = "<!-- manifest-reference:start -->", "<!-- manifest-reference:end -->"
+
+
+def update_readme(path: str) -> None:
+    """Replace the reference between the README's markers with the current one."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(f"{head}{START}\n{reference_markdown()}{END}{tail}")
+
+
 if __name__ == "__main__":
-    print(reference_markdown())
+    import sys
+
+    if sys.argv[1:2] == ["--update"]:
+        update_readme(sys.argv[2])
+    else:
+        print(reference_markdown())

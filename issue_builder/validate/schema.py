@@ -140,6 +140,39 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Marks:
+    """Printer's marks drawn outside the bleed of the print PDF."""
+
+    crop: bool = doc("Crop marks at the corners of the trim.", True)
+    registration: bool = doc("Registration targets at the middle of each side.", False)
+    slug: bool = doc("A slug line with publication, issue, date and page below the bleed.", False)
+    offset: Length = doc("Distance from the trim to where the marks begin; at least the bleed.", Length.parse("12pt"))
+
+
+@dataclass(frozen=True)
+class Printing:
+    """What the printer asks of the print PDF."""
+
+    output_profile: FileRef | None = doc("The printer's CMYK output profile (.icc); the built-in coated FOGRA39 profile "
+                                         "(`icc/`) when absent.", None)
+    output_condition: str = doc("OutputConditionIdentifier of the output intent (the printing condition).", "FOGRA39")
+    output_condition_info: str = doc("Human-readable description of the printing condition.",
+                                     "Offset printing, coated paper (ISO 12647-2:2004/Amd 1, FOGRA39)")
+    registry: str = doc("RegistryName of the output intent.", "http://www.color.org")
+    rendering_intent: Literal["perceptual", "relative-colorimetric", "saturation", "absolute-colorimetric"] = doc(
+        "How RGB photos and colours are converted to CMYK (black point compensation is always on).",
+        "relative-colorimetric")
+    marks: Marks = doc("Printer's marks.", factory=Marks)
+    warn_ppi: int = doc("Images placed below this effective resolution (pixels per inch) are warned about.", 300,
+                        check=_positive)
+    min_ppi: int = doc("Images placed below this effective resolution fail the build.", 225, check=_positive)
+    fill: Literal["house-ad", "notes", "blank", "fail"] = doc(
+        "How a saddle-stitched issue is brought to a multiple of 4 pages: pages before the back cover with a "
+        "house ad, ruled notes pages, pages left blank on purpose, or `fail` with a message.", "house-ad")
+    paper: str | None = doc("Paper stock, for the job ticket (e.g. `80 lb gloss text`).", None)
+
+
+@dataclass(frozen=True)
 class IssueManifest:
     """A numbered issue: the publication file's settings plus this issue's own content."""
 
@@ -160,6 +193,7 @@ class IssueManifest:
     binding: Literal["saddle-stitch", "perfect"] = doc("Binding; saddle-stitch needs a page count that is a multiple of 4.",
                                                      "saddle-stitch")
     contact: Contact = doc("Contact block printed on the back page.", factory=Contact)
+    printing: Printing = doc("Requirements of the printer for the print PDF.", factory=Printing)
     notice: str | None = doc("A note printed in the imprint (e.g. that texts are sample copy).", None)
     layout: str | None = doc("Layout folder overriding templates or stylesheets of the built-in layout, relative to the "
                              "manifest's folder.", None)

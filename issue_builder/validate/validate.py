@@ -63,6 +63,10 @@ def _cross_checks(m: IssueManifest, raw: RawManifest, conv: Converter) -> list[D
                 found.append(doc.diagnostic(path, f"points outside the issue folder: {folder}"))
             elif not resolved.is_dir():
                 found.append(doc.diagnostic(path, f"folder not found: {folder}"))
+    if m.printing.marks.offset.points < m.page.bleed.points:
+        found.append(doc.diagnostic(("printing", "marks", "offset"),
+                                    f"marks would print inside the bleed: offset {m.printing.marks.offset.text} is less "
+                                    f"than the bleed {m.page.bleed.text}"))
     page = m.page
     text_width = page.width.points - page.margin_inside.points - page.margin_outside.points
     text_height = page.height.points - page.margin_top.points - page.margin_bottom.points

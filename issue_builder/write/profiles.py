@@ -19,14 +19,15 @@ class OutputProfile:
     srgb_images: bool  # convert CMYK, LAB and 16-bit images to sRGB for the screen
     tagged: bool  # structure tree for screen readers
     links: bool  # clickable links and contents
+    pdf_x: bool = False  # finish as PDF/X-4: CMYK through the output profile, our marks, output intent
     pdf_variant: str | None = None
 
 
 PROFILES: dict[str, OutputProfile] = {
     "print": OutputProfile(
-        name="print", description="print PDF for the printer: trim + bleed, crop marks, CMYK colours, full-resolution images",
-        bleed=True, crop_marks=True, colour_model="cmyk", image_dpi=None, jpeg_quality=None, srgb_images=False,
-        tagged=False, links=False),
+        name="print", description="print PDF for the printer: PDF/X-4, trim + bleed, marks, CMYK only, full-resolution images",
+        bleed=True, crop_marks=False, colour_model="cmyk", image_dpi=None, jpeg_quality=None, srgb_images=False,
+        tagged=False, links=False, pdf_x=True),
     "web": OutputProfile(
         name="web", description="web PDF for readers: trimmed, sRGB, images at about 150 ppi, links, bookmarks, tags",
         bleed=False, crop_marks=False, colour_model="rgb", image_dpi=150, jpeg_quality=80, srgb_images=True,

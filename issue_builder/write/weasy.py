@@ -20,6 +20,8 @@ from issue_builder.prepare.images import web_ready  # noqa: E402
 from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
 from issue_builder.render.html import render_html  # noqa: E402
 from issue_builder.resources import FONTS_DIR  # noqa: E402
+from issue_builder.write.marks import MarkSheet  # noqa: E402
+from issue_builder.write.pdfx import PrintJob, finish_pdfx  # noqa: E402
 from issue_builder.write.profiles import OutputProfile  # noqa: E402
 
 _NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S)
@@ -79,6 +81,8 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     finally:
         logger.removeHandler(capture)
         logger.propagate = propagate
+    if profile.pdf_x:
+        pdf = finish_pdfx(pdf, print_job(issue))
     article_pages = {}
     for number, page in enumerate(document.pages, start=1):
         for anchor in page.anchors:
@@ -93,6 +97,20 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
         messages.append(RenderMessage("error", "overflow", f"page {number}{_article_on(number, article_pages, issue)}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
                    messages=messages, html=rendered.html)
+
+
+def print_job(issue: PreparedIssue) -> PrintJob:
+    """The finishing parameters of the print edition, from the manifest's page and printing settings."""
+    m = issue.manifest
+    marks = m.printing.marks
+    return PrintJob(
+        title=issue.title, date=m.date, slug_text=f"{m.periodical.name} · Issue {m.issue} · {issue.date_label}",
+        bleed=m.page.bleed.points,
+        marks=MarkSheet(width=m.page.width.points, height=m.page.height.points, bleed=m.page.bleed.points,
+                        offset=marks.offset.points, crop=marks.crop, registration=marks.registration, slug=marks.slug),
+        profile_bytes=issue.output_profile.data, profile_description=issue.output_profile.description,
+        output_condition=m.printing.output_condition, output_condition_info=m.printing.output_condition_info,
+        registry=m.printing.registry, rendering_intent=m.printing.rendering_intent)
 
 
 def _article_on(page: int, starts: dict[str, int], issue: PreparedIssue) -> str:

@@ -1,0 +1,145 @@
+"""Finish the print edition as PDF/X-4: CMYK only, full boxes, our marks, output intent, X-4 metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+import pikepdf
+
+from issue_builder.write.cmyk import CmykConverter, convert_pdf
+from issue_builder.write.marks import MarkSheet, draw_marks
+
+PDFX_VERSION = "PDF/X-4"
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """What the finishing step needs to know about the issue and the printer."""
+
+    title: str
+    date: dt.date
+    slug_text: str  # e.g. "Socialist Revolution · Issue 18 · Spring 2019"
+    bleed: float  # points
+    marks: MarkSheet | None
+    profile_bytes: bytes
+    profile_description: str
+    output_condition: str
+    output_condition_info: str
+    registry: str
+    rendering_intent: str
+
+
+def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
+    """Take WeasyPrint's print PDF and return a PDF/X-4 file."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        convert_pdf(pdf, CmykConverter(job.profile_bytes, job.rendering_intent))
+        _set_boxes_and_marks(pdf, job)
+        _output_intent(pdf, job)
+        _metadata(pdf, job)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, force_version="1.6", object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                 compress_streams=True, recompress_flate=False)
+        return out.getvalue()
+
+
+def _set_boxes_and_marks(pdf: pikepdf.Pdf, job: PrintJob) -> None:
+    sheet = job.marks
+    overlay = None
+    if sheet is not None and (sheet.crop or sheet.registration or sheet.slug):
+        slugs = [f"{job.slug_text} · page {n} of {len(pdf.pages)}" for n in range(1, len(pdf.pages) + 1)]
+        overlay = pikepdf.open(io.BytesIO(draw_marks(sheet, slugs)))
+    for number, page in enumerate(pdf.pages):
+        trim = [float(v) for v in page.obj.get("/TrimBox", page.mediabox)]
+        b = job.bleed
+        margin = sheet.margin if sheet is not None else b
+        page.obj.TrimBox = pikepdf.Array(trim)
+        page.obj.BleedBox = pikepdf.Array([trim[0] - b, trim[1] - b, trim[2] + b, trim[3] + b])
+        media = [trim[0] - margin, trim[1] - margin, trim[2] + margin, trim[3] + margin]
+        page.obj.MediaBox = pikepdf.Array(media)
+        for key in ("/ArtBox", "/CropBox"):
+            if key in page.obj:
+                del page.obj[key]
+        if overlay is not None:
+            _stamp(pdf, page, overlay.pages[number], media, f"IBPrinterMarks{number + 1}")
+
+
+def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, marks: pikepdf.Page, media: list[float], name: str) -> None:
+    """Draw the marks page over `page` as a form XObject with a fixed name (pikepdf's overlay names are random).
+
+    WeasyPrint shares one resource dictionary between pages, so each page's marks get a name of their own.
+    """
+    form = pdf.copy_foreign(marks.as_form_xobject())
+    if "/Resources" not in page.obj:
+        page.obj.Resources = pikepdf.Dictionary()
+    if "/XObject" not in page.obj.Resources:
+        page.obj.Resources.XObject = pikepdf.Dictionary()
+    page.obj.Resources.XObject[f"/{name}"] = form
+    page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+    page.contents_add(pdf.make_stream(f"Q\nq 1 0 0 1 {media[0]:.4f} {media[1]:.4f} cm /{name} Do Q\n".encode()))
+
+
+def _output_intent(pdf: pikepdf.Pdf, job: PrintJob) -> None:
+    profile = pdf.make_stream(job.profile_bytes)
+    profile.N = 4
+    intent = pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent,
+        S=pikepdf.Name.GTS_PDFX,
+        OutputConditionIdentifier=pikepdf.String(job.output_condition),
+        OutputCondition=pikepdf.String(job.output_condition_info),
+        RegistryName=pikepdf.String(job.registry),
+        Info=pikepdf.String(job.profile_description or job.output_condition_info),
+        DestOutputProfile=profile,
+    )
+    pdf.Root.OutputIntents = pikepdf.Array([intent])
+
+
+def _metadata(pdf: pikepdf.Pdf, job: PrintJob) -> None:
+    stamp = f"{job.date.isoformat()}T00:00:00Z"
+    pdf_date = f"D:{job.date.strftime('%Y%m%d')}000000Z"
+    # The same input gives the same ID: derived from the page content, not from a clock or a random source.
+    digest = hashlib.sha256(b"".join(p.obj.Contents.read_bytes() if isinstance(p.obj.Contents, pikepdf.Stream)
+                                     else b"".join(c.read_bytes() for c in p.obj.Contents) for p in pdf.pages))
+    document_id = uuid.UUID(bytes=digest.digest()[:16], version=4)
+    info = pdf.docinfo
+    info.Title = pikepdf.String(job.title)
+    info.CreationDate = pikepdf.String(pdf_date)
+    info.ModDate = pikepdf.String(pdf_date)
+    info.Trapped = pikepdf.Name("/False")
+    info.GTS_PDFXVersion = pikepdf.String(PDFX_VERSION)
+    producer = str(info.get("/Producer", "WeasyPrint"))
+    xmp = _XMP.format(title=escape(job.title), stamp=stamp, producer=escape(producer), version=PDFX_VERSION,
+                      document=f"uuid:{document_id}", instance=f"uuid:{document_id}")
+    pdf.Root.Metadata = pdf.make_stream(xmp.encode("utf-8"), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
+
+
+_XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
+    xmlns:pdfxid="http://www.npes.org/pdfx/ns/id/">
+   <dc:format>application/pdf</dc:format>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>
+   <xmp:CreateDate>{stamp}</xmp:CreateDate>
+   <xmp:ModifyDate>{stamp}</xmp:ModifyDate>
+   <xmp:MetadataDate>{stamp}</xmp:MetadataDate>
+   <xmp:CreatorTool>issue-builder</xmp:CreatorTool>
+   <pdf:Producer>{producer}</pdf:Producer>
+   <pdf:Trapped>False</pdf:Trapped>
+   <xmpMM:DocumentID>{document}</xmpMM:DocumentID>
+   <xmpMM:InstanceID>{instance}</xmpMM:InstanceID>
+   <xmpMM:VersionID>1</xmpMM:VersionID>
+   <xmpMM:RenditionClass>default</xmpMM:RenditionClass>
+   <pdfxid:GTS_PDFXVersion>{version}</pdfxid:GTS_PDFXVersion>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"""

@@ -1,0 +1,102 @@
+"""The print edition is a PDF/X-4 file: CMYK only, full bleed box, marks in registration colour, output intent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+
+MM = 72 / 25.4
+PRINT = "the-tenant-bulletin-7-print.pdf"
+
+
+def object_texts(pdf: pikepdf.Pdf):
+    """Every indirect object's dictionary or array as PDF syntax (stream data excluded)."""
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream):
+            yield obj.stream_dict.unparse()
+        elif isinstance(obj, (pikepdf.Dictionary, pikepdf.Array)):
+            yield obj.unparse()
+
+
+def test_output_intent_and_pdfx_identification(rendered_bulletin: Path):
+    with pikepdf.open(rendered_bulletin / PRINT) as pdf:
+        assert pdf.pdf_version == "1.6"
+        (intent,) = pdf.Root.OutputIntents
+        assert intent.S == "/GTS_PDFX"
+        assert str(intent.OutputConditionIdentifier) == "FOGRA39"
+        assert str(intent.RegistryName) == "http://www.color.org"
+        assert int(intent.DestOutputProfile.N) == 4
+        assert intent.DestOutputProfile.read_bytes()[36:40] == b"acsp"
+        xmp = pdf.Root.Metadata.read_bytes().decode()
+        assert "<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in xmp
+        assert "<pdf:Trapped>False</pdf:Trapped>" in xmp
+        assert "<xmpMM:DocumentID>uuid:" in xmp and "<xmp:CreateDate>2024-10-01T00:00:00Z" in xmp
+        assert pdf.docinfo.Trapped == "/False"
+        assert "/Encrypt" not in pdf.trailer
+
+
+def test_no_device_rgb_anywhere(rendered_bulletin: Path):
+    with pikepdf.open(rendered_bulletin / PRINT) as pdf:
+        for text in object_texts(pdf):
+            assert b"/DeviceRGB" not in text, text[:300]
+        for page in pdf.pages:
+            for operands, operator in pikepdf.parse_content_stream(page):
+                assert str(operator) not in ("rg", "RG"), operator
+        images = [img for page in pdf.pages for img in page.get_images().values()]
+        assert images and all(img.ColorSpace == "/DeviceCMYK" for img in images)
+
+
+def test_black_text_and_rules_are_black_ink_only(rendered_bulletin: Path):
+    with pikepdf.open(rendered_bulletin / PRINT) as pdf:
+        for page in pdf.pages:
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) in ("scn", "sc", "k") and len(operands) == 4:
+                    c, m, y, k = (float(v) for v in operands)
+                    assert not (k >= 0.85 and c + m + y > 0), f"rich black {operands}"
+
+
+def test_boxes_bleed_and_marks(rendered_bulletin: Path):
+    bleed = 3 * MM
+    with pikepdf.open(rendered_bulletin / PRINT) as pdf:
+        for page in pdf.pages:
+            trim = [float(v) for v in page.TrimBox]
+            bleed_box = [float(v) for v in page.BleedBox]
+            media = [float(v) for v in page.MediaBox]
+            assert [round(v, 2) for v in bleed_box] == [round(trim[0] - bleed, 2), round(trim[1] - bleed, 2),
+                                                        round(trim[2] + bleed, 2), round(trim[3] + bleed, 2)]
+            assert media[0] < bleed_box[0] and media[2] > bleed_box[2]
+            assert "/ArtBox" not in page.obj and "/Annots" not in page.obj
+            spaces = {str(cs[1]) for xobject in page.Resources.XObject.values() if "/Resources" in xobject
+                      for cs in dict(xobject.Resources.get("/ColorSpace", {})).values()
+                      if isinstance(cs, pikepdf.Array) and cs[0] == "/Separation"}
+            assert "/All" in spaces  # crop and registration marks in registration colour
+        assert abs(float(pdf.pages[0].TrimBox[2]) - 148 * MM) < 0.05
+
+
+def test_slug_line_names_the_page(rendered_bulletin: Path):
+    from conftest import page_texts
+
+    texts = page_texts(rendered_bulletin / PRINT)
+    assert "The Tenant Bulletin · Issue 7 · October 2024 · page 3 of 8" in texts[2]
+
+
+def test_printer_profile_must_be_cmyk(cli, bulletin):
+    srgb = bulletin / "srgb.icc"
+    from PIL import ImageCms
+
+    srgb.write_bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (bulletin / "not-icc.icc").write_bytes(b"nonsense")
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8").replace("printing:\n", "printing:\n  output_profile: srgb.icc\n"), "utf-8")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    assert "printing.output_profile: an output profile must be CMYK, this one is RGB" in result.stderr
+
+
+def test_marks_inside_the_bleed_are_refused(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8").replace("    offset: 9pt", "    offset: 2pt"), "utf-8")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    assert "printing.marks.offset: marks would print inside the bleed: offset 2pt is less than the bleed 3mm" in result.stderr
