@@ -100,3 +100,48 @@ def test_marks_inside_the_bleed_are_refused(cli, bulletin):
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
     assert "printing.marks.offset: marks would print inside the bleed: offset 2pt is less than the bleed 3mm" in result.stderr
+
+
+def test_page_count_meets_the_binding(rendered_bulletin: Path):
+    assert len(read_pages(rendered_bulletin / PRINT)) % 4 == 0
+
+
+def read_pages(path: Path) -> list[str]:
+    from conftest import page_texts
+
+    return page_texts(path)
+
+
+def cut_last_article(bulletin: Path) -> None:
+    manifest = bulletin / "7.yaml"
+    text = manifest.read_text("utf-8")
+    manifest.write_text(text[: text.index("  - title: Meeting Notes")], "utf-8")
+
+
+def test_missing_pages_are_filled_before_the_back_cover(cli, bulletin):
+    from test_render import squeeze
+
+    cut_last_article(bulletin)
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 0, result.stderr
+    assert "8 pages (2 fill pages, house-ad, before the back cover)" in result.stdout
+    texts = read_pages(bulletin / "out" / "the-tenant-bulletin-7-web.pdf")
+    assert squeeze("Subscribe to The Tenant Bulletin") in squeeze(texts[5])
+    assert squeeze(texts[6]).startswith("NOTES")
+    assert squeeze("Printed in the union's own print shop") in squeeze(texts[7])
+
+
+def test_fill_policies(cli, bulletin):
+    cut_last_article(bulletin)
+    pub = bulletin / "publication.yaml"
+    base = pub.read_text("utf-8")
+    pub.write_text(base.replace("  paper: 90 gsm uncoated", "  paper: 90 gsm uncoated\n  fill: fail"), "utf-8")
+    failed = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert failed.exit_code == 1
+    assert ("6 pages: saddle-stitch binding needs a multiple of 4; 2 page(s) missing before the back cover (pages 6-7). "
+            "Add content, or set printing.fill to house-ad, notes or blank.") in failed.stderr
+    assert not (bulletin / "out").exists()
+    pub.write_text(base.replace("  paper: 90 gsm uncoated", "  paper: 90 gsm uncoated\n  fill: notes"), "utf-8")
+    notes = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "notes"), "--only", "web")
+    assert notes.exit_code == 0 and "(2 fill pages, notes, before the back cover)" in notes.stdout
+    assert [t.strip() for t in read_pages(bulletin / "notes" / "the-tenant-bulletin-7-web.pdf")[5:7]] == ["Notes", "Notes"]

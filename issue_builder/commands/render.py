@@ -42,7 +42,7 @@ def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], 
     errors = [Diagnostic(f"{e.profile.name}: {m}") for e in editions for m in e.messages if m.severity == "error"]
     warnings = [str(w) for w in issue.warnings]
     warnings += [f"{e.profile.name}: {m}" for e in editions for m in e.messages if m.severity == "warning"]
-    warnings += _page_warnings(issue, editions)
+    warnings += _page_warnings(editions)
     if errors:
         raise RenderError(f"{display_path(manifest)}: the render failed; no output was written:", errors)
     if strict and warnings:
@@ -53,7 +53,9 @@ def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], 
     targets = {out_dir / f"{stem}-{e.profile.name}.pdf": e for e in editions}
     files: dict[Path, bytes] = {path: e.pdf for path, e in targets.items()}
     if keep_html:
-        files.update({path.with_suffix(".html"): e.html.encode() for path, e in targets.items()})
+        for path, e in targets.items():
+            files[path.with_suffix(".html")] = e.html_parts[0].encode()
+            files[path.with_name(path.stem + "-tail.html")] = e.html_parts[1].encode()
 
     def check(temp: Path, target: Path) -> None:
         if target in targets:
@@ -68,16 +70,12 @@ def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], 
     for path in files:
         out.info(f"wrote {display_path(path)}")
     sizes = ", ".join(f"{e.profile.name} {len(e.pdf) / 1e6:.1f} MB" for e in editions)
-    out.info(f"{issue.title}: {editions[0].pages} pages, {sizes}, {len(warnings)} warnings, "
+    fill = editions[0].fill_pages
+    filled = f" ({fill} fill page{'s' if fill > 1 else ''}, {issue.manifest.printing.fill}, before the back cover)" if fill else ""
+    out.info(f"{issue.title}: {editions[0].pages} pages{filled}, {sizes}, {len(warnings)} warnings, "
              f"{time.monotonic() - started:.1f} s")
 
 
-def _page_warnings(issue, editions) -> list[str]:  # noqa: ANN001
-    found = []
+def _page_warnings(editions) -> list[str]:  # noqa: ANN001
     counts = {e.profile.name: e.pages for e in editions}
-    if len(set(counts.values())) > 1:
-        found.append(f"editions differ in page count: {counts}")
-    pages = editions[0].pages
-    if issue.manifest.binding == "saddle-stitch" and pages % 4:
-        found.append(f"{pages} pages: saddle-stitch binding needs a multiple of 4 ({4 - pages % 4} page(s) short)")
-    return found
+    return [f"editions differ in page count: {counts}"] if len(set(counts.values())) > 1 else []

@@ -33,8 +33,17 @@ def contact_sentence(contact: Contact) -> str | None:
     return f"Contact us at {' or '.join(ways)}." if ways else None
 
 
-def render_html(issue: PreparedIssue, profile: OutputProfile) -> RenderedHtml:
-    """The issue's HTML for `profile`; template errors become RenderError naming the template and line."""
+def fill_templates(policy: str, count: int) -> list[str]:
+    """Templates of the fill pages: one house ad, then notes pages; or all notes, or all blank."""
+    if policy == "house-ad":
+        return ["fill-house-ad.html"] + ["fill-notes.html"] * (count - 1) if count else []
+    return [f"fill-{policy}.html"] * count
+
+
+def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main", first_page: int = 1,
+                fill_pages: int = 0) -> RenderedHtml:
+    """The HTML of one part of the issue for `profile`: "main" (cover to last article) or "tail" (fill pages and
+    back cover, numbered from `first_page`). Template errors become RenderError naming the template and line."""
     chain = layout_chain(issue.layout_dir, issue.root)
     env = make_environment(chain)
     env.filters["drop_cap"] = drop_cap
@@ -53,6 +62,9 @@ def render_html(issue: PreparedIssue, profile: OutputProfile) -> RenderedHtml:
         "bleed": m.page.bleed.points if profile.bleed else 0.0,
         "contact_sentence": contact_sentence(m.contact),
         "font_faces": [face for faces in issue.font_faces.values() for face in faces],
+        "part": part,
+        "first_page": first_page,
+        "fill_templates": fill_templates(m.printing.fill, fill_pages),
     }
     try:
         html = env.get_template(MASTER_TEMPLATE).render(context)

@@ -167,8 +167,10 @@ class Printing:
                         check=_positive)
     min_ppi: int = doc("Images placed below this effective resolution fail the build.", 225, check=_positive)
     fill: Literal["house-ad", "notes", "blank", "fail"] = doc(
-        "How a saddle-stitched issue is brought to a multiple of 4 pages: pages before the back cover with a "
-        "house ad, ruled notes pages, pages left blank on purpose, or `fail` with a message.", "house-ad")
+        "How the page count is brought to what the binding needs (a multiple of 4 for saddle-stitch, of 2 "
+        "otherwise), with pages before the back cover: `house-ad` (a subscription ad, then ruled notes pages), "
+        "`notes`, `blank` (left blank on purpose, no folio), or `fail` with a message saying how many pages are "
+        "missing.", "house-ad")
     paper: str | None = doc("Paper stock, for the job ticket (e.g. `80 lb gloss text`).", None)
 
 

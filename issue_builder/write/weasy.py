@@ -15,6 +15,7 @@ isolate_fontconfig()  # before WeasyPrint creates its first font configuration
 import weasyprint  # noqa: E402
 
 from issue_builder.check.overflow import find_overflows, lost_text  # noqa: E402
+from issue_builder.errors import RenderError  # noqa: E402
 from issue_builder.prepare.content import PreparedIssue  # noqa: E402
 from issue_builder.prepare.images import web_ready  # noqa: E402
 from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
@@ -48,7 +49,8 @@ class Edition:
     pages: int
     article_pages: dict[str, int]
     messages: list[RenderMessage] = field(default_factory=list)
-    html: str = ""
+    html_parts: list[str] = field(default_factory=list)
+    fill_pages: int = 0
 
 
 class _Capture(logging.Handler):
@@ -61,11 +63,12 @@ class _Capture(logging.Handler):
 
 
 def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path) -> Edition:
-    """Render `issue` for `profile` into PDF bytes; messages say what went wrong, if anything."""
-    rendered = render_html(issue, profile)
+    """Render `issue` for `profile` into PDF bytes; messages say what went wrong, if anything.
+
+    The editorial pages and the tail (fill pages and back cover) are laid out as two documents and joined:
+    the number of fill pages depends on how many pages the editorial part took.
+    """
     substitutes = {info.path: web_ready(info, cache_dir) for info in issue.images} if profile.srgb_images else {}
-    roots = [issue.root, FONTS_DIR, cache_dir, *rendered.layout_chain]
-    fetcher = SandboxFetcher(roots, substitutes)
     options = {"dpi": profile.image_dpi, "jpeg_quality": profile.jpeg_quality,
                "optimize_images": profile.image_dpi is not None, "pdf_tags": profile.tagged,
                "pdf_variant": profile.pdf_variant}
@@ -76,7 +79,13 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            document = weasyprint.HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher).render(**options)
+            main_html = render_html(issue, profile, part="main")
+            fetcher = SandboxFetcher([issue.root, FONTS_DIR, cache_dir, *main_html.layout_chain], substitutes)
+            main = _layout(main_html, fetcher, options)
+            fill = fill_pages(len(main.pages), issue)
+            tail_html = render_html(issue, profile, part="tail", first_page=len(main.pages) + 1, fill_pages=fill)
+            tail = _layout(tail_html, fetcher, options)
+            document = main.copy(main.pages + tail.pages)
             pdf = document.write_pdf(finisher=None if profile.links else _drop_annotations, **options)
     finally:
         logger.removeHandler(capture)
@@ -96,7 +105,24 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     for number, problem in find_overflows(document.pages):
         messages.append(RenderMessage("error", "overflow", f"page {number}{_article_on(number, article_pages, issue)}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
-                   messages=messages, html=rendered.html)
+                   messages=messages, html_parts=[main_html.html, tail_html.html], fill_pages=fill)
+
+
+def _layout(rendered, fetcher: SandboxFetcher, options: dict):  # noqa: ANN001, ANN202 - weasyprint.Document
+    return weasyprint.HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher).render(**options)
+
+
+def fill_pages(editorial_pages: int, issue: PreparedIssue) -> int:
+    """Pages to add before the back cover so that the binding's page multiple is met."""
+    m = issue.manifest
+    multiple = 4 if m.binding == "saddle-stitch" else 2
+    missing = -(editorial_pages + 1) % multiple
+    if missing and m.printing.fill == "fail":
+        raise RenderError(f"{editorial_pages + 1} pages: {m.binding} binding needs a multiple of {multiple}; "
+                          f"{missing} page(s) missing before the back cover (pages {editorial_pages + 1}"
+                          f"{'-' + str(editorial_pages + missing) if missing > 1 else ''}). Add content, or set "
+                          "printing.fill to house-ad, notes or blank.")
+    return missing
 
 
 def print_job(issue: PreparedIssue) -> PrintJob:
