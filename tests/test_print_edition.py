@@ -145,3 +145,17 @@ def test_fill_policies(cli, bulletin):
     notes = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "notes"), "--only", "web")
     assert notes.exit_code == 0 and "(2 fill pages, notes, before the back cover)" in notes.stdout
     assert [t.strip() for t in read_pages(bulletin / "notes" / "the-tenant-bulletin-7-web.pdf")[5:7]] == ["Notes", "Notes"]
+
+
+def test_low_resolution_images_warn_and_fail_with_their_manifest_entry(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8").replace("  warn_ppi: 100\n  min_ppi: 72", "  warn_ppi: 300\n  min_ppi: 150"), "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
+    assert result.exit_code == 1
+    err = result.stderr
+    assert "print: image-resolution: page 1: cover.image (7/img/cover.jpg) is 148 ppi at 6.06 x 8.50 in (below 150 ppi)" in err
+    assert "print: image-resolution: page 6: articles[2].image (7/img/badge.png) is 106 ppi" in err
+    pub.write_text(pub.read_text("utf-8").replace("  min_ppi: 150", "  min_ppi: 100"), "utf-8")
+    relaxed = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
+    assert relaxed.exit_code == 0, relaxed.stderr
+    assert "warning: print: image-resolution: page 7: 7/articles/meeting.md:5 (7/img/plan.jpg) is 190 ppi" in relaxed.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from markupsafe import Markup
 
@@ -64,6 +64,7 @@ class PreparedIssue:
     images: list[ImageInfo]
     layout_dir: Path | None
     output_profile: OutputProfileFile | None
+    image_sources: dict[str, tuple[str, ImageInfo]] = field(default_factory=dict)  # URL -> (where named, image)
     warnings: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -110,10 +111,11 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
     cover_image = cover_info and PlacedImage(url=_url(cover.image.path, root), info=cover_info, alt=cover.alt or "",
                                              credit=cover.credit, focus=cover.focus)
     articles = []
+    inline_images: dict[str, str] = {}
     for i, article in enumerate(manifest.articles):
         key = ("articles", i)
         image = placed(article.image, key + ("image",)) if article.image else None
-        body, words = _body(article, root, doc.diagnostic(key + ("body",), ""), inspect, problems)
+        body, words = _body(article, root, inspect, problems, inline_images)
         articles.append(PreparedArticle(number=i + 1, id=article.slug or slugify(article.title), source=article,
                                         kicker=article.kicker or article.section, image=image,
                                         body_html=Markup(body), words=words))
@@ -140,12 +142,20 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
     if errors:
         raise ManifestError(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in the manifest or its files:", problems)
     layout_dir = (root / manifest.layout).resolve() if manifest.layout else None
+    sources = {cover_image.url: ("cover.image", cover_image.info)}
+    for i, article in enumerate(articles):
+        if article.image is not None:
+            sources[article.image.url] = (f"articles[{i}].image", article.image.info)
+    for url, where in inline_images.items():
+        sources.setdefault(url, (where, images[(root / unquote(url)).resolve()]))
     return PreparedIssue(manifest=manifest, root=root, manifest_path=raw.manifest_path, articles=articles,
                          cover_image=cover_image, font_faces=faces, images=list(images.values()),
-                         layout_dir=layout_dir, output_profile=output_profile, warnings=problems)
+                         layout_dir=layout_dir, output_profile=output_profile, image_sources=sources,
+                         warnings=problems)
 
 
-def _body(article: Article, root: Path, where: Diagnostic, inspect, problems: list[Diagnostic]) -> tuple[str, int]:  # noqa: ANN001
+def _body(article: Article, root: Path, inspect, problems: list[Diagnostic],  # noqa: ANN001
+          inline_images: dict[str, str]) -> tuple[str, int]:
     path = article.body.path
     text, problem = read_utf8(path)
     if problem is not None:
@@ -164,7 +174,11 @@ def _body(article: Article, root: Path, where: Diagnostic, inspect, problems: li
         if not target.is_file():
             problems.append(Diagnostic(f"image not found: {src}", path, line))
             return None
-        return _url(target, root) if inspect(target, here) else None
+        if not inspect(target, here):
+            return None
+        url = _url(target, root)
+        inline_images.setdefault(url, f"{path.relative_to(root).as_posix()}:{line}")
+        return url
 
     body, md_problems = render_markdown(text, path, image_url)
     problems += md_problems

@@ -20,6 +20,7 @@ class OutputProfile:
     tagged: bool  # structure tree for screen readers
     links: bool  # clickable links and contents
     pdf_x: bool = False  # finish as PDF/X-4: CMYK through the output profile, our marks, output intent
+    check_resolution: bool = False  # images placed below the printing.warn_ppi / min_ppi are reported
     pdf_variant: str | None = None
 
 
@@ -27,7 +28,7 @@ PROFILES: dict[str, OutputProfile] = {
     "print": OutputProfile(
         name="print", description="print PDF for the printer: PDF/X-4, trim + bleed, marks, CMYK only, full-resolution images",
         bleed=True, crop_marks=False, colour_model="cmyk", image_dpi=None, jpeg_quality=None, srgb_images=False,
-        tagged=False, links=False, pdf_x=True),
+        tagged=False, links=False, pdf_x=True, check_resolution=True),
     "web": OutputProfile(
         name="web", description="web PDF for readers: trimmed, sRGB, images at about 150 ppi, links, bookmarks, tags",
         bleed=False, crop_marks=False, colour_model="rgb", image_dpi=150, jpeg_quality=80, srgb_images=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ isolate_fontconfig()  # before WeasyPrint creates its first font configuration
 import weasyprint  # noqa: E402
 
 from issue_builder.check.overflow import find_overflows, lost_text  # noqa: E402
+from issue_builder.check.resolution import placements  # noqa: E402
 from issue_builder.errors import RenderError  # noqa: E402
 from issue_builder.prepare.content import PreparedIssue  # noqa: E402
 from issue_builder.prepare.images import web_ready  # noqa: E402
@@ -102,6 +104,8 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
         title = next((a.title for a in issue.articles if f"article-{a.id}" == article_id), article_id)
         messages.append(RenderMessage("error", "lost-text", f"{title}: only {placed} of {expected} letters reached the "
                                       "pages (a positioned block is too large for its page?)"))
+    if profile.check_resolution:
+        messages += _resolution_messages(document.pages, issue)
     for number, problem in find_overflows(document.pages):
         messages.append(RenderMessage("error", "overflow", f"page {number}{_article_on(number, article_pages, issue)}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
@@ -137,6 +141,22 @@ def print_job(issue: PreparedIssue) -> PrintJob:
         profile_bytes=issue.output_profile.data, profile_description=issue.output_profile.description,
         output_condition=m.printing.output_condition, output_condition_info=m.printing.output_condition_info,
         registry=m.printing.registry, rendering_intent=m.printing.rendering_intent)
+
+
+def _resolution_messages(pages: list, issue: PreparedIssue) -> list[RenderMessage]:
+    printing = issue.manifest.printing
+    sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
+    found = []
+    for placed in placements(pages, sizes):
+        if placed.ppi >= printing.warn_ppi:
+            continue
+        where, _ = issue.image_sources[placed.src]
+        severity = "error" if placed.ppi < printing.min_ppi else "warning"
+        limit = printing.min_ppi if severity == "error" else printing.warn_ppi
+        found.append(RenderMessage(severity, "image-resolution",
+                                   f"page {placed.page}: {where} ({unquote(placed.src)}) is {placed.ppi:.0f} ppi at "
+                                   f"{placed.width_in:.2f} x {placed.height_in:.2f} in (below {limit} ppi)"))
+    return found
 
 
 def _article_on(page: int, starts: dict[str, int], issue: PreparedIssue) -> str:
