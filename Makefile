@@ -3,9 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# WeasyPrint needs Pango; HarfBuzz's subsetter keeps font subsets (and so PDFs) reproducible;
+# python3-venv provides ensurepip for the virtual environment; WeasyPrint needs Pango; HarfBuzz's subsetter keeps font subsets (and so PDFs) reproducible;
 # qpdf, poppler and Ghostscript are the independent checkers the tests read PDFs back with.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf poppler-utils ghostscript
+SYSTEM_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf poppler-utils ghostscript
 
 .PHONY: render test system setup
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from issue_builder.load.manifest import load_manifest
 from issue_builder.prepare.content import PreparedIssue, prepare
+from issue_builder.render.layout import layout_chain
 from issue_builder.resources import require_resources
 from issue_builder.validate.validate import validate
 
@@ -15,4 +16,6 @@ def prepare_issue(manifest_path: Path) -> PreparedIssue:
     require_resources()
     raw = load_manifest(manifest_path)
     manifest, warnings = validate(raw)
-    return prepare(raw, manifest, warnings)
+    issue = prepare(raw, manifest, warnings)
+    layout_chain(issue.layout_dir, issue.root)  # a broken layout.yaml is reported by `check` too
+    return issue

@@ -94,13 +94,14 @@ def test_undecodable_images_are_errors_with_their_key(cli, bulletin):
 
 
 def test_cmyk_images_get_an_srgb_copy_for_the_web(tmp_path):
-    from issue_builder.prepare.images import inspect_image, web_ready
+    from issue_builder.prepare.images import inspect_image, placeable
 
     path = tmp_path / "c.jpg"
     Image.new("CMYK", (40, 30), (0, 200, 200, 0)).save(path)
     info = inspect_image(path)
     assert info.mode == "CMYK"
-    copy = web_ready(info, tmp_path / "cache")
+    assert placeable(info, tmp_path / "cache", srgb=False) == path
+    copy = placeable(info, tmp_path / "cache", srgb=True)
     assert copy != path
     with Image.open(copy) as converted:
         assert converted.mode == "RGB" and converted.size == (40, 30)
@@ -112,3 +113,26 @@ def test_unknown_font_family_is_an_error(cli, bulletin):
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
     assert "fonts.body: font family 'Comic Sans' not found in the font folders (found: Bebas Neue, Charis SIL, Inter)" in result.stderr
+
+
+def test_every_accepted_image_kind_becomes_placeable(tmp_path):
+    from issue_builder.prepare.images import inspect_image, placeable
+
+    kinds = {
+        "grey16.png": Image.new("I;16", (20, 10), 40000),
+        "grey16.tif": Image.new("I;16B", (20, 10), 40000),
+        "cmyk.tif": Image.new("CMYK", (20, 10), (0, 90, 90, 0)),
+        "lab.tif": Image.new("LAB", (20, 10), (50, 140, 140)),
+        "float.tif": Image.new("F", (20, 10), 0.5),
+        "photo.webp": Image.new("RGB", (20, 10), (10, 120, 200)),
+        "palette.png": Image.new("P", (20, 10), 3),
+    }
+    for name, image in kinds.items():
+        image.save(tmp_path / name)
+        info = inspect_image(tmp_path / name)
+        for srgb in (False, True):
+            placed = placeable(info, tmp_path / "cache", srgb)
+            with Image.open(placed) as result:
+                assert result.format in ("JPEG", "PNG"), (name, result.format)
+                assert result.mode in ({"RGB", "RGBA", "L", "LA", "P"} if srgb else {"RGB", "RGBA", "L", "LA", "P", "CMYK"}), (name, result.mode)
+                assert result.size == (20, 10)

@@ -115,3 +115,48 @@ def test_text_too_large_for_its_page_fails(cli, bulletin):
     assert result.exit_code == 1
     assert "overflow: page 3 (After Eleven Months" in result.stderr
     assert 'positioned block <div class="bleed-head"> is too large for its page (continues on page 4)' in result.stderr
+
+
+def test_render_failure_after_validation_keeps_previous_outputs(cli, bulletin):
+    out = bulletin / "out"
+    assert cli("render", str(bulletin / "7.yaml"), "--out", str(out)).exit_code == 0
+    before = digests(out)
+    article = bulletin / "7" / "articles" / "lease-law.md"
+    article.write_text(article.read_text("utf-8") + "\nA snowman ☃ in the text.\n", "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(out))
+    assert result.exit_code == 1 and "missing-glyph" in result.stderr
+    assert digests(out) == before
+
+
+def test_manifest_text_cannot_break_out_of_css_or_html(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8").replace(
+        "  name: The Tenant Bulletin",
+        '  name: \'The "Tenant" </style> <a rel=attachment href=s.txt> x </a> <b>Bulletin\''), "utf-8")
+    (bulletin / "s.txt").write_text("CANARY-SECRET", "utf-8")
+    out = bulletin / "out"
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(out), "--only", "web", "--keep-html", "--strict")
+    assert result.exit_code == 0, result.stderr
+    pdf = next(out.glob("*.pdf")).read_bytes()
+    assert b"CANARY-SECRET" not in pdf and b"/FileAttachment" not in pdf
+    html = next(p for p in out.glob("*.html") if not p.stem.endswith("tail")).read_text("utf-8")
+    assert "&lt;b&gt;Bulletin" in html and "<b>Bulletin" not in html
+    assert '\\22 TENANT\\22' in html  # the running head's CSS string is escaped
+
+
+def test_layout_templates_are_sandboxed(cli, bulletin, tmp_path):
+    (bulletin / "layout" / "contents.html").write_text("{{ cycler.__init__.__globals__.os.popen('id').read() }}", "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 1 and "layout template error" in result.stderr
+    outside = tmp_path / "outside.html"
+    outside.write_text("<p>OUTSIDE</p>", "utf-8")
+    (bulletin / "layout" / "contents.html").unlink()
+    (bulletin / "layout" / "contents.html").symlink_to(outside)
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
+    assert result.exit_code == 1 and "contents.html (points outside its layout folder)" in result.stderr
+
+
+def test_unusable_output_folder_is_a_clear_error(cli, bulletin):
+    (bulletin / "afile").write_text("x", "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "afile" / "sub"), "--only", "web")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -115,3 +115,25 @@ def test_missing_manifest_and_missing_publication_file(cli, bulletin):
     manifest.write_text("publication: other.yaml\n" + manifest.read_text("utf-8"), "utf-8")
     result = cli("check", str(manifest))
     assert result.exit_code == 2 and "7.yaml:1: publication: file not found: other.yaml" in result.stderr
+
+
+def test_odd_values_are_errors_not_crashes(cli, bulletin):
+    manifest = bulletin / "7.yaml"
+    edit(manifest, "body: 7/articles/meeting.md", 'body: "7/articles/a\\0b.md"')
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8").replace(
+        "contact:\n", "contact:\n  web: file:///etc/passwd\n"), "utf-8")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 2, result.stderr
+    assert "articles[2].body: contains a NUL character" in result.stderr
+    assert "contact.web: expected a web address such as `example.org`" in result.stderr
+
+
+def test_markdown_image_names_with_spaces_and_accents(cli, bulletin):
+    img = bulletin / "7" / "img"
+    (img / "my plan.jpg").write_bytes((img / "plan.jpg").read_bytes())
+    (img / "café.jpg").write_bytes((img / "plan.jpg").read_bytes())
+    article = bulletin / "7" / "articles" / "meeting.md"
+    article.write_text(article.read_text("utf-8") + "\n![Plan](<../img/my plan.jpg>)\n\n![Café](../img/café.jpg)\n", "utf-8")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 0, result.stderr

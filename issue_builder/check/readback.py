@@ -32,7 +32,7 @@ class PdfFacts:
     fonts: list[FontUse] = field(default_factory=list)
     image_count: int = 0
     annotations: int = 0
-    embedded_files: bool = False
+    embedded_files: bool = False  # an /EmbeddedFiles name tree or any file attachment annotation
     outline_titles: list[str] = field(default_factory=list)
     title: str | None = None
 
@@ -42,14 +42,16 @@ def read_back(path: Path) -> PdfFacts:
     with pikepdf.open(path) as pdf:
         fonts: dict[str, FontUse] = {}
         images = set()
-        annotations = 0
+        annotations = attachment_annotations = 0
         sizes, trims = [], []
         for page in pdf.pages:
             box = [float(v) for v in page.mediabox]
             sizes.append((box[2] - box[0], box[3] - box[1]))
             trim = page.obj.get("/TrimBox")
             trims.append(tuple(float(v) for v in trim) if trim is not None else None)
-            annotations += len(page.obj.get("/Annots", []))
+            annots = page.obj.get("/Annots", [])
+            annotations += len(annots)
+            attachment_annotations += sum(1 for a in annots if a.get("/Subtype") == "/FileAttachment")
             _collect(page.resources, fonts, images, set())
         names = pdf.Root.get("/Names", {})
         outline = []
@@ -62,7 +64,7 @@ def read_back(path: Path) -> PdfFacts:
         title = pdf.docinfo.get("/Title")
         return PdfFacts(pages=len(pdf.pages), page_sizes=sizes, trim_boxes=trims, fonts=sorted(fonts.values(), key=lambda f: f.name),
                         image_count=len(images), annotations=annotations,
-                        embedded_files="/EmbeddedFiles" in names, outline_titles=outline,
+                        embedded_files="/EmbeddedFiles" in names or attachment_annotations > 0, outline_titles=outline,
                         title=str(title) if title is not None else None)
 
 

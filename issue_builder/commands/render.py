@@ -64,7 +64,10 @@ def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], 
                 raise OutputError(f"{target.name} failed its checks; the previous file was kept:",
                                   [Diagnostic(p) for p in problems])
 
-    replace_all(files, check)
+    try:
+        replace_all(files, check)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept") from None
     for warning in warnings:
         out.warn(f"warning: {warning}")
     for path in files:

@@ -31,16 +31,17 @@ def load_manifest(manifest_path: Path) -> RawManifest:
     if not manifest_path.is_file():
         raise ManifestError("", [Diagnostic("manifest not found", file=manifest_path)])
     root = manifest_path.resolve().parent
-    issue_doc, problems = read_yaml(manifest_path)
+    issue_doc, value_problems = read_yaml(manifest_path)
     if issue_doc is None:
-        raise ManifestError(_summary(problems), problems)
+        raise ManifestError(_summary(value_problems), value_problems)
+    problems: list[Diagnostic] = []
     if not isinstance(issue_doc.data, dict):
         raise ManifestError("", [issue_doc.diagnostic((), "a manifest must be a mapping of keys to values")])
 
     pub_name = issue_doc.data.get("publication", DEFAULT_PUBLICATION_FILE)
     pub_path: Path | None = None
     merged = issue_doc
-    later: list[Diagnostic] = []
+    later: list[Diagnostic] = list(value_problems)
     if isinstance(pub_name, str):
         candidate = (root / pub_name).resolve()
         explicit = "publication" in issue_doc.data
@@ -54,20 +55,20 @@ def load_manifest(manifest_path: Path) -> RawManifest:
         elif explicit:
             problems.append(issue_doc.diagnostic(("publication",), f"file not found: {pub_name}"))
     if problems:
-        raise ManifestError(_summary(problems), problems)
+        raise ManifestError(_summary(problems + later), problems + later)
     return RawManifest(document=merged, manifest_path=manifest_path, root=root, publication_path=pub_path,
                        problems=later)
 
 
 def _inherit(pub_path: Path, issue_doc: YamlDocument) -> tuple[YamlDocument, list[Diagnostic], list[Diagnostic]]:
     """The merged document, the problems that stop here, and misplaced keys (reported with validation)."""
-    pub_doc, problems = read_yaml(pub_path)
+    pub_doc, value_problems = read_yaml(pub_path)
     if pub_doc is None:
-        return issue_doc, problems, []
+        return issue_doc, value_problems, []
     if not isinstance(pub_doc.data, dict):
         return issue_doc, [pub_doc.diagnostic((), "a publication file must be a mapping of keys to values")], []
-    misplaced = [pub_doc.diagnostic((key,), "belongs in an issue manifest, not in the publication file")
-                 for key in ISSUE_ONLY_KEYS if key in pub_doc.data]
+    misplaced = value_problems + [pub_doc.diagnostic((key,), "belongs in an issue manifest, not in the publication file")
+                                  for key in ISSUE_ONLY_KEYS if key in pub_doc.data]
     publication = {k: v for k, v in pub_doc.data.items() if k not in ISSUE_ONLY_KEYS}
     locations: dict[KeyPath, Location] = {}
     data = _merge(publication, issue_doc.data, (), pub_doc, issue_doc, locations)

@@ -76,6 +76,16 @@ class YamlDocument:
         )
 
 
+class _Reported:
+    """Stands for a value whose problem was already reported; validation skips it silently."""
+
+    def __repr__(self) -> str:
+        return "<reported>"
+
+
+REPORTED = _Reported()
+
+
 class _Refused(Exception):
     def __init__(self, message: str, mark: Any):
         super().__init__(message)
@@ -112,7 +122,11 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Diagnostic]]:
 
 
 def parse_yaml(text: str, path: Path) -> tuple[YamlDocument | None, list[Diagnostic]]:
-    """Parse YAML text strictly; `path` is used in messages."""
+    """Parse YAML text strictly; `path` is used in messages.
+
+    The document is None when the file cannot be read as a whole; otherwise values with problems are
+    replaced by REPORTED and the problems returned beside the document.
+    """
     loader = _StrictLoader(text)
     try:
         root = loader.get_single_node()
@@ -131,7 +145,8 @@ def parse_yaml(text: str, path: Path) -> tuple[YamlDocument | None, list[Diagnos
     doc = YamlDocument(data=None, file=path)
     problems: list[Diagnostic] = []
     doc.data = _build(root, (), doc, problems, loader)
-    return (None if problems else doc), problems
+    # Problems with single values leave the rest usable: validation goes on and reports everything at once.
+    return doc, problems
 
 
 def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Diagnostic], loader) -> Any:  # noqa: ANN001
@@ -143,7 +158,7 @@ def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Dia
     if isinstance(node, yaml.MappingNode):
         if node.tag != "tag:yaml.org,2002:map":
             fail(f"YAML tag {node.tag} is not allowed")
-            return None
+            return REPORTED
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<":
@@ -170,33 +185,37 @@ def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Dia
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
             fail(f"YAML tag {node.tag} is not allowed")
-            return None
+            return REPORTED
         return [_build(item, path + (i,), doc, problems, loader) for i, item in enumerate(node.value)]
     return _scalar(node, fail, loader)
 
 
 def _scalar(node: yaml.ScalarNode, fail, loader) -> Any:  # noqa: ANN001
     value = node.value
+    if "\x00" in value:
+        fail("contains a NUL character")
+        return REPORTED
     if node.style is not None:  # quoted or block scalar: always a string
         if node.tag != "tag:yaml.org,2002:str":
             fail(f"YAML tag {node.tag} is not allowed")
+            return REPORTED
         return value
     implicit_tag = loader.resolve(yaml.ScalarNode, value, (True, False))
     if node.tag != implicit_tag:
         if node.tag == "tag:yaml.org,2002:str":
             return value
         fail(f"YAML tag {node.tag} is not allowed")
-        return None
+        return REPORTED
     if value in _NULL:
         return None
     if value in _BOOL:
         return _BOOL[value]
     if _YAML11_BOOL.match(value):
         fail(f"'{value}' is ambiguous (YAML 1.1 reads it as a boolean): write true or false, or quote it")
-        return None
+        return REPORTED
     if _AMBIGUOUS_NUMBER.match(value):
         fail(f"'{value}' is ambiguous (octal, sexagesimal or special number in YAML 1.1): quote it or write a plain decimal")
-        return None
+        return REPORTED
     if _INT.match(value):
         return int(value)
     if _FLOAT.match(value):

@@ -167,7 +167,7 @@ def _body(article: Article, root: Path, inspect, problems: list[Diagnostic],  # 
         if not src or _URL.match(src) or Path(src).is_absolute():
             problems.append(Diagnostic(f"image must be a relative path inside the issue folder: {src!r}", path, line))
             return None
-        target = (path.parent / src).resolve()
+        target = (path.parent / unquote(src)).resolve()  # markdown-it percent-encodes link destinations
         if not target.is_relative_to(root):
             problems.append(Diagnostic(f"image points outside the issue folder: {src}", path, line))
             return None

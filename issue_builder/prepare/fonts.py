@@ -41,6 +41,8 @@ def _read_face(path: Path) -> FontFace | None:
         with TTFont(path, lazy=True) as font:
             names = font["name"]
             family = names.getDebugName(16) or names.getDebugName(1)
+            if not family:
+                return None
             os2 = font["OS/2"]
             italic = bool(os2.fsSelection & 1) or bool(font["head"].macStyle & 2)
             return FontFace(family=family, weight=int(os2.usWeightClass), style="italic" if italic else "normal",

@@ -62,31 +62,38 @@ def _decode(path: Path, data: bytes) -> ImageInfo:
             raise ValueError(f"cannot decode image: {exc}") from None
 
 
-def web_ready(info: ImageInfo, cache_dir: Path) -> Path:
-    """The file to place in an sRGB edition: the original, or a converted copy cached by content hash."""
-    if info.mode in ("RGB", "RGBA", "L", "LA", "P", "1") and info.format in ("JPEG", "PNG"):
+# What WeasyPrint places as it is; anything else is converted first (TIFF, WebP, 16-bit, LAB, CMYK PNG...).
+_PLACEABLE = {"JPEG": {"RGB", "L", "CMYK"}, "PNG": {"RGB", "RGBA", "L", "LA", "P"}}
+_SCREEN = {"JPEG": {"RGB", "L"}, "PNG": {"RGB", "RGBA", "L", "LA", "P"}}
+
+
+def placeable(info: ImageInfo, cache_dir: Path, srgb: bool) -> Path:
+    """The file to place: the original when WeasyPrint takes it as it is, else a converted copy cached by content.
+
+    `srgb` asks for a screen edition's copy (CMYK and other spaces converted to sRGB).
+    """
+    accepted = (_SCREEN if srgb else _PLACEABLE).get(info.format, set())
+    if info.mode in accepted:
         return info.path
-    target = cache_dir / f"{info.sha256[:24]}-srgb.{'png' if info.has_alpha else 'jpg'}"
-    if target.exists():
-        return target
     with Image.open(info.path, formats=ALLOWED_FORMATS) as img:
         img.load()
-        converted = _to_srgb(img)
+        converted = _for_screen(img) if srgb or img.mode != "CMYK" else img
+    fmt = "JPEG" if converted.mode in ("CMYK", "RGB") and info.format == "JPEG" or converted.mode == "CMYK" else "PNG"
+    target = cache_dir / f"{info.sha256[:24]}-{'srgb' if srgb else 'print'}.{fmt.lower().replace('jpeg', 'jpg')}"
+    if not target.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
-        if converted.mode in ("RGBA", "LA"):
-            converted.save(tmp, "PNG")
-        else:
-            converted.save(tmp, "JPEG", quality=92, subsampling=0)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        converted.save(tmp, fmt, **({"quality": 95, "subsampling": 0} if fmt == "JPEG" else {}))
         os.replace(tmp, target)
     return target
 
 
-def _to_srgb(img: Image.Image) -> Image.Image:
-    # Without a characterised CMYK profile a colour-managed conversion is not possible yet; Pillow's
-    # conversion is a plain complement, adequate for the screen edition.
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return img.point(lambda v: v / 256).convert("L")
+def _for_screen(img: Image.Image) -> Image.Image:
+    # Without a characterised CMYK input profile a colour-managed conversion is not possible here;
+    # Pillow's conversion is a plain complement, adequate for the screen edition.
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        scale = 1 / 256 if img.mode.startswith("I;16") or img.mode == "I" else 255
+        return img.convert("I" if img.mode != "F" else "F").point(lambda v: v * scale).convert("L")
     if img.mode == "LAB":
         return ImageCms.applyTransform(img, ImageCms.buildTransform(
             ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"))

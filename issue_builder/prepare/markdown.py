@@ -72,20 +72,24 @@ def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str
     tokens = _MD.parse(text, env)
     problems: list[Diagnostic] = []
     images: list[ImageReference] = []
-    tokens = _inline_footnotes(tokens, env)
     urls: dict[str, str] = {}
-    for token in tokens:
+    in_note = False
+    for token in tokens:  # footnote bodies included: their images are checked like any other
+        in_note = {"footnote_open": True, "footnote_close": False}.get(token.type, in_note)
         if token.type == "heading_open" and token.tag == "h1":
             token.tag = "h2"  # the article title is the page's h1
         for child in token.children or []:
+            line = _line_of(token, child)
             if child.type == "image":
                 src = child.attrGet("src") or ""
-                line = (token.map[0] + 1) if token.map else 1
                 images.append(ImageReference(src=src, line=line))
                 url = image_url(src, line)
                 child.attrSet("src", url or "")
                 if url:
                     urls[url] = url
+            elif child.type == "footnote_ref" and in_note:
+                problems.append(Diagnostic("a footnote may not refer to another footnote", file=source, line=line))
+    tokens = _inline_footnotes(tokens, env)
     _mark_figures(tokens)
     html = _MD.renderer.render(tokens, _MD.options, env)
     clean = nh3.clean(
@@ -99,6 +103,17 @@ def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str
     )
     words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
     return MarkdownBody(html=clean, images=images, words=words), problems
+
+
+def _line_of(token: Token, child: Token) -> int:
+    """The source line of an inline element: its block's first line plus the line breaks before it."""
+    first = (token.map[0] + 1) if token.map else 1
+    if child.type == "image":
+        at = token.content.find(f"]({child.attrGet('src') or ''}")
+        if at < 0:
+            at = token.content.find("![")
+        return first + token.content[:max(at, 0)].count("\n")
+    return first
 
 
 def _filter_attribute(tag: str, attr: str, value: str, urls: dict[str, str]) -> str | None:

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from issue_builder.errors import Diagnostic, RenderError
 from issue_builder.prepare.content import PreparedIssue
-from issue_builder.render.layout import extra_stylesheets, layout_chain, make_environment
+from issue_builder.render.layout import extra_stylesheets, layout_chain, make_environment, read_contained
 from issue_builder.validate.schema import Contact
 from issue_builder.write.profiles import OutputProfile
 
@@ -68,9 +68,14 @@ def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main"
     }
     try:
         html = env.get_template(MASTER_TEMPLATE).render(context)
-        extra = "\n".join(env.from_string(path.read_text("utf-8")).render(context) for path in extra_stylesheets(chain))
+        extra = "\n".join(env.from_string(read_contained(path, folder)).render(context)
+                          for path, folder in extra_stylesheets(chain))
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError("layout template error:", [Diagnostic(exc.message or "syntax error", file=Path(exc.filename or exc.name or "?"), line=exc.lineno)]) from None
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError("layout template error:", [Diagnostic(f"template not found: {exc.name}")]) from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise RenderError("layout template error:", [Diagnostic(f"unsafe template code refused: {exc}", file=_template_file(exc))]) from None
     except jinja2.TemplateError as exc:
         raise RenderError("layout template error:", [Diagnostic(f"{type(exc).__name__}: {exc}", file=_template_file(exc))]) from None
     if extra:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from issue_builder.errors import Diagnostic, ManifestError
 from issue_builder.load.yaml_source import read_yaml
@@ -35,7 +36,7 @@ def _parent(folder: Path, root: Path) -> Path | None:
     if not settings.is_file():
         return None
     doc, problems = read_yaml(settings)
-    if doc is None:
+    if doc is None or problems:
         raise ManifestError("", problems)
     if not isinstance(doc.data, dict) or set(doc.data) - {"parent"}:
         raise ManifestError("", [doc.diagnostic((), "layout.yaml may only set 'parent'")])
@@ -50,19 +51,47 @@ def _parent(folder: Path, root: Path) -> Path | None:
     return resolved
 
 
+class _ContainedLoader(jinja2.FileSystemLoader):
+    """Finds templates through the chain, refusing any file whose real path leaves its layout folder (symlinks)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):  # noqa: ANN201
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
+            raise jinja2.TemplateNotFound(f"{template} (points outside its layout folder)")
+        return source, filename, uptodate
+
+
+def css_string(value: object) -> str:
+    """A CSS string literal of `value`: quotes, backslashes, `<` and line breaks escaped."""
+    escaped = "".join(f"\\{ord(ch):x} " if ch in '"\\<>\n\r\x0c' or ord(ch) < 32 else ch for ch in str(value))
+    return f'"{escaped}"'
+
+
 def make_environment(chain: list[Path]) -> jinja2.Environment:
-    """A Jinja2 environment that finds each template in the first layout of the chain that has it."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in chain]),
+    """A sandboxed Jinja2 environment finding each template in the first layout of the chain that has it.
+
+    HTML templates autoescape; CSS templates must pass text through `css_string`.
+    """
+    env = SandboxedEnvironment(
+        loader=_ContainedLoader([str(p) for p in chain]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["css_string"] = css_string
     return env
 
 
-def extra_stylesheets(chain: list[Path]) -> list[Path]:
-    """Every layout's `css/extra.css`, base first, so that a child layout's rules win."""
-    return [folder / "css" / "extra.css" for folder in reversed(chain) if (folder / "css" / "extra.css").is_file()]
+def read_contained(path: Path, folder: Path) -> str:
+    """Read a layout file, refusing one whose real path leaves `folder`."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise jinja2.TemplateNotFound(f"{path.name} (points outside its layout folder)")
+    return path.read_text("utf-8")
+
+
+def extra_stylesheets(chain: list[Path]) -> list[tuple[Path, Path]]:
+    """Every layout's `css/extra.css` with its folder, base first, so that a child layout's rules win."""
+    return [(folder / "css" / "extra.css", folder) for folder in reversed(chain) if (folder / "css" / "extra.css").is_file()]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from issue_builder.errors import Diagnostic
-from issue_builder.load.yaml_source import KeyPath, YamlDocument
+from issue_builder.load.yaml_source import REPORTED, KeyPath, YamlDocument
 from issue_builder.validate.types import Colour, FileRef, Length
 
 INVALID = object()
@@ -34,6 +34,8 @@ class Converter:
         return INVALID
 
     def convert(self, value: Any, hint: Any, path: KeyPath) -> Any:
+        if value is REPORTED:
+            return INVALID
         origin = typing.get_origin(hint)
         if origin in (typing.Union, types.UnionType):
             options = [a for a in typing.get_args(hint) if a is not type(None)]

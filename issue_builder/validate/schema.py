@@ -27,6 +27,13 @@ def _non_negative_length(value: Length) -> str | None:
     return None if value.points >= 0 else "must not be negative"
 
 
+_WEB = re.compile(r"^(https?://)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/[^\s\"<>]*)?$")
+
+
+def _web_address(value: str) -> str | None:
+    return None if _WEB.match(value) else "expected a web address such as `example.org` or `https://example.org/path`"
+
+
 def _not_blank(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
 
@@ -48,7 +55,7 @@ class Periodical:
     publisher: str | None = doc("Publisher, printed in the imprint on the back page.", None)
     issn: str | None = doc("ISSN, printed in the imprint when given (e.g. `1234-5679`).", None)
     language: str = doc("Language of the text, a BCP 47 tag; drives hyphenation and the PDF's /Lang.", "en")
-    website: str | None = doc("Web address of the publication, printed in the imprint.", None)
+    website: str | None = doc("Web address of the publication, printed in the imprint.", None, check=_web_address)
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ class Contact:
     email: str | None = doc("Email address.", None)
     phone: str | None = doc("Telephone number.", None)
     address: str | None = doc("Postal address (may span lines).", None)
-    web: str | None = doc("Web address.", None)
+    web: str | None = doc("Web address (`example.org` or `https://...`); a link in the web PDF.", None, check=_web_address)
 
 
 @dataclass(frozen=True)

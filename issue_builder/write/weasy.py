@@ -17,9 +17,9 @@ import weasyprint  # noqa: E402
 
 from issue_builder.check.overflow import find_overflows, lost_text  # noqa: E402
 from issue_builder.check.resolution import placements  # noqa: E402
-from issue_builder.errors import RenderError  # noqa: E402
+from issue_builder.errors import OutputError, RenderError  # noqa: E402
 from issue_builder.prepare.content import PreparedIssue  # noqa: E402
-from issue_builder.prepare.images import web_ready  # noqa: E402
+from issue_builder.prepare.images import placeable  # noqa: E402
 from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
 from issue_builder.render.html import render_html  # noqa: E402
 from issue_builder.resources import FONTS_DIR  # noqa: E402
@@ -70,7 +70,10 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     The editorial pages and the tail (fill pages and back cover) are laid out as two documents and joined:
     the number of fill pages depends on how many pages the editorial part took.
     """
-    substitutes = {info.path: web_ready(info, cache_dir) for info in issue.images} if profile.srgb_images else {}
+    try:
+        substitutes = {info.path: placeable(info, cache_dir, profile.srgb_images) for info in issue.images}
+    except OSError as exc:
+        raise OutputError(f"cannot write prepared images to {cache_dir}: {exc.strerror or exc}") from None
     options = {"dpi": profile.image_dpi, "jpeg_quality": profile.jpeg_quality,
                "optimize_images": profile.image_dpi is not None, "pdf_tags": profile.tagged,
                "pdf_variant": profile.pdf_variant}
