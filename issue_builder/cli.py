@@ -8,6 +8,7 @@ import click
 
 from issue_builder import __version__
 from issue_builder.commands.check import check_command
+from issue_builder.commands.preflight import preflight_command
 from issue_builder.commands.render import render_command
 from issue_builder.console import print_error
 from issue_builder.errors import IssueBuilderError
@@ -24,6 +25,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 cli.add_command(render_command)
 cli.add_command(check_command)
+cli.add_command(preflight_command)
 
 
 def main(argv: list[str] | None = None) -> None:

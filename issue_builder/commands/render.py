@@ -23,9 +23,10 @@ from issue_builder.write.profiles import DEFAULT_PROFILES, PROFILES
               help="Write only this edition (repeatable). Default: print and web.")
 @click.option("--strict", is_flag=True, help="Fail on any warning, not only on errors.")
 @click.option("--keep-html", is_flag=True, help="Also write the HTML given to WeasyPrint, for inspection.")
+@click.option("--preflight", "run_preflight", is_flag=True, help="Preflight the print PDF after writing it.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], strict: bool, keep_html: bool,
-                   quiet: bool) -> None:
+                   run_preflight: bool, quiet: bool) -> None:
     """Render MANIFEST (an issue's YAML file) into its PDFs."""
     from issue_builder.write.weasy import render_edition  # WeasyPrint loads only when rendering
 
@@ -73,6 +74,13 @@ def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], 
     for path in files:
         out.info(f"wrote {display_path(path)}")
     sizes = ", ".join(f"{e.profile.name} {len(e.pdf) / 1e6:.1f} MB" for e in editions)
+    if run_preflight:
+        from issue_builder.check.preflight.run import preflight
+        from issue_builder.commands.preflight import settings_from_manifest, show_report
+
+        for path, edition in targets.items():
+            if edition.profile.pdf_x:
+                show_report(preflight(path, settings_from_manifest(issue.manifest)), out, as_json=False)
     fill = editions[0].fill_pages
     filled = f" ({fill} fill page{'s' if fill > 1 else ''}, {issue.manifest.printing.fill}, before the back cover)" if fill else ""
     out.info(f"{issue.title}: {editions[0].pages} pages{filled}, {sizes}, {len(warnings)} warnings, "

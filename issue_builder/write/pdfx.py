@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import uuid
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -15,6 +16,7 @@ from issue_builder.write.cmyk import CmykConverter, convert_pdf
 from issue_builder.write.marks import MarkSheet, draw_marks
 
 PDFX_VERSION = "PDF/X-4"
+SOURCES_KEY = "/IssueBuilderSources"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class PrintJob:
     output_condition_info: str
     registry: str
     rendering_intent: str
+    sources: dict  # {"pages": {n: "articles[i] Title"}, "images": [{page, width, height, source}]}
 
 
 def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
@@ -41,6 +44,9 @@ def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
         _set_boxes_and_marks(pdf, job)
         _output_intent(pdf, job)
         _metadata(pdf, job)
+        if job.sources:
+            # read by `issue-builder preflight` to name the manifest entry behind a finding
+            pdf.Root[SOURCES_KEY] = pikepdf.String(json.dumps(job.sources, sort_keys=True, ensure_ascii=False))
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, force_version="1.6", object_stream_mode=pikepdf.ObjectStreamMode.generate,
                  compress_streams=True, recompress_flate=False)

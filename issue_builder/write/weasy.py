@@ -95,13 +95,13 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     finally:
         logger.removeHandler(capture)
         logger.propagate = propagate
-    if profile.pdf_x:
-        pdf = finish_pdfx(pdf, print_job(issue))
     article_pages = {}
     for number, page in enumerate(document.pages, start=1):
         for anchor in page.anchors:
             if anchor.startswith("article-"):
                 article_pages.setdefault(anchor.removeprefix("article-"), number)
+    if profile.pdf_x:
+        pdf = finish_pdfx(pdf, print_job(issue, _sources(document.pages, article_pages, issue)))
     messages = _classify(capture.records, fetcher, issue)
     for article_id, expected, placed in lost_text(document.pages):
         title = next((a.title for a in issue.articles if f"article-{a.id}" == article_id), article_id)
@@ -132,7 +132,21 @@ def fill_pages(editorial_pages: int, issue: PreparedIssue) -> int:
     return missing
 
 
-def print_job(issue: PreparedIssue) -> PrintJob:
+def _sources(pages: list, article_pages: dict[str, int], issue: PreparedIssue) -> dict:
+    """Where each page and each placed image comes from, for the preflight report of our own builds."""
+    page_sources = {}
+    for number in range(1, len(pages) + 1):
+        where = _article_on(number, article_pages, issue).strip(" ()")
+        if where:
+            index = next(i for i, a in enumerate(issue.articles) if a.title == where)
+            page_sources[number] = f"articles[{index}] {where}"
+    sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
+    images = [{"page": p.page, "width": sizes[p.src][0], "height": sizes[p.src][1],
+               "source": f"{issue.image_sources[p.src][0]} ({unquote(p.src)})"} for p in placements(pages, sizes)]
+    return {"pages": page_sources, "images": images}
+
+
+def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
     """The finishing parameters of the print edition, from the manifest's page and printing settings."""
     m = issue.manifest
     marks = m.printing.marks
@@ -143,7 +157,7 @@ def print_job(issue: PreparedIssue) -> PrintJob:
                         offset=marks.offset.points, crop=marks.crop, registration=marks.registration, slug=marks.slug),
         profile_bytes=issue.output_profile.data, profile_description=issue.output_profile.description,
         output_condition=m.printing.output_condition, output_condition_info=m.printing.output_condition_info,
-        registry=m.printing.registry, rendering_intent=m.printing.rendering_intent)
+        registry=m.printing.registry, rendering_intent=m.printing.rendering_intent, sources=sources or {})
 
 
 def _resolution_messages(pages: list, issue: PreparedIssue) -> list[RenderMessage]:
