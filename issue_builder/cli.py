@@ -8,6 +8,7 @@ import click
 
 from issue_builder import __version__
 from issue_builder.commands.check import check_command
+from issue_builder.commands.package import package_command
 from issue_builder.commands.preflight import preflight_command
 from issue_builder.commands.render import render_command
 from issue_builder.console import print_error
@@ -26,6 +27,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(render_command)
 cli.add_command(check_command)
 cli.add_command(preflight_command)
+cli.add_command(package_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -137,3 +137,10 @@ def test_markdown_image_names_with_spaces_and_accents(cli, bulletin):
     article.write_text(article.read_text("utf-8") + "\n![Plan](<../img/my plan.jpg>)\n\n![Café](../img/café.jpg)\n", "utf-8")
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 0, result.stderr
+
+
+def test_resolution_limits_must_be_in_order(cli, bulletin):
+    edit(bulletin / "publication.yaml", "  min_ppi: 72", "  min_ppi: 150")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    assert "printing.min_ppi: the failing limit (150 ppi) is above the warning limit warn_ppi (100 ppi)" in result.stderr

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.table import Table
 
 from issue_builder.check.preflight.findings import PreflightSettings, Report
@@ -34,24 +36,35 @@ def show_report(report: Report, out: Reporter, as_json: bool) -> None:
     if as_json:
         out.out.print_json(json.dumps(report.as_dict()))
     else:
-        table = Table(title=f"Preflight of {report.file} ({report.pages} pages)", show_lines=False)
-        table.add_column("page", no_wrap=True)
-        table.add_column("check", no_wrap=True)
-        table.add_column("severity", no_wrap=True)
-        table.add_column("finding", overflow="fold", ratio=3)
-        table.add_column("source", overflow="fold", ratio=2)
-        for f in report.findings:
-            style = {"error": "red", "warning": "yellow"}.get(f.severity, "")
-            table.add_row(str(f.page or "-"), f.check, f.severity, f.message, f.source or "", style=style)
-        if report.findings:
-            out.out.print(table)
-        errors = len(report.errors)
-        warnings = sum(1 for f in report.findings if f.severity == "warning")
-        verdict = "PASS" if report.passed else "FAIL"
-        out.out.print(f"{verdict}: {errors} error(s), {warnings} warning(s); checked: {', '.join(report.checks)}",
-                      markup=False)
+        _print_table(report, out.out)
     if not report.passed:
-        raise PreflightFailed("")
+        raise PreflightFailed(f"{report.file}: failed preflight ({len(report.errors)} error(s), listed above)")
+
+
+def report_text(report: Report) -> str:
+    """The human report as plain text, for files."""
+    console = Console(record=True, width=140, file=io.StringIO(), emoji=False, highlight=False)
+    _print_table(report, console)
+    return console.export_text()
+
+
+def _print_table(report: Report, console: Console) -> None:
+    table = Table(title=f"Preflight of {report.file} ({report.pages} pages)", show_lines=False)
+    table.add_column("page", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("finding", overflow="fold", ratio=3)
+    table.add_column("source", overflow="fold", ratio=2)
+    for f in report.findings:
+        style = {"error": "red", "warning": "yellow"}.get(f.severity, "")
+        table.add_row(str(f.page or "-"), f.check, f.severity, f.message, f.source or "", style=style)
+    if report.findings:
+        console.print(table)
+    errors = len(report.errors)
+    warnings = sum(1 for f in report.findings if f.severity == "warning")
+    verdict = "PASS" if report.passed else "FAIL"
+    console.print(f"{verdict}: {errors} error(s), {warnings} warning(s); checked: {', '.join(report.checks)}",
+                  markup=False)
 
 
 @click.command("preflight")

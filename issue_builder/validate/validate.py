@@ -67,6 +67,9 @@ def _cross_checks(m: IssueManifest, raw: RawManifest, conv: Converter) -> list[D
         found.append(doc.diagnostic(("printing", "marks", "offset"),
                                     f"marks would print inside the bleed: offset {m.printing.marks.offset.text} is less "
                                     f"than the bleed {m.page.bleed.text}"))
+    if m.printing.min_ppi > m.printing.warn_ppi:
+        found.append(doc.diagnostic(("printing", "min_ppi"), f"the failing limit ({m.printing.min_ppi} ppi) is above the "
+                                                              f"warning limit warn_ppi ({m.printing.warn_ppi} ppi)"))
     page = m.page
     text_width = page.width.points - page.margin_inside.points - page.margin_outside.points
     text_height = page.height.points - page.margin_top.points - page.margin_bottom.points

@@ -165,7 +165,7 @@ def _resolution_messages(pages: list, issue: PreparedIssue) -> list[RenderMessag
     sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
     found = []
     for placed in placements(pages, sizes):
-        if placed.ppi >= printing.warn_ppi:
+        if placed.ppi >= max(printing.warn_ppi, printing.min_ppi):
             continue
         where, _ = issue.image_sources[placed.src]
         severity = "error" if placed.ppi < printing.min_ppi else "warning"
