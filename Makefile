@@ -4,8 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # python3-venv provides ensurepip for the virtual environment; WeasyPrint needs Pango; HarfBuzz's subsetter keeps font subsets (and so PDFs) reproducible;
-# qpdf, poppler and Ghostscript are the independent checkers the tests read PDFs back with.
-SYSTEM_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf poppler-utils ghostscript
+# qpdf, poppler, Ghostscript and zbar (barcodes) are the independent checkers the tests read PDFs back with.
+SYSTEM_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf poppler-utils ghostscript zbar-tools
 
 .PHONY: render test system setup
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shutil
+import subprocess
+
 import pikepdf
+import pytest
 
 MM = 72 / 25.4
 PRINT = "the-tenant-bulletin-7-print.pdf"
@@ -159,3 +163,20 @@ def test_low_resolution_images_warn_and_fail_with_their_manifest_entry(cli, bull
     relaxed = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
     assert relaxed.exit_code == 0, relaxed.stderr
     assert "warning: print: image-resolution: page 7: 7/articles/meeting.md:5 (7/img/plan.jpg) is 190 ppi" in relaxed.stderr
+
+
+@pytest.mark.skipif(shutil.which("zbarimg") is None or shutil.which("pdftoppm") is None, reason="zbar or poppler missing")
+def test_cover_barcode_scans_as_issn_ean13_with_issue_add_on(rendered_bulletin: Path, tmp_path: Path):
+    subprocess.run(["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(rendered_bulletin / PRINT), str(tmp_path / "cover")],
+                   check=True)
+    scanned = subprocess.run(["zbarimg", "-q", "--raw", "-Sean2.enable", str(next(tmp_path.glob("cover*.png")))],
+                             capture_output=True, text=True).stdout.split()
+    assert sorted(scanned) == ["07", "9772049363002"]  # ISSN 2049-3630, issue 7
+
+
+def test_bad_issn_check_digit_is_a_validation_error(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8").replace("issn: 2049-3630", "issn: 2049-3631"), "utf-8")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    assert "periodical.issn: check digit is 1, but the digits 2049-363 need 0" in result.stderr

@@ -17,10 +17,12 @@ class SandboxFetcher(URLFetcher):
     `substitutes` maps a source file to the file an output profile places instead (e.g. an sRGB copy).
     """
 
-    def __init__(self, roots: list[Path], substitutes: dict[Path, Path] | None = None):
+    def __init__(self, roots: list[Path], substitutes: dict[Path, Path] | None = None,
+                 generated: dict[Path, bytes] | None = None):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
         self.roots = [r.resolve() for r in roots]
         self.substitutes = substitutes or {}
+        self.generated = generated or {}  # files made by the build itself (the barcode), served from memory
         self.refused: list[tuple[str, str]] = []
         self.served: set[Path] = set()
 
@@ -28,7 +30,10 @@ class SandboxFetcher(URLFetcher):
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             return self._refuse(url, "only files inside the issue, its layout and fonts may be loaded")
-        path = Path(unquote(parts.path)).resolve()
+        path = Path(unquote(parts.path))
+        if path in self.generated:
+            return URLFetcherResponse(url, self.generated[path], {"Content-Type": _TYPES.get(path.suffix, "application/octet-stream")})
+        path = path.resolve()
         if not any(path.is_relative_to(root) for root in self.roots):
             return self._refuse(url, "outside the issue folder, its layout and fonts")
         if not path.is_file():

@@ -40,8 +40,16 @@ def fill_templates(policy: str, count: int) -> list[str]:
     return [f"fill-{policy}.html"] * count
 
 
+@dataclass(frozen=True)
+class Barcode:
+    """The cover barcode as the layout places it."""
+
+    url: str
+    width: float  # points
+
+
 def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main", first_page: int = 1,
-                fill_pages: int = 0) -> RenderedHtml:
+                fill_pages: int = 0, barcode: Barcode | None = None) -> RenderedHtml:
     """The HTML of one part of the issue for `profile`: "main" (cover to last article) or "tail" (fill pages and
     back cover, numbered from `first_page`). Template errors become RenderError naming the template and line."""
     chain = layout_chain(issue.layout_dir, issue.root)
@@ -63,6 +71,7 @@ def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main"
         "contact_sentence": contact_sentence(m.contact),
         "font_faces": [face for faces in issue.font_faces.values() for face in faces],
         "part": part,
+        "barcode": barcode,
         "first_page": first_page,
         "fill_templates": fill_templates(m.printing.fill, fill_pages),
     }

@@ -7,6 +7,7 @@ import re
 from dataclasses import MISSING, dataclass, field
 from typing import Any, Callable, Literal
 
+from issue_builder.validate.issn import issn_problem
 from issue_builder.validate.types import Colour, FileRef, Length
 
 
@@ -53,7 +54,9 @@ class Periodical:
     slug: str | None = doc("File-name stem of the outputs (`<slug>-<issue>-print.pdf`); made from `name` when absent.", None)
     tagline: str | None = doc("Line printed under the masthead on the cover.", None)
     publisher: str | None = doc("Publisher, printed in the imprint on the back page.", None)
-    issn: str | None = doc("ISSN, printed in the imprint when given (e.g. `1234-5679`).", None)
+    issn: str | None = doc("ISSN (e.g. `1234-5679`, check digit verified): printed in the imprint, and as an EAN-13 "
+                           "barcode (977 prefix, issue number as 2-digit add-on) on the print cover.", None,
+                           check=issn_problem)
     language: str = doc("Language of the text, a BCP 47 tag; drives hyphenation and the PDF's /Lang.", "en")
     website: str | None = doc("Web address of the publication, printed in the imprint.", None, check=_web_address)
 

@@ -21,7 +21,9 @@ from issue_builder.errors import OutputError, RenderError  # noqa: E402
 from issue_builder.prepare.content import PreparedIssue  # noqa: E402
 from issue_builder.prepare.images import placeable  # noqa: E402
 from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
-from issue_builder.render.html import render_html  # noqa: E402
+from issue_builder.render.html import Barcode, render_html  # noqa: E402
+from issue_builder.validate.issn import ean13_for_issn  # noqa: E402
+from issue_builder.write.barcode import barcode_file, barcode_width  # noqa: E402
 from issue_builder.resources import FONTS_DIR  # noqa: E402
 from issue_builder.write.marks import MarkSheet  # noqa: E402
 from issue_builder.write.pdfx import PrintJob, finish_pdfx  # noqa: E402
@@ -84,8 +86,9 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            main_html = render_html(issue, profile, part="main")
-            fetcher = SandboxFetcher([issue.root, FONTS_DIR, cache_dir, *main_html.layout_chain], substitutes)
+            barcode, generated = _barcode(issue, cache_dir)
+            main_html = render_html(issue, profile, part="main", barcode=barcode)
+            fetcher = SandboxFetcher([issue.root, FONTS_DIR, cache_dir, *main_html.layout_chain], substitutes, generated)
             main = _layout(main_html, fetcher, options)
             fill = fill_pages(len(main.pages), issue)
             tail_html = render_html(issue, profile, part="tail", first_page=len(main.pages) + 1, fill_pages=fill)
@@ -113,6 +116,14 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
         messages.append(RenderMessage("error", "overflow", f"page {number}{_article_on(number, article_pages, issue)}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
                    messages=messages, html_parts=[main_html.html, tail_html.html], fill_pages=fill)
+
+
+def _barcode(issue: PreparedIssue, cache_dir: Path) -> tuple[Barcode | None, dict[Path, bytes]]:
+    m = issue.manifest
+    if not m.periodical.issn:
+        return None, {}
+    path, data = barcode_file(ean13_for_issn(m.periodical.issn), f"{m.issue % 100:02d}", cache_dir)
+    return Barcode(url=path.as_uri(), width=barcode_width()), {path: data}
 
 
 def _layout(rendered, fetcher: SandboxFetcher, options: dict):  # noqa: ANN001, ANN202 - weasyprint.Document

@@ -1,0 +1,84 @@
+"""The cover barcode: EAN-13 with a 2-digit issue add-on, drawn as vectors with reportlab (as SVG for the layout)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from reportlab.graphics import renderSVG
+from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.lib.colors import black, white
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from issue_builder.resources import FONTS_DIR
+
+_L = ["0001101", "0011001", "0010011", "0111101", "0100011", "0110001", "0101111", "0111011", "0110111", "0001011"]
+_G = ["0100111", "0110011", "0011011", "0100001", "0011101", "0111001", "0000101", "0010001", "0001001", "0010111"]
+_R = ["1110010", "1100110", "1101100", "1000010", "1011100", "1001110", "1010000", "1000100", "1001000", "1110100"]
+_PARITY = ["LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLL", "LGLGLG", "LGLGGL", "LGGLGL"]
+_ADDON_PARITY = ["LL", "LG", "GL", "GG"]
+MODULE = 0.33 * 72 / 25.4  # points: 100% magnification
+BAR_HEIGHT = 60 * MODULE
+FONT = ("CharisSIL", FONTS_DIR / "charis-sil" / "CharisSIL-Regular.ttf", "Charis SIL")  # reportlab name, file, CSS family
+
+
+def ean13_modules(code: str) -> str:
+    """The 95 modules (1 = bar) of an EAN-13 code."""
+    first, left, right = int(code[0]), code[1:7], code[7:]
+    parity = _PARITY[first]
+    bars = "101" + "".join((_L if p == "L" else _G)[int(d)] for p, d in zip(parity, left)) + "01010"
+    return bars + "".join(_R[int(d)] for d in right) + "101"
+
+
+def addon_modules(two: str) -> str:
+    parity = _ADDON_PARITY[int(two) % 4]
+    codes = [(_L if p == "L" else _G)[int(d)] for p, d in zip(parity, two)]
+    return "1011" + codes[0] + "01" + codes[1]
+
+
+QUIET_LEFT, GAP, QUIET_RIGHT = 11, 9, 5  # modules
+
+
+def barcode_width() -> float:
+    """Width of the drawing in points: quiet zones, 95 modules, the gap and the 20-module add-on."""
+    return (QUIET_LEFT + 95 + GAP + 20 + QUIET_RIGHT) * MODULE
+
+
+def barcode_svg(code: str, addon: str) -> bytes:
+    """An SVG of the EAN-13 `code` with its 2-digit `addon`, quiet zones included, black on white."""
+    if FONT[0] not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT[0], str(FONT[1])))
+    main, extra = ean13_modules(code), addon_modules(addon)
+    quiet_left, gap = QUIET_LEFT, GAP
+    width = barcode_width()
+    text_size = 9 * MODULE
+    height = BAR_HEIGHT + 3 * text_size
+    drawing = Drawing(width, height)
+    drawing.add(Rect(0, 0, width, height, fillColor=white, strokeColor=None))
+    base = text_size * 1.4
+    for i, bit in enumerate(main):
+        if bit == "1":
+            guard = i < 3 or 45 <= i < 50 or i >= 92
+            y = base - (5 * MODULE if guard else 0)
+            drawing.add(Rect((quiet_left + i) * MODULE, y, MODULE, BAR_HEIGHT + (base - y), fillColor=black, strokeColor=None))
+    start = quiet_left + len(main) + gap
+    for i, bit in enumerate(extra):
+        if bit == "1":
+            drawing.add(Rect((start + i) * MODULE, base - 5 * MODULE, MODULE, BAR_HEIGHT - text_size * 1.2,
+                             fillColor=black, strokeColor=None))
+    font = {"fontName": FONT[0], "fontSize": text_size, "fillColor": black, "textAnchor": "middle"}
+    drawing.add(String((quiet_left - 4) * MODULE, 0, code[0], **font))
+    drawing.add(String((quiet_left + 3 + 21) * MODULE, 0, code[1:7], **font))
+    drawing.add(String((quiet_left + 50 + 21) * MODULE, 0, code[7:], **font))
+    drawing.add(String((start + len(extra) / 2) * MODULE, BAR_HEIGHT - 2, addon, **font))
+    svg = renderSVG.drawToString(drawing)
+    svg = re.sub(r"<!DOCTYPE[^>]*>", "", svg, flags=re.S)  # no external DTD for the SVG parser to look at
+    return svg.replace(f"font-family: {FONT[0]}", f"font-family: '{FONT[2]}'").encode("utf-8")
+
+
+def barcode_file(code: str, addon: str, folder: Path) -> tuple[Path, bytes]:
+    """A path for the barcode SVG (served from memory by the sandboxed fetcher) and its bytes."""
+    data = barcode_svg(code, addon)
+    return folder / f"barcode-{hashlib.sha256(data).hexdigest()[:16]}.svg", data
