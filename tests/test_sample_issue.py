@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -146,3 +147,15 @@ def test_print_keeps_full_resolution_and_web_downsamples(rendered_18: Path):
 
     assert min(ppis(PRINT)) >= 300
     assert max(ppis(WEB)) <= 200
+    colours = {r.split()[5] for r in subprocess.run(["pdfimages", "-list", str(rendered_18 / PRINT)], capture_output=True,
+                                                    text=True, check=True).stdout.splitlines()[2:]}
+    assert colours <= {"cmyk", "gray"}, colours  # no RGB image in the print PDF
+
+
+@pytest.mark.skipif(shutil.which("gs") is None, reason="Ghostscript not installed")
+def test_print_pdf_passes_preflight(cli, rendered_18: Path):
+    result = cli("preflight", str(rendered_18 / PRINT), "--manifest", str(REPO / "issues" / "18.yaml"), "--json")
+    assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["passed"] and not report["findings"]
+    assert {"device-rgb", "total-ink", "rich-black-areas", "rich-black-text", "fonts", "bleed"} <= set(report["checks"])
