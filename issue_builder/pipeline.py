@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from issue_builder.load.manifest import load_manifest
@@ -9,6 +10,14 @@ from issue_builder.prepare.content import PreparedIssue, prepare
 from issue_builder.render.layout import layout_chain
 from issue_builder.resources import require_resources
 from issue_builder.validate.validate import validate
+
+
+def with_pdf_x(issue: PreparedIssue, pdf_x: str | None) -> PreparedIssue:
+    """The issue with the print PDF's PDF/X flavour set from the command line (None keeps the manifest's)."""
+    if pdf_x is not None:
+        printing = dataclasses.replace(issue.manifest.printing, pdf_x=pdf_x)
+        issue.manifest = dataclasses.replace(issue.manifest, printing=printing)
+    return issue
 
 
 def prepare_issue(manifest_path: Path) -> PreparedIssue:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
 import shutil
 import subprocess
 
@@ -180,3 +181,51 @@ def test_bad_issn_check_digit_is_a_validation_error(cli, bulletin):
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
     assert "periodical.issn: check digit is 1, but the digits 2049-363 need 0" in result.stderr
+
+
+def charis_only_x1a(bulletin: Path) -> None:
+    pub = bulletin / "publication.yaml"
+    text = pub.read_text("utf-8").replace("printing:\n", "printing:\n  pdf_x: 1a\n")
+    pub.write_text(text + "fonts:\n  heading: Charis SIL\n  masthead: Charis SIL\n", "utf-8")
+
+
+def test_pdfx_1a_has_no_transparency_and_passes_preflight(cli, bulletin):
+    charis_only_x1a(bulletin)
+    out = bulletin / "out"
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(out), "--only", "print")
+    assert result.exit_code == 0, result.stderr
+    pdf_path = out / PRINT
+    with pikepdf.open(pdf_path) as pdf:
+        assert pdf.pdf_version == "1.4"
+        assert str(pdf.docinfo.GTS_PDFXVersion) == "PDF/X-1:2003" and str(pdf.docinfo.GTS_PDFXConformance) == "PDF/X-1a:2003"
+        for text in object_texts(pdf):
+            assert b"/SMask" not in text and b"/Transparency" not in text, text[:200]
+        badge = [img for page in pdf.pages for img in page.get_images().values() if int(img.Width) == 500][0]
+        pixels = pikepdf.PdfImage(badge).as_pil_image()
+        assert pixels.getpixel((250, 250)) == (0, 0, 0, 0)  # the badge's transparent centre is now white paper
+    report = cli("preflight", str(pdf_path), "--manifest", str(bulletin / "7.yaml"), "--json")
+    assert report.exit_code == 0, report.stdout
+
+
+def test_pdfx_1a_with_opentype_fonts_is_refused(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8").replace("printing:\n", "printing:\n  pdf_x: 1a\n"), "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "print")
+    assert result.exit_code == 1
+    assert "cannot be PDF/X-1a" in result.stderr and "Inter" in result.stderr and "OpenType/CFF" in result.stderr
+
+
+def test_preflight_for_x1a_flags_transparency_and_version(cli, rendered_bulletin):
+    result = cli("preflight", str(rendered_bulletin / PRINT), "--pdf-x", "1a", "--bleed", "3mm", "--no-separations", "--json")
+    assert result.exit_code == 1
+    checks = {f["check"] for f in json.loads(result.stdout)["findings"]}
+    assert {"pdfx-identification", "pdf-version", "transparency", "fonts"} <= checks
+
+
+def test_pdf_x_flavour_can_be_asked_on_the_command_line(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    pub.write_text(pub.read_text("utf-8") + "fonts:\n  heading: Charis SIL\n  masthead: Charis SIL\n", "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "print", "--pdf-x", "1a")
+    assert result.exit_code == 0, result.stderr
+    with pikepdf.open(bulletin / "out" / PRINT) as pdf:
+        assert pdf.pdf_version == "1.4" and str(pdf.docinfo.GTS_PDFXConformance) == "PDF/X-1a:2003"

@@ -133,3 +133,30 @@ def squeeze(text: str) -> str:
 
 def _images(page: pikepdf.Page):
     yield from page.get_images().values()
+
+
+def test_converted_images_are_the_ones_placed(cli, bulletin):
+    """CMYK JPEG, 16-bit PNG and TIFF: each edition places its own converted copy, with the right pixels."""
+    from PIL import Image
+
+    img = bulletin / "7" / "img"
+    Image.new("CMYK", (1200, 800), (0, 200, 200, 0)).save(img / "towers.jpg", quality=95)
+    Image.new("I;16", (900, 600), 40000).save(img / "grey16.png")
+    article = bulletin / "7" / "articles" / "meeting.md"
+    article.write_text(article.read_text("utf-8").replace("../img/plan.jpg", "../img/grey16.png"), "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
+    assert result.exit_code == 0, result.stderr
+    for name, expected_space in (("web", {"/DeviceRGB", "/DeviceGray"}), ("print", {"/DeviceCMYK", "/DeviceGray"})):
+        with pikepdf.open(bulletin / "out" / f"the-tenant-bulletin-7-{name}.pdf") as pdf:
+            images = list({i.objgen: i for page in pdf.pages for i in page.get_images().values()}.values())
+            assert {str(i.ColorSpace) for i in images} <= expected_space
+            wide = [i for i in images if abs(int(i.Width) / int(i.Height) - 1.5) < 0.01]
+            towers = pikepdf.PdfImage(next(i for i in wide if str(i.ColorSpace) != "/DeviceGray")).as_pil_image()
+            grey = pikepdf.PdfImage(next(i for i in wide if str(i.ColorSpace) == "/DeviceGray")).as_pil_image()
+            if name == "web":
+                r, g, b = towers.convert("RGB").getpixel((10, 10))
+                assert r > 200 and g < 90 and b < 90  # red, not the CMYK numbers read as RGB
+            else:
+                c, m, y, k = towers.getpixel((10, 10))
+                assert c < 20 and m > 150 and y > 150
+            assert abs(grey.getpixel((10, 10)) - 40000 // 256) <= 2

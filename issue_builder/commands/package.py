@@ -13,7 +13,7 @@ from issue_builder.check.preflight.run import preflight
 from issue_builder.commands.preflight import report_text, settings_from_manifest, show_report
 from issue_builder.console import Reporter
 from issue_builder.errors import Diagnostic, OutputError, RenderError, display_path
-from issue_builder.pipeline import prepare_issue
+from issue_builder.pipeline import prepare_issue, with_pdf_x
 from issue_builder.write.atomic import replace_all
 from issue_builder.write.package import PackageFile, job_ticket, proofs, write_package
 from issue_builder.write.profiles import PROFILES
@@ -23,15 +23,16 @@ from issue_builder.write.profiles import PROFILES
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Output folder. Default: build/<issue number>/ under the current folder.")
+@click.option("--pdf-x", type=click.Choice(["4", "1a"]), help="PDF/X flavour of the print PDF (default: the publication's).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
-def package_command(manifest: Path, out_dir: Path | None, quiet: bool) -> None:
+def package_command(manifest: Path, out_dir: Path | None, pdf_x: str | None, quiet: bool) -> None:
     """Render, preflight and package MANIFEST's print PDF for the printer."""
     from issue_builder.write.weasy import render_edition
 
     started = time.monotonic()
     out = Reporter(quiet=quiet)
     with out.status("rendering the print edition"):
-        issue = prepare_issue(manifest)
+        issue = with_pdf_x(prepare_issue(manifest), pdf_x)
         out_dir = out_dir or Path("build") / str(issue.manifest.issue)
         edition = render_edition(issue, PROFILES["print"], out_dir / ".cache")
     errors = [Diagnostic(f"print: {m}") for m in edition.messages if m.severity == "error"]
@@ -53,7 +54,7 @@ def package_command(manifest: Path, out_dir: Path | None, quiet: bool) -> None:
     m = issue.manifest
     ticket = {
         "publication": m.periodical.name, "issue": m.issue, "date": m.date.isoformat(), "date_label": issue.date_label,
-        "file": pdf_path.name, "pdf_standard": "PDF/X-4",
+        "file": pdf_path.name, "pdf_standard": "PDF/X-4" if m.printing.pdf_x == "4" else "PDF/X-1a:2003",
         "trim": f"{m.page.width.text} x {m.page.height.text}", "bleed": m.page.bleed.text,
         "pages": edition.pages, "binding": m.binding, "colour": "CMYK (4/4)",
         "output_condition": m.printing.output_condition, "output_profile": issue.output_profile.path.name,

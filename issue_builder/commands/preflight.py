@@ -28,7 +28,8 @@ def settings_from_manifest(manifest: IssueManifest, separations: bool = True) ->
     """The checks a publication's printer asks for, from its page and printing settings."""
     return PreflightSettings(bleed=manifest.page.bleed.points, warn_ppi=manifest.printing.warn_ppi,
                              min_ppi=manifest.printing.min_ppi,
-                             page_multiple=4 if manifest.binding == "saddle-stitch" else 2, separations=separations)
+                             page_multiple=4 if manifest.binding == "saddle-stitch" else 2, separations=separations,
+                             pdf_x=manifest.printing.pdf_x)
 
 
 def show_report(report: Report, out: Reporter, as_json: bool) -> None:
@@ -77,10 +78,11 @@ def _print_table(report: Report, console: Console) -> None:
 @click.option("--max-tac", type=float, default=300.0, show_default=True, help="Highest total ink coverage, percent.")
 @click.option("--binding", type=click.Choice(["saddle-stitch", "perfect", "none"]),
               help="Page count rule: multiple of 4, of 2, or none (default saddle-stitch).")
+@click.option("--pdf-x", type=click.Choice(["4", "1a"]), help="The PDF/X flavour to check against (default 4).")
 @click.option("--no-separations", is_flag=True, help="Skip the ink checks that rasterise pages with Ghostscript.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def preflight_command(pdf: Path, manifest: Path | None, bleed: str | None, min_ppi: int | None, warn_ppi: int | None,
-                      max_tac: float, binding: str | None, no_separations: bool, as_json: bool) -> None:
+                      max_tac: float, binding: str | None, pdf_x: str | None, no_separations: bool, as_json: bool) -> None:
     """Check PDF against the print profile. Exit 0 pass, 1 failed checks, 2 unusable input."""
     settings = PreflightSettings(separations=not no_separations, max_tac=max_tac)
     if manifest is not None:
@@ -98,6 +100,8 @@ def preflight_command(pdf: Path, manifest: Path | None, bleed: str | None, min_p
         overrides["min_ppi"] = min_ppi
     if warn_ppi is not None:
         overrides["warn_ppi"] = warn_ppi
+    if pdf_x is not None:
+        overrides["pdf_x"] = pdf_x
     if binding is not None:
         overrides["page_multiple"] = {"saddle-stitch": 4, "perfect": 2, "none": 1}[binding]
     settings = PreflightSettings(**{**settings.__dict__, **overrides})

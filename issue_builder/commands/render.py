@@ -10,7 +10,7 @@ import click
 from issue_builder.check.outputs import edition_problems
 from issue_builder.console import Reporter
 from issue_builder.errors import Diagnostic, OutputError, RenderError, display_path
-from issue_builder.pipeline import prepare_issue
+from issue_builder.pipeline import prepare_issue, with_pdf_x
 from issue_builder.write.atomic import replace_all
 from issue_builder.write.profiles import DEFAULT_PROFILES, PROFILES
 
@@ -24,16 +24,17 @@ from issue_builder.write.profiles import DEFAULT_PROFILES, PROFILES
 @click.option("--strict", is_flag=True, help="Fail on any warning, not only on errors.")
 @click.option("--keep-html", is_flag=True, help="Also write the HTML given to WeasyPrint, for inspection.")
 @click.option("--preflight", "run_preflight", is_flag=True, help="Preflight the print PDF after writing it.")
+@click.option("--pdf-x", type=click.Choice(["4", "1a"]), help="PDF/X flavour of the print PDF (default: the publication's).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], strict: bool, keep_html: bool,
-                   run_preflight: bool, quiet: bool) -> None:
+                   run_preflight: bool, pdf_x: str | None, quiet: bool) -> None:
     """Render MANIFEST (an issue's YAML file) into its PDFs."""
     from issue_builder.write.weasy import render_edition  # WeasyPrint loads only when rendering
 
     started = time.monotonic()
     out = Reporter(quiet=quiet)
     with out.status("checking the manifest") as status:
-        issue = prepare_issue(manifest)
+        issue = with_pdf_x(prepare_issue(manifest), pdf_x)
         out_dir = out_dir or Path("build") / str(issue.manifest.issue)
         editions = []
         for name in only or DEFAULT_PROFILES:

@@ -67,19 +67,26 @@ _PLACEABLE = {"JPEG": {"RGB", "L", "CMYK"}, "PNG": {"RGB", "RGBA", "L", "LA", "P
 _SCREEN = {"JPEG": {"RGB", "L"}, "PNG": {"RGB", "RGBA", "L", "LA", "P"}}
 
 
-def placeable(info: ImageInfo, cache_dir: Path, srgb: bool) -> Path:
+def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = False) -> Path:
     """The file to place: the original when WeasyPrint takes it as it is, else a converted copy cached by content.
 
-    `srgb` asks for a screen edition's copy (CMYK and other spaces converted to sRGB).
+    `srgb` asks for a screen edition's copy (CMYK and other spaces converted to sRGB); `flatten` for a copy
+    without alpha, composed onto white paper (for PDF/X-1a, which allows no transparency).
     """
     accepted = (_SCREEN if srgb else _PLACEABLE).get(info.format, set())
-    if info.mode in accepted:
+    has_alpha = info.has_alpha or info.mode == "P"
+    if info.mode in accepted and not (flatten and has_alpha):
         return info.path
     with Image.open(info.path, formats=ALLOWED_FORMATS) as img:
         img.load()
         converted = _for_screen(img) if srgb or img.mode != "CMYK" else img
+        if flatten and converted.mode in ("RGBA", "LA", "P"):
+            rgba = converted.convert("RGBA")
+            converted = Image.new("RGB", rgba.size, (255, 255, 255))
+            converted.paste(rgba, mask=rgba.getchannel("A"))
     fmt = "JPEG" if converted.mode in ("CMYK", "RGB") and info.format == "JPEG" or converted.mode == "CMYK" else "PNG"
-    target = cache_dir / f"{info.sha256[:24]}-{'srgb' if srgb else 'print'}.{fmt.lower().replace('jpeg', 'jpg')}"
+    kind = ("srgb" if srgb else "print") + ("-flat" if flatten else "")
+    target = cache_dir / f"{info.sha256[:24]}-{kind}.{fmt.lower().replace('jpeg', 'jpg')}"
     if not target.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

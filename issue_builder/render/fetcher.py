@@ -14,14 +14,11 @@ _TYPES = {".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".svg": "i
 class SandboxFetcher(URLFetcher):
     """Serves `file:` URLs under `roots`; refuses everything else and remembers what it refused.
 
-    `substitutes` maps a source file to the file an output profile places instead (e.g. an sRGB copy).
     """
 
-    def __init__(self, roots: list[Path], substitutes: dict[Path, Path] | None = None,
-                 generated: dict[Path, bytes] | None = None):
+    def __init__(self, roots: list[Path], generated: dict[Path, bytes] | None = None):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
         self.roots = [r.resolve() for r in roots]
-        self.substitutes = substitutes or {}
         self.generated = generated or {}  # files made by the build itself (the barcode), served from memory
         self.refused: list[tuple[str, str]] = []
         self.served: set[Path] = set()
@@ -38,10 +35,9 @@ class SandboxFetcher(URLFetcher):
             return self._refuse(url, "outside the issue folder, its layout and fonts")
         if not path.is_file():
             return self._refuse(url, "file not found")
-        served = self.substitutes.get(path, path)
         self.served.add(path)
-        mime = _TYPES.get(served.suffix.lower()) or mimetypes.guess_type(served.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, served.read_bytes(), {"Content-Type": mime})
+        mime = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
 
     def _refuse(self, url: str, why: str) -> URLFetcherResponse:
         self.refused.append((url, why))

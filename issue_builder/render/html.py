@@ -16,6 +16,7 @@ from issue_builder.validate.schema import Contact
 from issue_builder.write.profiles import OutputProfile
 
 MASTER_TEMPLATE = "issue.html"
+_IMG_SRC = re.compile(r'src="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,17 @@ class Barcode:
 
 
 def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main", first_page: int = 1,
-                fill_pages: int = 0, barcode: Barcode | None = None) -> RenderedHtml:
+                fill_pages: int = 0, barcode: Barcode | None = None, transparency: bool = True,
+                image_urls: dict[str, str] | None = None) -> RenderedHtml:
     """The HTML of one part of the issue for `profile`: "main" (cover to last article) or "tail" (fill pages and
     back cover, numbered from `first_page`). Template errors become RenderError naming the template and line."""
     chain = layout_chain(issue.layout_dir, issue.root)
     env = make_environment(chain)
     env.filters["drop_cap"] = drop_cap
+    urls = image_urls or {}
+    # WeasyPrint re-reads a local image by the path in its URL, so a converted copy needs a URL of its own
+    env.filters["with_image_urls"] = lambda html: Markup(_IMG_SRC.sub(
+        lambda m: f'src="{urls.get(m.group(1), m.group(1))}"', str(html)))
     m = issue.manifest
 
     def colour(name: str) -> str:
@@ -72,6 +78,8 @@ def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main"
         "font_faces": [face for faces in issue.font_faces.values() for face in faces],
         "part": part,
         "barcode": barcode,
+        "transparency": transparency,
+        "image_url": lambda url: urls.get(url, url),
         "first_page": first_page,
         "fill_templates": fill_templates(m.printing.fill, fill_pages),
     }

@@ -163,6 +163,9 @@ class Marks:
 class Printing:
     """What the printer asks of the print PDF."""
 
+    pdf_x: Literal["4", "1a"] = doc("PDF/X flavour of the print PDF: `4` (PDF/X-4, transparency kept live) or `1a` "
+                                    "(PDF/X-1a:2003: no transparency; gradients over photos are left out and images "
+                                    "with alpha are flattened onto white).", "4")
     output_profile: FileRef | None = doc("The printer's CMYK output profile (.icc); the built-in coated FOGRA39 profile "
                                          "(`icc/`) when absent.", None)
     output_condition: str = doc("OutputConditionIdentifier of the output intent (the printing condition).", "FOGRA39")

@@ -15,7 +15,7 @@ import pikepdf
 from issue_builder.write.cmyk import CmykConverter, convert_pdf
 from issue_builder.write.marks import MarkSheet, draw_marks
 
-PDFX_VERSION = "PDF/X-4"
+PDFX_VERSIONS = {"4": ("PDF/X-4", None, "1.6"), "1a": ("PDF/X-1:2003", "PDF/X-1a:2003", "1.4")}
 SOURCES_KEY = "/IssueBuilderSources"
 
 
@@ -25,6 +25,7 @@ class PrintJob:
 
     title: str
     date: dt.date
+    pdf_x: str  # "4" or "1a"
     slug_text: str  # e.g. "Socialist Revolution · Issue 18 · Spring 2019"
     bleed: float  # points
     marks: MarkSheet | None
@@ -37,10 +38,30 @@ class PrintJob:
     sources: dict  # {"pages": {n: "articles[i] Title"}, "images": [{page, width, height, source}]}
 
 
+class NotX1a(ValueError):
+    """PDF/X-1a was asked for, but the file uses what X-1a forbids: transparency, or fonts PDF 1.4 cannot embed."""
+
+
+def opentype_fonts(pdf: pikepdf.Pdf) -> list[str]:
+    """Fonts embedded as OpenType programs (FontFile3 /OpenType, a PDF 1.6 feature)."""
+    found = []
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+            program = obj.get("/FontFile3")
+            if program is not None and program.get("/Subtype") == "/OpenType":
+                found.append(str(obj.get("/FontName", "?")).lstrip("/"))
+    return found
+
+
 def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
-    """Take WeasyPrint's print PDF and return a PDF/X-4 file."""
+    """Take WeasyPrint's print PDF and return a PDF/X-4 or PDF/X-1a file."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         convert_pdf(pdf, CmykConverter(job.profile_bytes, job.rendering_intent))
+        if job.pdf_x == "1a":
+            left = remove_transparency(pdf) + [f"font {name} is OpenType/CFF, which PDF 1.4 cannot embed"
+                                               for name in opentype_fonts(pdf)]
+            if left:
+                raise NotX1a("; ".join(sorted(set(left))[:8]))
         _set_boxes_and_marks(pdf, job)
         _output_intent(pdf, job)
         _metadata(pdf, job)
@@ -48,7 +69,9 @@ def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
             # read by `issue-builder preflight` to name the manifest entry behind a finding
             pdf.Root[SOURCES_KEY] = pikepdf.String(json.dumps(job.sources, sort_keys=True, ensure_ascii=False))
         out = io.BytesIO()
-        pdf.save(out, deterministic_id=True, force_version="1.6", object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        version = PDFX_VERSIONS[job.pdf_x][2]
+        streams = pikepdf.ObjectStreamMode.generate if job.pdf_x == "4" else pikepdf.ObjectStreamMode.disable
+        pdf.save(out, deterministic_id=True, force_version=version, object_stream_mode=streams,
                  compress_streams=True, recompress_flate=False)
         return out.getvalue()
 
@@ -89,6 +112,39 @@ def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, marks: pikepdf.Page, media: lis
     page.contents_add(pdf.make_stream(f"Q\nq 1 0 0 1 {media[0]:.4f} {media[1]:.4f} cm /{name} Do Q\n".encode()))
 
 
+def remove_transparency(pdf: pikepdf.Pdf, dry_run: bool = False) -> list[str]:
+    """Drop transparency groups, which WeasyPrint adds around opaque content too; list the transparency that remains.
+
+    Without soft masks, constant alpha below 1 or blend modes, an isolated group composites exactly like its content
+    drawn directly, so removing the group changes nothing on the page. With `dry_run`, groups count as transparency
+    and nothing is changed (for preflight).
+    """
+    left, groups = [], []
+    for obj in pdf.objects:
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+            continue
+        if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image":
+            if "/SMask" in obj:
+                left.append("an image with an alpha channel")
+            continue
+        if obj.get("/Type") == "/ExtGState" or (("/ca" in obj or "/CA" in obj) and "/Subtype" not in obj):
+            mask = obj.get("/SMask")
+            if mask is not None and str(mask) != "/None":
+                left.append("a soft mask (a gradient with transparency or a masked element)")
+            left += [f"constant alpha {float(obj[k]):g}" for k in ("/ca", "/CA") if k in obj and float(obj[k]) < 1]
+            if "/BM" in obj and str(obj.BM) not in ("/Normal", "/Compatible"):
+                left.append(f"blend mode {obj.BM}")
+        group = obj.get("/Group")
+        if isinstance(group, pikepdf.Dictionary) and group.get("/S") == "/Transparency":
+            groups.append(obj)
+    if dry_run:
+        return left + ["a transparency group"] * bool(groups)
+    if not left:
+        for obj in groups:
+            del obj["/Group"]
+    return left
+
+
 def _output_intent(pdf: pikepdf.Pdf, job: PrintJob) -> None:
     profile = pdf.make_stream(job.profile_bytes)
     profile.N = 4
@@ -116,10 +172,14 @@ def _metadata(pdf: pikepdf.Pdf, job: PrintJob) -> None:
     info.CreationDate = pikepdf.String(pdf_date)
     info.ModDate = pikepdf.String(pdf_date)
     info.Trapped = pikepdf.Name("/False")
-    info.GTS_PDFXVersion = pikepdf.String(PDFX_VERSION)
+    version, conformance, _ = PDFX_VERSIONS[job.pdf_x]
+    info.GTS_PDFXVersion = pikepdf.String(version)
+    if conformance:
+        info.GTS_PDFXConformance = pikepdf.String(conformance)
     producer = str(info.get("/Producer", "WeasyPrint"))
-    xmp = _XMP.format(title=escape(job.title), stamp=stamp, producer=escape(producer), version=PDFX_VERSION,
-                      document=f"uuid:{document_id}", instance=f"uuid:{document_id}")
+    extra = f"\n   <pdfxid:GTS_PDFXConformance>{conformance}</pdfxid:GTS_PDFXConformance>" if conformance else ""
+    xmp = _XMP.format(title=escape(job.title), stamp=stamp, producer=escape(producer), version=version,
+                      conformance=extra, document=f"uuid:{document_id}", instance=f"uuid:{document_id}")
     pdf.Root.Metadata = pdf.make_stream(xmp.encode("utf-8"), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
 
 
@@ -144,7 +204,7 @@ _XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
    <xmpMM:InstanceID>{instance}</xmpMM:InstanceID>
    <xmpMM:VersionID>1</xmpMM:VersionID>
    <xmpMM:RenditionClass>default</xmpMM:RenditionClass>
-   <pdfxid:GTS_PDFXVersion>{version}</pdfxid:GTS_PDFXVersion>
+   <pdfxid:GTS_PDFXVersion>{version}</pdfxid:GTS_PDFXVersion>{conformance}
   </rdf:Description>
  </rdf:RDF>
 </x:xmpmeta>

@@ -26,7 +26,7 @@ from issue_builder.validate.issn import ean13_for_issn  # noqa: E402
 from issue_builder.write.barcode import barcode_file, barcode_width  # noqa: E402
 from issue_builder.resources import FONTS_DIR  # noqa: E402
 from issue_builder.write.marks import MarkSheet  # noqa: E402
-from issue_builder.write.pdfx import PrintJob, finish_pdfx  # noqa: E402
+from issue_builder.write.pdfx import NotX1a, PrintJob, finish_pdfx  # noqa: E402
 from issue_builder.write.profiles import OutputProfile  # noqa: E402
 
 _NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S)
@@ -73,7 +73,8 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     the number of fill pages depends on how many pages the editorial part took.
     """
     try:
-        substitutes = {info.path: placeable(info, cache_dir, profile.srgb_images) for info in issue.images}
+        flatten = profile.pdf_x and issue.manifest.printing.pdf_x == "1a"
+        placed = {info.path: placeable(info, cache_dir, profile.srgb_images, flatten) for info in issue.images}
     except OSError as exc:
         raise OutputError(f"cannot write prepared images to {cache_dir}: {exc.strerror or exc}") from None
     options = {"dpi": profile.image_dpi, "jpeg_quality": profile.jpeg_quality,
@@ -87,11 +88,15 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             barcode, generated = _barcode(issue, cache_dir)
-            main_html = render_html(issue, profile, part="main", barcode=barcode)
-            fetcher = SandboxFetcher([issue.root, FONTS_DIR, cache_dir, *main_html.layout_chain], substitutes, generated)
+            image_urls = {url: placed[info.path].as_uri() for url, (_, info) in issue.image_sources.items()
+                          if placed[info.path] != info.path}
+            main_html = render_html(issue, profile, part="main", barcode=barcode, transparency=not flatten,
+                                    image_urls=image_urls)
+            fetcher = SandboxFetcher([issue.root, FONTS_DIR, cache_dir, *main_html.layout_chain], generated)
             main = _layout(main_html, fetcher, options)
             fill = fill_pages(len(main.pages), issue)
-            tail_html = render_html(issue, profile, part="tail", first_page=len(main.pages) + 1, fill_pages=fill)
+            tail_html = render_html(issue, profile, part="tail", first_page=len(main.pages) + 1, fill_pages=fill,
+                                    transparency=not flatten, image_urls=image_urls)
             tail = _layout(tail_html, fetcher, options)
             document = main.copy(main.pages + tail.pages)
             pdf = document.write_pdf(finisher=None if profile.links else _drop_annotations, **options)
@@ -103,15 +108,20 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
         for anchor in page.anchors:
             if anchor.startswith("article-"):
                 article_pages.setdefault(anchor.removeprefix("article-"), number)
+    originals = {copy: url for url, copy in image_urls.items()}
     if profile.pdf_x:
-        pdf = finish_pdfx(pdf, print_job(issue, _sources(document.pages, article_pages, issue)))
+        try:
+            pdf = finish_pdfx(pdf, print_job(issue, _sources(document.pages, article_pages, issue, originals)))
+        except NotX1a as exc:
+            raise RenderError("the print PDF cannot be PDF/X-1a (use TrueType fonts and a layout without "
+                              f"transparency, or PDF/X-4): {exc}") from None
     messages = _classify(capture.records, fetcher, issue)
     for article_id, expected, placed in lost_text(document.pages):
         title = next((a.title for a in issue.articles if f"article-{a.id}" == article_id), article_id)
         messages.append(RenderMessage("error", "lost-text", f"{title}: only {placed} of {expected} letters reached the "
                                       "pages (a positioned block is too large for its page?)"))
     if profile.check_resolution:
-        messages += _resolution_messages(document.pages, issue)
+        messages += _resolution_messages(document.pages, issue, originals)
     for number, problem in find_overflows(document.pages):
         messages.append(RenderMessage("error", "overflow", f"page {number}{_article_on(number, article_pages, issue)}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
@@ -143,7 +153,14 @@ def fill_pages(editorial_pages: int, issue: PreparedIssue) -> int:
     return missing
 
 
-def _sources(pages: list, article_pages: dict[str, int], issue: PreparedIssue) -> dict:
+def _pixel_sizes(issue: PreparedIssue, originals: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """Pixel size of every image by the URL the layout placed it under (original or converted copy)."""
+    sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
+    sizes.update({copy: sizes[url] for copy, url in originals.items()})
+    return sizes
+
+
+def _sources(pages: list, article_pages: dict[str, int], issue: PreparedIssue, originals: dict[str, str]) -> dict:
     """Where each page and each placed image comes from, for the preflight report of our own builds."""
     page_sources = {}
     for number in range(1, len(pages) + 1):
@@ -151,9 +168,12 @@ def _sources(pages: list, article_pages: dict[str, int], issue: PreparedIssue) -
         if where:
             index = next(i for i, a in enumerate(issue.articles) if a.title == where)
             page_sources[number] = f"articles[{index}] {where}"
-    sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
-    images = [{"page": p.page, "width": sizes[p.src][0], "height": sizes[p.src][1],
-               "source": f"{issue.image_sources[p.src][0]} ({unquote(p.src)})"} for p in placements(pages, sizes)]
+    sizes = _pixel_sizes(issue, originals)
+    images = []
+    for p in placements(pages, sizes):
+        url = originals.get(p.src, p.src)
+        images.append({"page": p.page, "width": sizes[p.src][0], "height": sizes[p.src][1],
+                       "source": f"{issue.image_sources[url][0]} ({unquote(url)})"})
     return {"pages": page_sources, "images": images}
 
 
@@ -162,7 +182,7 @@ def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
     m = issue.manifest
     marks = m.printing.marks
     return PrintJob(
-        title=issue.title, date=m.date, slug_text=f"{m.periodical.name} · Issue {m.issue} · {issue.date_label}",
+        title=issue.title, date=m.date, pdf_x=m.printing.pdf_x, slug_text=f"{m.periodical.name} · Issue {m.issue} · {issue.date_label}",
         bleed=m.page.bleed.points,
         marks=MarkSheet(width=m.page.width.points, height=m.page.height.points, bleed=m.page.bleed.points,
                         offset=marks.offset.points, crop=marks.crop, registration=marks.registration, slug=marks.slug),
@@ -171,18 +191,17 @@ def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
         registry=m.printing.registry, rendering_intent=m.printing.rendering_intent, sources=sources or {})
 
 
-def _resolution_messages(pages: list, issue: PreparedIssue) -> list[RenderMessage]:
+def _resolution_messages(pages: list, issue: PreparedIssue, originals: dict[str, str]) -> list[RenderMessage]:
     printing = issue.manifest.printing
-    sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
     found = []
-    for placed in placements(pages, sizes):
+    for placed in placements(pages, _pixel_sizes(issue, originals)):
         if placed.ppi >= max(printing.warn_ppi, printing.min_ppi):
             continue
-        where, _ = issue.image_sources[placed.src]
+        where, _ = issue.image_sources[originals.get(placed.src, placed.src)]
         severity = "error" if placed.ppi < printing.min_ppi else "warning"
         limit = printing.min_ppi if severity == "error" else printing.warn_ppi
         found.append(RenderMessage(severity, "image-resolution",
-                                   f"page {placed.page}: {where} ({unquote(placed.src)}) is {placed.ppi:.0f} ppi at "
+                                   f"page {placed.page}: {where} ({unquote(originals.get(placed.src, placed.src))}) is {placed.ppi:.0f} ppi at "
                                    f"{placed.width_in:.2f} x {placed.height_in:.2f} in (below {limit} ppi)"))
     return found
 

@@ -7,6 +7,7 @@ import re
 import pikepdf
 
 from issue_builder.check.preflight.findings import Finding, PreflightSettings, Report
+from issue_builder.write.pdfx import opentype_fonts, remove_transparency
 
 _PDFX = re.compile(r"<pdfxid:GTS_PDFXVersion>\s*(PDF/X-[^<\s]+)\s*</pdfxid:GTS_PDFXVersion>|pdfxid:GTS_PDFXVersion=\"(PDF/X-[^\"]+)\"")
 
@@ -16,10 +17,22 @@ def check_document(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings
     report.checks += ["pdfx-identification", "output-intent", "encryption", "actions", "attachments", "page-count"]
     xmp = pdf.Root.Metadata.read_bytes().decode("utf-8", "replace") if "/Metadata" in pdf.Root else ""
     match = _PDFX.search(xmp)
-    if not match:
-        add(Finding("pdfx-identification", "error", "no PDF/X version (pdfxid:GTS_PDFXVersion) in the XMP metadata"))
-    elif not (match.group(1) or match.group(2)).startswith("PDF/X-4"):
-        add(Finding("pdfx-identification", "error", f"identified as {match.group(1) or match.group(2)}, not PDF/X-4"))
+    version = (match.group(1) or match.group(2)) if match else str(pdf.docinfo.get("/GTS_PDFXVersion", ""))
+    wanted = "PDF/X-4" if settings.pdf_x == "4" else "PDF/X-1"
+    if not version:
+        add(Finding("pdfx-identification", "error", "no PDF/X version (GTS_PDFXVersion) in the metadata"))
+    elif not version.startswith(wanted):
+        add(Finding("pdfx-identification", "error", f"identified as {version}, not {wanted}"))
+    if settings.pdf_x == "1a":
+        conformance = str(pdf.docinfo.get("/GTS_PDFXConformance", ""))
+        if not conformance.startswith("PDF/X-1a"):
+            add(Finding("pdfx-identification", "error", "no GTS_PDFXConformance PDF/X-1a in the document information"))
+        if float(pdf.pdf_version) > 1.4:
+            add(Finding("pdf-version", "error", f"PDF {pdf.pdf_version}: PDF/X-1a:2003 allows at most PDF 1.4"))
+        for what in sorted(set(remove_transparency(pdf, dry_run=True))):
+            add(Finding("transparency", "error", f"uses {what}; PDF/X-1a allows no transparency"))
+        for name in opentype_fonts(pdf):
+            add(Finding("fonts", "error", f"font {name} is embedded as OpenType, which PDF/X-1a (PDF 1.4) cannot hold"))
     if "<pdf:Trapped>" not in xmp and 'pdf:Trapped="' not in xmp:
         add(Finding("pdfx-identification", "error", "Trapped (pdf:Trapped True or False) missing from the XMP metadata"))
     if "xmpMM:DocumentID" not in xmp:

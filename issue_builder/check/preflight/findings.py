@@ -16,6 +16,7 @@ class PreflightSettings:
     page_multiple: int = 4  # saddle-stitch
     separations: bool = True  # rasterise with Ghostscript for ink checks
     separation_dpi: int = 36
+    pdf_x: str = "4"  # "4" for PDF/X-4, "1a" for PDF/X-1a:2003
 
 
 @dataclass(frozen=True)
