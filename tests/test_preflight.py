@@ -178,3 +178,11 @@ def test_human_report_is_a_table_with_a_verdict(cli, rendered_bulletin):
     assert result.exit_code == 1
     assert "image-resolution" in result.stdout and "FAIL: 3 error(s)" in result.stdout
     assert "cover.image" in result.stdout
+
+
+def test_attachments_are_reported(cli, rendered_bulletin, tmp_path):
+    def attach(pdf):
+        pdf.attachments["notes.txt"] = pikepdf.AttachedFileSpec(pdf, b"private notes")
+    code, report = preflight(cli, broken(rendered_bulletin, tmp_path, attach), "--no-separations")
+    assert code == 1
+    assert findings(report, "attachments")[0]["message"] == "the document embeds files"
