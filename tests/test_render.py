@@ -160,3 +160,14 @@ def test_converted_images_are_the_ones_placed(cli, bulletin):
                 c, m, y, k = towers.getpixel((10, 10))
                 assert c < 20 and m > 150 and y > 150
             assert abs(grey.getpixel((10, 10)) - 40000 // 256) <= 2
+
+
+def test_default_output_folder_is_build_issue_under_the_current_folder(cli, bulletin, monkeypatch):
+    monkeypatch.chdir(bulletin)
+    from PIL import Image
+
+    Image.new("CMYK", (1200, 800), (0, 200, 200, 0)).save(bulletin / "7" / "img" / "towers.jpg")  # needs a converted copy
+    result = cli("render", "7.yaml", "--only", "web")
+    assert result.exit_code == 0, result.stderr
+    assert "wrote build/7/the-tenant-bulletin-7-web.pdf" in result.stdout
+    assert (bulletin / "build" / "7" / "the-tenant-bulletin-7-web.pdf").is_file()

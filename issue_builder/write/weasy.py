@@ -72,6 +72,7 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     The editorial pages and the tail (fill pages and back cover) are laid out as two documents and joined:
     the number of fill pages depends on how many pages the editorial part took.
     """
+    cache_dir = cache_dir.resolve()  # its files are placed by file: URL
     try:
         flatten = profile.pdf_x and issue.manifest.printing.pdf_x == "1a"
         placed = {info.path: placeable(info, cache_dir, profile.srgb_images, flatten) for info in issue.images}
