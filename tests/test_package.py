@@ -25,7 +25,7 @@ def test_package_holds_pdf_report_proofs_profile_ticket_and_checksums(cli, bulle
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
     ticket = json.loads((folder / "job-ticket.json").read_text("utf-8"))
     assert ticket["trim"] == "148mm x 210mm" and ticket["bleed"] == "3mm" and ticket["pages"] == 8
-    assert ticket["binding"] == "saddle-stitch" and ticket["paper"] == "90 gsm uncoated" and ticket["preflight"] == "passed"
+    assert ticket["binding"] == "saddle-stitch" and ticket["paper"] == "90 gsm coated silk" and ticket["preflight"] == "passed"
     assert json.loads((folder / "preflight.json").read_text("utf-8"))["passed"] is True
     with Image.open(folder / "proofs" / "page-001.png") as proof:
         assert abs(proof.width - round(148 / 25.4 * 50)) <= 1  # trimmed, 50 dpi

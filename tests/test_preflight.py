@@ -186,3 +186,26 @@ def test_attachments_are_reported(cli, rendered_bulletin, tmp_path):
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, attach), "--no-separations")
     assert code == 1
     assert findings(report, "attachments")[0]["message"] == "the document embeds files"
+
+
+def test_hidden_rgb_and_odd_structures_are_reported(cli, rendered_bulletin, tmp_path):
+    def hide_rgb(pdf):
+        page = pdf.pages[1]
+        page.contents_add(pdf.make_stream(b"q BI /W 2 /H 2 /CS /RGB /BPC 8 ID \xff\x00\x00\xff\x00\x00\xff\x00\x00\xff\x00\x00 EI Q"))
+        appearance = pdf.make_stream(b"1 0 0 rg 0 0 5 5 re f", BBox=[0, 0, 5, 5], Subtype=pikepdf.Name.Form)
+        page.obj.Annots = pdf.make_indirect(pikepdf.Array([pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Square, Rect=[-8, 100, -3, 105],
+            AP=pikepdf.Dictionary(N=appearance))]))
+    code, report = preflight(cli, broken(rendered_bulletin, tmp_path, hide_rgb), "--no-separations")
+    assert code == 1
+    messages = {f["message"] for f in findings(report, "device-rgb") if f["page"] == 2}
+    assert "DeviceRGB: inline image" in messages and "DeviceRGB: colour operator rg" in messages
+    assert findings(report, "annotations")[0]["page"] == 2  # inside the bleed, not the trim
+
+
+def test_a_file_without_pages_fails(cli, rendered_bulletin, tmp_path):
+    def no_pages(pdf):
+        while len(pdf.pages):
+            del pdf.pages[0]
+    code, report = preflight(cli, broken(rendered_bulletin, tmp_path, no_pages), "--no-separations")
+    assert code == 1 and findings(report, "page-count")[0]["message"] == "the file has no pages"

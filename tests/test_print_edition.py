@@ -140,13 +140,13 @@ def test_fill_policies(cli, bulletin):
     cut_last_article(bulletin)
     pub = bulletin / "publication.yaml"
     base = pub.read_text("utf-8")
-    pub.write_text(base.replace("  paper: 90 gsm uncoated", "  paper: 90 gsm uncoated\n  fill: fail"), "utf-8")
+    pub.write_text(base.replace("  paper: 90 gsm coated silk", "  paper: 90 gsm coated silk\n  fill: fail"), "utf-8")
     failed = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert failed.exit_code == 1
     assert ("6 pages: saddle-stitch binding needs a multiple of 4; 2 page(s) missing before the back cover (pages 6-7). "
             "Add content, or set printing.fill to house-ad, notes or blank.") in failed.stderr
     assert not (bulletin / "out").exists()
-    pub.write_text(base.replace("  paper: 90 gsm uncoated", "  paper: 90 gsm uncoated\n  fill: notes"), "utf-8")
+    pub.write_text(base.replace("  paper: 90 gsm coated silk", "  paper: 90 gsm coated silk\n  fill: notes"), "utf-8")
     notes = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "notes"), "--only", "web")
     assert notes.exit_code == 0 and "(2 fill pages, notes, before the back cover)" in notes.stdout
     assert [t.strip() for t in read_pages(bulletin / "notes" / "the-tenant-bulletin-7-web.pdf")[5:7]] == ["Notes", "Notes"]
@@ -229,3 +229,11 @@ def test_pdf_x_flavour_can_be_asked_on_the_command_line(cli, bulletin):
     assert result.exit_code == 0, result.stderr
     with pikepdf.open(bulletin / "out" / PRINT) as pdf:
         assert pdf.pdf_version == "1.4" and str(pdf.docinfo.GTS_PDFXConformance) == "PDF/X-1a:2003"
+
+
+def test_document_information_and_xmp_agree(rendered_bulletin: Path):
+    with pikepdf.open(rendered_bulletin / PRINT) as pdf:
+        xmp = pdf.Root.Metadata.read_bytes().decode()
+        assert f"<rdf:li>{pdf.docinfo.Author}</rdf:li>" in xmp
+        assert f"<pdf:Keywords>{pdf.docinfo.Keywords}</pdf:Keywords>" in xmp
+        assert "<dc:description>" in xmp and str(pdf.docinfo.Creator) == "issue-builder"

@@ -177,9 +177,21 @@ def _metadata(pdf: pikepdf.Pdf, job: PrintJob) -> None:
     if conformance:
         info.GTS_PDFXConformance = pikepdf.String(conformance)
     producer = str(info.get("/Producer", "WeasyPrint"))
+    # the document information and the XMP must say the same things
+    described = ""
+    if "/Author" in info:
+        described += f"\n   <dc:creator><rdf:Seq><rdf:li>{escape(str(info.Author))}</rdf:li></rdf:Seq></dc:creator>"
+    if "/Subject" in info:
+        described += (f"\n   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{escape(str(info.Subject))}"
+                      "</rdf:li></rdf:Alt></dc:description>")
+    if "/Keywords" in info:
+        described += f"\n   <pdf:Keywords>{escape(str(info.Keywords))}</pdf:Keywords>"
+    if "/Creator" in info:
+        info.Creator = pikepdf.String("issue-builder")
     extra = f"\n   <pdfxid:GTS_PDFXConformance>{conformance}</pdfxid:GTS_PDFXConformance>" if conformance else ""
     xmp = _XMP.format(title=escape(job.title), stamp=stamp, producer=escape(producer), version=version,
-                      conformance=extra, document=f"uuid:{document_id}", instance=f"uuid:{document_id}")
+                      conformance=extra, described=described, document=f"uuid:{document_id}",
+                      instance=f"uuid:{document_id}")
     pdf.Root.Metadata = pdf.make_stream(xmp.encode("utf-8"), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
 
 
@@ -193,7 +205,7 @@ _XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
     xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
     xmlns:pdfxid="http://www.npes.org/pdfx/ns/id/">
    <dc:format>application/pdf</dc:format>
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>{described}
    <xmp:CreateDate>{stamp}</xmp:CreateDate>
    <xmp:ModifyDate>{stamp}</xmp:ModifyDate>
    <xmp:MetadataDate>{stamp}</xmp:MetadataDate>

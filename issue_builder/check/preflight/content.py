@@ -44,6 +44,10 @@ def check_content(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings,
         walker = _Walker(number, report, page_sources.get(number))
         walker.walk(page.obj, page.obj.get("/Resources"), IDENTITY, depth=0)
         _check_groups(page.obj, walker)
+        for annot in page.obj.get("/Annots", []):
+            appearance = annot.get("/AP", {}).get("/N") if isinstance(annot, pikepdf.Dictionary) else None
+            if isinstance(appearance, pikepdf.Stream):
+                walker.walk(appearance, appearance.get("/Resources"), IDENTITY, depth=1, collect=False)
         placements += walker.placements
     for placed in placements:
         source = image_sources.get((placed.page, placed.width_px, placed.height_px)) or page_sources.get(placed.page)
@@ -88,7 +92,8 @@ class _Walker:
             self._rgb_said.add(what)
             self.report.findings.append(Finding("device-rgb", "error", f"DeviceRGB: {what}", self.page, self.source))
 
-    def walk(self, owner, resources, ctm: Matrix, depth: int) -> None:  # noqa: ANN001
+    def walk(self, owner, resources, ctm: Matrix, depth: int, collect: bool = True) -> None:  # noqa: ANN001
+        """Scan one content stream; `collect` is False inside soft masks, whose images are not placed on the page."""
         if depth > 12:
             return
         resources = resources if resources is not None else pikepdf.Dictionary()
@@ -99,6 +104,13 @@ class _Walker:
         for name, shading in dict(resources.get("/Shading", {})).items():
             if _is_rgb(shading.get("/ColorSpace")):
                 self.rgb(f"shading {name}")
+        for name, gstate in dict(resources.get("/ExtGState", {})).items():
+            mask = gstate.get("/SMask") if isinstance(gstate, pikepdf.Dictionary) else None
+            if isinstance(mask, pikepdf.Dictionary) and isinstance(mask.get("/G"), pikepdf.Stream):
+                group = mask.G
+                if _is_rgb(group.get("/Group", {}).get("/CS")):
+                    self.rgb(f"soft mask of {name} blends in DeviceRGB")
+                self.walk(group, group.get("/Resources"), ctm, depth + 1, collect=False)
         for name, pattern in dict(resources.get("/Pattern", {})).items():
             if "/Shading" in pattern and _is_rgb(pattern.Shading.get("/ColorSpace")):
                 self.rgb(f"shading pattern {name}")
@@ -107,7 +119,12 @@ class _Walker:
                 self.walk(pattern, pattern.get("/Resources"), _multiply(matrix, ctm), depth + 1)
         stack: list[tuple[Matrix, object, list]] = []
         fill_space, fill = pikepdf.Name.DeviceGray, [0]
-        for operands, operator in pikepdf.parse_content_stream(owner):
+        try:
+            instructions = pikepdf.parse_content_stream(owner)
+        except (pikepdf.PdfError, TypeError) as exc:
+            self.report.findings.append(Finding("structure", "error", f"unreadable content stream: {exc}", self.page, self.source))
+            return
+        for operands, operator in instructions:
             op = str(operator)
             if op == "q":
                 stack.append((ctm, fill_space, fill))
@@ -139,9 +156,13 @@ class _Walker:
                         "rich-black-text", "error",
                         f"black text built from all four inks (C {c:.0%} M {m:.0%} Y {y:.0%} K {k:.0%}); body text must be 100% K only",
                         self.page, self.source))
-            elif op == "BI" or op == "INLINE IMAGE":
+            elif op in ("BI", "INLINE IMAGE"):
                 image = operands[0] if operands else None
-                if image is not None and _is_rgb(getattr(image, "obj", {}).get("/CS") if hasattr(image, "obj") else None):
+                details = getattr(image, "obj", None)
+                space = None if details is None else details.get("/ColorSpace", details.get("/CS"))
+                if isinstance(space, pikepdf.Name) and str(space) in spaces:
+                    space = spaces[str(space)]
+                if _is_rgb(space):
                     self.rgb("inline image")
             elif op == "sh":
                 shading = dict(resources.get("/Shading", {})).get(str(operands[0]))
@@ -151,14 +172,18 @@ class _Walker:
                 xobject = dict(resources.get("/XObject", {})).get(str(operands[0]))
                 if xobject is None:
                     continue
+                if not isinstance(xobject, pikepdf.Stream):
+                    self.report.findings.append(Finding("structure", "error", f"XObject {operands[0]} is not a stream",
+                                                        self.page, self.source))
+                    continue
                 if xobject.get("/Subtype") == "/Image":
-                    self._image(xobject, str(operands[0]), ctm)
+                    self._image(xobject, str(operands[0]), ctm, collect)
                 elif xobject.get("/Subtype") == "/Form":
                     _check_groups(xobject, self)
                     matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
-                    self.walk(xobject, xobject.get("/Resources"), _multiply(matrix, ctm), depth + 1)
+                    self.walk(xobject, xobject.get("/Resources"), _multiply(matrix, ctm), depth + 1, collect)
 
-    def _image(self, image: pikepdf.Stream, name: str, ctm: Matrix) -> None:
+    def _image(self, image: pikepdf.Stream, name: str, ctm: Matrix, collect: bool) -> None:
         if _is_rgb(image.get("/ColorSpace")):
             self.rgb(f"image {name}")
         mask = image.get("/SMask")
@@ -166,7 +191,7 @@ class _Walker:
             self.rgb(f"soft mask of image {name}")
         width_pt = math.hypot(ctm[0], ctm[1])
         height_pt = math.hypot(ctm[2], ctm[3])
-        if width_pt <= 0 or height_pt <= 0:
+        if width_pt <= 0 or height_pt <= 0 or not collect:
             return
         w, h = int(image.get("/Width", 0)), int(image.get("/Height", 0))
         ppi = min(w / (width_pt / 72), h / (height_pt / 72))

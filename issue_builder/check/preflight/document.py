@@ -57,7 +57,9 @@ def check_document(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings
         add(Finding("actions", "error", "the document has JavaScript or actions (OpenAction, AA)"))
     if "/EmbeddedFiles" in names:
         add(Finding("attachments", "error", "the document embeds files"))
-    if settings.page_multiple > 1 and len(pdf.pages) % settings.page_multiple:
+    if not len(pdf.pages):
+        add(Finding("page-count", "error", "the file has no pages"))
+    elif settings.page_multiple > 1 and len(pdf.pages) % settings.page_multiple:
         missing = -len(pdf.pages) % settings.page_multiple
         add(Finding("page-count", "error", f"{len(pdf.pages)} pages: the binding needs a multiple of "
                                            f"{settings.page_multiple} ({missing} missing)"))

@@ -44,13 +44,14 @@ def check_pages(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings, p
                 if least < settings.bleed - TOLERANCE:
                     add(Finding("bleed", "error", f"bleed is {least:.2f} pt, at least {settings.bleed:.2f} pt required",
                                 number, source))
+            area = bleed if bleed is not None else trim
             for annot in page.obj.get("/Annots", []):
                 if annot.get("/Subtype") == "/PrinterMark":
                     continue
                 rect = [float(v) for v in annot.get("/Rect", [0, 0, 0, 0])]
-                overlaps = rect[0] < trim[2] and rect[2] > trim[0] and rect[1] < trim[3] and rect[3] > trim[1]
+                overlaps = rect[0] < area[2] and rect[2] > area[0] and rect[1] < area[3] and rect[3] > area[1]
                 if overlaps:
-                    add(Finding("annotations", "error", f"{annot.get('/Subtype')} annotation inside the TrimBox",
+                    add(Finding("annotations", "error", f"{annot.get('/Subtype')} annotation inside the TrimBox or BleedBox",
                                 number, source))
     seen = set()
     for number, page in enumerate(pdf.pages, start=1):
