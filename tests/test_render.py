@@ -101,9 +101,25 @@ def test_print_has_no_annotations_and_full_resolution_images(rendered_bulletin: 
 
 
 def test_web_images_are_downsampled(rendered_bulletin: Path):
+    from issue_builder.check.preflight.content import image_placements
+
     with pikepdf.open(rendered_bulletin / WEB) as pdf:
         widths = {int(img.Width) for page in pdf.pages for img in _images(page)}
+        ppis = [p.ppi for p in image_placements(pdf)]
     assert widths and max(widths) < 1200
+    assert max(ppis) <= 150 * 1.05 + 1  # about 150 ppi where the source had more
+
+
+def test_web_pdf_is_tagged_and_described(rendered_bulletin: Path):
+    with pikepdf.open(rendered_bulletin / WEB) as pdf:
+        assert pdf.Root.MarkInfo.Marked and pdf.Root.ViewerPreferences.DisplayDocTitle
+        (intent,) = pdf.Root.OutputIntents
+        assert str(intent.OutputConditionIdentifier) == "sRGB IEC61966-2.1" and int(intent.DestOutputProfile.N) == 3
+        xmp = pdf.Root.Metadata.read_bytes().decode()
+        for expected in ("<pdfuaid:part>1</pdfuaid:part>", "<rdf:li>Ana Petrović</rdf:li>", "<rdf:li>en-GB</rdf:li>",
+                         "The Tenant Bulletin, Issue 7", "<xmp:CreateDate>2024-10-01T00:00:00Z"):
+            assert expected in xmp
+        assert str(pdf.docinfo.Author) == "Ana Petrović"
 
 
 def test_optional_fields_absent_leave_no_trace(rendered_bulletin: Path):

@@ -188,6 +188,16 @@ class Printing:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The web edition readers download."""
+
+    image_ppi: int = doc("Images are reduced to about this resolution at the largest size they are placed at.", 150,
+                         check=_positive)
+    jpeg_quality: int = doc("JPEG quality (1-95) of reduced photographs: lower is smaller and blurrier.", 80,
+                            check=lambda v: None if 1 <= v <= 95 else "must be from 1 to 95")
+
+
+@dataclass(frozen=True)
 class IssueManifest:
     """A numbered issue: the publication file's settings plus this issue's own content."""
 
@@ -209,6 +219,7 @@ class IssueManifest:
                                                      "saddle-stitch")
     contact: Contact = doc("Contact block printed on the back page.", factory=Contact)
     printing: Printing = doc("Requirements of the printer for the print PDF.", factory=Printing)
+    web: WebSettings = doc("The web edition.", factory=WebSettings)
     notice: str | None = doc("A note printed in the imprint (e.g. that texts are sample copy).", None)
     layout: str | None = doc("Layout folder overriding templates or stylesheets of the built-in layout, relative to the "
                              "manifest's folder.", None)

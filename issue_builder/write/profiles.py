@@ -14,12 +14,13 @@ class OutputProfile:
     bleed: bool  # pages extend beyond the trim by the publication's bleed
     crop_marks: bool
     colour_model: str  # "cmyk": colours as device-cmyk(); "rgb": sRGB hex
-    image_dpi: int | None  # downsample images above this effective resolution; None keeps full resolution
+    image_dpi: int | None  # WeasyPrint's own downsampling (re-encodes at quality 75 whatever it is told); None: off
     jpeg_quality: int | None
     srgb_images: bool  # convert CMYK, LAB and 16-bit images to sRGB for the screen
     tagged: bool  # structure tree for screen readers
     links: bool  # clickable links and contents
     pdf_x: bool = False  # finish as PDF/X-4: CMYK through the output profile, our marks, output intent
+    web_finish: bool = False  # images reduced to the publication's web resolution, sRGB intent, PDF/UA, metadata
     check_resolution: bool = False  # images placed below the printing.warn_ppi / min_ppi are reported
     pdf_variant: str | None = None
 
@@ -31,8 +32,8 @@ PROFILES: dict[str, OutputProfile] = {
         tagged=False, links=False, pdf_x=True, check_resolution=True),
     "web": OutputProfile(
         name="web", description="web PDF for readers: trimmed, sRGB, images at about 150 ppi, links, bookmarks, tags",
-        bleed=False, crop_marks=False, colour_model="rgb", image_dpi=150, jpeg_quality=80, srgb_images=True,
-        tagged=True, links=True),
+        bleed=False, crop_marks=False, colour_model="rgb", image_dpi=None, jpeg_quality=None, srgb_images=True,
+        tagged=True, links=True, web_finish=True),
 }
 
 DEFAULT_PROFILES = ("print", "web")

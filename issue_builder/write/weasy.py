@@ -28,6 +28,7 @@ from issue_builder.resources import FONTS_DIR  # noqa: E402
 from issue_builder.write.marks import MarkSheet  # noqa: E402
 from issue_builder.write.pdfx import NotX1a, PrintJob, finish_pdfx  # noqa: E402
 from issue_builder.write.profiles import OutputProfile  # noqa: E402
+from issue_builder.write.web import WebJob, finish_web  # noqa: E402
 
 _NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S)
 
@@ -110,6 +111,8 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
             if anchor.startswith("article-"):
                 article_pages.setdefault(anchor.removeprefix("article-"), number)
     originals = {copy: url for url, copy in image_urls.items()}
+    if profile.web_finish:
+        pdf = finish_web(pdf, web_job(issue))
     if profile.pdf_x:
         try:
             pdf = finish_pdfx(pdf, print_job(issue, _sources(document.pages, article_pages, issue, originals)))
@@ -176,6 +179,17 @@ def _sources(pages: list, article_pages: dict[str, int], issue: PreparedIssue, o
         images.append({"page": p.page, "width": sizes[p.src][0], "height": sizes[p.src][1],
                        "source": f"{issue.image_sources[url][0]} ({unquote(url)})"})
     return {"pages": page_sources, "images": images}
+
+
+def web_job(issue: PreparedIssue) -> WebJob:
+    """The finishing parameters of the web edition."""
+    m = issue.manifest
+    sections = [m.periodical.name] + list(dict.fromkeys(a.section for a in issue.articles if a.section))
+    return WebJob(title=issue.title, authors=issue.authors or [m.periodical.name],
+                  subject=f"{m.periodical.name}, issue {m.issue}, {issue.date_label}: "
+                          + "; ".join(a.title for a in issue.articles),
+                  keywords=", ".join(sections), language=m.periodical.language, date=m.date,
+                  image_ppi=m.web.image_ppi, jpeg_quality=m.web.jpeg_quality)
 
 
 def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:

@@ -23,6 +23,7 @@ class ImagePlacement:
     height_px: int
     bbox: tuple[float, float, float, float]
     ppi: float
+    objgen: tuple[int, int] = (0, 0)
 
 
 def _multiply(m: Matrix, n: Matrix) -> Matrix:
@@ -57,6 +58,17 @@ def check_content(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings,
             report.findings.append(Finding("image-resolution", "error", f"{text} (minimum {settings.min_ppi})", placed.page, source))
         elif placed.ppi < settings.warn_ppi:
             report.findings.append(Finding("image-resolution", "warning", f"{text} (below {settings.warn_ppi})", placed.page, source))
+    return placements
+
+
+def image_placements(pdf: pikepdf.Pdf) -> list[ImagePlacement]:
+    """Where every image XObject is drawn, on every page (no findings are kept)."""
+    scratch = Report(file="", pages=len(pdf.pages))
+    placements = []
+    for number, page in enumerate(pdf.pages, start=1):
+        walker = _Walker(number, scratch, None)
+        walker.walk(page.obj, page.obj.get("/Resources"), IDENTITY, depth=0)
+        placements += walker.placements
     return placements
 
 
@@ -197,4 +209,4 @@ class _Walker:
         ppi = min(w / (width_pt / 72), h / (height_pt / 72))
         corners = [_apply(ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-        self.placements.append(ImagePlacement(self.page, w, h, (min(xs), min(ys), max(xs), max(ys)), ppi))
+        self.placements.append(ImagePlacement(self.page, w, h, (min(xs), min(ys), max(xs), max(ys)), ppi, image.objgen))
