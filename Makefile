@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # python3-venv provides ensurepip for the virtual environment; WeasyPrint needs Pango; HarfBuzz's subsetter keeps font subsets (and so PDFs) reproducible;
-# qpdf, poppler, Ghostscript and zbar (barcodes) are the independent checkers the tests read PDFs back with.
-SYSTEM_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf poppler-utils ghostscript zbar-tools
+# qpdf, poppler, Ghostscript and zbar (barcodes) are the independent checkers the tests read PDFs back with;
+# Chromium opens the issue's web page in the tests (driven by Playwright, which is told to use it).
+SYSTEM_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf poppler-utils ghostscript zbar-tools chromium
 
 .PHONY: render test system setup
 

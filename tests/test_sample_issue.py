@@ -159,3 +159,36 @@ def test_print_pdf_passes_preflight(cli, rendered_18: Path):
     report = json.loads(result.stdout)
     assert report["passed"] and not report["findings"]
     assert {"device-rgb", "total-ink", "rich-black-areas", "rich-black-text", "fonts", "bleed"} <= set(report["checks"])
+
+
+def _reading_order(html: str) -> str:
+    """The page's words top to bottom, with each image's alt text where the image stands."""
+    from html.parser import HTMLParser
+
+    pieces: list[str] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):  # noqa: ANN001
+            if tag == "img":
+                pieces.append(dict(attrs).get("alt", ""))
+
+        def handle_data(self, data):  # noqa: ANN001
+            pieces.append(data)
+
+    Reader().feed(html.split("<body>", 1)[1])
+    return re.sub(r"\s+", " ", " ".join(pieces))
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="the shared seed file is not beside this checkout")
+def test_web_page_reads_like_the_published_contents(rendered_18: Path):
+    text = _reading_order((rendered_18 / "web" / "index.html").read_text("utf-8"))
+    position = 0
+    for line in SEED.read_text("utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("Contact us at"):
+            line = "Contact us at 646-791-6279."  # the source lost the email address: no dangling "at or"
+        found = text.find(line, position)
+        assert found >= 0, line
+        position = found + len(line)

@@ -11,7 +11,7 @@ from issue_builder.check.outputs import edition_problems
 from issue_builder.console import Reporter
 from issue_builder.errors import Diagnostic, OutputError, RenderError, display_path
 from issue_builder.pipeline import prepare_issue, with_pdf_x
-from issue_builder.write.atomic import replace_all
+from issue_builder.write.atomic import replace_all, replace_folder
 from issue_builder.write.profiles import DEFAULT_PROFILES, PROFILES
 
 
@@ -66,14 +66,24 @@ def render_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], 
                 raise OutputError(f"{target.name} failed its checks; the previous file was kept:",
                                   [Diagnostic(p) for p in problems])
 
+    web = next((e for e in editions if e.profile.web_finish), None)
     try:
         replace_all(files, check)
+        if web is not None:
+            from issue_builder.prepare.images import placeable
+            from issue_builder.render.web_page import web_page_files
+
+            pdf_name = f"{stem}-{web.profile.name}.pdf"
+            placed = {info.path: placeable(info, (out_dir / ".cache").resolve(), srgb=True) for info in issue.images}
+            replace_folder(out_dir / "web", web_page_files(issue, pdf_name, web.pdf, placed))
     except OSError as exc:
         raise OutputError(f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept") from None
     for warning in warnings:
         out.warn(f"warning: {warning}")
     for path in files:
         out.info(f"wrote {display_path(path)}")
+    if web is not None:
+        out.info(f"wrote {display_path(out_dir / 'web' / 'index.html')} (the issue's web page)")
     sizes = ", ".join(f"{e.profile.name} {len(e.pdf) / 1e6:.1f} MB" for e in editions)
     if run_preflight:
         from issue_builder.check.preflight.run import preflight

@@ -5,15 +5,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2
 
-from issue_builder.write.atomic import replace_all
+from issue_builder.write.atomic import replace_all, replace_folder
 
 PROOF_DPI = 50
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed: the same package zips to the same bytes
@@ -53,27 +51,11 @@ def checksums(files: list[PackageFile]) -> PackageFile:
 def write_package(folder: Path, files: list[PackageFile]) -> Path:
     """Write the package folder (replacing an earlier one whole) and its zip beside it; returns the zip's path."""
     files = files + [checksums(files)]
-    staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        for item in files:
-            target = staging / item.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(item.data)
-        archive = _zip(folder.name, files)
-        zip_path = folder.with_suffix(".zip")
-        replace_all({zip_path: archive}, lambda temp, target: None)
-        old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(staging, folder)
-        if old.exists():
-            shutil.rmtree(old)
-        return zip_path
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    zip_path = folder.with_suffix(".zip")
+    replace_all({zip_path: _zip(folder.name, files)}, lambda temp, target: None)
+    replace_folder(folder, {f.name: f.data for f in files})
+    return zip_path
+
 
 def _zip(root: str, files: list[PackageFile]) -> bytes:
 

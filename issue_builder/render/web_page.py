@@ -1,0 +1,98 @@
+"""The issue's web page: index.html, its stylesheet, web-sized pictures and fonts, and the web PDF, in one folder."""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from PIL import Image
+
+from issue_builder.prepare.content import PreparedIssue
+from issue_builder.prepare.images import ALLOWED_FORMATS
+from issue_builder.render.html import contact_sentence
+from issue_builder.render.layout import layout_chain, make_environment
+
+PICTURE_WIDTH = 1200  # pixels: sharp on a 2x phone screen, small enough to load quickly
+COVER_WIDTH = 800
+JPEG_QUALITY = 80
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A web-sized picture: its file name in the folder and its pixel size."""
+
+    name: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class WebFont:
+    family: str
+    file: str
+    weight: int
+    style: str
+
+
+def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed: dict[Path, Path]) -> dict[str, bytes]:
+    """Every file of the web folder by name; `placed` maps each image to its sRGB copy."""
+    files: dict[str, bytes] = {pdf_name: pdf_bytes}
+    pictures: dict[str, Picture] = {}
+    wanted = [(issue.cover_image, COVER_WIDTH)] + [(a.image, PICTURE_WIDTH) for a in issue.articles if a.image]
+    for image, width in wanted:
+        name = f"img/{Path(image.url).stem}.jpg"
+        data, size = _picture(placed.get(image.info.path, image.info.path), width)
+        files[name] = data
+        pictures[image.url] = Picture(name, *size)
+    env = make_environment(layout_chain(issue.layout_dir, issue.root))
+    context = {"issue": issue, "m": issue.manifest, "pictures": pictures, "pdf_name": pdf_name,
+               "pdf_size": f"{len(pdf_bytes) / 1e6:.1f} MB", "contact_sentence": contact_sentence(issue.manifest.contact),
+               "web_fonts": []}
+    page = env.get_template("web/index.html").render(context)
+    # the page's own fonts, cut down to the characters it uses: no font server, small downloads
+    fonts = []
+    for role, weights in (("body", {400}), ("heading", {600, 700}), ("masthead", {400})):
+        for face in issue.font_faces.get(getattr(issue.manifest.fonts, role), []):
+            name = f"fonts/{face.path.stem}.{face.path.suffix.lstrip('.')}"
+            if face.weight in weights and name not in files:
+                files[name] = subset_font(face.path, page)
+                fonts.append(WebFont(face.family, name, face.weight, face.style))
+    context["web_fonts"] = fonts
+    files["index.html"] = page.encode()
+    files["style.css"] = env.get_template("web/style.css").render(context).encode()
+    return files
+
+
+def subset_font(path: Path, text: str) -> bytes:
+    """The font with only the glyphs for `text` and printable ASCII; reproducible (no new timestamps)."""
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # it lists tables it drops, e.g. Graphite's
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = TTFont(path, recalcTimestamp=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text + "".join(chr(c) for c in range(32, 127)))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return buffer.getvalue()
+
+
+def _picture(path: Path, width: int) -> tuple[bytes, tuple[int, int]]:
+    with Image.open(path, formats=ALLOWED_FORMATS) as img:
+        img.load()
+        picture = img.convert("RGB") if img.mode != "RGB" else img
+        if picture.mode == "RGB" and img.mode in ("RGBA", "LA", "P"):
+            rgba = img.convert("RGBA")
+            picture = Image.new("RGB", rgba.size, (255, 255, 255))
+            picture.paste(rgba, mask=rgba.getchannel("A"))
+        if picture.width > width:
+            picture = picture.resize((width, round(picture.height * width / picture.width)), Image.LANCZOS)
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        return buffer.getvalue(), picture.size

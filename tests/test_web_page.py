@@ -1,0 +1,59 @@
+"""The issue's web page, opened in a real browser (Debian's Chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def open_page(index: Path, width: int, screenshot: Path | None = None) -> dict:
+    """Load the page at a viewport width; what the browser said, what it loaded, and how wide the page is."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        errors, failed, requests = [], [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(index.as_uri(), wait_until="load")
+        page.evaluate("() => Promise.all([...document.images].map(i => i.loading = 'eager'))")
+        page.wait_for_load_state("networkidle")
+        result = {
+            "errors": errors, "failed": failed, "requests": requests,
+            "scroll_width": page.evaluate("document.documentElement.scrollWidth"),
+            "text": page.inner_text("body"),
+            "broken_images": page.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth === 0).length"),
+        }
+        if screenshot is not None:
+            page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+        return result
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_web_page_loads_offline_without_errors_or_overflow(rendered_bulletin: Path, tmp_path: Path, width: int):
+    index = rendered_bulletin / "web" / "index.html"
+    seen = open_page(index, width, tmp_path / f"page-{width}.png")
+    assert seen["errors"] == [] and seen["failed"] == []
+    assert all(url.startswith("file://") for url in seen["requests"])  # no CDN, no remote fonts
+    assert seen["scroll_width"] <= width
+    assert seen["broken_images"] == 0
+    assert (tmp_path / f"page-{width}.png").stat().st_size > 10_000
+
+
+def test_web_page_is_semantic_and_light(rendered_bulletin: Path):
+    html = (rendered_bulletin / "web" / "index.html").read_text("utf-8")
+    assert "<script" not in html and "<main>" in html and "<article" in html and "<footer" in html
+    assert html.count('loading="lazy"') >= 2 and 'width="' in html and 'height="' in html
+    assert 'href="the-tenant-bulletin-7-web.pdf"' in html
+    assert (rendered_bulletin / "web" / "the-tenant-bulletin-7-web.pdf").is_file()
