@@ -192,3 +192,45 @@ def test_web_page_reads_like_the_published_contents(rendered_18: Path):
         found = text.find(line, position)
         assert found >= 0, line
         position = found + len(line)
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf not installed")
+def test_web_pdf_is_linearized(rendered_18: Path):
+    result = subprocess.run(["qpdf", "--check-linearization", str(rendered_18 / WEB)], capture_output=True, text=True)
+    assert result.returncode == 0 and "no linearization errors" in result.stdout
+
+
+def test_web_pdf_reader_features(rendered_18: Path):
+    import pikepdf
+
+    manifest = load_manifest(REPO / "issues" / "18.yaml").document.data
+    titles = [a["title"] for a in manifest["articles"]]
+    texts = page_texts(rendered_18 / WEB)
+    starts = [next(i for i, t in enumerate(texts[2:], start=3) if squeeze(a["section"] + a["title"]) in squeeze(t))
+              for a in manifest["articles"]]
+    with pikepdf.open(rendered_18 / WEB) as pdf:
+        with pdf.open_outline() as outline:
+            top = [str(item.title) for item in outline.root]
+            subheads = sum(len(list(item.children)) for item in outline.root)
+        assert [t for t in top if t != "Contents"] == titles and subheads > 30
+        pages = {page.objgen: n for n, page in enumerate((p.obj for p in pdf.pages), start=1)}
+        dests = pikepdf.NameTree(pdf.Root.Names.Dests)
+        targets = []
+        for annot in pdf.pages[1].obj.Annots:
+            dest = annot.get("/Dest") or annot.A.get("/D")
+            if isinstance(dest, (pikepdf.String, pikepdf.Name)):
+                dest = dests[str(dest).lstrip("/")]
+            targets.append(pages[dest[0].objgen])
+        assert list(dict.fromkeys(targets)) == starts  # each contents entry (a link per line) goes to its article
+        figures = []
+        stack = [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Dictionary):
+                if node.get("/S") == "/Figure":
+                    figures.append(str(node.get("/Alt", "")))
+                kids = node.get("/K")
+                stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else [])
+        assert len(figures) >= 15 and all(figures), figures  # cover, 11 lead images, 3 inline figures
+        assert "Matamoros Strike 2019" in figures
+    assert (rendered_18 / WEB).stat().st_size * 5 <= (rendered_18 / PRINT).stat().st_size

@@ -1,4 +1,4 @@
-"""Finish the web edition: images at screen resolution, sRGB output intent, PDF/UA identification, metadata."""
+"""Finish the web edition: images at screen resolution, sRGB output intent, PDF/UA identification, linearized."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import datetime as dt
 import hashlib
 import io
 import math
+import shutil
+import subprocess
+import tempfile
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pikepdf
@@ -48,10 +52,27 @@ def finish_web(data: bytes, job: WebJob) -> bytes:
         pdf.Root.ViewerPreferences = preferences
         _metadata(pdf, job)
         out = io.BytesIO()
-        # Not linearized yet: pikepdf's libqpdf 12 and Debian's qpdf 11 disagree on the hint tables (each calls the
-        # other's output faulty), and `qpdf --check` must stay clean.
         pdf.save(out, deterministic_id=True, compress_streams=True, recompress_flate=False)
-        return out.getvalue()
+        return linearize(out.getvalue())
+
+
+def linearize(data: bytes) -> bytes:
+    """Linearize ("fast web view") with the qpdf command.
+
+    pikepdf's own linearization (libqpdf 12) fails Debian's `qpdf --check-linearization` (qpdf 11) and the other way
+    round; readers' tools are the packaged qpdf's kind, so that is the one used. Without qpdf the file stays as it is.
+    """
+    qpdf = shutil.which("qpdf")
+    if qpdf is None:
+        return data
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
+        source.write_bytes(data)
+        result = subprocess.run([qpdf, "--linearize", "--deterministic-id", str(source), str(target)],
+                                capture_output=True, text=True)
+        if result.returncode not in (0, 3) or not target.is_file():
+            raise RuntimeError(f"qpdf --linearize failed: {result.stderr.strip()}")
+        return target.read_bytes()
 
 
 def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int) -> int:
