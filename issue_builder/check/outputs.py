@@ -6,12 +6,16 @@ from pathlib import Path
 
 import pikepdf
 
+from typing import TYPE_CHECKING
+
 from issue_builder.check.readback import PdfFacts, read_back
 from issue_builder.prepare.content import PreparedIssue
-from issue_builder.write.weasy import Edition
+
+if TYPE_CHECKING:  # importing write.weasy loads WeasyPrint; only rendering commands need it
+    from issue_builder.write.weasy import Edition
 
 
-def edition_problems(path: Path, edition: Edition, issue: PreparedIssue) -> tuple[PdfFacts | None, list[str]]:
+def edition_problems(path: Path, edition: "Edition", issue: PreparedIssue) -> tuple[PdfFacts | None, list[str]]:
     """Read the file back; list what breaks the edition's promises (empty when all is well)."""
     try:
         facts = read_back(path)
