@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
-import uuid
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -14,6 +12,7 @@ import pikepdf
 
 from issue_builder.write.cmyk import CmykConverter, convert_pdf
 from issue_builder.write.marks import MarkSheet, draw_marks
+from issue_builder.write.xmp import content_uuid, pdf_date, set_xmp
 
 PDFX_VERSIONS = {"4": ("PDF/X-4", None, "1.6"), "1a": ("PDF/X-1:2003", "PDF/X-1a:2003", "1.4")}
 SOURCES_KEY = "/IssueBuilderSources"
@@ -161,63 +160,28 @@ def _output_intent(pdf: pikepdf.Pdf, job: PrintJob) -> None:
 
 
 def _metadata(pdf: pikepdf.Pdf, job: PrintJob) -> None:
-    stamp = f"{job.date.isoformat()}T00:00:00Z"
-    pdf_date = f"D:{job.date.strftime('%Y%m%d')}000000Z"
-    # The same input gives the same ID: derived from the page content, not from a clock or a random source.
-    digest = hashlib.sha256(b"".join(p.obj.Contents.read_bytes() if isinstance(p.obj.Contents, pikepdf.Stream)
-                                     else b"".join(c.read_bytes() for c in p.obj.Contents) for p in pdf.pages))
-    document_id = uuid.UUID(bytes=digest.digest()[:16], version=4)
     info = pdf.docinfo
     info.Title = pikepdf.String(job.title)
-    info.CreationDate = pikepdf.String(pdf_date)
-    info.ModDate = pikepdf.String(pdf_date)
+    info.CreationDate = info.ModDate = pdf_date(job.date)
     info.Trapped = pikepdf.Name("/False")
     version, conformance, _ = PDFX_VERSIONS[job.pdf_x]
     info.GTS_PDFXVersion = pikepdf.String(version)
     if conformance:
         info.GTS_PDFXConformance = pikepdf.String(conformance)
-    producer = str(info.get("/Producer", "WeasyPrint"))
-    # the document information and the XMP must say the same things
-    described = ""
-    if "/Author" in info:
-        described += f"\n   <dc:creator><rdf:Seq><rdf:li>{escape(str(info.Author))}</rdf:li></rdf:Seq></dc:creator>"
-    if "/Subject" in info:
-        described += (f"\n   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{escape(str(info.Subject))}"
-                      "</rdf:li></rdf:Alt></dc:description>")
-    if "/Keywords" in info:
-        described += f"\n   <pdf:Keywords>{escape(str(info.Keywords))}</pdf:Keywords>"
     if "/Creator" in info:
         info.Creator = pikepdf.String("issue-builder")
-    extra = f"\n   <pdfxid:GTS_PDFXConformance>{conformance}</pdfxid:GTS_PDFXConformance>" if conformance else ""
-    xmp = _XMP.format(title=escape(job.title), stamp=stamp, producer=escape(producer), version=version,
-                      conformance=extra, described=described, document=f"uuid:{document_id}",
-                      instance=f"uuid:{document_id}")
-    pdf.Root.Metadata = pdf.make_stream(xmp.encode("utf-8"), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
-
-
-_XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/">
- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-  <rdf:Description rdf:about=""
-    xmlns:dc="http://purl.org/dc/elements/1.1/"
-    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
-    xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"
-    xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
-    xmlns:pdfxid="http://www.npes.org/pdfx/ns/id/">
-   <dc:format>application/pdf</dc:format>
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>{described}
-   <xmp:CreateDate>{stamp}</xmp:CreateDate>
-   <xmp:ModifyDate>{stamp}</xmp:ModifyDate>
-   <xmp:MetadataDate>{stamp}</xmp:MetadataDate>
-   <xmp:CreatorTool>issue-builder</xmp:CreatorTool>
-   <pdf:Producer>{producer}</pdf:Producer>
-   <pdf:Trapped>False</pdf:Trapped>
-   <xmpMM:DocumentID>{document}</xmpMM:DocumentID>
-   <xmpMM:InstanceID>{instance}</xmpMM:InstanceID>
-   <xmpMM:VersionID>1</xmpMM:VersionID>
-   <xmpMM:RenditionClass>default</xmpMM:RenditionClass>
-   <pdfxid:GTS_PDFXVersion>{version}</pdfxid:GTS_PDFXVersion>{conformance}
-  </rdf:Description>
- </rdf:RDF>
-</x:xmpmeta>
-<?xpacket end="w"?>"""
+    # the document information and the XMP must say the same things
+    properties = [f"<pdf:Producer>{escape(str(info.get('/Producer', 'WeasyPrint')))}</pdf:Producer>",
+                  "<pdf:Trapped>False</pdf:Trapped>", "<xmpMM:VersionID>1</xmpMM:VersionID>",
+                  "<xmpMM:RenditionClass>default</xmpMM:RenditionClass>",
+                  f"<pdfxid:GTS_PDFXVersion>{version}</pdfxid:GTS_PDFXVersion>"]
+    if conformance:
+        properties.append(f"<pdfxid:GTS_PDFXConformance>{conformance}</pdfxid:GTS_PDFXConformance>")
+    if "/Author" in info:
+        properties.append(f"<dc:creator><rdf:Seq><rdf:li>{escape(str(info.Author))}</rdf:li></rdf:Seq></dc:creator>")
+    if "/Subject" in info:
+        properties.append(f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(str(info.Subject))}'
+                          "</rdf:li></rdf:Alt></dc:description>")
+    if "/Keywords" in info:
+        properties.append(f"<pdf:Keywords>{escape(str(info.Keywords))}</pdf:Keywords>")
+    set_xmp(pdf, job.title, job.date, content_uuid(pdf), properties, {"pdfxid": "http://www.npes.org/pdfx/ns/id/"})

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import math
 import shutil
 import subprocess
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -19,6 +17,7 @@ from PIL import Image
 
 from issue_builder.check.preflight.content import image_placements
 from issue_builder.resources import ICC_DIR
+from issue_builder.write.xmp import content_uuid, pdf_date, set_xmp
 
 SRGB_PROFILE = ICC_DIR / "sRGB.icc"
 
@@ -112,39 +111,15 @@ def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int) -> int:
 
 
 def _metadata(pdf: pikepdf.Pdf, job: WebJob) -> None:
-    stamp = f"{job.date.isoformat()}T00:00:00Z"
-    digest = hashlib.sha256(job.title.encode() + b"".join(
-        p.obj.Contents.read_bytes() for p in pdf.pages if isinstance(p.obj.get("/Contents"), pikepdf.Stream)))
-    document_id = uuid.UUID(bytes=digest.digest()[:16], version=4)
     authors = "".join(f"<rdf:li>{escape(a)}</rdf:li>" for a in job.authors)
-    xmp = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/">
- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-  <rdf:Description rdf:about=""
-    xmlns:dc="http://purl.org/dc/elements/1.1/"
-    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
-    xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"
-    xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
-    xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">
-   <dc:format>application/pdf</dc:format>
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(job.title)}</rdf:li></rdf:Alt></dc:title>
-   <dc:creator><rdf:Seq>{authors}</rdf:Seq></dc:creator>
-   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(job.subject)}</rdf:li></rdf:Alt></dc:description>
-   <dc:language><rdf:Bag><rdf:li>{escape(job.language)}</rdf:li></rdf:Bag></dc:language>
-   <pdf:Keywords>{escape(job.keywords)}</pdf:Keywords>
-   <pdf:Producer>issue-builder (WeasyPrint)</pdf:Producer>
-   <xmp:CreatorTool>issue-builder</xmp:CreatorTool>
-   <xmp:CreateDate>{stamp}</xmp:CreateDate>
-   <xmp:ModifyDate>{stamp}</xmp:ModifyDate>
-   <xmp:MetadataDate>{stamp}</xmp:MetadataDate>
-   <xmpMM:DocumentID>uuid:{document_id}</xmpMM:DocumentID>
-   <xmpMM:InstanceID>uuid:{document_id}</xmpMM:InstanceID>
-   <pdfuaid:part>1</pdfuaid:part>
-  </rdf:Description>
- </rdf:RDF>
-</x:xmpmeta>
-<?xpacket end="w"?>"""
-    pdf.Root.Metadata = pdf.make_stream(xmp.encode("utf-8"), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
+    set_xmp(pdf, job.title, job.date, content_uuid(pdf, job.title), [
+        f"<dc:creator><rdf:Seq>{authors}</rdf:Seq></dc:creator>",
+        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(job.subject)}</rdf:li></rdf:Alt></dc:description>',
+        f"<dc:language><rdf:Bag><rdf:li>{escape(job.language)}</rdf:li></rdf:Bag></dc:language>",
+        f"<pdf:Keywords>{escape(job.keywords)}</pdf:Keywords>",
+        "<pdf:Producer>issue-builder (WeasyPrint)</pdf:Producer>",
+        "<pdfuaid:part>1</pdfuaid:part>",
+    ], {"pdfuaid": "http://www.aiim.org/pdfua/ns/id/"})
     info = pdf.docinfo
     info.Title = pikepdf.String(job.title)
     info.Author = pikepdf.String(", ".join(job.authors))
@@ -152,6 +127,4 @@ def _metadata(pdf: pikepdf.Pdf, job: WebJob) -> None:
     info.Keywords = pikepdf.String(job.keywords)
     info.Creator = pikepdf.String("issue-builder")
     info.Producer = pikepdf.String("issue-builder (WeasyPrint)")
-    pdf_date = f"D:{job.date.strftime('%Y%m%d')}000000Z"
-    info.CreationDate = pikepdf.String(pdf_date)
-    info.ModDate = pikepdf.String(pdf_date)
+    info.CreationDate = info.ModDate = pdf_date(job.date)
