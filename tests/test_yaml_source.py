@@ -86,3 +86,7 @@ def test_oversized_file_is_refused_before_parsing(tmp_path):
     path.write_bytes(b"a: " + b"x" * MAX_MANIFEST_BYTES + b"\n")
     doc, problems = read_yaml(path)
     assert doc is None and "at most" in problems[0].message
+
+
+def test_control_characters_are_errors_with_their_line():
+    assert errors("a: 1\nb: x\x07y\n") == ["m.yaml:2: invalid YAML: character U+0007 is not allowed"]

@@ -127,7 +127,11 @@ def parse_yaml(text: str, path: Path) -> tuple[YamlDocument | None, list[Diagnos
     The document is None when the file cannot be read as a whole; otherwise values with problems are
     replaced by REPORTED and the problems returned beside the document.
     """
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as exc:  # characters YAML does not allow, e.g. control characters
+        line = text[: exc.position].count("\n") + 1
+        return None, [Diagnostic(f"invalid YAML: character U+{exc.character:04X} is not allowed", file=path, line=line)]
     try:
         root = loader.get_single_node()
     except _Refused as exc:
@@ -136,6 +140,9 @@ def parse_yaml(text: str, path: Path) -> tuple[YamlDocument | None, list[Diagnos
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         return None, [Diagnostic(f"invalid YAML: {problem}", file=path, line=mark.line + 1 if mark else None)]
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        return None, [Diagnostic(f"invalid YAML: character U+{exc.character:04X} is not allowed", file=path, line=line)]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(f"invalid YAML: {exc}", file=path)]
     finally:

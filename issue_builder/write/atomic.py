@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +19,7 @@ def replace_all(outputs: dict[Path, bytes], check: Callable[[Path, Path], None])
     try:
         for target, data in outputs.items():
             target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(target)
             temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             temps[target] = temp
             with open(temp, "wb") as handle:
@@ -33,6 +35,25 @@ def replace_all(outputs: dict[Path, bytes], check: Callable[[Path, Path], None])
         for temp in temps.values():
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Temporary files of renders that were killed (their process is gone) are removed."""
+    for temp in target.parent.glob(f".{target.name}.*.tmp"):
+        pid = temp.name.removeprefix(f".{target.name}.").removesuffix(".tmp")
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -55,9 +76,18 @@ def replace_folder(folder: Path, files: dict[str, bytes]) -> None:
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(staging, folder)
+        for _ in range(10):  # another render of the same issue may be swapping its folder in at the same moment
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(folder, old)
+                shutil.rmtree(old)
+            try:
+                os.replace(staging, folder)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+        else:
+            raise OSError(errno.EBUSY, f"{folder} kept being replaced by another render")
     finally:
         for leftover in (staging, old):
             if leftover.exists():

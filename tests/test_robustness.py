@@ -1,0 +1,57 @@
+"""Nothing is lost: killed renders, renders running at once, and leftovers of killed renders."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from test_render_failures import digests
+
+COMMAND = [sys.executable, "-m", "issue_builder", "render", "7.yaml", "--out", "out", "--quiet"]
+
+
+def test_kill_during_a_render_leaves_the_previous_outputs(bulletin: Path):
+    first = subprocess.run(COMMAND, cwd=bulletin, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    before = digests(bulletin / "out")
+    article = bulletin / "7" / "articles" / "lease-law.md"
+    article.write_text(article.read_text("utf-8") + "\nA changed last paragraph.\n", "utf-8")
+    for delay in (0.5, 1.5, 2.5):
+        process = subprocess.Popen(COMMAND, cwd=bulletin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        after = digests(bulletin / "out")
+        # either untouched, or (if the kill came after the rename) the complete new files: never a broken one
+        for name, digest in after.items():
+            if digest != before.get(name):
+                assert (bulletin / "out" / name).read_bytes().rstrip().endswith(b"%%EOF"), name
+    final = subprocess.run(COMMAND, cwd=bulletin, capture_output=True, text=True)
+    assert final.returncode == 0, final.stderr
+    assert not [p for p in (bulletin / "out").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stale_temporary_files_of_killed_renders_are_removed(bulletin: Path):
+    out = bulletin / "out"
+    out.mkdir()
+    stale = out / ".the-tenant-bulletin-7-web.pdf.999999999.tmp"
+    stale.write_bytes(b"%PDF-1.7 half written")
+    result = subprocess.run(COMMAND + ["--only", "web"], cwd=bulletin, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists()
+
+
+def test_two_renders_at_once_do_not_corrupt_each_other(bulletin: Path):
+    reference = subprocess.run(COMMAND[:-3] + ["--out", "reference", "--quiet"], cwd=bulletin, capture_output=True)
+    assert reference.returncode == 0
+    processes = [subprocess.Popen(COMMAND, cwd=bulletin, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    for process in processes:
+        assert process.wait() == 0, process.stderr.read()
+    expected = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (bulletin / "reference").glob("*.pdf")}
+    assert {k: v for k, v in digests(bulletin / "out").items() if k.endswith(".pdf")} == expected
+    assert os.path.isfile(bulletin / "out" / "web" / "index.html")
