@@ -68,17 +68,23 @@ def read_back(path: Path) -> PdfFacts:
                         title=str(title) if title is not None else None)
 
 
+def font_is_embedded(font: pikepdf.Dictionary) -> bool:
+    """Whether a font dictionary carries its program (Type 3 fonts are drawn by the file itself)."""
+    if font.get("/Subtype") == "/Type3":
+        return True
+    descriptor = font.get("/FontDescriptor")
+    if descriptor is None and "/DescendantFonts" in font:
+        descriptor = font.DescendantFonts[0].get("/FontDescriptor")
+    return descriptor is not None and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
 def _collect(resources: pikepdf.Dictionary, fonts: dict, images: set, seen: set) -> None:
     if resources is None or resources.objgen in seen and resources.objgen != (0, 0):
         return
     seen.add(resources.objgen)
     for font in dict(resources.get("/Font", {})).values():
-        descriptor = font.get("/FontDescriptor")
-        if descriptor is None and "/DescendantFonts" in font:
-            descriptor = font.DescendantFonts[0].get("/FontDescriptor")
-        embedded = descriptor is not None and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
         name = str(font.get("/BaseFont", "?")).lstrip("/")
-        fonts[name] = FontUse(name=name, embedded=embedded or str(font.get("/Subtype")) == "/Type3")
+        fonts[name] = FontUse(name=name, embedded=font_is_embedded(font))
     for xobject in dict(resources.get("/XObject", {})).values():
         if xobject.get("/Subtype") == "/Image":
             images.add(xobject.objgen)

@@ -21,7 +21,6 @@ class SandboxFetcher(URLFetcher):
         self.roots = [r.resolve() for r in roots]
         self.generated = generated or {}  # files made by the build itself (the barcode), served from memory
         self.refused: list[tuple[str, str]] = []
-        self.served: set[Path] = set()
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -35,7 +34,6 @@ class SandboxFetcher(URLFetcher):
             return self._refuse(url, "outside the issue folder, its layout and fonts")
         if not path.is_file():
             return self._refuse(url, "file not found")
-        self.served.add(path)
         mime = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
 

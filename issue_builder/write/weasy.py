@@ -16,9 +16,9 @@ isolate_fontconfig()  # before WeasyPrint creates its first font configuration
 import weasyprint  # noqa: E402
 
 from issue_builder.check.overflow import find_overflows, lost_text  # noqa: E402
-from issue_builder.check.resolution import placements  # noqa: E402
+from issue_builder.check.resolution import Placement, placements  # noqa: E402
 from issue_builder.errors import OutputError, RenderError  # noqa: E402
-from issue_builder.prepare.content import PreparedIssue  # noqa: E402
+from issue_builder.prepare.content import PreparedArticle, PreparedIssue  # noqa: E402
 from issue_builder.prepare.images import placeable  # noqa: E402
 from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
 from issue_builder.render.html import Barcode, render_html  # noqa: E402
@@ -111,11 +111,12 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
             if anchor.startswith("article-"):
                 article_pages.setdefault(anchor.removeprefix("article-"), number)
     originals = {copy: url for url, copy in image_urls.items()}
+    placed_images = placements(document.pages, _pixel_sizes(issue, originals))
     if profile.web_finish:
         pdf = finish_web(pdf, web_job(issue))
     if profile.pdf_x:
         try:
-            pdf = finish_pdfx(pdf, print_job(issue, _sources(document.pages, article_pages, issue, originals)))
+            pdf = finish_pdfx(pdf, print_job(issue, _sources(document.pages, article_pages, issue, originals, placed_images)))
         except NotX1a as exc:
             raise RenderError("the print PDF cannot be PDF/X-1a (use TrueType fonts and a layout without "
                               f"transparency, or PDF/X-4): {exc}") from None
@@ -125,9 +126,11 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
         messages.append(RenderMessage("error", "lost-text", f"{title}: only {placed} of {expected} letters reached the "
                                       "pages (a positioned block is too large for its page?)"))
     if profile.check_resolution:
-        messages += _resolution_messages(document.pages, issue, originals)
+        messages += _resolution_messages(placed_images, issue, originals)
     for number, problem in find_overflows(document.pages):
-        messages.append(RenderMessage("error", "overflow", f"page {number}{_article_on(number, article_pages, issue)}: {problem}"))
+        article = _article_at(number, article_pages, issue)
+        where = f" ({article.title})" if article else ""
+        messages.append(RenderMessage("error", "overflow", f"page {number}{where}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
                    messages=messages, html_parts=[main_html.html, tail_html.html], fill_pages=fill)
 
@@ -164,17 +167,17 @@ def _pixel_sizes(issue: PreparedIssue, originals: dict[str, str]) -> dict[str, t
     return sizes
 
 
-def _sources(pages: list, article_pages: dict[str, int], issue: PreparedIssue, originals: dict[str, str]) -> dict:
+def _sources(pages: list, article_pages: dict[str, int], issue: PreparedIssue, originals: dict[str, str],
+             placed: list[Placement]) -> dict:
     """Where each page and each placed image comes from, for the preflight report of our own builds."""
     page_sources = {}
     for number in range(1, len(pages) + 1):
-        where = _article_on(number, article_pages, issue).strip(" ()")
-        if where:
-            index = next(i for i, a in enumerate(issue.articles) if a.title == where)
-            page_sources[number] = f"articles[{index}] {where}"
+        article = _article_at(number, article_pages, issue)
+        if article is not None:
+            page_sources[number] = f"articles[{article.number - 1}] {article.title}"
     sizes = _pixel_sizes(issue, originals)
     images = []
-    for p in placements(pages, sizes):
+    for p in placed:
         url = originals.get(p.src, p.src)
         images.append({"page": p.page, "width": sizes[p.src][0], "height": sizes[p.src][1],
                        "source": f"{issue.image_sources[url][0]} ({unquote(url)})"})
@@ -206,10 +209,11 @@ def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
         registry=m.printing.registry, rendering_intent=m.printing.rendering_intent, sources=sources or {})
 
 
-def _resolution_messages(pages: list, issue: PreparedIssue, originals: dict[str, str]) -> list[RenderMessage]:
+def _resolution_messages(placed_images: list[Placement], issue: PreparedIssue,
+                         originals: dict[str, str]) -> list[RenderMessage]:
     printing = issue.manifest.printing
     found = []
-    for placed in placements(pages, _pixel_sizes(issue, originals)):
+    for placed in placed_images:
         if placed.ppi >= max(printing.warn_ppi, printing.min_ppi):
             continue
         where, _ = issue.image_sources[originals.get(placed.src, placed.src)]
@@ -221,12 +225,13 @@ def _resolution_messages(pages: list, issue: PreparedIssue, originals: dict[str,
     return found
 
 
-def _article_on(page: int, starts: dict[str, int], issue: PreparedIssue) -> str:
+def _article_at(page: int, starts: dict[str, int], issue: PreparedIssue) -> PreparedArticle | None:
+    """The article running on `page` (the last one started by then), if any."""
     current = None
     for article in issue.articles:
         if starts.get(article.id, page + 1) <= page:
             current = article
-    return f" ({current.title})" if current else ""
+    return current
 
 
 def _drop_annotations(document, pdf) -> None:  # noqa: ANN001 - WeasyPrint's finisher signature

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pikepdf
 
 from issue_builder.check.preflight.findings import Finding, PreflightSettings, Report
+from issue_builder.check.readback import font_is_embedded
 
 TOLERANCE = 0.01
 
@@ -66,13 +67,7 @@ def _fonts(resources, visited: set):  # noqa: ANN001, ANN202
         return
     visited.add(resources.objgen)
     for font in dict(resources.get("/Font", {})).values():
-        if font.get("/Subtype") == "/Type3":
-            continue
-        descriptor = font.get("/FontDescriptor")
-        if descriptor is None and "/DescendantFonts" in font:
-            descriptor = font.DescendantFonts[0].get("/FontDescriptor")
-        embedded = descriptor is not None and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
-        yield str(font.get("/BaseFont", "?")).lstrip("/"), embedded
+        yield str(font.get("/BaseFont", "?")).lstrip("/"), font_is_embedded(font)
     for xobject in dict(resources.get("/XObject", {})).values():
         if xobject.get("/Subtype") == "/Form":
             yield from _fonts(xobject.get("/Resources"), visited)
