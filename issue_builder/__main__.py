@@ -2,4 +2,5 @@
 
 from issue_builder.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes of `render -j` import this module again
+    main()

@@ -8,9 +8,13 @@ import click
 
 from issue_builder import __version__
 from issue_builder.commands.check import check_command
+from issue_builder.commands.diff import diff_command
+from issue_builder.commands.flatplan import flatplan_command
 from issue_builder.commands.package import package_command
 from issue_builder.commands.preflight import preflight_command
+from issue_builder.commands.proof import proof_command
 from issue_builder.commands.render import render_command
+from issue_builder.commands.watch import watch_command
 from issue_builder.console import print_error
 from issue_builder.errors import IssueBuilderError
 
@@ -28,6 +32,10 @@ cli.add_command(render_command)
 cli.add_command(check_command)
 cli.add_command(preflight_command)
 cli.add_command(package_command)
+cli.add_command(diff_command)
+cli.add_command(proof_command)
+cli.add_command(watch_command)
+cli.add_command(flatplan_command)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last resort: a bug, shown briefly unless --debug
         if debug:
+            if hasattr(exc, "child_traceback"):
+                print_error(exc.child_traceback)
             raise
         print_error(f"internal error: {type(exc).__name__}: {exc}\n(run with --debug for the traceback)")
         sys.exit(70)

@@ -14,7 +14,7 @@ class Diagnostic:
     file: Path | None = None
     line: int | None = None
     key: str = ""
-    severity: str = "error"  # "error" or "warning"
+    severity: str = "error"  # "error", "warning" or "note" (information that never fails a build)
 
     def __str__(self) -> str:
         where = ""
@@ -24,7 +24,7 @@ class Diagnostic:
                 where += f":{self.line}"
             where += ": "
         key = f"{self.key}: " if self.key else ""
-        tag = "warning: " if self.severity == "warning" else ""
+        tag = f"{self.severity}: " if self.severity in ("warning", "note") else ""
         return f"{where}{tag}{key}{self.message}"
 
 
@@ -44,6 +44,9 @@ class IssueBuilderError(Exception):
     def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None):
         super().__init__(message)
         self.diagnostics = list(diagnostics or [])
+
+    def __reduce__(self):  # noqa: ANN204 - keep the diagnostics when the error crosses a process boundary
+        return (type(self), (str(self), self.diagnostics))
 
     def report(self) -> str:
         lines = [str(d) for d in self.diagnostics]

@@ -26,5 +26,6 @@ def prepare_issue(manifest_path: Path) -> PreparedIssue:
     raw = load_manifest(manifest_path)
     manifest, warnings = validate(raw)
     issue = prepare(raw, manifest, warnings)
+    issue.publication_path = raw.publication_path
     layout_chain(issue.layout_dir, issue.root)  # a broken layout.yaml is reported by `check` too
     return issue

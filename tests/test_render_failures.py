@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
+
+import pytest
 
 from test_validate import edit
 
@@ -83,15 +86,27 @@ def test_renders_are_byte_identical(cli, bulletin):
 
 
 def test_internal_errors_show_no_traceback_unless_debug(cli, bulletin, monkeypatch):
-    import issue_builder.commands.render as render_module
+    import issue_builder.build as build_module
+    import issue_builder.write.weasy as weasy_module
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(render_module, "prepare_issue", boom)
+    monkeypatch.setattr(build_module, "prepare_issue", boom)
     result = cli("render", str(bulletin / "7.yaml"))
     assert result.exit_code == 70
     assert "internal error: RuntimeError: simulated bug" in result.stderr and "Traceback" not in result.stderr
+
+    # a bug inside an edition's render process (a forked child) is reported the same way, its traceback under --debug
+    monkeypatch.undo()
+    monkeypatch.setattr(weasy_module, "render_edition", boom)
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
+    assert result.exit_code == 70
+    assert re.search(r"internal error: InternalError: RuntimeError: simulated bug \(in the (print|web) edition's render process\)",
+                     result.stderr)
+    assert "Traceback" not in result.stderr and not (bulletin / "out" / "the-tenant-bulletin-7-print.pdf").exists()
+    with pytest.raises(Exception, match="simulated bug"):
+        cli("--debug", "render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
 
 
 def test_overflowing_text_fails_naming_page_and_article(cli, bulletin):

@@ -1,28 +1,57 @@
-"""`issue-builder check`: validate a manifest and every file it references, without rendering."""
+"""`issue-builder check`: validate a manifest and every file it references, and lint the issue, without rendering."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
+from issue_builder.check.editorial import lint
 from issue_builder.console import Reporter
-from issue_builder.errors import IssueBuilderError, display_path
+from issue_builder.errors import Diagnostic, IssueBuilderError, ManifestError, display_path
 from issue_builder.pipeline import prepare_issue
+
+
+def finding_dict(finding: Diagnostic, stage: str) -> dict:
+    """A finding as JSON data: `stage` is "manifest" (validation and preparation) or "lint" (editorial lint)."""
+    return {"severity": finding.severity, "stage": stage, "file": display_path(finding.file) if finding.file else None,
+            "line": finding.line, "key": finding.key, "message": finding.message}
 
 
 @click.command("check")
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--strict", is_flag=True, help="Treat warnings (the editorial lint's included) as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
-def check_command(manifest: Path, strict: bool, quiet: bool) -> None:
-    """Check MANIFEST: YAML, schema, referenced files, images, Markdown and fonts."""
+@click.option("--json", "as_json", is_flag=True, help="Print the result and every finding as JSON on stdout.")
+def check_command(manifest: Path, strict: bool, quiet: bool, as_json: bool) -> None:
+    """Check MANIFEST: YAML, schema, referenced files, images, Markdown and fonts; then the editorial lint
+    (repeated titles and deks, short bodies, missing bylines, straight quotes and other typing)."""
     out = Reporter(quiet=quiet)
-    issue = prepare_issue(manifest)
-    for warning in issue.warnings:
-        out.warn(str(warning))
-    if strict and issue.warnings:
-        raise IssueBuilderError(f"{len(issue.warnings)} warning(s) and --strict is set")
+    try:
+        issue = prepare_issue(manifest)
+    except ManifestError as exc:
+        if as_json:
+            out.out.print_json(json.dumps({"manifest": display_path(manifest), "ok": False,
+                                           "findings": [finding_dict(d, "manifest") for d in exc.diagnostics]}))
+        raise
+    found = [(w, "manifest") for w in issue.warnings] + [(w, "lint") for w in lint(issue)]
+    findings = [(f, stage) for f, stage in found if f.severity != "note"]
+    notes = [f for f, _ in found if f.severity == "note"]
     words = sum(a.words for a in issue.articles)
-    out.info(f"{display_path(manifest)}: OK: issue {issue.manifest.issue}, {len(issue.articles)} articles, "
-             f"{words:,} words, {len(issue.images)} images, {len(issue.warnings)} warnings")
+    if as_json:
+        out.out.print_json(json.dumps({
+            "manifest": display_path(manifest), "ok": not (strict and findings), "issue": issue.manifest.issue,
+            "articles": len(issue.articles), "words": words, "images": len(issue.images),
+            "findings": [finding_dict(f, stage) for f, stage in found]}))
+    else:
+        for finding in notes:
+            out.info(str(finding))
+        for finding, _ in findings:
+            out.warn(str(finding))
+    if strict and findings:
+        raise IssueBuilderError(f"{len(findings)} warning(s) and --strict is set")
+    linted = sum(1 for _, stage in findings if stage == "lint")
+    if not as_json:
+        out.info(f"{display_path(manifest)}: OK: issue {issue.manifest.issue}, {len(issue.articles)} articles, "
+                 f"{words:,} words, {len(issue.images)} images, {len(findings)} warnings ({linted} from the lint), {len(notes)} notes")

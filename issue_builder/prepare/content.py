@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from issue_builder.prepare.colour import OutputProfileFile, load_output_profile
 from issue_builder.prepare.fonts import FontFace, scan_fonts
 from issue_builder.prepare.images import ImageInfo, inspect_image
 from issue_builder.prepare.markdown import render_markdown
+from issue_builder.prepare.typography import smarten
 from issue_builder.prepare.text_files import read_utf8
 from issue_builder.resources import FONTS_DIR
 from issue_builder.validate.schema import Article, IssueManifest, Picture
@@ -48,6 +50,8 @@ class PreparedArticle:
     words: int
 
     def __getattr__(self, name: str):  # title, dek, author, section, opener... come from the manifest
+        if name.startswith("__") or name == "source":  # not set yet while unpickling (in `render -j` workers)
+            raise AttributeError(name)
         return getattr(self.source, name)
 
 
@@ -66,6 +70,7 @@ class PreparedIssue:
     output_profile: OutputProfileFile | None
     image_sources: dict[str, tuple[str, ImageInfo]] = field(default_factory=dict)  # URL -> (where named, image)
     warnings: list[Diagnostic] = field(default_factory=list)
+    publication_path: Path | None = None  # the publication file the manifest inherits from, if any
 
     @property
     def slug(self) -> str:
@@ -87,6 +92,7 @@ class PreparedIssue:
 def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic]) -> PreparedIssue:
     """Decode every image, render every body and find every font; raise ManifestError with all problems."""
     doc, root = raw.document, raw.root
+    manifest = typeset_manifest_text(manifest)
     problems: list[Diagnostic] = list(warnings)
     images: dict[Path, ImageInfo] = {}
 
@@ -115,7 +121,7 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
     for i, article in enumerate(manifest.articles):
         key = ("articles", i)
         image = placed(article.image, key + ("image",)) if article.image else None
-        body, words = _body(article, root, inspect, problems, inline_images)
+        body, words = _body(article, root, inspect, problems, inline_images, manifest.periodical.language)
         articles.append(PreparedArticle(number=i + 1, id=article.slug or slugify(article.title), source=article,
                                         kicker=article.kicker or article.section, image=image,
                                         body_html=Markup(body), words=words))
@@ -154,8 +160,27 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
                          warnings=problems)
 
 
+def typeset_manifest_text(manifest: IssueManifest) -> IssueManifest:
+    """Printed manifest text (titles, decks, bylines, kickers, captions, coverlines) with typographic quotes,
+    dashes and ellipses, as the Markdown bodies get them; the lint counts what was changed."""
+    language = manifest.periodical.language
+
+    def smart(text: str | None) -> str | None:
+        return smarten(text, language)[0] if text else text
+
+    def picture(p: Picture | None) -> Picture | None:
+        return p and dataclasses.replace(p, caption=smart(p.caption), credit=smart(p.credit))
+
+    articles = [dataclasses.replace(a, title=smart(a.title), dek=smart(a.dek), author=smart(a.author),
+                                    kicker=smart(a.kicker), section=smart(a.section), image=picture(a.image))
+                for a in manifest.articles]
+    cover = dataclasses.replace(manifest.cover, lines=[smart(line) for line in manifest.cover.lines],
+                                credit=smart(manifest.cover.credit))
+    return dataclasses.replace(manifest, articles=articles, cover=cover)
+
+
 def _body(article: Article, root: Path, inspect, problems: list[Diagnostic],  # noqa: ANN001
-          inline_images: dict[str, str]) -> tuple[str, int]:
+          inline_images: dict[str, str], language: str) -> tuple[str, int]:
     path = article.body.path
     text, problem = read_utf8(path)
     if problem is not None:
@@ -180,7 +205,7 @@ def _body(article: Article, root: Path, inspect, problems: list[Diagnostic],  # 
         inline_images.setdefault(url, f"{path.relative_to(root).as_posix()}:{line}")
         return url
 
-    body, md_problems = render_markdown(text, path, image_url)
+    body, md_problems = render_markdown(text, path, image_url, language)
     problems += md_problems
     if not body.html.strip():
         problems.append(Diagnostic("article body is empty", file=path, severity="warning"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -14,6 +15,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from issue_builder.errors import Diagnostic
+from issue_builder.prepare.typography import Typography, quotes_for, use_typography
 
 _ALLOWED_TAGS = {
     "p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "hr", "figure", "figcaption",
@@ -41,6 +43,7 @@ class ImageReference:
 
     src: str
     line: int
+    alt: str = ""
 
 
 @dataclass
@@ -50,11 +53,15 @@ class MarkdownBody:
     html: str
     images: list[ImageReference] = field(default_factory=list)
     words: int = 0
+    typography: Typography = field(default_factory=Typography)  # what the typographer fixed, for the lint
 
 
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
-    md.enable(["replacements", "smartquotes", "table", "strikethrough"])
+@lru_cache(maxsize=None)
+def _markdown(quotes: str | tuple[str, ...] = "“”‘’") -> MarkdownIt:
+    """A parser setting quotation marks `quotes` (open, close, open single, close single)."""
+    md = MarkdownIt("commonmark", {"html": True, "quotes": list(quotes) if isinstance(quotes, tuple) else quotes})
+    md.enable(["table", "strikethrough"])
+    use_typography(md)
     md.use(footnote_plugin).use(
         container_plugin, "pullquote",
         render=lambda self, tokens, idx, options, env: (
@@ -63,13 +70,22 @@ def _markdown() -> MarkdownIt:
     return md
 
 
+def markdown_for(language: str) -> MarkdownIt:
+    """The parser of a language: its quotation marks (the rest does not depend on the language)."""
+    quotes = quotes_for(language)
+    return _markdown(quotes if isinstance(quotes, str) else tuple(quotes))
+
+
 _MD = _markdown()
 
 
-def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str | None]) -> tuple[MarkdownBody, list[Diagnostic]]:
-    """Render `text` (from `source`); `image_url(src, line)` maps an image's path to its URL, or None if refused."""
+def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str | None],
+                    language: str = "en") -> tuple[MarkdownBody, list[Diagnostic]]:
+    """Render `text` (from `source`, written in `language`); `image_url(src, line)` maps an image's path to its
+    URL, or None if refused."""
+    md = markdown_for(language)
     env: dict = {}
-    tokens = _MD.parse(text, env)
+    tokens = md.parse(text, env)
     problems: list[Diagnostic] = []
     images: list[ImageReference] = []
     urls: dict[str, str] = {}
@@ -82,7 +98,8 @@ def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str
             line = _line_of(token, child)
             if child.type == "image":
                 src = child.attrGet("src") or ""
-                images.append(ImageReference(src=src, line=line))
+                alt = md.renderer.renderInlineAsText(child.children or [], md.options, {})
+                images.append(ImageReference(src=src, line=line, alt=alt))
                 url = image_url(src, line)
                 child.attrSet("src", url or "")
                 if url:
@@ -91,7 +108,7 @@ def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str
                 problems.append(Diagnostic("a footnote may not refer to another footnote", file=source, line=line))
     tokens = _inline_footnotes(tokens, env)
     _mark_figures(tokens)
-    html = _MD.renderer.render(tokens, _MD.options, env)
+    html = md.renderer.render(tokens, md.options, env)
     clean = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
@@ -102,7 +119,8 @@ def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str
         strip_comments=True,
     )
     words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
-    return MarkdownBody(html=clean, images=images, words=words), problems
+    typography = env.get("typography") or Typography()
+    return MarkdownBody(html=clean, images=images, words=words, typography=typography), problems
 
 
 def _line_of(token: Token, child: Token) -> int:

@@ -10,7 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from issue_builder.errors import Diagnostic, RenderError
-from issue_builder.prepare.content import PreparedIssue
+from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 from issue_builder.render.layout import extra_stylesheets, layout_chain, make_environment, read_contained
 from issue_builder.validate.schema import Contact
 from issue_builder.write.profiles import OutputProfile
@@ -51,9 +51,12 @@ class Barcode:
 
 def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main", first_page: int = 1,
                 fill_pages: int = 0, barcode: Barcode | None = None, transparency: bool = True,
-                image_urls: dict[str, str] | None = None) -> RenderedHtml:
-    """The HTML of one part of the issue for `profile`: "main" (cover to last article) or "tail" (fill pages and
-    back cover, numbered from `first_page`). Template errors become RenderError naming the template and line."""
+                image_urls: dict[str, str] | None = None, article: PreparedArticle | None = None,
+                starts: dict[str, int] | None = None) -> RenderedHtml:
+    """The HTML of one part of the issue for `profile`, numbered from `first_page`: "main" (cover to last article),
+    "tail" (fill pages and back cover), or for sectioned layouts "front" (cover and contents, which print `starts`:
+    article id -> first page) and "article" (`article` alone). Template errors become RenderError naming the
+    template and line."""
     chain = layout_chain(issue.layout_dir, issue.root)
     env = make_environment(chain)
     env.filters["drop_cap"] = drop_cap
@@ -81,6 +84,9 @@ def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main"
         "transparency": transparency,
         "image_url": lambda url: urls.get(url, url),
         "first_page": first_page,
+        "section_article": article,
+        "spacer": part == "article" and first_page % 2 == 0,  # a left-hand first page needs a spacer page before it
+        "starts": starts,
         "fill_templates": fill_templates(m.printing.fill, fill_pages),
     }
     try:
@@ -113,7 +119,7 @@ def _template_file(exc: Exception) -> Path | None:
 
 def drop_cap(html: Markup) -> Markup:
     """Wrap the first letter of the first paragraph (with any opening quote) for a drop cap."""
-    match = re.search(r"<p>([“‘\"']?)(\w)", str(html))
+    match = re.search(r"<p>([“‘„‚«‹»›\"']?[\u202f\u00a0]?)(\w)", str(html))
     if not match:
         return html
     start, end = match.span()

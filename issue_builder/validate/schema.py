@@ -145,7 +145,8 @@ class Article:
     opener: Literal["standard", "full-bleed", "text"] = doc(
         "Layout of the opening page: `standard` (image over the title), `full-bleed` (image filling the "
         "opening page, title on the next), `text` (no lead image, large title).", "standard")
-    pages: int | None = doc("Page budget: pages the article is planned to fill (for the proofing lint).", None, check=_positive)
+    page_budget: int | None = doc("Pages the article is planned to fill, opening page included; a laid-out article "
+                                  "running longer is reported.", None, check=_positive)
     slug: str | None = doc("Identifier used in links and anchors; made from the title when absent.", None)
 
 
@@ -198,6 +199,16 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Bounds on one edition's render, so that a runaway issue fails clearly instead of hanging a laptop or CI."""
+
+    seconds: int = doc("Longest time one edition's render may take, in seconds; it is stopped after that.", 900,
+                       check=_positive)
+    memory_mb: int = doc("Most resident memory one edition's render process may use, in MB; it is stopped beyond.",
+                         2000, check=lambda v: None if v >= 100 else "must be at least 100")
+
+
+@dataclass(frozen=True)
 class IssueManifest:
     """A numbered issue: the publication file's settings plus this issue's own content."""
 
@@ -220,6 +231,7 @@ class IssueManifest:
     contact: Contact = doc("Contact block printed on the back page.", factory=Contact)
     printing: Printing = doc("Requirements of the printer for the print PDF.", factory=Printing)
     web: WebSettings = doc("The web edition.", factory=WebSettings)
+    limits: Limits = doc("Time and memory a render may take.", factory=Limits)
     notice: str | None = doc("A note printed in the imprint (e.g. that texts are sample copy).", None)
     layout: str | None = doc("Layout folder overriding templates or stylesheets of the built-in layout, relative to the "
                              "manifest's folder.", None)

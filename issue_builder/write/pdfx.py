@@ -12,6 +12,7 @@ import pikepdf
 
 from issue_builder.write.cmyk import CmykConverter, convert_pdf
 from issue_builder.write.marks import MarkSheet, draw_marks
+from issue_builder.write.overlay import stamp_page
 from issue_builder.write.xmp import content_uuid, pdf_date, set_xmp
 
 PDFX_VERSIONS = {"4": ("PDF/X-4", None, "1.6"), "1a": ("PDF/X-1:2003", "PDF/X-1a:2003", "1.4")}
@@ -93,22 +94,7 @@ def _set_boxes_and_marks(pdf: pikepdf.Pdf, job: PrintJob) -> None:
             if key in page.obj:
                 del page.obj[key]
         if overlay is not None:
-            _stamp(pdf, page, overlay.pages[number], media, f"IBPrinterMarks{number + 1}")
-
-
-def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, marks: pikepdf.Page, media: list[float], name: str) -> None:
-    """Draw the marks page over `page` as a form XObject with a fixed name (pikepdf's overlay names are random).
-
-    WeasyPrint shares one resource dictionary between pages, so each page's marks get a name of their own.
-    """
-    form = pdf.copy_foreign(marks.as_form_xobject())
-    if "/Resources" not in page.obj:
-        page.obj.Resources = pikepdf.Dictionary()
-    if "/XObject" not in page.obj.Resources:
-        page.obj.Resources.XObject = pikepdf.Dictionary()
-    page.obj.Resources.XObject[f"/{name}"] = form
-    page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-    page.contents_add(pdf.make_stream(f"Q\nq 1 0 0 1 {media[0]:.4f} {media[1]:.4f} cm /{name} Do Q\n".encode()))
+            stamp_page(pdf, page, overlay.pages[number], (media[0], media[1]), f"IBPrinterMarks{number + 1}")
 
 
 def remove_transparency(pdf: pikepdf.Pdf, dry_run: bool = False) -> list[str]:

@@ -22,6 +22,8 @@ class OutputProfile:
     pdf_x: bool = False  # finish as PDF/X-4: CMYK through the output profile, our marks, output intent
     web_finish: bool = False  # images reduced to the publication's web resolution, sRGB intent, PDF/UA, metadata
     check_resolution: bool = False  # images placed below the printing.warn_ppi / min_ppi are reported
+    proof_stamp: bool = False  # PROOF watermark and a slug naming the build on every page
+    sectioned: bool = False  # laid out article by article, kept by content hash: quick to update while editing
     pdf_variant: str | None = None
 
 
@@ -34,6 +36,10 @@ PROFILES: dict[str, OutputProfile] = {
         name="web", description="web PDF for readers: trimmed, sRGB, images at about 150 ppi, links, bookmarks, tags",
         bleed=False, crop_marks=False, colour_model="rgb", image_dpi=None, jpeg_quality=None, srgb_images=True,
         tagged=True, links=True, web_finish=True),
+    "proof": OutputProfile(
+        name="proof", description="proof PDF for production staff: trimmed pages, PROOF watermark, slug with build and page",
+        bleed=False, crop_marks=False, colour_model="rgb", image_dpi=None, jpeg_quality=None, srgb_images=True,
+        tagged=False, links=True, proof_stamp=True, sectioned=True),
 }
 
 DEFAULT_PROFILES = ("print", "web")

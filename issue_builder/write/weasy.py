@@ -15,19 +15,23 @@ isolate_fontconfig()  # before WeasyPrint creates its first font configuration
 
 import weasyprint  # noqa: E402
 
+from issue_builder.check.fit import page_budget_findings, title_findings  # noqa: E402
 from issue_builder.check.overflow import find_overflows, lost_text  # noqa: E402
 from issue_builder.check.resolution import Placement, placements  # noqa: E402
 from issue_builder.errors import OutputError, RenderError  # noqa: E402
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue  # noqa: E402
 from issue_builder.prepare.images import placeable  # noqa: E402
 from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
-from issue_builder.render.html import Barcode, render_html  # noqa: E402
+from issue_builder.render.html import Barcode, RenderedHtml, render_html  # noqa: E402
+from issue_builder.render.layout import layout_chain  # noqa: E402
 from issue_builder.validate.issn import ean13_for_issn  # noqa: E402
 from issue_builder.write.barcode import barcode_file, barcode_width  # noqa: E402
 from issue_builder.resources import FONTS_DIR  # noqa: E402
 from issue_builder.write.marks import MarkSheet  # noqa: E402
 from issue_builder.write.pdfx import NotX1a, PrintJob, finish_pdfx  # noqa: E402
 from issue_builder.write.profiles import OutputProfile  # noqa: E402
+from issue_builder.write.sections import CACHE as SECTIONS, LaidOut, lay_out_sections, section_key  # noqa: E402
+from issue_builder.write.state import resources_digest  # noqa: E402
 from issue_builder.write.web import WebJob, finish_web  # noqa: E402
 
 _NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S)
@@ -56,6 +60,7 @@ class Edition:
     messages: list[RenderMessage] = field(default_factory=list)
     html_parts: list[str] = field(default_factory=list)
     fill_pages: int = 0
+    sections: tuple[int, int] = (0, 0)  # sectioned layouts: (sections laid out, sections taken from the cache)
 
 
 class _Capture(logging.Handler):
@@ -92,15 +97,26 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
             barcode, generated = _barcode(issue, cache_dir)
             image_urls = {url: placed[info.path].as_uri() for url, (_, info) in issue.image_sources.items()
                           if placed[info.path] != info.path}
-            main_html = render_html(issue, profile, part="main", barcode=barcode, transparency=not flatten,
-                                    image_urls=image_urls)
-            fetcher = SandboxFetcher([issue.root, FONTS_DIR, cache_dir, *main_html.layout_chain], generated)
-            main = _layout(main_html, fetcher, options)
-            fill = fill_pages(len(main.pages), issue)
-            tail_html = render_html(issue, profile, part="tail", first_page=len(main.pages) + 1, fill_pages=fill,
-                                    transparency=not flatten, image_urls=image_urls)
+
+            def html_for(part: str, first_page: int = 1, **more) -> RenderedHtml:  # noqa: ANN003
+                return render_html(issue, profile, part=part, first_page=first_page, barcode=barcode,
+                                   transparency=not flatten, image_urls=image_urls, **more)
+
+            chain = layout_chain(issue.layout_dir, issue.root)
+            fetcher = SandboxFetcher([issue.root, FONTS_DIR, cache_dir, *chain], generated)
+            misses, hits = SECTIONS.misses, SECTIONS.hits
+            if profile.sectioned:
+                resources = resources_digest(issue)
+                main, main_pages, main_parts = lay_out_sections(
+                    issue, html_for, lambda rendered: _cached_layout(rendered, fetcher, options, capture, resources))
+            else:
+                main_html = html_for("main")
+                main = _layout(main_html, fetcher, options)
+                main_pages, main_parts = main.pages, [main_html.html]
+            fill = fill_pages(len(main_pages), issue)
+            tail_html = html_for("tail", len(main_pages) + 1, fill_pages=fill)
             tail = _layout(tail_html, fetcher, options)
-            document = main.copy(main.pages + tail.pages)
+            document = main.copy(main_pages + tail.pages)
             pdf = document.write_pdf(finisher=None if profile.links else _drop_annotations, **options)
     finally:
         logger.removeHandler(capture)
@@ -127,12 +143,15 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
                                       "pages (a positioned block is too large for its page?)"))
     if profile.check_resolution:
         messages += _resolution_messages(placed_images, issue, originals)
+    editorial = title_findings(main_pages, issue) + page_budget_findings(article_pages, len(main_pages), issue)
+    messages += [RenderMessage("warning", "editorial", text) for text in editorial]
     for number, problem in find_overflows(document.pages):
         article = _article_at(number, article_pages, issue)
         where = f" ({article.title})" if article else ""
         messages.append(RenderMessage("error", "overflow", f"page {number}{where}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
-                   messages=messages, html_parts=[main_html.html, tail_html.html], fill_pages=fill)
+                   messages=messages, html_parts=["\n".join(main_parts), tail_html.html], fill_pages=fill,
+                   sections=(SECTIONS.misses - misses, SECTIONS.hits - hits))
 
 
 def _barcode(issue: PreparedIssue, cache_dir: Path) -> tuple[Barcode | None, dict[Path, bytes]]:
@@ -145,6 +164,22 @@ def _barcode(issue: PreparedIssue, cache_dir: Path) -> tuple[Barcode | None, dic
 
 def _layout(rendered, fetcher: SandboxFetcher, options: dict):  # noqa: ANN001, ANN202 - weasyprint.Document
     return weasyprint.HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher).render(**options)
+
+
+def _cached_layout(rendered: RenderedHtml, fetcher: SandboxFetcher, options: dict, capture: _Capture,
+                   resources: str):  # noqa: ANN202 - weasyprint.Document
+    """A section laid out, or taken from the process's cache with the messages its layout gave."""
+    key = section_key(rendered, options, resources)
+    laid = SECTIONS.get(key)
+    if laid is None:
+        records, refused = len(capture.records), len(fetcher.refused)
+        document = _layout(rendered, fetcher, options)
+        laid = LaidOut(document, capture.records[records:], fetcher.refused[refused:])
+        SECTIONS.put(key, laid)
+    else:
+        capture.records += laid.records
+        fetcher.refused += laid.refused
+    return laid.document
 
 
 def fill_pages(editorial_pages: int, issue: PreparedIssue) -> int:

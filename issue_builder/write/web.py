@@ -88,7 +88,10 @@ def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int) -> int:
         if width <= target * 1.05 or target < 8:
             continue
         size = (target, max(1, round(height * target / width)))
-        pil = pikepdf.PdfImage(image).as_pil_image().resize(size, Image.LANCZOS)
+        pil = pikepdf.PdfImage(image).as_pil_image()
+        if pil.mode in ("RGBA", "LA"):  # pikepdf joins the soft mask in; it stays a stream of its own here
+            pil = pil.convert(pil.mode[:-1] if pil.mode == "LA" else "RGB")
+        pil = pil.resize(size, Image.LANCZOS)
         if image.get("/Filter") == pikepdf.Name.DCTDecode and pil.mode in ("RGB", "L"):
             buffer = io.BytesIO()
             pil.save(buffer, "JPEG", quality=quality, optimize=True)

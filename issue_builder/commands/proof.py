@@ -1,0 +1,68 @@
+"""`issue-builder proof`: a proof PDF of the issue, watermarked, with a slug on every page."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+import pikepdf
+
+from issue_builder.build import BuildOptions, build_issue
+from issue_builder.commands.render import report
+from issue_builder.console import Reporter
+from issue_builder.errors import display_path
+
+
+@click.command("proof")
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder. Default: build/<issue number>/ under the current folder.")
+@click.option("--round", "proof_round", metavar="NAME", help="Round of corrections named in the slug (e.g. 2).")
+@click.option("--spreads", is_flag=True, help="Lay the pages out as reader spreads: the cover alone, then 2-3, 4-5, ...")
+@click.option("--since", "since", type=click.Path(path_type=Path, dir_okay=False),
+              help="An earlier proof: say which pages changed since, and write a copy with the changes marked.")
+@click.option("--force", is_flag=True, help="Render even when the proof is up to date with its inputs.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
+def proof_command(manifest: Path, out_dir: Path | None, proof_round: str | None, spreads: bool, since: Path | None,
+                  force: bool, quiet: bool) -> None:
+    """Write a proof PDF of MANIFEST for reading between rounds of corrections."""
+    if since is not None and spreads:
+        raise click.UsageError("--since compares page by page; leave out --spreads")
+    if since is not None:
+        from issue_builder.proofing.words import open_pdf
+
+        open_pdf(since).close()  # a missing or unreadable earlier proof is reported by its name, before rendering
+    out = Reporter(quiet=quiet)
+    options = BuildOptions(profiles=("proof",), out_dir=out_dir, proof_round=proof_round, spreads=spreads, reuse=not force)
+    with out.status("checking the manifest") as status:
+        result = build_issue(manifest, options, step=status.update)
+    report(result, out)
+    if since is not None:
+        proof = next(p for p in result.files if p.suffix == ".pdf")
+        _changes_since(since, proof, out)
+
+
+def _changes_since(old: Path, proof: Path, out: Reporter) -> None:
+    """Which pages changed since an earlier proof (stamps set aside), and a copy of the proof with them marked."""
+    from issue_builder.proofing.diff import compare_pdfs, summary_lines
+    from issue_builder.proofing.highlight import write_highlights
+    from issue_builder.proofing.stamp import unstamped
+    from issue_builder.proofing.words import UnreadablePdf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain_old, plain_new = Path(tmp) / "old.pdf", Path(tmp) / "new.pdf"
+        try:
+            plain_old.write_bytes(unstamped(old.read_bytes()))
+        except pikepdf.PdfError as exc:
+            raise UnreadablePdf(f"{display_path(old)}: not a readable PDF ({exc})") from None
+        plain_new.write_bytes(unstamped(proof.read_bytes()))
+        with out.status("comparing with the earlier proof"):
+            comparison = compare_pdfs(plain_old, plain_new)
+    marked = proof.with_name(proof.stem + "-changes.pdf")
+    write_highlights(comparison, proof, marked)
+    differing = len(comparison.differing)
+    out.info(f"since {display_path(old)}: {differing or 'no'} page{'s' if differing != 1 else ''} changed")
+    for line in summary_lines(comparison):
+        out.info(f"  {line}")
+    out.info(f"wrote {display_path(marked)} (changed words in red, changed pixels in blue)")

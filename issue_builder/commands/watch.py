@@ -1,0 +1,106 @@
+"""`issue-builder watch`: re-render (the proof by default) whenever an input of the issue changes."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import click
+
+from issue_builder.build import BuildOptions, build_issue
+from issue_builder.commands.render import report
+from issue_builder.console import Reporter
+from issue_builder.errors import IssueBuilderError, display_path
+from issue_builder.resources import FONTS_DIR, LAYOUTS_DIR
+from issue_builder.write.editions import RenderWorker
+from issue_builder.write.profiles import PROFILES
+
+
+@click.command("watch")
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder. Default: build/<issue number>/ under the current folder.")
+@click.option("--only", "only", multiple=True, type=click.Choice(sorted(PROFILES)),
+              help="Edition to keep up to date (repeatable). Default: the proof.")
+@click.option("--settle", type=click.IntRange(50, 60000), default=400, show_default=True,
+              help="Milliseconds without further changes before a burst of saves is rebuilt.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems and what was rebuilt.")
+def watch_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], settle: int, quiet: bool) -> None:
+    """Rebuild MANIFEST's outputs when the manifest, an article, an image, a font or the layout changes (Ctrl-C stops)."""
+    import watchfiles
+
+    from issue_builder.write import weasy  # noqa: F401 - loaded once here; every rebuild's render process inherits it
+
+    out = Reporter(quiet=quiet)
+    worker = RenderWorker()  # keeps laid-out sections between rebuilds: an edit lays out only its article again
+    options = BuildOptions(profiles=tuple(dict.fromkeys(only)) or ("proof",), out_dir=out_dir, worker=worker)
+    signal.signal(signal.SIGTERM, _stop)  # `kill` stops the watch as Ctrl-C does: the render worker goes with it
+    try:
+        _watch(manifest, options, settle, out, watchfiles)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.close()
+    out.info("stopped watching")
+
+
+def _stop(signum: int, frame) -> None:  # noqa: ANN001
+    raise KeyboardInterrupt
+
+
+def _watch(manifest: Path, options: BuildOptions, settle: int, out: Reporter, watchfiles) -> None:  # noqa: ANN001
+    inputs = _rebuild(manifest, options, out)
+    folders = _folders(inputs, manifest) if inputs else _outermost({manifest.resolve().parent, LAYOUTS_DIR, FONTS_DIR})
+    resolved_out = (options.out_dir or Path("build")).resolve()
+
+    def relevant(change: watchfiles.Change, path: str) -> bool:
+        p = Path(path)
+        if p.is_relative_to(resolved_out) or p.name.startswith((".", "#")) or p.name.endswith(("~", ".tmp", ".swp")):
+            return False
+        # after a failed build any file may be the missing one; otherwise only what the last build read counts
+        return not inputs or p in inputs or p == manifest.resolve()
+
+    watching = True
+    while watching:
+        out.info(f"watching {', '.join(display_path(f) for f in folders)}; Ctrl-C stops")
+        watching = False
+        for changes in watchfiles.watch(*folders, watch_filter=relevant, debounce=settle, step=50,
+                                        raise_interrupt=False, yield_on_timeout=False):
+            names = sorted({display_path(Path(path)) for _, path in changes})
+            out.info(f"changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+            inputs = _rebuild(manifest, options, out)
+            new_folders = _folders(inputs, manifest) if inputs else folders
+            if set(new_folders) != set(folders):
+                folders, watching = new_folders, True  # the manifest now names other folders: watch those
+                break
+
+
+def _rebuild(manifest: Path, options: BuildOptions, out: Reporter) -> set[Path]:
+    """Build once; a failure is printed and the watch goes on. Returns the files the build read (none if it failed)."""
+    from issue_builder.write.state import input_files
+
+    started = time.strftime("%H:%M:%S")
+    try:
+        with out.status("rebuilding") as status:
+            result = build_issue(manifest, options, step=status.update)
+    except IssueBuilderError as exc:
+        out.warn(f"{started} rebuild failed; still watching:\n{exc.report()}")
+        return set()
+    out.info(f"{started} rebuilt")
+    report(result, out)
+    return set(input_files(result.issue))
+
+
+def _folders(inputs: set[Path], manifest: Path) -> list[Path]:
+    return _outermost({p.parent for p in inputs} | {manifest.resolve().parent})
+
+
+def _outermost(folders: set[Path]) -> list[Path]:
+    """The folders without those inside another of them (each is watched recursively)."""
+    ordered = sorted(folders, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for folder in ordered:
+        if not any(folder.is_relative_to(k) for k in kept):
+            kept.append(folder)
+    return kept

@@ -1,0 +1,1 @@
+"""Proofing aids: proofs, flatplan, diffs."""
