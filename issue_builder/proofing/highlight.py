@@ -16,6 +16,7 @@ from issue_builder.proofing.diff import REMOVED, UNCHANGED, PageDiff, PdfCompari
 from issue_builder.proofing.words import Rect, open_pdf
 from issue_builder.write.atomic import replace_all
 from issue_builder.write.marks import SLUG_FONT
+from issue_builder.write.overlay import stamp_page
 
 WORDS_RGB = (0.93, 0.27, 0.10)  # orange-red: words added or changed, and where words were removed
 VISUAL_RGB = (0.10, 0.45, 0.90)  # blue: areas whose pixels differ (an image, a colour, text that moved)
@@ -35,7 +36,9 @@ def highlighted_pdf(comparison: PdfComparison, new_pdf: Path) -> bytes:
         if marked:
             overlay = pikepdf.open(io.BytesIO(_overlay(marked, boxes)))
             for index, page in enumerate(marked):
-                _stamp(pdf, pdf.pages[page.number - 1], overlay.pages[index], boxes[page.number], page.number)
+                media = boxes[page.number]
+                stamp_page(pdf, pdf.pages[page.number - 1], overlay.pages[index], (media[0], media[1]),
+                           f"IBDiffHighlight{page.number}", artifact=True)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, compress_streams=True)
         return out.getvalue()
@@ -108,23 +111,6 @@ def _rects(c: canvas.Canvas, rects: list[Rect], rgb: tuple[float, float, float],
     c.setStrokeColorRGB(*rgb, alpha=0.8)
     for x0, y0, x1, y1 in rects:
         c.rect(x0, y0, x1 - x0, y1 - y0, stroke=1 if outline else 0, fill=1)
-
-
-def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, drawing: pikepdf.Page, media: list[float], number: int) -> None:
-    """Draw `drawing` over `page` as a form XObject with a fixed name, marked as an artifact for tagged PDFs.
-
-    The name differs per page because WeasyPrint shares one resource dictionary between pages.
-    """
-    name = f"/IBDiffHighlight{number}"
-    form = pdf.copy_foreign(drawing.as_form_xobject())
-    if "/Resources" not in page.obj:
-        page.obj.Resources = pikepdf.Dictionary()
-    if "/XObject" not in page.obj.Resources:
-        page.obj.Resources.XObject = pikepdf.Dictionary()
-    page.obj.Resources.XObject[name] = form
-    page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-    page.contents_add(pdf.make_stream(
-        f"Q\n/Artifact BMC q 1 0 0 1 {media[0]:.4f} {media[1]:.4f} cm {name} Do Q EMC\n".encode()))
 
 
 def _picture(doc, number: int, dpi: int, layers: list[tuple[list[Rect], tuple, float]]) -> Image.Image:  # noqa: ANN001
