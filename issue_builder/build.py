@@ -116,23 +116,33 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
                "sizes": {e.profile.name: len(e.pdf) for e in editions},
                "sections": {e.profile.name: e.sections for e in editions if e.profile.sectioned}}
     written = list(files)
+    page_files = _web_page(issue, out_dir, stem, web) if web is not None else {}
     try:
         replace_all(files, check)
-        if web is not None:
-            from issue_builder.prepare.images import placeable
-            from issue_builder.render.web_page import web_page_files
-
-            placed = {info.path: placeable(info, (out_dir / ".cache").resolve(), srgb=True) for info in issue.images}
-            page_files = web_page_files(issue, f"{stem}-{web.profile.name}.pdf", web.pdf, placed)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept") from None
+    try:
+        if page_files:
             replace_folder(out_dir / "web", page_files)
             written += [out_dir / "web" / name for name in page_files]
         digests = {str(p.relative_to(out_dir)): state.file_sha256(p) for p in written}
-        new_record = state.BuildRecord(key, digests, summary, warnings)
-        replace_all({record_path: state.record_bytes(new_record)}, lambda *_: None)
+        replace_all({record_path: state.record_bytes(state.BuildRecord(key, digests, summary, warnings))}, lambda *_: None)
     except OSError as exc:
-        raise OutputError(f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept") from None
+        raise OutputError(f"the PDFs were written, but not the web page in {display_path(out_dir / 'web')}: "
+                          f"{exc.strerror or exc}; the previous web page was kept") from None
     return BuildResult(issue, out_dir, written, summary, warnings, reused=False, seconds=time.monotonic() - started,
                        article_pages=first.article_pages)
+
+
+def _web_page(issue: PreparedIssue, out_dir: Path, stem: str, web) -> dict[str, bytes]:  # noqa: ANN001 - Edition
+    from issue_builder.prepare.images import placeable
+    from issue_builder.render.web_page import web_page_files
+
+    try:
+        placed = {info.path: placeable(info, (out_dir / ".cache").resolve(), srgb=True) for info in issue.images}
+    except OSError as exc:
+        raise OutputError(f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept") from None
+    return web_page_files(issue, f"{stem}-{web.profile.name}.pdf", web.pdf, placed)
 
 
 def _fail_on_strict(options: BuildOptions, warnings: list[str], manifest: Path) -> None:

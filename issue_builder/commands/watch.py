@@ -65,7 +65,8 @@ def _watch(manifest: Path, options: BuildOptions, settle: int, out: Reporter, wa
     while watching:
         out.info(f"watching {', '.join(display_path(f) for f in folders)}; Ctrl-C stops")
         watching = False
-        for changes in watchfiles.watch(*folders, watch_filter=relevant, debounce=settle, step=50,
+        # watchfiles yields once nothing changed for `step` ms (the settle time), or after `debounce` ms at most
+        for changes in watchfiles.watch(*folders, watch_filter=relevant, debounce=max(5000, 10 * settle), step=settle,
                                         raise_interrupt=False, yield_on_timeout=False):
             names = sorted({display_path(Path(path)) for _, path in changes})
             out.info(f"changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,11 +109,13 @@ class _StrictLoader(yaml.SafeLoader):
 def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Diagnostic]]:
     """Read one YAML file strictly; returns the document or the problems found."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)  # never more: a huge (or sparse) file is not read whole
+            size = max(os.fstat(handle.fileno()).st_size, len(raw))
     except OSError as exc:
         return None, [Diagnostic(f"cannot read file: {exc.strerror}", file=path)]
     if len(raw) > MAX_MANIFEST_BYTES:
-        return None, [Diagnostic(f"file is {len(raw):,} bytes; a manifest may have at most {MAX_MANIFEST_BYTES:,}", file=path)]
+        return None, [Diagnostic(f"file is {size:,} bytes; a manifest may have at most {MAX_MANIFEST_BYTES:,}", file=path)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

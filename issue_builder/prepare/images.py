@@ -33,16 +33,15 @@ class ImageInfo:
 
 def inspect_image(path: Path) -> ImageInfo:
     """Decode `path` fully; raises ValueError with a message for the user when it is unusable."""
-    data = path.read_bytes()
     # WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES when imported; a truncated file must fail here.
     truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
-        return _decode(path, data)
+        return _decode(path)
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
 
 
-def _decode(path: Path, data: bytes) -> ImageInfo:
+def _decode(path: Path) -> ImageInfo:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -51,7 +50,7 @@ def _decode(path: Path, data: bytes) -> ImageInfo:
                     raise ValueError(f"image is {img.width} x {img.height} pixels; at most {MAX_PIXELS:,} pixels are accepted")
                 img.load()
                 return ImageInfo(path=path, format=img.format, mode=img.mode, width=img.width, height=img.height,
-                                 sha256=hashlib.sha256(data).hexdigest())
+                                 sha256=_sha256(path))
         except Image.UnidentifiedImageError:
             raise ValueError(f"not an image in an accepted format ({', '.join(ALLOWED_FORMATS)})") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -60,6 +59,12 @@ def _decode(path: Path, data: bytes) -> ImageInfo:
             if isinstance(exc, ValueError) and str(exc).startswith("image is"):
                 raise
             raise ValueError(f"cannot decode image: {exc}") from None
+
+
+def _sha256(path: Path) -> str:
+    # streamed, and only once the file decoded: a huge file that is no image is never read whole
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 # What WeasyPrint places as it is; anything else is converted first (TIFF, WebP, 16-bit, LAB, CMYK PNG...).

@@ -79,6 +79,10 @@ def markdown_for(language: str) -> MarkdownIt:
 _MD = _markdown()
 
 
+MAX_WORD = 1000  # characters: the longest web address or chemical name fits, a pasted blob does not
+_OVERLONG = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
+
+
 def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str | None],
                     language: str = "en") -> tuple[MarkdownBody, list[Diagnostic]]:
     """Render `text` (from `source`, written in `language`); `image_url(src, line)` maps an image's path to its
@@ -106,6 +110,7 @@ def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str
                     urls[url] = url
             elif child.type == "footnote_ref" and in_note:
                 problems.append(Diagnostic("a footnote may not refer to another footnote", file=source, line=line))
+    problems += _overlong_words(tokens, source)
     tokens = _inline_footnotes(tokens, env)
     _mark_figures(tokens)
     html = md.renderer.render(tokens, md.options, env)
@@ -121,6 +126,20 @@ def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str
     words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
     typography = env.get("typography") or Typography()
     return MarkdownBody(html=clean, images=images, words=words, typography=typography), problems
+
+
+def _overlong_words(tokens: list[Token], source: Path) -> list[Diagnostic]:
+    """Printed words longer than any real one (a pasted hash, a run of characters): WeasyPrint breaks them by
+    shaping the whole rest of the word again for every line, which takes minutes for tens of thousands."""
+    found = []
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "text":
+                for match in _OVERLONG.finditer(child.content):
+                    found.append(Diagnostic(f"a word of {len(match.group()):,} characters (at most {MAX_WORD:,} are "
+                                            f"printed): {match.group()[:30]}...; break it up or shorten it",
+                                            file=source, line=_line_of(token, child)))
+    return found
 
 
 def _line_of(token: Token, child: Token) -> int:

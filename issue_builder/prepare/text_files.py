@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from issue_builder.errors import Diagnostic
@@ -12,11 +13,13 @@ MAX_TEXT_BYTES = 2 * 1024 * 1024
 def read_utf8(path: Path) -> tuple[str | None, Diagnostic | None]:
     """The file's text, or a diagnostic naming the file and line of the problem."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_TEXT_BYTES + 1)  # never more: a huge (or sparse) file is not read whole
+            size = max(os.fstat(handle.fileno()).st_size, len(raw))
     except OSError as exc:
         return None, Diagnostic(f"cannot read file: {exc.strerror}", file=path)
     if len(raw) > MAX_TEXT_BYTES:
-        return None, Diagnostic(f"file is {len(raw):,} bytes; an article may have at most {MAX_TEXT_BYTES:,}", file=path)
+        return None, Diagnostic(f"file is {size:,} bytes; an article may have at most {MAX_TEXT_BYTES:,}", file=path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

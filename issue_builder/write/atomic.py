@@ -37,6 +37,18 @@ def replace_all(outputs: dict[Path, bytes], check: Callable[[Path, Path], None])
                 temp.unlink()
 
 
+def store_in_cache(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all; a cache that cannot be written only costs time, so errors pass."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
+
+
 def _remove_stale_temps(target: Path) -> None:
     """Temporary files of renders that were killed (their process is gone) are removed."""
     for temp in target.parent.glob(f".{target.name}.*.tmp"):

@@ -8,11 +8,16 @@ text and rules stay 100 % K; other colours and all photographs go through the IC
 
 from __future__ import annotations
 
+import hashlib
 import io
+import zlib
 from decimal import Decimal
+from pathlib import Path
 
 import pikepdf
 from PIL import Image, ImageCms
+
+from issue_builder.write.atomic import store_in_cache
 
 _INTENTS = {
     "perceptual": ImageCms.Intent.PERCEPTUAL,
@@ -28,7 +33,9 @@ JPEG_QUALITY = 92
 class CmykConverter:
     """sRGB to the output profile's CMYK, for single colours and for images."""
 
-    def __init__(self, profile_bytes: bytes, intent: str):
+    def __init__(self, profile_bytes: bytes, intent: str, cache_dir: Path | None = None):
+        self.cache_dir = cache_dir  # converted photographs, kept by content hash between renders
+        self.key = hashlib.sha256(profile_bytes + intent.encode() + f"q{JPEG_QUALITY}".encode()).hexdigest()
         output = ImageCms.ImageCmsProfile(io.BytesIO(profile_bytes))
         self.transform = ImageCms.buildTransform(
             ImageCms.createProfile("sRGB"), output, "RGB", "CMYK", _INTENTS[intent],
@@ -170,16 +177,14 @@ def _convert_function(function, converter: CmykConverter) -> None:  # noqa: ANN0
 def _convert_image(image: pikepdf.Stream, converter: CmykConverter, pdf: pikepdf.Pdf) -> None:
     space = image.get("/ColorSpace")
     if space == _RGB:
-        pil = pikepdf.PdfImage(image).as_pil_image()
-        cmyk = converter.image(pil)
-        if image.get("/Filter") == pikepdf.Name.DCTDecode:
-            buffer = io.BytesIO()
-            cmyk.save(buffer, "JPEG", quality=JPEG_QUALITY, subsampling=0)
-            image.write(buffer.getvalue(), filter=pikepdf.Name.DCTDecode)
+        jpeg = image.get("/Filter") == pikepdf.Name.DCTDecode
+        data = _cached_conversion(image, converter, jpeg)
+        if jpeg:
+            image.write(data, filter=pikepdf.Name.DCTDecode)
             # Pillow writes Adobe-style CMYK JPEGs, whose samples are inverted
             image.Decode = pikepdf.Array([1, 0, 1, 0, 1, 0, 1, 0])
         else:
-            image.write(cmyk.tobytes())  # compressed by qpdf when saved
+            image.write(data)  # compressed by qpdf when saved
             if "/Decode" in image:
                 del image["/Decode"]
         for key in ("/DecodeParms",):
@@ -192,6 +197,27 @@ def _convert_image(image: pikepdf.Stream, converter: CmykConverter, pdf: pikepdf
         entries = [tuple(v / 255 for v in lookup[i:i + 3]) for i in range(0, len(lookup) - 2, 3)]
         table = bytes(round(v * 255) for rgb in entries for v in _image_colour(rgb, converter))
         image.ColorSpace = pikepdf.Array([pikepdf.Name.Indexed, _CMYK, space[2], pdf.make_stream(table)])
+
+
+def _cached_conversion(image: pikepdf.Stream, converter: CmykConverter, jpeg: bool) -> bytes:
+    """The image's CMYK samples (a JPEG for photographs): converted once, then taken from the cache by content."""
+    path = None
+    if converter.cache_dir is not None:
+        digest = hashlib.sha256(converter.key.encode() + image.read_raw_bytes() + repr(image.get("/DecodeParms")).encode())
+        path = converter.cache_dir / f"cmyk-{digest.hexdigest()[:32]}.{'jpg' if jpeg else 'bin'}"
+        if path.is_file():
+            cached = path.read_bytes()
+            return cached if jpeg else zlib.decompress(cached)
+    cmyk = converter.image(pikepdf.PdfImage(image).as_pil_image())
+    if jpeg:
+        buffer = io.BytesIO()
+        cmyk.save(buffer, "JPEG", quality=JPEG_QUALITY, subsampling=0)
+        data = buffer.getvalue()
+    else:
+        data = cmyk.tobytes()
+    if path is not None:
+        store_in_cache(path, data if jpeg else zlib.compress(data, 1))
+    return data
 
 
 def _image_colour(rgb: tuple[float, float, float], converter: CmykConverter) -> tuple[float, ...]:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import shutil
+import signal
+import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
 
 _ERRORS = {cls.__name__: cls for cls in (IssueBuilderError, ManifestError, OutputError, RenderError)}
 POLL_SECONDS = 0.1
+PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its parent dies
 
 
 @dataclass(frozen=True)
@@ -62,14 +69,17 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
             while pending and (parallel or not running):
                 profile = pending.pop(0)
                 receive, send = context.Pipe(duplex=False)
-                process = context.Process(target=_child, args=(issue, profile, cache_dir, send), daemon=True)
+                scratch = tempfile.mkdtemp(prefix="issue-builder-")
+                process = context.Process(target=_in_scratch, args=(scratch, _child, issue, profile, cache_dir, send),
+                                          daemon=True)
                 process.start()
                 send.close()
-                running[profile.name] = (process, receive)
-            for name, (process, receive) in list(running.items()):
+                running[profile.name] = (process, receive, scratch)
+            for name, (process, receive, scratch) in list(running.items()):
                 if receive.poll(POLL_SECONDS / max(len(running), 1)):
                     results[name] = _result(name, receive)
                     process.join()
+                    shutil.rmtree(scratch, ignore_errors=True)
                     del running[name]
                     if on_done:
                         on_done(name)
@@ -78,10 +88,11 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
                 else:
                     _enforce(name, process, limits, started)
     finally:
-        for process, receive in running.values():
+        for process, receive, scratch in running.values():
             process.kill()
             process.join()
             receive.close()
+            shutil.rmtree(scratch, ignore_errors=True)
     return [results[p.name] for p in profiles]
 
 
@@ -94,6 +105,7 @@ class RenderWorker:
     def __init__(self) -> None:
         self.process = None
         self.connection = None
+        self.scratch: str | None = None
 
     def render(self, issue: PreparedIssue, profile: OutputProfile, cache_dir: Path, limits: Limits) -> "Edition":
         if self.process is None or not self.process.is_alive():
@@ -117,14 +129,27 @@ class RenderWorker:
             self.process.kill()
             self.process.join()
             self.connection.close()
-        self.process = self.connection = None
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        self.process = self.connection = self.scratch = None
 
     def _start(self) -> None:
         context = multiprocessing.get_context("fork")
         self.connection, theirs = context.Pipe(duplex=True)
-        self.process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self.scratch = tempfile.mkdtemp(prefix="issue-builder-")
+        self.process = context.Process(target=_in_scratch, args=(self.scratch, _serve, theirs), daemon=True)
         self.process.start()
         theirs.close()
+
+
+def _in_scratch(scratch: str, target: Callable, *args) -> None:  # noqa: ANN002
+    """Run `target` in a child process whose temporary files go to `scratch` (removed by the parent: a child
+    exits without Python's clean-up) and which ends when its parent does (a killed render leaves no orphans)."""
+    os.environ["TMPDIR"] = tempfile.tempdir = scratch
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    target(*args)
 
 
 def _serve(connection) -> None:  # noqa: ANN001
@@ -143,6 +168,9 @@ def _child(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path, send, 
         send.send(("ok", render_edition(issue, profile, cache_dir)))
     except IssueBuilderError as exc:
         send.send(("user", type(exc).__name__, str(exc), exc.diagnostics))
+    except OSError as exc:  # a full disk or temporary folder: the user's to fix, not a bug
+        send.send(("user", "OutputError", f"the {profile.name} edition could not be rendered: "
+                   f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}", []))
     except BaseException as exc:  # noqa: BLE001 - a bug: reported by the parent as an internal error
         send.send(("bug", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pikepdf
@@ -36,6 +37,7 @@ class PrintJob:
     registry: str
     rendering_intent: str
     sources: dict  # {"pages": {n: "articles[i] Title"}, "images": [{page, width, height, source}]}
+    cache_dir: Path | None = None  # photographs converted to CMYK, kept by content hash between renders
 
 
 class NotX1a(ValueError):
@@ -56,7 +58,7 @@ def opentype_fonts(pdf: pikepdf.Pdf) -> list[str]:
 def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
     """Take WeasyPrint's print PDF and return a PDF/X-4 or PDF/X-1a file."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        convert_pdf(pdf, CmykConverter(job.profile_bytes, job.rendering_intent))
+        convert_pdf(pdf, CmykConverter(job.profile_bytes, job.rendering_intent, job.cache_dir))
         if job.pdf_x == "1a":
             left = remove_transparency(pdf) + [f"font {name} is OpenType/CFF, which PDF 1.4 cannot embed"
                                                for name in opentype_fonts(pdf)]

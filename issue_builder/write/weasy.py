@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import warnings
@@ -129,10 +130,11 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     originals = {copy: url for url, copy in image_urls.items()}
     placed_images = placements(document.pages, _pixel_sizes(issue, originals))
     if profile.web_finish:
-        pdf = finish_web(pdf, web_job(issue))
+        pdf = finish_web(pdf, dataclasses.replace(web_job(issue), cache_dir=cache_dir))
     if profile.pdf_x:
         try:
-            pdf = finish_pdfx(pdf, print_job(issue, _sources(document.pages, article_pages, issue, originals, placed_images)))
+            sources = _sources(document.pages, article_pages, issue, originals, placed_images)
+            pdf = finish_pdfx(pdf, dataclasses.replace(print_job(issue, sources), cache_dir=cache_dir))
         except NotX1a as exc:
             raise RenderError("the print PDF cannot be PDF/X-1a (use TrueType fonts and a layout without "
                               f"transparency, or PDF/X-4): {exc}") from None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import math
 import shutil
 import subprocess
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -17,6 +19,7 @@ from PIL import Image
 
 from issue_builder.check.preflight.content import image_placements
 from issue_builder.resources import ICC_DIR
+from issue_builder.write.atomic import store_in_cache
 from issue_builder.write.xmp import content_uuid, pdf_date, set_xmp
 
 SRGB_PROFILE = ICC_DIR / "sRGB.icc"
@@ -34,12 +37,13 @@ class WebJob:
     date: dt.date
     image_ppi: int
     jpeg_quality: int
+    cache_dir: Path | None = None  # reduced images, kept by content hash between renders
 
 
 def finish_web(data: bytes, job: WebJob) -> bytes:
     """Take WeasyPrint's web PDF and return the file readers download."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        downsample_images(pdf, job.image_ppi, job.jpeg_quality)
+        downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir)
         profile = pdf.make_stream(SRGB_PROFILE.read_bytes())
         profile.N = 3
         pdf.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
@@ -74,7 +78,7 @@ def linearize(data: bytes) -> bytes:
         return target.read_bytes()
 
 
-def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int) -> int:
+def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int, cache_dir: Path | None = None) -> int:
     """Reduce every image to about `ppi` at the largest size it is placed at; returns how many were reduced."""
     largest: dict[tuple[int, int], float] = {}
     for placed in image_placements(pdf):
@@ -88,29 +92,45 @@ def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int) -> int:
         if width <= target * 1.05 or target < 8:
             continue
         size = (target, max(1, round(height * target / width)))
-        pil = pikepdf.PdfImage(image).as_pil_image()
-        if pil.mode in ("RGBA", "LA"):  # pikepdf joins the soft mask in; it stays a stream of its own here
-            pil = pil.convert(pil.mode[:-1] if pil.mode == "LA" else "RGB")
-        pil = pil.resize(size, Image.LANCZOS)
-        if image.get("/Filter") == pikepdf.Name.DCTDecode and pil.mode in ("RGB", "L"):
-            buffer = io.BytesIO()
-            pil.save(buffer, "JPEG", quality=quality, optimize=True)
-            image.write(buffer.getvalue(), filter=pikepdf.Name.DCTDecode)
-        else:
-            image.write(pil.tobytes())
+        data, jpeg = _reduced(image, size, quality, cache_dir)
+        image.write(data, **({"filter": pikepdf.Name.DCTDecode} if jpeg else {}))
         for key in ("/DecodeParms", "/Decode"):
             if key in image:
                 del image[key]
         image.Width, image.Height = size
         mask = image.get("/SMask")
         if isinstance(mask, pikepdf.Stream):
-            alpha = pikepdf.PdfImage(mask).as_pil_image().resize(size, Image.LANCZOS)
-            mask.write(alpha.tobytes())
+            mask.write(_reduced(mask, size, quality, cache_dir)[0])
             if "/DecodeParms" in mask:
                 del mask["/DecodeParms"]
             mask.Width, mask.Height = size
         reduced += 1
     return reduced
+
+
+def _reduced(image: pikepdf.Stream, size: tuple[int, int], quality: int, cache_dir: Path | None) -> tuple[bytes, bool]:
+    """The image's samples at `size` (a JPEG for photographs), made once and then kept by content hash."""
+    jpeg = image.get("/Filter") == pikepdf.Name.DCTDecode
+    path = None
+    if cache_dir is not None:
+        digest = hashlib.sha256(image.read_raw_bytes() + f"{size}{quality}{image.get('/DecodeParms')!r}".encode())
+        path = cache_dir / f"web-{digest.hexdigest()[:32]}.bin"
+        if path.is_file():
+            cached = path.read_bytes()
+            return cached[1:] if cached[:1] == b"J" else zlib.decompress(cached[1:]), cached[:1] == b"J"
+    pil = pikepdf.PdfImage(image).as_pil_image()
+    if pil.mode in ("RGBA", "LA"):  # pikepdf joins the soft mask in; it stays a stream of its own here
+        pil = pil.convert(pil.mode[:-1] if pil.mode == "LA" else "RGB")
+    pil = pil.resize(size, Image.LANCZOS)
+    if jpeg and pil.mode in ("RGB", "L"):
+        buffer = io.BytesIO()
+        pil.save(buffer, "JPEG", quality=quality, optimize=True)
+        data = buffer.getvalue()
+    else:
+        data, jpeg = pil.tobytes(), False
+    if path is not None:
+        store_in_cache(path, b"J" + data if jpeg else b"R" + zlib.compress(data, 1))
+    return data, jpeg
 
 
 def _metadata(pdf: pikepdf.Pdf, job: WebJob) -> None:
