@@ -142,7 +142,7 @@ def _web_page(issue: PreparedIssue, out_dir: Path, stem: str, web) -> dict[str, 
         placed = {info.path: placeable(info, (out_dir / ".cache").resolve(), srgb=True) for info in issue.images}
     except OSError as exc:
         raise OutputError(f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept") from None
-    return web_page_files(issue, f"{stem}-{web.profile.name}.pdf", web.pdf, placed)
+    return web_page_files(issue, f"{stem}-{web.profile.name}.pdf", web.pdf, placed, (out_dir / ".cache").resolve())
 
 
 def _fail_on_strict(options: BuildOptions, warnings: list[str], manifest: Path) -> None:

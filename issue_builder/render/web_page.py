@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from fontTools import subset
 from fontTools.ttLib import TTFont
@@ -15,6 +18,8 @@ from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import ALLOWED_FORMATS
 from issue_builder.render.html import contact_sentence
 from issue_builder.render.layout import layout_chain, make_environment
+from issue_builder.write.atomic import store_in_cache
+from issue_builder.write.state import file_sha256 as file_digest
 
 PICTURE_WIDTH = 1200  # pixels: sharp on a 2x phone screen, small enough to load quickly
 COVER_WIDTH = 800
@@ -38,14 +43,19 @@ class WebFont:
     style: str
 
 
-def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed: dict[Path, Path]) -> dict[str, bytes]:
-    """Every file of the web folder by name; `placed` maps each image to its sRGB copy."""
+def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed: dict[Path, Path],
+                   cache_dir: Path | None = None) -> dict[str, bytes]:
+    """Every file of the web folder by name; `placed` maps each image to its sRGB copy. Pictures and fonts are
+    kept in `cache_dir` by content hash: a rebuild after an edit makes again only what the edit changed."""
     files: dict[str, bytes] = {pdf_name: pdf_bytes}
     pictures: dict[str, Picture] = {}
     wanted = [(issue.cover_image, COVER_WIDTH)] + [(a.image, PICTURE_WIDTH) for a in issue.articles if a.image]
     for image, width in wanted:
         name = f"img/{Path(image.url).stem}.jpg"
-        data, size = _picture(placed.get(image.info.path, image.info.path), width)
+        data = _cached(cache_dir, ("picture", image.info.sha256, width, JPEG_QUALITY),
+                       lambda: _picture(placed.get(image.info.path, image.info.path), width))
+        with Image.open(io.BytesIO(data)) as written:
+            size = written.size
         files[name] = data
         pictures[image.url] = Picture(name, *size)
     env = make_environment(layout_chain(issue.layout_dir, issue.root))
@@ -59,7 +69,9 @@ def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed
         for face in issue.font_faces.get(getattr(issue.manifest.fonts, role), []):
             name = f"fonts/{face.path.stem}.{face.path.suffix.lstrip('.')}"
             if face.weight in weights and name not in files:
-                files[name] = subset_font(face.path, page)
+                characters = "".join(sorted(set(page)))  # a subset depends on the set of characters alone
+                files[name] = _cached(cache_dir, ("font", file_digest(face.path), characters),
+                                      lambda: subset_font(face.path, characters))
                 fonts.append(WebFont(face.family, name, face.weight, face.style))
     context["web_fonts"] = fonts
     files["index.html"] = page.encode()
@@ -70,8 +82,7 @@ def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed
 def subset_font(path: Path, text: str) -> bytes:
     """The font with only the glyphs for `text` and printable ASCII; reproducible (no new timestamps)."""
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # it lists tables it drops, e.g. Graphite's
-    options = subset.Options()
-    options.layout_features = ["*"]
+    options = subset.Options()  # fontTools' default layout features: those browsers apply to Latin text
     options.name_IDs = ["*"]
     options.notdef_outline = True
     font = TTFont(path, recalcTimestamp=False)
@@ -83,7 +94,19 @@ def subset_font(path: Path, text: str) -> bytes:
     return buffer.getvalue()
 
 
-def _picture(path: Path, width: int) -> tuple[bytes, tuple[int, int]]:
+def _cached(cache_dir: Path | None, key: tuple, make: Callable[[], bytes]) -> bytes:
+    """`make()`, or the bytes it gave for the same key before (kept in `cache_dir`)."""
+    if cache_dir is None:
+        return make()
+    path = cache_dir / f"page-{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}.bin"
+    with contextlib.suppress(OSError):
+        return path.read_bytes()
+    data = make()
+    store_in_cache(path, data)
+    return data
+
+
+def _picture(path: Path, width: int) -> bytes:
     with Image.open(path, formats=ALLOWED_FORMATS) as img:
         img.load()
         picture = img.convert("RGB") if img.mode != "RGB" else img
@@ -95,4 +118,4 @@ def _picture(path: Path, width: int) -> tuple[bytes, tuple[int, int]]:
             picture = picture.resize((width, round(picture.height * width / picture.width)), Image.LANCZOS)
         buffer = io.BytesIO()
         picture.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
-        return buffer.getvalue(), picture.size
+        return buffer.getvalue()

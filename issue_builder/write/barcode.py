@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Drawing, Rect, String
@@ -78,7 +77,7 @@ def barcode_svg(code: str, addon: str) -> bytes:
     return svg.replace(f"font-family: {FONT[0]}", f"font-family: '{FONT[2]}'").encode("utf-8")
 
 
-def barcode_file(code: str, addon: str, folder: Path) -> tuple[Path, bytes]:
-    """A path for the barcode SVG (served from memory by the sandboxed fetcher) and its bytes."""
+def barcode_file(code: str, addon: str) -> tuple[str, bytes]:
+    """A name for the barcode SVG (served from memory by the sandboxed fetcher) and its bytes."""
     data = barcode_svg(code, addon)
-    return folder / f"barcode-{hashlib.sha256(data).hexdigest()[:16]}.svg", data
+    return f"barcode-{hashlib.sha256(data).hexdigest()[:16]}.svg", data

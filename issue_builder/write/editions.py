@@ -59,6 +59,8 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
             if on_done:
                 on_done(profile.name)
         return editions
+    from issue_builder.write import weasy  # noqa: F401 - loaded once, before the fork: every child inherits it
+
     context = multiprocessing.get_context("fork")  # the prepared issue is inherited, not pickled
     pending = list(profiles)
     running: dict[str, tuple] = {}

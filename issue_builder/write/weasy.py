@@ -22,7 +22,7 @@ from issue_builder.check.resolution import Placement, placements  # noqa: E402
 from issue_builder.errors import OutputError, RenderError  # noqa: E402
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue  # noqa: E402
 from issue_builder.prepare.images import placeable  # noqa: E402
-from issue_builder.render.fetcher import SandboxFetcher  # noqa: E402
+from issue_builder.render.fetcher import SandboxFetcher, build_url  # noqa: E402
 from issue_builder.render.html import Barcode, RenderedHtml, render_html  # noqa: E402
 from issue_builder.render.layout import layout_chain  # noqa: E402
 from issue_builder.validate.issn import ean13_for_issn  # noqa: E402
@@ -95,8 +95,8 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            barcode, generated = _barcode(issue, cache_dir)
-            image_urls = {url: placed[info.path].as_uri() for url, (_, info) in issue.image_sources.items()
+            barcode, generated = _barcode(issue)
+            image_urls = {url: build_url(placed[info.path].name) for url, (_, info) in issue.image_sources.items()
                           if placed[info.path] != info.path}
 
             def html_for(part: str, first_page: int = 1, **more) -> RenderedHtml:  # noqa: ANN003
@@ -104,7 +104,7 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
                                    transparency=not flatten, image_urls=image_urls, **more)
 
             chain = layout_chain(issue.layout_dir, issue.root)
-            fetcher = SandboxFetcher([issue.root, FONTS_DIR, cache_dir, *chain], generated)
+            fetcher = SandboxFetcher([issue.root, FONTS_DIR, *chain], generated, build_dir=cache_dir)
             misses, hits = SECTIONS.misses, SECTIONS.hits
             if profile.sectioned:
                 resources = resources_digest(issue)
@@ -156,12 +156,12 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
                    sections=(SECTIONS.misses - misses, SECTIONS.hits - hits))
 
 
-def _barcode(issue: PreparedIssue, cache_dir: Path) -> tuple[Barcode | None, dict[Path, bytes]]:
+def _barcode(issue: PreparedIssue) -> tuple[Barcode | None, dict[str, bytes]]:
     m = issue.manifest
     if not m.periodical.issn:
         return None, {}
-    path, data = barcode_file(ean13_for_issn(m.periodical.issn), f"{m.issue % 100:02d}", cache_dir)
-    return Barcode(url=path.as_uri(), width=barcode_width()), {path: data}
+    name, data = barcode_file(ean13_for_issn(m.periodical.issn), f"{m.issue % 100:02d}")
+    return Barcode(url=build_url(name), width=barcode_width()), {name: data}
 
 
 def _layout(rendered, fetcher: SandboxFetcher, options: dict):  # noqa: ANN001, ANN202 - weasyprint.Document
