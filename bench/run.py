@@ -1,7 +1,26 @@
-"""Benchmark: time, CPU and peak memory of rendering an issue, in a child process; prints a table, writes JSON.
+"""Benchmark of issue 7: bare WeasyPrint, render, nothing changed, proof, watch edit, synthetic issues; a table.
 
-    python bench/run.py                       # issue 18, 3 runs
-    python bench/run.py --manifest tests/fixtures/bulletin/7.yaml --runs 1
+    python bench/run.py                                   # issue 18, synthetic 192 and 384 pages (several minutes)
+    python bench/run.py --runs 3 --json build/bench.json  # repeat the base issue's cases, medians
+    python bench/run.py --scales ""                       # the base issue only, no synthetic issues
+    python bench/run.py --manifest tests/fixtures/bulletin/7.yaml --scales 16   # the tiny issue CI runs
+
+Every case runs in a fresh wrapper process: wall time, CPU (user + sys of the whole process tree) and the peak RSS
+of any one process of the tree. Cases, in order, all in one temporary folder:
+  bare weasyprint   `weasyprint -u <manifest folder>` on the tool's own print HTML (editorial document, then the
+                    fill pages and back cover; `render --only print --keep-html` writes them, untimed), both timed
+  cold render       `issue-builder render MANIFEST` into a new folder: nothing cached by an earlier render
+  full render       `issue-builder render MANIFEST --force` (print and web PDFs, web page), the content-hashed
+                    caches of converted images, fonts and pictures warm from the earlier renders
+  nothing changed   the same `render` again without --force (inputs unchanged, outputs reused)
+  full proof        `issue-builder proof MANIFEST --force`
+  watch edit        `issue-builder watch --settle 50` on a copy of the issue; wall from rewriting a few words of one
+                    paragraph of one article to the "rebuilt" line (the 50 ms settle included); CPU and RSS are the
+                    whole watch session's (first proof and every edit) taken when it is stopped with SIGINT
+  synthetic N       bench/make_synthetic.py repeats the articles to about N pages, then `render --force`
+--runs N repeats the base issue's cases (the watch makes N edits) and reports medians; the synthetic issues run once.
+Then the ratios of issue 7 with their targets. All figures also go to --json (default build/bench.json). The
+1-minute load before each case and any other rendering or test process seen are reported: such figures are unreliable.
 """
 
 from __future__ import annotations
@@ -9,61 +28,218 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import re
+import shlex
+import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import pikepdf
+import yaml
+
+from make_synthetic import IGNORED, make_synthetic
+from measure import Session, measure, tree_cpu
+from report import busy_processes, ratios, table
+
 ROOT = Path(__file__).resolve().parent.parent
+SETTLE_MS = 50
+BUSY_SEEN: set[str] = set()  # other rendering or test processes seen before any case
+NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
 
-def measure(command: list[str]) -> dict:
-    """Run `command` in a fresh child process (via a wrapper, so each run's peak RSS is its own)."""
-    wrapper = (
-        "import resource, subprocess, sys, json, time\n"
-        "t = time.perf_counter()\n"
-        "code = subprocess.run(sys.argv[1:]).returncode\n"
-        "wall = time.perf_counter() - t\n"
-        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(json.dumps({'code': code, 'wall': wall, 'cpu': u.ru_utime + u.ru_stime, 'rss_mb': u.ru_maxrss / 1024}))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def tool(name: str, module: str) -> list[str]:
+    """The console script next to this Python, or `python -m module` when there is none."""
+    script = Path(sys.executable).with_name(name)
+    return [str(script)] if script.exists() else [sys.executable, "-m", module]
+
+
+IB, WEASYPRINT = tool("issue-builder", "issue_builder"), tool("weasyprint", "weasyprint")
+
+
+def outputs(folder: Path) -> dict[str, int]:
+    """Bytes of the PDFs in `folder` and of its web page folder."""
+    files = {p.name: p.stat().st_size for p in sorted(folder.glob("*.pdf"))}
+    if (folder / "web").is_dir():
+        files["web/"] = sum(p.stat().st_size for p in (folder / "web").rglob("*") if p.is_file())
+    return files
+
+
+def pages_of(stdout: str, pdfs: list[Path]) -> int:
+    """The page count the tool printed, else the pages of `pdfs` read back."""
+    found = re.findall(r": (\d+) pages", stdout)
+    if found:
+        return int(found[-1])
+    total = 0
+    for pdf in pdfs:
+        with pikepdf.open(pdf) as doc:
+            total += len(doc.pages)
+    return total
+
+
+def checked_measure(command: list[str], cwd: Path | None = None) -> dict:
+    """measure(), noting the load average and the other busy processes just before."""
+    BUSY_SEEN.update(busy_processes())
+    load = os.getloadavg()[0]
+    return {**measure(command, cwd), "load_before": load}
+
+
+def run_case(command: list[str], out: Path, cwd: Path | None = None) -> dict:
+    m = checked_measure(command, cwd)
+    if m["code"] != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {m['code']}:\n{m['stderr'][-3000:]}")
+    files = outputs(out)
+    return {**m, "pages": pages_of(m["stdout"], sorted(out.glob("*.pdf"))), "files": files,
+            "output_mb": sum(files.values()) / 1e6}
+
+
+def summarize(label: str, command: list[str], runs: list[dict]) -> dict:
+    """Medians of wall and CPU over the runs, the largest RSS, the last run's pages and outputs."""
+    last = runs[-1]
+    return {"label": label, "command": command, "wall_s": statistics.median(r["wall"] for r in runs),
+            "cpu_s": statistics.median(r["cpu"] for r in runs), "peak_rss_mb": max(r["rss_mb"] for r in runs),
+            "pages": last["pages"], "output_mb": last["output_mb"], "files": last["files"],
+            "runs": [{k: r[k] for k in ("wall", "cpu", "rss_mb", "load_before")} for r in runs]}
+
+
+def edit_paragraph(body: Path, n: int) -> str:
+    """Replace three words in the middle of the middle prose paragraph of `body`; the paragraph's start."""
+    paragraphs = body.read_text("utf-8").split("\n\n")
+    prose = [i for i, p in enumerate(paragraphs) if p[:1].isalnum() and len(p.split()) >= 12]
+    i = prose[len(prose) // 2]
+    words = paragraphs[i].split(" ")
+    k = len(words) // 2
+    words[k:k + 3] = ["edit", "number", NUMBERS[n] if n < len(NUMBERS) else str(n + 1)]
+    paragraphs[i] = " ".join(words)
+    body.write_text("\n\n".join(paragraphs), "utf-8")
+    return paragraphs[i][:40]
+
+
+def watch_case(manifest: Path, tmp: Path, runs: int) -> dict:
+    """Edits in a warm `watch` on a copy of the issue: wall from each edit to its "rebuilt" line."""
+    src, out = tmp / "watch-src", tmp / "watch-out"
+    shutil.copytree(manifest.parent, src, ignore=IGNORED)
+    articles = yaml.safe_load(manifest.read_text("utf-8"))["articles"]
+    body = src / articles[len(articles) // 2]["body"]
+    command = [*IB, "watch", str(src / manifest.name), "--out", str(out), "--settle", str(SETTLE_MS)]
+    BUSY_SEEN.update(busy_processes())
+    load = os.getloadavg()[0]
+    session = Session(command)
+    session.start()
+    edits = []
+    try:
+        pid = session.child_pid()
+        session.wait_for("watching", timeout=900)
+        time.sleep(1.0)  # "watching" is printed just before the file watcher starts
+        for n in range(runs):
+            session.skip_pending()  # a late second rebuild of the last edit must not end this one
+            cpu_before = tree_cpu(pid)
+            started = time.perf_counter()
+            edited = edit_paragraph(body, n)
+            at, line = session.wait_for("rebuilt", "rebuild failed", timeout=900)
+            if "failed" in line:
+                raise SystemExit("the watch failed to rebuild after the edit:\n" +
+                                 "\n".join(text for _, text in session.seen[-30:]))
+            _, summary = session.wait_for(" pages", timeout=60)
+            edits.append({"wall": at - started, "cpu": tree_cpu(pid) - cpu_before, "pages": pages_of(summary, []),
+                          "paragraph": edited})
+            time.sleep(1.0)
+    finally:
+        figures = session.stop()
+    files = outputs(out)
+    return {"label": "watch: proof after a paragraph edit", "command": command,
+            "wall_s": statistics.median(e["wall"] for e in edits), "cpu_s": figures["cpu"],
+            "peak_rss_mb": figures["rss_mb"], "pages": edits[-1]["pages"], "output_mb": sum(files.values()) / 1e6,
+            "files": files, "settle_ms": SETTLE_MS, "edited_file": body.relative_to(src).as_posix(),
+            "edit_cpu_s": statistics.median(e["cpu"] for e in edits), "session_wall_s": figures["wall"],
+            "edits": edits, "load_before": load,
+            "note": "cpu_s and peak_rss_mb: the whole watch session (first proof and every edit); "
+                    "edit_cpu_s: CPU of the process tree during one edit's rebuild (median)"}
+
+
+def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
+    """Bare WeasyPrint, full render, nothing changed and full proof, `runs` times each."""
+    html_out, full_out, proof_out, bare_out = tmp / "html", tmp / "full", tmp / "proof", tmp / "bare"
+    keep_html = [*IB, "render", str(manifest), "--out", str(html_out), "--only", "print", "--keep-html", "--force"]
+    run_case(keep_html, html_out)
+    documents = sorted(html_out.glob("*-print.html")) + sorted(html_out.glob("*-print-tail.html"))
+    bare_out.mkdir()
+    base_url = manifest.parent.as_uri() + "/"
+    steps = [[*WEASYPRINT, "-u", base_url, str(doc), str(bare_out / (doc.stem + ".pdf"))] for doc in documents]
+    bare_command = ["sh", "-c", " && ".join(shlex.join(step) for step in steps)]
+    render = [*IB, "render", str(manifest), "--out", str(full_out)]
+    proof = [*IB, "proof", str(manifest), "--out", str(proof_out), "--force"]
+    measured: dict[str, list[dict]] = {"bare": [], "cold": [], "full": [], "unchanged": [], "proof": []}
+    for n in range(runs):
+        measured["bare"].append(run_case(bare_command, bare_out))
+        cold_out = tmp / f"cold-{n}"  # a new output folder: nothing cached from earlier renders
+        measured["cold"].append(run_case([*IB, "render", str(manifest), "--out", str(cold_out)], cold_out))
+        measured["full"].append(run_case([*render, "--force"], full_out))
+        unchanged = run_case(render, full_out)
+        unchanged["reused"] = "nothing rendered" in unchanged["stdout"]
+        measured["unchanged"].append(unchanged)
+        measured["proof"].append(run_case(proof, proof_out))
+    cases = {
+        "bare_weasyprint": summarize("bare weasyprint on the print HTML", bare_command, measured["bare"]),
+        "cold_render": summarize("render into a new folder (cold caches)", [*render[:-1], "<new folder>"],
+                                 measured["cold"]),
+        "full_render": summarize("render --force (print, web, web page)", [*render, "--force"], measured["full"]),
+        "nothing_changed": summarize("render again, nothing changed", render, measured["unchanged"]),
+        "full_proof": summarize("proof --force", proof, measured["proof"]),
+    }
+    cases["bare_weasyprint"]["documents"] = [d.name for d in documents]
+    fill = re.findall(r"\((\d+) fill pages?", measured["full"][-1]["stdout"])
+    cases["full_render"]["fill_pages"] = int(fill[-1]) if fill else 0
+    cases["nothing_changed"]["reused"] = all(r["reused"] for r in measured["unchanged"])
+    return cases
+
+
+def synthetic_case(manifest: Path, tmp: Path, pages: int, base: dict) -> dict:
+    """Render a synthetic issue of about `pages` pages once; a failure is recorded, not raised."""
+    new = make_synthetic(manifest, pages, base["pages"], tmp / f"synthetic-{pages}", base["fill_pages"])
+    out = tmp / f"synthetic-{pages}-out"
+    command = [*IB, "render", str(new), "--out", str(out), "--force"]
+    m = checked_measure(command)
+    files = outputs(out) if out.is_dir() else {}
+    case = {"label": f"synthetic issue, about {pages} pages", "command": command, "wall_s": m["wall"],
+            "cpu_s": m["cpu"], "peak_rss_mb": m["rss_mb"], "output_mb": sum(files.values()) / 1e6, "files": files,
+            "target_pages": pages, "articles": len(yaml.safe_load(new.read_text("utf-8"))["articles"]),
+            "completed": m["code"] == 0, "exit_code": m["code"], "load_before": m["load_before"]}
+    case["pages"] = pages_of(m["stdout"], sorted(out.glob("*-print.pdf"))) if case["completed"] else 0
+    if not case["completed"]:
+        case["error"] = m["stderr"][:3000]
+    return case
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--manifest", default=str(ROOT / "issues" / "18.yaml"))
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", default=str(ROOT / "build" / "bench.json"))
+    parser.add_argument("--manifest", type=Path, default=ROOT / "issues" / "18.yaml")
+    parser.add_argument("--scales", default="192,384", help="Page counts of the synthetic issues (empty: none).")
+    parser.add_argument("--runs", type=int, default=1, help="Repeats of the base issue's cases (medians).")
+    parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
     args = parser.parse_args()
-    exe = str(Path(sys.executable).with_name("issue-builder"))
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for run in range(args.runs):
-            out = Path(tmp) / f"run{run}"
-            m = measure([exe, "render", args.manifest, "--out", str(out), "--quiet"])
-            if m["code"] != 0:
-                sys.exit(f"render failed with exit code {m['code']}")
-            m["sizes"] = {p.name: p.stat().st_size for p in sorted(out.glob("*.pdf"))}
-            results.append(m)
-    summary = {
-        "manifest": args.manifest,
-        "runs": args.runs,
-        "cpus": os.cpu_count(),
-        "wall_median_s": statistics.median(r["wall"] for r in results),
-        "cpu_median_s": statistics.median(r["cpu"] for r in results),
-        "peak_rss_mb": max(r["rss_mb"] for r in results),
-        "sizes": results[-1]["sizes"],
-        "results": results,
-    }
-    print(f"{'case':<28}{'wall s':>9}{'cpu s':>9}{'peak RSS MB':>13}")
-    print(f"{'render (print + web)':<28}{summary['wall_median_s']:>9.2f}{summary['cpu_median_s']:>9.2f}{summary['peak_rss_mb']:>13.0f}")
-    for name, size in summary["sizes"].items():
-        print(f"  {name}: {size / 1e6:.2f} MB")
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(summary, indent=2), "utf-8")
+    manifest = args.manifest.resolve()
+    scales = [int(s) for s in args.scales.split(",") if s.strip()]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="issue-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        cases = base_cases(manifest, tmp, args.runs)
+        print(f"base issue done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        cases["watch_edit"] = watch_case(manifest, tmp, args.runs)
+        for pages in scales:
+            print(f"synthetic {pages} pages ...", file=sys.stderr)
+            cases[f"synthetic_{pages}"] = synthetic_case(manifest, tmp, pages, cases["full_render"])
+    busy = sorted(BUSY_SEEN | set(busy_processes()))
+    result = {"manifest": str(manifest), "runs": args.runs, "scales": scales, "settle_ms": SETTLE_MS,
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                          "load_average": os.getloadavg(), "other_busy_processes": busy},
+              "seconds": time.perf_counter() - started, "cases": cases, "ratios": ratios(cases, scales)}
+    print(table(result))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2), "utf-8")
     print(f"wrote {args.json}")
 
 

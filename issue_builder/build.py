@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -75,6 +76,10 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
     limits = options.limits or Limits(issue.manifest.limits.seconds, issue.manifest.limits.memory_mb)
     editions = render_editions(issue, [PROFILES[n] for n in options.profiles], out_dir / ".cache", limits,
                                parallel=options.parallel, worker=options.worker,
+                               # the web page's pictures and fonts need not wait for the PDFs: made meanwhile, and
+                               # cached by content, they are ready when the page is put together
+                               meanwhile=lambda: _prepare_web_page(issue, out_dir) if any(
+                                   PROFILES[n].web_finish for n in options.profiles) else None,
                                on_done=lambda name: (done.append(name), step(f"rendered {', '.join(done)}")))
     errors = [Diagnostic(f"{e.profile.name}: {m}") for e in editions for m in e.messages if m.severity == "error"]
     warnings = [str(w) for w in issue.warnings]
@@ -134,6 +139,11 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
                        article_pages=first.article_pages)
 
 
+def _prepare_web_page(issue: PreparedIssue, out_dir: Path) -> None:
+    with contextlib.suppress(Exception):  # only a head start: the web page is made (and fails) for real later
+        _web_page(issue, out_dir, "", None)
+
+
 def _web_page(issue: PreparedIssue, out_dir: Path, stem: str, web) -> dict[str, bytes]:  # noqa: ANN001 - Edition
     from issue_builder.prepare.images import placeable
     from issue_builder.render.web_page import web_page_files
@@ -142,7 +152,8 @@ def _web_page(issue: PreparedIssue, out_dir: Path, stem: str, web) -> dict[str, 
         placed = {info.path: placeable(info, (out_dir / ".cache").resolve(), srgb=True) for info in issue.images}
     except OSError as exc:
         raise OutputError(f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept") from None
-    return web_page_files(issue, f"{stem}-{web.profile.name}.pdf", web.pdf, placed, (out_dir / ".cache").resolve())
+    name = f"{stem}-{web.profile.name}.pdf" if web is not None else "edition.pdf"
+    return web_page_files(issue, name, web.pdf if web is not None else b"", placed, (out_dir / ".cache").resolve())
 
 
 def _fail_on_strict(options: BuildOptions, warnings: list[str], manifest: Path) -> None:

@@ -8,11 +8,24 @@ import sys
 
 from conftest import FIXTURES, REPO
 
+CASES = {"bare_weasyprint", "cold_render", "full_render", "nothing_changed", "full_proof", "watch_edit", "synthetic_16"}
+
 
 def test_benchmark_runs_on_a_tiny_issue(tmp_path):
     out = tmp_path / "bench.json"
-    subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--manifest", str(FIXTURES / "bulletin" / "7.yaml"),
-                    "--runs", "1", "--json", str(out)], check=True, capture_output=True)
+    command = [sys.executable, str(REPO / "bench" / "run.py"), "--manifest", str(FIXTURES / "bulletin" / "7.yaml"),
+               "--scales", "16", "--runs", "1", "--json", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text("utf-8"))
-    assert data["runs"] == 1 and data["wall_median_s"] > 0 and data["peak_rss_mb"] > 0
-    assert set(data["sizes"]) == {"the-tenant-bulletin-7-print.pdf", "the-tenant-bulletin-7-web.pdf"}
+    assert set(data["cases"]) == CASES
+    for name, case in data["cases"].items():
+        assert case["wall_s"] > 0 and case["cpu_s"] > 0 and case["peak_rss_mb"] > 0, name
+        assert case["pages"] > 0 and case["output_mb"] > 0, name
+    assert data["cases"]["synthetic_16"]["completed"]
+    assert data["cases"]["watch_edit"]["settle_ms"] == 50 and len(data["cases"]["watch_edit"]["edits"]) == 1
+    assert set(data["ratios"]) == {"full_over_bare", "cold_over_bare", "watch_edit_over_full_proof", "nothing_changed_over_full",
+                                   "scale_16_over_base", "peak_rss_16_mb", "completed_16"}
+    assert all(r["value"] is not None for r in data["ratios"].values())
+    for line in ("full render / bare weasyprint", "watch edit / full proof", "nothing changed / full render"):
+        assert line in done.stdout

@@ -24,6 +24,7 @@ from issue_builder.write.state import file_sha256 as file_digest
 PICTURE_WIDTH = 1200  # pixels: sharp on a 2x phone screen, small enough to load quickly
 COVER_WIDTH = 800
 JPEG_QUALITY = 80
+PRINTABLE_ASCII = "".join(chr(c) for c in range(32, 127))
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed
         for face in issue.font_faces.get(getattr(issue.manifest.fonts, role), []):
             name = f"fonts/{face.path.stem}.{face.path.suffix.lstrip('.')}"
             if face.weight in weights and name not in files:
-                characters = "".join(sorted(set(page)))  # a subset depends on the set of characters alone
+                # a subset depends on the set of characters alone; printable ASCII is always in it
+                characters = "".join(sorted(set(page) | set(PRINTABLE_ASCII)))
                 files[name] = _cached(cache_dir, ("font", file_digest(face.path), characters),
                                       lambda: subset_font(face.path, characters))
                 fonts.append(WebFont(face.family, name, face.weight, face.style))
@@ -87,7 +89,7 @@ def subset_font(path: Path, text: str) -> bytes:
     options.notdef_outline = True
     font = TTFont(path, recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text=text + "".join(chr(c) for c in range(32, 127)))
+    subsetter.populate(text=text + PRINTABLE_ASCII)
     subsetter.subset(font)
     buffer = io.BytesIO()
     font.save(buffer)

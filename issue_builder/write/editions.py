@@ -10,6 +10,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ class InternalError(Exception):
 
 def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_dir: Path, limits: Limits,
                     parallel: bool = True, on_done: Callable[[str], None] | None = None,
-                    worker: RenderWorker | None = None) -> list["Edition"]:
+                    worker: RenderWorker | None = None, meanwhile: Callable[[], None] | None = None) -> list["Edition"]:
     """Every edition of `profiles`, rendered in its own child process (all at once when `parallel`).
 
     A child that runs past `limits.seconds` or whose resident memory passes `limits.memory_mb` is killed and the
@@ -68,6 +69,11 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
     started = time.monotonic()
     try:
         while pending or running:
+            if not pending and meanwhile is not None:
+                # in a thread of this process, started only once every child has forked: a fork while a thread
+                # holds a lock (imports, logging) could leave the child waiting forever
+                threading.Thread(target=meanwhile, daemon=True).start()
+                meanwhile = None
             while pending and (parallel or not running):
                 profile = pending.pop(0)
                 receive, send = context.Pipe(duplex=False)
