@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MARK = "BENCH-MEASURE "
-# Runs the command as its child, forwards SIGINT to it, and prints the figures of the finished tree as its last
-# line. ru_maxrss of RUSAGE_CHILDREN is the largest RSS of any waited-for descendant (Linux), not a sum.
+# Runs the command as its child (with Ctrl-C's default action even when started in the background, where SIGINT
+# is ignored and the ignoring inherited), forwards SIGINT to it, and prints the figures of the finished tree as its
+# last line. ru_maxrss of RUSAGE_CHILDREN is the largest RSS of any waited-for descendant (Linux), not a sum.
 WRAPPER = f"""
 import json, resource, signal, subprocess, sys, time
 t = time.perf_counter()
-p = subprocess.Popen(sys.argv[1:])
+p = subprocess.Popen(sys.argv[1:], preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 print({MARK!r} + json.dumps({{'pid': p.pid}}), flush=True)
 signal.signal(signal.SIGINT, lambda *_: p.send_signal(signal.SIGINT))
 code = p.wait()

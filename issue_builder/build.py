@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,21 @@ class BuildResult:
 
 
 def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], None] = lambda _: None) -> BuildResult:
-    """Build the editions `options.profiles` of the issue at `manifest`; raise a user error on any failure."""
+    """Build the editions `options.profiles` of the issue at `manifest`; raise a user error on any failure.
+
+    A failed build leaves the output folder as it was; one it created (for its cache) is removed again.
+    """
+    target = options.out_dir or _default_out(manifest)
+    existed = target is None or target.exists()
+    try:
+        return _build(manifest, options, step)
+    except BaseException:
+        if not existed and target.is_dir() and not _has_outputs(target):
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -> BuildResult:
     started = time.monotonic()
     step("checking the manifest")
     issue = with_pdf_x(prepare_issue(manifest), options.pdf_x)
@@ -137,6 +152,22 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
                           f"{exc.strerror or exc}; the previous web page was kept") from None
     return BuildResult(issue, out_dir, written, summary, warnings, reused=False, seconds=time.monotonic() - started,
                        article_pages=first.article_pages)
+
+
+def _default_out(manifest: Path) -> Path | None:
+    """The default output folder, when the manifest can be read far enough to know the issue number."""
+    with contextlib.suppress(Exception):
+        from issue_builder.load.yaml_source import read_yaml
+
+        document, _ = read_yaml(manifest)
+        if document is not None and isinstance(document.data, dict) and isinstance(document.data.get("issue"), int):
+            return Path("build") / str(document.data["issue"])
+    return None
+
+
+def _has_outputs(folder: Path) -> bool:
+    """Whether `folder` holds anything but the build's cache (which a failed build may have started)."""
+    return any(p.name != ".cache" for p in folder.iterdir())
 
 
 def _prepare_web_page(issue: PreparedIssue, out_dir: Path) -> None:

@@ -78,7 +78,9 @@ class _Lines:
 
 def test_watch_rebuilds_the_proof_after_an_edit_and_survives_a_broken_save(bulletin: Path):
     command = [sys.executable, "-m", "issue_builder", "watch", "7.yaml", "--out", "out", "--settle", "300"]
-    process = subprocess.Popen(command, cwd=bulletin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C's default action even when the tests run in the background (where SIGINT is ignored, and inherited so)
+    process = subprocess.Popen(command, cwd=bulletin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = _Lines(process)
     proof = bulletin / "out" / "the-tenant-bulletin-7-proof.pdf"
     try:

@@ -142,9 +142,13 @@ def test_kept_html_is_escaped_and_sandboxed(rendered_bulletin: Path):
     assert "Riverside Tenants&#39; Union" in html or "Riverside Tenants' Union" in html
 
 
+QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
 def squeeze(text: str) -> str:
-    """Text without white space or case: letter-spaced furniture extracts with spaces between letters."""
-    return re.sub(r"\s+", "", text).upper()
+    """Text without white space, case or quote style: letter-spaced furniture extracts with spaces between letters,
+    and the build sets manifest text with typographic quotes."""
+    return re.sub(r"\s+", "", text).upper().translate(QUOTES)
 
 
 def _images(page: pikepdf.Page):

@@ -16,7 +16,7 @@ from conftest import REPO, page_texts
 from issue_builder.check.readback import read_back
 from issue_builder.cli import main
 from issue_builder.load.manifest import load_manifest
-from test_render import squeeze
+from test_render import QUOTES, squeeze
 
 SEED = REPO.parent / "shared" / "seed" / "issue-18-web-contents.txt"
 PRINT = "socialist-revolution-18-print.pdf"
@@ -193,7 +193,7 @@ def _reading_order(html: str) -> str:
 
 @pytest.mark.skipif(not SEED.is_file(), reason="the shared seed file is not beside this checkout")
 def test_web_page_reads_like_the_published_contents(rendered_18: Path):
-    text = _reading_order((rendered_18 / "web" / "index.html").read_text("utf-8"))
+    text = _reading_order((rendered_18 / "web" / "index.html").read_text("utf-8")).translate(QUOTES)
     position = 0
     for line in SEED.read_text("utf-8").splitlines():
         line = line.strip()
@@ -201,7 +201,7 @@ def test_web_page_reads_like_the_published_contents(rendered_18: Path):
             continue
         if line.startswith("Contact us at"):
             line = "Contact us at 646-791-6279."  # the source lost the email address: no dangling "at or"
-        found = text.find(line, position)
+        found = text.find(line.translate(QUOTES), position)  # the page sets typographic quotes
         assert found >= 0, line
         position = found + len(line)
 
@@ -224,7 +224,7 @@ def test_web_pdf_reader_features(rendered_18: Path):
         with pdf.open_outline() as outline:
             top = [str(item.title) for item in outline.root]
             subheads = sum(len(list(item.children)) for item in outline.root)
-        assert [t for t in top if t != "Contents"] == titles and subheads > 30
+        assert [t.translate(QUOTES) for t in top if t != "Contents"] == titles and subheads > 30
         pages = {page.objgen: n for n, page in enumerate((p.obj for p in pdf.pages), start=1)}
         dests = pikepdf.NameTree(pdf.Root.Names.Dests)
         targets = []

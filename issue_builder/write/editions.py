@@ -67,13 +67,14 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
     running: dict[str, tuple] = {}
     results: dict[str, Edition] = {}
     started = time.monotonic()
+    helper: threading.Thread | None = None
     try:
         while pending or running:
-            if not pending and meanwhile is not None:
+            if not pending and meanwhile is not None and helper is None:
                 # in a thread of this process, started only once every child has forked: a fork while a thread
                 # holds a lock (imports, logging) could leave the child waiting forever
-                threading.Thread(target=meanwhile, daemon=True).start()
-                meanwhile = None
+                helper = threading.Thread(target=meanwhile, daemon=True)
+                helper.start()
             while pending and (parallel or not running):
                 profile = pending.pop(0)
                 receive, send = context.Pipe(duplex=False)
@@ -101,6 +102,8 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
             process.join()
             receive.close()
             shutil.rmtree(scratch, ignore_errors=True)
+        if helper is not None:
+            helper.join()  # its files are done (or it failed) before the build goes on, or cleans up
     return [results[p.name] for p in profiles]
 
 

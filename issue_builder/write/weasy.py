@@ -6,7 +6,6 @@ import dataclasses
 import logging
 import re
 import warnings
-from urllib.parse import unquote
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import weasyprint  # noqa: E402
 
 from issue_builder.check.fit import page_budget_findings, title_findings  # noqa: E402
 from issue_builder.check.overflow import find_overflows, lost_text  # noqa: E402
-from issue_builder.check.resolution import Placement, placements  # noqa: E402
+from issue_builder.check.resolution import placements  # noqa: E402
 from issue_builder.errors import OutputError, RenderError  # noqa: E402
-from issue_builder.prepare.content import PreparedArticle, PreparedIssue  # noqa: E402
+from issue_builder.prepare.content import PreparedIssue  # noqa: E402
 from issue_builder.prepare.images import placeable  # noqa: E402
 from issue_builder.render.fetcher import SandboxFetcher, build_url  # noqa: E402
 from issue_builder.render.html import Barcode, RenderedHtml, render_html  # noqa: E402
@@ -28,26 +27,17 @@ from issue_builder.render.layout import layout_chain  # noqa: E402
 from issue_builder.validate.issn import ean13_for_issn  # noqa: E402
 from issue_builder.write.barcode import barcode_file, barcode_width  # noqa: E402
 from issue_builder.resources import FONTS_DIR  # noqa: E402
-from issue_builder.write.marks import MarkSheet  # noqa: E402
-from issue_builder.write.pdfx import NotX1a, PrintJob, finish_pdfx  # noqa: E402
+from issue_builder.write.pdfx import NotX1a, finish_pdfx  # noqa: E402
 from issue_builder.write.profiles import OutputProfile  # noqa: E402
 from issue_builder.write.sections import CACHE as SECTIONS, LaidOut, lay_out_sections, section_key  # noqa: E402
 from issue_builder.write.state import resources_digest  # noqa: E402
-from issue_builder.write.web import WebJob, finish_web  # noqa: E402
+from issue_builder.write.jobs import (RenderMessage, article_at, image_and_page_sources, pixel_sizes,  # noqa: E402
+                                      print_job, resolution_messages, web_job)
+from issue_builder.write.web import finish_web  # noqa: E402
 
 _NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S)
 
 
-@dataclass(frozen=True)
-class RenderMessage:
-    """Something WeasyPrint or the sandbox reported while rendering an edition."""
-
-    severity: str  # "error" fails the build; "warning" is listed (and fails under --strict)
-    kind: str  # missing-resource, missing-glyph, refused-url, unknown-anchor, css, other
-    text: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.text}"
 
 
 @dataclass
@@ -128,12 +118,12 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
             if anchor.startswith("article-"):
                 article_pages.setdefault(anchor.removeprefix("article-"), number)
     originals = {copy: url for url, copy in image_urls.items()}
-    placed_images = placements(document.pages, _pixel_sizes(issue, originals))
+    placed_images = placements(document.pages, pixel_sizes(issue, originals))
     if profile.web_finish:
         pdf = finish_web(pdf, dataclasses.replace(web_job(issue), cache_dir=cache_dir))
     if profile.pdf_x:
         try:
-            sources = _sources(document.pages, article_pages, issue, originals, placed_images)
+            sources = image_and_page_sources(document.pages, article_pages, issue, originals, placed_images)
             pdf = finish_pdfx(pdf, dataclasses.replace(print_job(issue, sources), cache_dir=cache_dir))
         except NotX1a as exc:
             raise RenderError("the print PDF cannot be PDF/X-1a (use TrueType fonts and a layout without "
@@ -144,11 +134,11 @@ def render_edition(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path
         messages.append(RenderMessage("error", "lost-text", f"{title}: only {placed} of {expected} letters reached the "
                                       "pages (a positioned block is too large for its page?)"))
     if profile.check_resolution:
-        messages += _resolution_messages(placed_images, issue, originals)
+        messages += resolution_messages(placed_images, issue, originals)
     editorial = title_findings(main_pages, issue) + page_budget_findings(article_pages, len(main_pages), issue)
     messages += [RenderMessage("warning", "editorial", text) for text in editorial]
     for number, problem in find_overflows(document.pages):
-        article = _article_at(number, article_pages, issue)
+        article = article_at(number, article_pages, issue)
         where = f" ({article.title})" if article else ""
         messages.append(RenderMessage("error", "overflow", f"page {number}{where}: {problem}"))
     return Edition(profile=profile, pdf=pdf, pages=len(document.pages), article_pages=article_pages,
@@ -197,78 +187,16 @@ def fill_pages(editorial_pages: int, issue: PreparedIssue) -> int:
     return missing
 
 
-def _pixel_sizes(issue: PreparedIssue, originals: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """Pixel size of every image by the URL the layout placed it under (original or converted copy)."""
-    sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
-    sizes.update({copy: sizes[url] for copy, url in originals.items()})
-    return sizes
 
 
-def _sources(pages: list, article_pages: dict[str, int], issue: PreparedIssue, originals: dict[str, str],
-             placed: list[Placement]) -> dict:
-    """Where each page and each placed image comes from, for the preflight report of our own builds."""
-    page_sources = {}
-    for number in range(1, len(pages) + 1):
-        article = _article_at(number, article_pages, issue)
-        if article is not None:
-            page_sources[number] = f"articles[{article.number - 1}] {article.title}"
-    sizes = _pixel_sizes(issue, originals)
-    images = []
-    for p in placed:
-        url = originals.get(p.src, p.src)
-        images.append({"page": p.page, "width": sizes[p.src][0], "height": sizes[p.src][1],
-                       "source": f"{issue.image_sources[url][0]} ({unquote(url)})"})
-    return {"pages": page_sources, "images": images}
 
 
-def web_job(issue: PreparedIssue) -> WebJob:
-    """The finishing parameters of the web edition."""
-    m = issue.manifest
-    sections = [m.periodical.name] + list(dict.fromkeys(a.section for a in issue.articles if a.section))
-    return WebJob(title=issue.title, authors=issue.authors or [m.periodical.name],
-                  subject=f"{m.periodical.name}, issue {m.issue}, {issue.date_label}: "
-                          + "; ".join(a.title for a in issue.articles),
-                  keywords=", ".join(sections), language=m.periodical.language, date=m.date,
-                  image_ppi=m.web.image_ppi, jpeg_quality=m.web.jpeg_quality)
 
 
-def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
-    """The finishing parameters of the print edition, from the manifest's page and printing settings."""
-    m = issue.manifest
-    marks = m.printing.marks
-    return PrintJob(
-        title=issue.title, date=m.date, pdf_x=m.printing.pdf_x, slug_text=f"{m.periodical.name} · Issue {m.issue} · {issue.date_label}",
-        bleed=m.page.bleed.points,
-        marks=MarkSheet(width=m.page.width.points, height=m.page.height.points, bleed=m.page.bleed.points,
-                        offset=marks.offset.points, crop=marks.crop, registration=marks.registration, slug=marks.slug),
-        profile_bytes=issue.output_profile.data, profile_description=issue.output_profile.description,
-        output_condition=m.printing.output_condition, output_condition_info=m.printing.output_condition_info,
-        registry=m.printing.registry, rendering_intent=m.printing.rendering_intent, sources=sources or {})
 
 
-def _resolution_messages(placed_images: list[Placement], issue: PreparedIssue,
-                         originals: dict[str, str]) -> list[RenderMessage]:
-    printing = issue.manifest.printing
-    found = []
-    for placed in placed_images:
-        if placed.ppi >= max(printing.warn_ppi, printing.min_ppi):
-            continue
-        where, _ = issue.image_sources[originals.get(placed.src, placed.src)]
-        severity = "error" if placed.ppi < printing.min_ppi else "warning"
-        limit = printing.min_ppi if severity == "error" else printing.warn_ppi
-        found.append(RenderMessage(severity, "image-resolution",
-                                   f"page {placed.page}: {where} ({unquote(originals.get(placed.src, placed.src))}) is {placed.ppi:.0f} ppi at "
-                                   f"{placed.width_in:.2f} x {placed.height_in:.2f} in (below {limit} ppi)"))
-    return found
 
 
-def _article_at(page: int, starts: dict[str, int], issue: PreparedIssue) -> PreparedArticle | None:
-    """The article running on `page` (the last one started by then), if any."""
-    current = None
-    for article in issue.articles:
-        if starts.get(article.id, page + 1) <= page:
-            current = article
-    return current
 
 
 def _drop_annotations(document, pdf) -> None:  # noqa: ANN001 - WeasyPrint's finisher signature
