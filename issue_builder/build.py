@@ -72,7 +72,7 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
 
 
 def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -> BuildResult:
-    started = time.monotonic()
+    started, began = time.monotonic(), time.time()
     step("checking the manifest")
     issue = with_pdf_x(prepare_issue(manifest), options.pdf_x)
     out_dir = options.out_dir or Path("build") / str(issue.manifest.issue)
@@ -146,7 +146,11 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
             replace_folder(out_dir / "web", page_files)
             written += [out_dir / "web" / name for name in page_files]
         digests = {str(p.relative_to(out_dir)): state.file_sha256(p) for p in written}
-        replace_all({record_path: state.record_bytes(state.BuildRecord(key, digests, summary, warnings))}, lambda *_: None)
+        record = state.BuildRecord(key, digests, summary, warnings)
+        if state.changed_since(issue, began - 1):  # saved while we rendered: let the next build look again
+            record_path.unlink(missing_ok=True)
+        else:
+            replace_all({record_path: state.record_bytes(record)}, lambda *_: None)
     except OSError as exc:
         raise OutputError(f"the PDFs were written, but not the web page in {display_path(out_dir / 'web')}: "
                           f"{exc.strerror or exc}; the previous web page was kept") from None

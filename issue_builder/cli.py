@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -38,10 +39,16 @@ cli.add_command(watch_command)
 cli.add_command(flatplan_command)
 
 
+def _interrupt(signum: int, frame) -> None:  # noqa: ANN001
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors are shown without a traceback and set the exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    if argv is None:  # the command line, not a test calling in: `kill` stops as Ctrl-C does, cleaning up children
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         cli.main(args=args, prog_name="issue-builder", standalone_mode=False)
     except IssueBuilderError as exc:

@@ -33,6 +33,7 @@ def proof_command(manifest: Path, out_dir: Path | None, proof_round: str | None,
         from issue_builder.proofing.words import open_pdf
 
         open_pdf(since).close()  # a missing or unreadable earlier proof is reported by its name, before rendering
+        earlier = since.read_bytes()  # before the build: the earlier proof may be the file this build replaces
     out = Reporter(quiet=quiet)
     options = BuildOptions(profiles=("proof",), out_dir=out_dir, proof_round=proof_round, spreads=spreads, reuse=not force)
     with out.status("checking the manifest") as status:
@@ -40,10 +41,10 @@ def proof_command(manifest: Path, out_dir: Path | None, proof_round: str | None,
     report(result, out)
     if since is not None:
         proof = next(p for p in result.files if p.suffix == ".pdf")
-        _changes_since(since, proof, out)
+        _changes_since(since, earlier, proof, out)
 
 
-def _changes_since(old: Path, proof: Path, out: Reporter) -> None:
+def _changes_since(old: Path, earlier: bytes, proof: Path, out: Reporter) -> None:
     """Which pages changed since an earlier proof (stamps set aside), and a copy of the proof with them marked."""
     from issue_builder.proofing.diff import compare_pdfs, summary_lines
     from issue_builder.proofing.highlight import write_highlights
@@ -53,7 +54,7 @@ def _changes_since(old: Path, proof: Path, out: Reporter) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         plain_old, plain_new = Path(tmp) / "old.pdf", Path(tmp) / "new.pdf"
         try:
-            plain_old.write_bytes(unstamped(old.read_bytes()))
+            plain_old.write_bytes(unstamped(earlier))
         except pikepdf.PdfError as exc:
             raise UnreadablePdf(f"{display_path(old)}: not a readable PDF ({exc})") from None
         plain_new.write_bytes(unstamped(proof.read_bytes()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
@@ -16,29 +17,47 @@ from issue_builder.errors import IssueBuilderError, display_path
 
 def render_many(manifests: list[Path], options: BuildOptions, jobs: int, out: Reporter, run_preflight: bool) -> None:
     """Build every manifest; report each as it finishes; fail at the end if any failed (the others are written)."""
-    from issue_builder.commands.render import report
-
     # one issue per worker; with several workers each issue renders its editions one after the other
     options = replace(options, parallel=jobs == 1)
     failed: list[str] = []
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=out.err, disable=out.quiet or not out.err.is_terminal, transient=True)
     context = multiprocessing.get_context("forkserver")  # workers fork their own edition renders: start them clean
-    with progress, ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with progress, ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_ctrl_c) as pool:
         task = progress.add_task("rendering issues", total=len(manifests))
         futures = {pool.submit(_build, manifest, options): manifest for manifest in manifests}
-        for future in as_completed(futures):
-            manifest = futures[future]
-            progress.advance(task)
-            try:
-                result = future.result()
-            except IssueBuilderError as exc:
-                failed.append(display_path(manifest))
-                out.warn(f"{display_path(manifest)}: FAILED\n{exc.report()}")
-                continue
-            report(result, out, run_preflight)
+        try:
+            for future in as_completed(futures):
+                progress.advance(task)
+                _report_one(futures[future], future, out, run_preflight, failed)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)  # queued issues are dropped
+            for worker in list((pool._processes or {}).values()):  # noqa: SLF001 - no public way to stop running ones
+                worker.terminate()  # its edition processes die with it
+            raise
     if failed:
         raise IssueBuilderError(f"{len(failed)} of {len(manifests)} issues failed: {', '.join(failed)}")
+
+
+def _report_one(manifest: Path, future, out: Reporter, run_preflight: bool, failed: list[str]) -> None:  # noqa: ANN001
+    from issue_builder.commands.render import report
+
+    try:
+        result = future.result()
+    except IssueBuilderError as exc:
+        failed.append(display_path(manifest))
+        out.warn(f"{display_path(manifest)}: FAILED\n{exc.report()}")
+        return
+    except Exception as exc:  # noqa: BLE001 - a bug in one issue's build: the others go on
+        failed.append(display_path(manifest))
+        out.warn(f"{display_path(manifest)}: FAILED: internal error: {type(exc).__name__}: {exc} "
+                 "(render it alone with --debug for the traceback)")
+        return
+    report(result, out, run_preflight)
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group: the parent stops the pool
 
 
 def _build(manifest: Path, options: BuildOptions):  # noqa: ANN202 - BuildResult, pickled back to the parent

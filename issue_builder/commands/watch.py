@@ -45,6 +45,9 @@ def watch_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], s
     out.info("stopped watching")
 
 
+LAYOUT_AND_FONT_FILES = {".html", ".css", ".yaml", ".otf", ".ttf", ".woff", ".woff2", ".icc", ".icm"}
+
+
 def _stop(signum: int, frame) -> None:  # noqa: ANN001
     raise KeyboardInterrupt
 
@@ -58,8 +61,9 @@ def _watch(manifest: Path, options: BuildOptions, settle: int, out: Reporter, wa
         p = Path(path)
         if p.is_relative_to(resolved_out) or p.name.startswith((".", "#")) or p.name.endswith(("~", ".tmp", ".swp")):
             return False
-        # after a failed build any file may be the missing one; otherwise only what the last build read counts
-        return not inputs or p in inputs or p == manifest.resolve()
+        # after a failed build any file may be the missing one; otherwise what the last build read counts, and any
+        # layout or font file (a new template override, stylesheet or font is read by the next build)
+        return not inputs or p in inputs or p == manifest.resolve() or p.suffix.lower() in LAYOUT_AND_FONT_FILES
 
     watching = True
     while watching:
@@ -87,6 +91,12 @@ def _rebuild(manifest: Path, options: BuildOptions, out: Reporter) -> set[Path]:
             result = build_issue(manifest, options, step=status.update)
     except IssueBuilderError as exc:
         out.warn(f"{started} rebuild failed; still watching:\n{exc.report()}")
+        return set()
+    except Exception as exc:  # noqa: BLE001 - a bug must not end the session: shown, and the render worker restarted
+        if options.worker is not None:
+            options.worker.close()
+        out.warn(f"{started} rebuild failed with an internal error; still watching: {type(exc).__name__}: {exc} "
+                 "(render with --debug for the traceback)")
         return set()
     out.info(f"{started} rebuilt")
     report(result, out)

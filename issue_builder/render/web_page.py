@@ -19,7 +19,7 @@ from issue_builder.prepare.images import ALLOWED_FORMATS
 from issue_builder.render.html import contact_sentence
 from issue_builder.render.layout import layout_chain, make_environment
 from issue_builder.write.atomic import store_in_cache
-from issue_builder.write.state import file_sha256 as file_digest
+from issue_builder.write.state import cache_salt, file_sha256 as file_digest
 
 PICTURE_WIDTH = 1200  # pixels: sharp on a 2x phone screen, small enough to load quickly
 COVER_WIDTH = 800
@@ -100,7 +100,7 @@ def _cached(cache_dir: Path | None, key: tuple, make: Callable[[], bytes]) -> by
     """`make()`, or the bytes it gave for the same key before (kept in `cache_dir`)."""
     if cache_dir is None:
         return make()
-    path = cache_dir / f"page-{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}.bin"
+    path = cache_dir / f"page-{hashlib.sha256(repr((key, cache_salt())).encode()).hexdigest()[:32]}.bin"
     with contextlib.suppress(OSError):
         return path.read_bytes()
     data = make()

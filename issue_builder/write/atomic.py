@@ -89,14 +89,17 @@ def replace_folder(folder: Path, files: dict[str, bytes]) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         for _ in range(10):  # another render of the same issue may be swapping its folder in at the same moment
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(folder, old)
+            if old.exists():
                 shutil.rmtree(old)
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(folder, old)  # kept until the new folder is in place
             try:
                 os.replace(staging, folder)
                 break
             except OSError as exc:
                 if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    with contextlib.suppress(OSError):
+                        os.replace(old, folder)  # the previous folder goes back
                     raise
         else:
             raise OSError(errno.EBUSY, f"{folder} kept being replaced by another render")

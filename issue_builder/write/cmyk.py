@@ -18,6 +18,7 @@ import pikepdf
 from PIL import Image, ImageCms
 
 from issue_builder.write.atomic import store_in_cache
+from issue_builder.write.state import cache_salt
 
 _INTENTS = {
     "perceptual": ImageCms.Intent.PERCEPTUAL,
@@ -35,7 +36,7 @@ class CmykConverter:
 
     def __init__(self, profile_bytes: bytes, intent: str, cache_dir: Path | None = None):
         self.cache_dir = cache_dir  # converted photographs, kept by content hash between renders
-        self.key = hashlib.sha256(profile_bytes + intent.encode() + f"q{JPEG_QUALITY}".encode()).hexdigest()
+        self.key = hashlib.sha256(profile_bytes + intent.encode() + f"q{JPEG_QUALITY}{cache_salt()}".encode()).hexdigest()
         output = ImageCms.ImageCmsProfile(io.BytesIO(profile_bytes))
         self.transform = ImageCms.buildTransform(
             ImageCms.createProfile("sRGB"), output, "RGB", "CMYK", _INTENTS[intent],
@@ -203,7 +204,7 @@ def _cached_conversion(image: pikepdf.Stream, converter: CmykConverter, jpeg: bo
     """The image's CMYK samples (a JPEG for photographs): converted once, then taken from the cache by content."""
     path = None
     if converter.cache_dir is not None:
-        digest = hashlib.sha256(converter.key.encode() + image.read_raw_bytes() + repr(image.get("/DecodeParms")).encode())
+        digest = hashlib.sha256(converter.key.encode() + image.read_raw_bytes() + image_traits(image).encode())
         path = converter.cache_dir / f"cmyk-{digest.hexdigest()[:32]}.{'jpg' if jpeg else 'bin'}"
         if path.is_file():
             cached = path.read_bytes()
@@ -218,6 +219,12 @@ def _cached_conversion(image: pikepdf.Stream, converter: CmykConverter, jpeg: bo
     if path is not None:
         store_in_cache(path, data if jpeg else zlib.compress(data, 1))
     return data
+
+
+def image_traits(image: pikepdf.Stream) -> str:
+    """What besides its bytes decides how an image stream decodes: part of its cache keys."""
+    return repr([str(image.get(key)) for key in ("/Filter", "/DecodeParms", "/ColorSpace", "/BitsPerComponent",
+                                                  "/Width", "/Height", "/Decode")])
 
 
 def _image_colour(rgb: tuple[float, float, float], converter: CmykConverter) -> tuple[float, ...]:

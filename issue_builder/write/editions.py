@@ -44,6 +44,9 @@ class InternalError(Exception):
         super().__init__(message)
         self.child_traceback = child_traceback
 
+    def __reduce__(self):  # noqa: ANN204 - it crosses process boundaries (`render -j` workers)
+        return (type(self), (str(self), self.child_traceback))
+
 
 def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_dir: Path, limits: Limits,
                     parallel: bool = True, on_done: Callable[[str], None] | None = None,
@@ -66,7 +69,6 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
     pending = list(profiles)
     running: dict[str, tuple] = {}
     results: dict[str, Edition] = {}
-    started = time.monotonic()
     helper: threading.Thread | None = None
     try:
         while pending or running:
@@ -83,8 +85,8 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
                                           daemon=True)
                 process.start()
                 send.close()
-                running[profile.name] = (process, receive, scratch)
-            for name, (process, receive, scratch) in list(running.items()):
+                running[profile.name] = (process, receive, scratch, time.monotonic())
+            for name, (process, receive, scratch, began) in list(running.items()):
                 if receive.poll(POLL_SECONDS / max(len(running), 1)):
                     results[name] = _result(name, receive)
                     process.join()
@@ -95,9 +97,9 @@ def render_editions(issue: PreparedIssue, profiles: list[OutputProfile], cache_d
                 elif not process.is_alive() and not receive.poll():
                     raise RenderError(f"the {name} edition's render stopped unexpectedly (exit code {process.exitcode})")
                 else:
-                    _enforce(name, process, limits, started)
+                    _enforce(name, process, limits, began)
     finally:
-        for process, receive, scratch in running.values():
+        for process, receive, scratch, _ in running.values():
             process.kill()
             process.join()
             receive.close()
@@ -121,19 +123,18 @@ class RenderWorker:
     def render(self, issue: PreparedIssue, profile: OutputProfile, cache_dir: Path, limits: Limits) -> "Edition":
         if self.process is None or not self.process.is_alive():
             self._start()
-        self.connection.send((issue, profile, cache_dir))
         started = time.monotonic()
         try:
+            self.connection.send((issue, profile, cache_dir))
             while not self.connection.poll(POLL_SECONDS):
                 if not self.process.is_alive():
                     raise RenderError(f"the {profile.name} edition's render stopped unexpectedly "
                                       f"(exit code {self.process.exitcode})")
                 _enforce(profile.name, self.process, limits, started)
-            return _result(profile.name, self.connection)
         except BaseException:
-            if not self.connection.poll():  # stopped mid-render: its state is unknown, start afresh next time
-                self.close()
+            self.close()  # stopped mid-render, or its answer unread: start afresh next time
             raise
+        return _result(profile.name, self.connection)
 
     def close(self) -> None:
         if self.process is not None:
@@ -157,6 +158,8 @@ def _in_scratch(scratch: str, target: Callable, *args) -> None:  # noqa: ANN002
     """Run `target` in a child process whose temporary files go to `scratch` (removed by the parent: a child
     exits without Python's clean-up) and which ends when its parent does (a killed render leaves no orphans)."""
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -182,7 +185,7 @@ def _child(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path, send, 
     except OSError as exc:  # a full disk or temporary folder: the user's to fix, not a bug
         send.send(("user", "OutputError", f"the {profile.name} edition could not be rendered: "
                    f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}", []))
-    except BaseException as exc:  # noqa: BLE001 - a bug: reported by the parent as an internal error
+    except Exception as exc:  # noqa: BLE001 - a bug: reported by the parent as an internal error
         send.send(("bug", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
         if close:

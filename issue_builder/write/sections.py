@@ -14,11 +14,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from issue_builder.errors import RenderError
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.render.html import RenderedHtml
 
 CACHE_SECTIONS = 64  # about two generations of a large issue's sections
-FRONT_PAGES_GUESS = 2  # cover and contents; corrected (and remembered) when the front runs longer
+FRONT_PAGES_GUESS = 2  # cover and contents; corrected when the front runs longer
+MAX_PLACINGS = 4
 
 
 @dataclass
@@ -36,7 +38,6 @@ class SectionCache:
     def __init__(self, size: int = CACHE_SECTIONS):
         self.size = size
         self.entries: OrderedDict[str, LaidOut] = OrderedDict()
-        self.front_pages: dict[str, int] = {}
         self.hits = self.misses = 0
 
     def get(self, key: str) -> LaidOut | None:
@@ -72,9 +73,8 @@ def lay_out_sections(issue: PreparedIssue, html_for: Callable[..., RenderedHtml]
     behind a spacer page, which is dropped here. The front (cover and contents) prints where each article starts,
     so it comes last; if it runs to another number of pages than assumed, the articles are placed again.
     """
-    remembered = f"{issue.root}\0{issue.manifest.issue}"
-    front_pages = CACHE.front_pages.get(remembered, FRONT_PAGES_GUESS)
-    while True:
+    front_pages = FRONT_PAGES_GUESS  # always the same start, warm or cold: the same pages either way
+    for _ in range(MAX_PLACINGS):
         starts: dict[str, int] = {}
         pages: list = []
         html: list[str] = []
@@ -91,4 +91,6 @@ def lay_out_sections(issue: PreparedIssue, html_for: Callable[..., RenderedHtml]
         front = lay_out(front_html)
         if len(front.pages) == front_pages:
             return front, front.pages + pages, [front_html.html, *html]
-        front_pages = CACHE.front_pages[remembered] = len(front.pages)
+        front_pages = len(front.pages)
+    raise RenderError(f"the contents keep changing length as the articles are placed after them "
+                      f"({MAX_PLACINGS} tries); make the contents page fit its entries")

@@ -49,23 +49,45 @@ def input_files(issue: PreparedIssue) -> list[Path]:
 
 
 def resources_digest(issue: PreparedIssue) -> str:
-    """A hash of every input but the article bodies (which reach the layout through its HTML)."""
-    bodies = {a.source.body.path for a in issue.articles}
+    """A hash of every input but the manifest, the publication file and the article bodies, which reach the layout
+    only through its HTML (a changed title lays out again its article and the contents, not the whole issue)."""
+    bodies = {a.source.body.path for a in issue.articles} | {issue.manifest_path.resolve(), issue.publication_path}
     digest = hashlib.sha256()
     for path in input_files(issue):
         if path not in bodies:
-            digest.update(str(path).encode() + b"\0" + file_sha256(path).encode())
+            digest.update(_portable(path, issue).encode() + b"\0" + file_sha256(path).encode())
     return digest.hexdigest()
 
 
 def fingerprint(issue: PreparedIssue, settings: dict) -> str:
-    """A hash that changes whenever an input, a setting, the code or a library behind the output changes."""
+    """A hash that changes whenever an input, a setting, the code or a library behind the output changes.
+
+    Paths enter it relative to the issue or the project, so the same inputs in another checkout give the same
+    hash (it is the build id printed on proofs)."""
     digest = hashlib.sha256()
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     digest.update(_tools_fingerprint().encode())
+    digest.update(content_time(issue).isoformat().encode())  # printed on proofs
     for path in input_files(issue):
-        digest.update(str(path).encode() + b"\0" + file_sha256(path).encode())
+        digest.update(_portable(path, issue).encode() + b"\0" + file_sha256(path).encode())
     return digest.hexdigest()
+
+
+def changed_since(issue: PreparedIssue, moment: float) -> bool:
+    """Whether an input was saved after `moment` (a time.time()): outputs made before may not match it."""
+    return any(p.stat().st_mtime >= moment for p in input_files(issue) if p.exists())
+
+
+def cache_salt() -> str:
+    """Part of every cache key: cached files made by other code or libraries are not used."""
+    return _tools_fingerprint()[:16]
+
+
+def _portable(path: Path, issue: PreparedIssue) -> str:
+    for base, label in ((issue.root, "issue"), (PROJECT_DIR, "project")):
+        if path.is_relative_to(base):
+            return f"{label}:{path.relative_to(base).as_posix()}"
+    return str(path)
 
 
 def content_time(issue: PreparedIssue) -> dt.datetime:

@@ -20,6 +20,8 @@ from PIL import Image
 from issue_builder.check.preflight.content import image_placements
 from issue_builder.resources import ICC_DIR
 from issue_builder.write.atomic import store_in_cache
+from issue_builder.write.cmyk import image_traits
+from issue_builder.write.state import cache_salt
 from issue_builder.write.xmp import content_uuid, pdf_date, set_xmp
 
 SRGB_PROFILE = ICC_DIR / "sRGB.icc"
@@ -113,7 +115,7 @@ def _reduced(image: pikepdf.Stream, size: tuple[int, int], quality: int, cache_d
     jpeg = image.get("/Filter") == pikepdf.Name.DCTDecode
     path = None
     if cache_dir is not None:
-        digest = hashlib.sha256(image.read_raw_bytes() + f"{size}{quality}{image.get('/DecodeParms')!r}".encode())
+        digest = hashlib.sha256(image.read_raw_bytes() + f"{size}{quality}{image_traits(image)}{cache_salt()}".encode())
         path = cache_dir / f"web-{digest.hexdigest()[:32]}.bin"
         if path.is_file():
             cached = path.read_bytes()
