@@ -61,7 +61,7 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
 
     A failed build leaves the output folder as it was; one it created (for its cache) is removed again.
     """
-    target = options.out_dir or _default_out(manifest)
+    target = options.out_dir or default_out(manifest)
     existed = target is None or target.exists()
     try:
         return _build(manifest, options, step)
@@ -158,7 +158,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
                        article_pages=first.article_pages)
 
 
-def _default_out(manifest: Path) -> Path | None:
+def default_out(manifest: Path) -> Path | None:
     """The default output folder, when the manifest can be read far enough to know the issue number."""
     with contextlib.suppress(Exception):
         from issue_builder.load.yaml_source import read_yaml

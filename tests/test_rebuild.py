@@ -57,6 +57,17 @@ def test_several_issues_render_with_a_process_pool(tmp_path: Path):
     assert "The Tenant Bulletin, Issue 7: 8 pages" in done.stdout and "The Tenant Bulletin, Issue 8: 8 pages" in done.stdout
 
 
+
+def test_issues_that_would_share_an_output_folder_are_refused_before_rendering(tmp_path: Path):
+    first = copy_fixture("bulletin", tmp_path / "a")
+    second = copy_fixture("bulletin", tmp_path / "b")  # another publication's issue 7 would replace web/ in build/7/
+    command = [sys.executable, "-m", "issue_builder", "render", str(first / "7.yaml"), str(second / "7.yaml"),
+               str(first / "7.yaml"), "-j", "2"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "a/bulletin/7.yaml, b/bulletin/7.yaml all render into build/7/" in done.stderr  # the repeated one once
+    assert "nothing was rendered" in done.stderr and not (tmp_path / "build").exists()
+
 class _Lines:
     """Lines a child process prints, collected by a thread so the test can wait for one."""
 
@@ -170,3 +181,22 @@ def test_proofs_from_a_warm_cache_equal_clean_builds(bulletin: Path, monkeypatch
         assert proof.read_bytes() == _clean_proof(bulletin, "clean3")
     finally:
         worker.close()
+
+
+def test_a_new_text_library_renders_again(cli, bulletin: Path, monkeypatch):
+    """A system upgrade of Pango or HarfBuzz can move a line break with no Python package changing: not reused."""
+    from issue_builder.write import state
+
+    names = state.native_libraries()
+    assert any(n.startswith("libharfbuzz-subset.so.") for n in names) and any(n.startswith("pango=") for n in names)
+    out = bulletin / "out"
+    assert cli("render", str(bulletin / "7.yaml"), "--out", str(out)).exit_code == 0
+    assert "nothing rendered" in cli("render", str(bulletin / "7.yaml"), "--out", str(out)).stdout
+    upgraded = [n.replace("libharfbuzz.so.0.", "libharfbuzz.so.0.9") for n in names]
+    monkeypatch.setattr(state, "native_libraries", lambda: upgraded)
+    state._tools_fingerprint.cache_clear()
+    try:
+        again = cli("render", str(bulletin / "7.yaml"), "--out", str(out))
+    finally:
+        state._tools_fingerprint.cache_clear()
+    assert again.exit_code == 0 and "nothing rendered" not in again.stdout

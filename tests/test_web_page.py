@@ -33,6 +33,8 @@ def open_page(index: Path, width: int, screenshot: Path | None = None) -> dict:
             "scroll_width": page.evaluate("document.documentElement.scrollWidth"),
             "text": page.inner_text("body"),
             "broken_images": page.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth === 0).length"),
+            "fonts": page.evaluate("document.fonts.ready.then(() => Promise.all([...document.fonts].map(f => "
+                                   "f.load().then(() => f.status, () => 'error'))))"),
         }
         if screenshot is not None:
             page.screenshot(path=str(screenshot), full_page=True)
@@ -48,6 +50,7 @@ def test_web_page_loads_offline_without_errors_or_overflow(rendered_bulletin: Pa
     assert all(url.startswith("file://") for url in seen["requests"])  # no CDN, no remote fonts
     assert seen["scroll_width"] <= width
     assert seen["broken_images"] == 0
+    assert seen["fonts"] and set(seen["fonts"]) == {"loaded"}  # every subset font parsed and used by the browser
     assert (tmp_path / f"page-{width}.png").stat().st_size > 10_000
 
 
@@ -57,3 +60,20 @@ def test_web_page_is_semantic_and_light(rendered_bulletin: Path):
     assert html.count('loading="lazy"') >= 2 and 'width="' in html and 'height="' in html
     assert 'href="the-tenant-bulletin-7-web.pdf"' in html
     assert (rendered_bulletin / "web" / "the-tenant-bulletin-7-web.pdf").is_file()
+
+
+def test_web_fonts_cover_the_page_and_keep_their_licence(rendered_bulletin: Path):
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    text = (rendered_bulletin / "web" / "index.html").read_text("utf-8")
+    fonts = sorted((rendered_bulletin / "web" / "fonts").iterdir())
+    assert fonts
+    for path in fonts:
+        font = TTFont(io.BytesIO(path.read_bytes()))
+        assert "SIL Open Font License" in str(font["name"].getDebugName(13)), path.name
+        cmap = font.getBestCmap()
+        assert len(cmap) < 400, path.name  # cut down, not the whole font
+        missing = {c for c in text if c.isprintable() and not c.isspace() and ord(c) not in cmap}
+        assert not missing, (path.name, missing)

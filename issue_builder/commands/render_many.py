@@ -10,13 +10,18 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from issue_builder.build import BuildOptions, build_issue
+from issue_builder.build import BuildOptions, build_issue, default_out
 from issue_builder.console import Reporter
 from issue_builder.errors import IssueBuilderError, display_path
 
 
 def render_many(manifests: list[Path], options: BuildOptions, jobs: int, out: Reporter, run_preflight: bool) -> None:
     """Build every manifest; report each as it finishes; fail at the end if any failed (the others are written)."""
+    unique: dict[Path, Path] = {}
+    for manifest in manifests:  # a manifest matched by two of the shell's patterns renders once
+        unique.setdefault(manifest.resolve(), manifest)
+    manifests = list(unique.values())
+    _refuse_shared_folders(manifests)
     # one issue per worker; with several workers each issue renders its editions one after the other
     options = replace(options, parallel=jobs == 1)
     failed: list[str] = []
@@ -37,6 +42,20 @@ def render_many(manifests: list[Path], options: BuildOptions, jobs: int, out: Re
             raise
     if failed:
         raise IssueBuilderError(f"{len(failed)} of {len(manifests)} issues failed: {', '.join(failed)}")
+
+
+def _refuse_shared_folders(manifests: list[Path]) -> None:
+    """Two issues with one number (of two publications, say) would replace each other's web page in build/<n>/."""
+    folders: dict[Path, list[Path]] = {}
+    for manifest in manifests:
+        folder = default_out(manifest)
+        if folder is not None:
+            folders.setdefault(folder, []).append(manifest)
+    clashes = [f"{', '.join(display_path(m) for m in group)} all render into {display_path(folder)}/"
+               for folder, group in folders.items() if len(group) > 1]
+    if clashes:
+        raise IssueBuilderError(f"nothing was rendered: {'; '.join(clashes)}; render these one at a time, each "
+                                "with its own --out")
 
 
 def _report_one(manifest: Path, future, out: Reporter, run_preflight: bool, failed: list[str]) -> None:  # noqa: ANN001

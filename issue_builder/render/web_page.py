@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from fontTools import subset
-from fontTools.ttLib import TTFont
+import uharfbuzz
 from PIL import Image
 
 from issue_builder.prepare.content import PreparedIssue
@@ -82,18 +80,19 @@ def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed
 
 
 def subset_font(path: Path, text: str) -> bytes:
-    """The font with only the glyphs for `text` and printable ASCII; reproducible (no new timestamps)."""
-    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # it lists tables it drops, e.g. Graphite's
-    options = subset.Options()  # fontTools' default layout features: those browsers apply to Latin text
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    font = TTFont(path, recalcTimestamp=False)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=text + PRINTABLE_ASCII)
-    subsetter.subset(font)
-    buffer = io.BytesIO()
-    font.save(buffer)
-    return buffer.getvalue()
+    """The font with only the glyphs for `text` and printable ASCII, cut by HarfBuzz's subsetter (the one WeasyPrint
+    uses for the PDFs: a thousand times faster than fontTools' and reproducible). HarfBuzz's default layout features
+    are kept (those browsers apply to Latin text), the .notdef outline and every name record in English, licence
+    and copyright included."""
+    face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(str(path)))
+    request = uharfbuzz.SubsetInput()
+    request.unicode_set.update({ord(c) for c in text + PRINTABLE_ASCII})
+    request.name_id_set.add_range(0, 0x7FFF)  # by default only names 0-6; 13 and 14 carry the font's licence
+    request.flags |= uharfbuzz.SubsetFlags.NOTDEF_OUTLINE
+    subset = uharfbuzz.subset(face, request)
+    if subset is None:
+        raise ValueError(f"HarfBuzz could not subset {path.name}")
+    return subset.blob.data
 
 
 def _cached(cache_dir: Path | None, key: tuple, make: Callable[[], bytes]) -> bytes:
@@ -110,6 +109,8 @@ def _cached(cache_dir: Path | None, key: tuple, make: Callable[[], bytes]) -> by
 
 def _picture(path: Path, width: int) -> bytes:
     with Image.open(path, formats=ALLOWED_FORMATS) as img:
+        # a JPEG is decoded straight at the smallest of 1/2, 1/4, 1/8 of its size still at least `width` wide
+        img.draft(None, (width, round(img.height * width / img.width)))
         img.load()
         picture = img.convert("RGB") if img.mode != "RGB" else img
         if picture.mode == "RGB" and img.mode in ("RGBA", "LA", "P"):

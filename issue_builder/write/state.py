@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from issue_builder.prepare.content import PreparedIssue
 from issue_builder.render.layout import layout_chain
 from issue_builder.resources import DEFAULT_CMYK_PROFILE, FONTS_DIR, ICC_DIR, PROJECT_DIR
 
-PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "pillow", "pikepdf", "reportlab", "fonttools",
+PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "pillow", "pikepdf", "reportlab", "fonttools", "uharfbuzz",
             "markdown-it-py", "mdit-py-plugins", "nh3", "jinja2", "pyyaml")
 
 
@@ -141,8 +142,29 @@ def _tools_fingerprint() -> str:
             digest.update(f"{name}={metadata.version(name)}".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{name}=none".encode())
+    for library in native_libraries():
+        digest.update(library.encode())
     qpdf = shutil.which("qpdf")
     if qpdf:
         version = subprocess.run([qpdf, "--version"], capture_output=True, text=True, check=False).stdout
         digest.update(version.splitlines()[0].encode() if version else b"qpdf")
     return digest.hexdigest()
+
+
+def native_libraries() -> list[str]:
+    """The versioned file names of the system libraries that lay out and subset text (Pango, HarfBuzz, ...).
+
+    A system upgrade of these can move a line break or change a font subset without any Python package changing
+    version, so they are part of the fingerprint: a build made with the old ones is not reused."""
+    from weasyprint.text import ffi  # loads Pango, HarfBuzz and fontconfig
+
+    names = {f"pango={ffi.pango.pango_version()}"}
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:  # not Linux: Pango's own version is what can be known
+        return sorted(names)
+    for line in maps.splitlines():
+        name = line.rsplit("/", 1)[-1] if "/" in line else ""
+        if re.match(r"lib(harfbuzz|harfbuzz-subset|pango-1\.0|pangoft2-1\.0|fontconfig|freetype|fribidi)\.so", name):
+            names.add(name)
+    return sorted(names)
