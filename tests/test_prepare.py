@@ -136,3 +136,37 @@ def test_every_accepted_image_kind_becomes_placeable(tmp_path):
                 assert result.format in ("JPEG", "PNG"), (name, result.format)
                 assert result.mode in ({"RGB", "RGBA", "L", "LA", "P"} if srgb else {"RGB", "RGBA", "L", "LA", "P", "CMYK"}), (name, result.mode)
                 assert result.size == (20, 10)
+
+
+def test_an_image_changed_in_place_is_decoded_again(tmp_path):
+    """`watch` keeps what it learnt of an image; a file rewritten with the same size and time is still read again."""
+    import os
+
+    import pytest
+
+    from issue_builder.prepare.images import inspect_image
+
+    path = tmp_path / "p.png"
+    Image.effect_noise((64, 64), 60).convert("RGB").save(path)
+    assert inspect_image(path).width == 64
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # damaged in the middle: the chunk's CRC no longer matches
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(ValueError, match="cannot decode image"):
+        inspect_image(path)
+
+
+def test_an_edited_template_is_used_at_once_by_the_same_process(bulletin):
+    """Compiled templates are kept in memory (by source checksum): an edit in `watch` must still show."""
+    from issue_builder.pipeline import prepare_issue
+    from issue_builder.render.html import render_html
+    from issue_builder.write.profiles import PROFILES
+
+    issue = prepare_issue(bulletin / "7.yaml")
+    assert "union's own print shop" in render_html(issue, PROFILES["web"], part="tail").html
+    back = bulletin / "layout" / "back.html"
+    back.write_text(back.read_text("utf-8").replace("union's own print shop", "co-op down the road"), "utf-8")
+    html = render_html(issue, PROFILES["web"], part="tail").html
+    assert "co-op down the road" in html and "union's own print shop" not in html

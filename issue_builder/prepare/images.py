@@ -33,12 +33,28 @@ class ImageInfo:
 
 def inspect_image(path: Path) -> ImageInfo:
     """Decode `path` fully; raises ValueError with a message for the user when it is unusable."""
+    seen = _INSPECTED.get(path)
+    if seen is not None and seen[0] is not None and seen[0] == _stat_key(path) and seen[1].sha256 == _sha256(path):
+        return seen[1]  # decoded before in this process (watch) and unchanged since: its bytes hash the same
     # WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES when imported; a truncated file must fail here.
     truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
-        return _decode(path)
+        info = _decode(path)
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
+    _INSPECTED[path] = (_stat_key(path), info)
+    return info
+
+
+_INSPECTED: dict[Path, tuple[tuple[int, int, int] | None, ImageInfo]] = {}
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _decode(path: Path) -> ImageInfo:

@@ -51,6 +51,24 @@ def _parent(folder: Path, root: Path) -> Path | None:
     return resolved
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in memory by file and source checksum: an issue's HTML is made once per article and
+    edition, and compiling the templates again each time took longer than filling them (an edited one recompiles)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])  # dropped by Jinja if the checksum differs
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 class _ContainedLoader(jinja2.FileSystemLoader):
     """Finds templates through the chain, refusing any file whose real path leaves its layout folder (symlinks)."""
 
@@ -75,6 +93,7 @@ def make_environment(chain: list[Path]) -> jinja2.Environment:
     """
     env = SandboxedEnvironment(
         loader=_ContainedLoader([str(p) for p in chain]),
+        bytecode_cache=_COMPILED,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
