@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +21,9 @@ from issue_builder.resources import DEFAULT_CMYK_PROFILE, FONTS_DIR, ICC_DIR, PR
 
 PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "pillow", "pikepdf", "reportlab", "fonttools", "uharfbuzz",
             "markdown-it-py", "mdit-py-plugins", "nh3", "jinja2", "pyyaml")
+
+TEXT_LIBRARIES = ("libpango-1.0.so.0", "libpangoft2-1.0.so.0", "libharfbuzz.so.0", "libharfbuzz-subset.so.0",
+                  "libfontconfig.so.1", "libfreetype.so.6", "libfribidi.so.0")
 
 
 @dataclass
@@ -155,16 +158,19 @@ def native_libraries() -> list[str]:
     """The versioned file names of the system libraries that lay out and subset text (Pango, HarfBuzz, ...).
 
     A system upgrade of these can move a line break or change a font subset without any Python package changing
-    version, so they are part of the fingerprint: a build made with the old ones is not reused."""
-    from weasyprint.text import ffi  # loads Pango, HarfBuzz and fontconfig
-
-    names = {f"pango={ffi.pango.pango_version()}"}
+    version, so they are part of the fingerprint: a build made with the old ones is not reused. They are loaded by
+    their sonames, as WeasyPrint loads them (importing WeasyPrint would double the time of a build with nothing to
+    do), and the dynamic linker's choice is read back from /proc/self/maps."""
+    loaded = []
+    for soname in TEXT_LIBRARIES:
+        try:
+            ctypes.CDLL(soname)
+            loaded.append(soname)
+        except OSError:
+            continue
     try:
         maps = Path("/proc/self/maps").read_text()
-    except OSError:  # not Linux: Pango's own version is what can be known
-        return sorted(names)
-    for line in maps.splitlines():
-        name = line.rsplit("/", 1)[-1] if "/" in line else ""
-        if re.match(r"lib(harfbuzz|harfbuzz-subset|pango-1\.0|pangoft2-1\.0|fontconfig|freetype|fribidi)\.so", name):
-            names.add(name)
-    return sorted(names)
+    except OSError:  # not Linux: the sonames are what can be known
+        return loaded
+    files = {line.rsplit("/", 1)[-1] for line in maps.splitlines() if "/" in line}
+    return sorted(name for name in files if any(name.startswith(soname) for soname in loaded))
