@@ -2,41 +2,47 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 
 import click
 
 from issue_builder import __version__
-from issue_builder.commands.check import check_command
-from issue_builder.commands.diff import diff_command
-from issue_builder.commands.flatplan import flatplan_command
-from issue_builder.commands.package import package_command
-from issue_builder.commands.preflight import preflight_command
-from issue_builder.commands.proof import proof_command
-from issue_builder.commands.render import render_command
-from issue_builder.commands.watch import watch_command
 from issue_builder.console import print_error
 from issue_builder.errors import IssueBuilderError
 
+# each command's module is imported only when that command runs: `render` with nothing to do stays quick
+COMMANDS = {
+    "render": "issue_builder.commands.render:render_command",
+    "check": "issue_builder.commands.check:check_command",
+    "preflight": "issue_builder.commands.preflight:preflight_command",
+    "package": "issue_builder.commands.package:package_command",
+    "diff": "issue_builder.commands.diff:diff_command",
+    "proof": "issue_builder.commands.proof:proof_command",
+    "watch": "issue_builder.commands.watch:watch_command",
+    "flatplan": "issue_builder.commands.flatplan:flatplan_command",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="issue-builder")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Lay out a numbered issue from its YAML manifest into print and web PDFs."""
     ctx.obj = {"debug": debug}
-
-
-cli.add_command(render_command)
-cli.add_command(check_command)
-cli.add_command(preflight_command)
-cli.add_command(package_command)
-cli.add_command(diff_command)
-cli.add_command(proof_command)
-cli.add_command(watch_command)
-cli.add_command(flatplan_command)
 
 
 def _interrupt(signum: int, frame) -> None:  # noqa: ANN001
