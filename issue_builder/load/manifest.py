@@ -12,6 +12,9 @@ from issue_builder.load.yaml_source import KeyPath, Location, YamlDocument, read
 DEFAULT_PUBLICATION_FILE = "publication.yaml"
 # Keys that describe one issue only; a publication file may not set them.
 ISSUE_ONLY_KEYS = ("issue", "date", "date_label", "volume", "cover", "articles", "publication")
+# Keys that choose code and resources run as trusted (templates, fonts) or bound the build; an issue manifest,
+# written by contributors, may not set them: only the publication file, which production staff keep.
+PUBLICATION_ONLY_KEYS = ("layout", "font_dirs", "limits")
 
 
 @dataclass
@@ -38,10 +41,17 @@ def load_manifest(manifest_path: Path) -> RawManifest:
     if not isinstance(issue_doc.data, dict):
         raise ManifestError("", [issue_doc.diagnostic((), "a manifest must be a mapping of keys to values")])
 
+    later: list[Diagnostic] = list(value_problems)
+    later += [
+        issue_doc.diagnostic((key,), f"may be set only in the publication file, "
+                             "not in an issue manifest: layouts and fonts are trusted, contributors' files are not")
+        for key in PUBLICATION_ONLY_KEYS if key in issue_doc.data
+    ]
+    issue_data = {k: v for k, v in issue_doc.data.items() if k not in PUBLICATION_ONLY_KEYS}
+    issue_doc = YamlDocument(data=issue_data, locations=issue_doc.locations, file=issue_doc.file)
     pub_name = issue_doc.data.get("publication", DEFAULT_PUBLICATION_FILE)
     pub_path: Path | None = None
     merged = issue_doc
-    later: list[Diagnostic] = list(value_problems)
     if isinstance(pub_name, str):
         candidate = (root / pub_name).resolve()
         explicit = "publication" in issue_doc.data

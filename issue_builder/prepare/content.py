@@ -49,10 +49,25 @@ class PreparedArticle:
     body_html: Markup
     words: int
 
-    def __getattr__(self, name: str):  # title, dek, author, section, opener... come from the manifest
-        if name.startswith("__") or name == "source":  # not set yet while unpickling (in `render -j` workers)
-            raise AttributeError(name)
-        return getattr(self.source, name)
+    @property
+    def title(self) -> str:
+        return self.source.title
+
+    @property
+    def dek(self) -> str | None:
+        return self.source.dek
+
+    @property
+    def author(self) -> str | None:
+        return self.source.author
+
+    @property
+    def section(self) -> str | None:
+        return self.source.section
+
+    @property
+    def opener(self) -> str:
+        return self.source.opener
 
 
 @dataclass

@@ -20,6 +20,11 @@ class FontFace:
     path: Path
     postscript_name: str
 
+    @property
+    def url(self) -> str:
+        """The file's URL, as a stylesheet names it."""
+        return self.path.as_uri()
+
 
 def scan_fonts(folders: list[Path]) -> dict[str, list[FontFace]]:
     """Families by name; a family found in an earlier folder hides the same family in later ones."""

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from issue_builder.errors import Diagnostic, RenderError
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 from issue_builder.render.layout import extra_stylesheets, layout_chain, make_environment, read_contained
+from issue_builder.render.values import template_context
 from issue_builder.validate.schema import Contact
 from issue_builder.write.profiles import OutputProfile
 
@@ -70,25 +71,26 @@ def render_html(issue: PreparedIssue, profile: OutputProfile, part: str = "main"
         value = getattr(m.colours, name)
         return value.device_cmyk if profile.colour_model == "cmyk" else value.rgb
 
-    context = {
-        "issue": issue,
-        "m": m,
-        "profile": profile,
-        "colour": colour,
-        "white": "device-cmyk(0 0 0 0)" if profile.colour_model == "cmyk" else "#fff",
-        "bleed": m.page.bleed.points if profile.bleed else 0.0,
-        "contact_sentence": contact_sentence(m.contact),
-        "font_faces": [face for faces in issue.font_faces.values() for face in faces],
-        "part": part,
-        "barcode": barcode,
-        "transparency": transparency,
-        "image_url": lambda url: urls.get(url, url),
-        "first_page": first_page,
-        "section_article": article,
-        "spacer": part == "article" and first_page % 2 == 0,  # a left-hand first page needs a spacer page before it
-        "starts": starts,
-        "fill_templates": fill_templates(m.printing.fill, fill_pages),
-    }
+    context = template_context(
+        {
+            "issue": issue,
+            "m": m,
+            "profile": profile,
+            "white": "device-cmyk(0 0 0 0)" if profile.colour_model == "cmyk" else "#fff",
+            "bleed": m.page.bleed.points if profile.bleed else 0.0,
+            "contact_sentence": contact_sentence(m.contact),
+            "font_faces": [face for faces in issue.font_faces.values() for face in faces],
+            "part": part,
+            "barcode": barcode,
+            "transparency": transparency,
+            "first_page": first_page,
+            "section_article": article,
+            "spacer": part == "article" and first_page % 2 == 0,  # a left-hand first page needs a spacer page before it
+            "starts": starts,
+            "fill_templates": fill_templates(m.printing.fill, fill_pages),
+        },
+        functions={"colour": colour, "image_url": lambda url: urls.get(url, url)},
+    )
     try:
         html = env.get_template(MASTER_TEMPLATE).render(context)
         extra = "\n".join(env.from_string(read_contained(path, folder)).render(context)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from issue_builder.errors import Diagnostic, ManifestError
 from issue_builder.load.yaml_source import read_yaml
+from issue_builder.render.values import PlainSandbox
 from issue_builder.resources import BASE_LAYOUT
 
 LAYOUT_FILE = "layout.yaml"
@@ -87,11 +87,12 @@ def css_string(value: object) -> str:
 
 
 def make_environment(chain: list[Path]) -> jinja2.Environment:
-    """A sandboxed Jinja2 environment finding each template in the first layout of the chain that has it.
+    """A sandboxed Jinja2 environment finding each template in the first layout of the chain that has it; its
+    templates read plain values only (see `values.template_context`).
 
     HTML templates autoescape; CSS templates must pass text through `css_string`.
     """
-    env = SandboxedEnvironment(
+    env = PlainSandbox(
         loader=_ContainedLoader([str(p) for p in chain]),
         bytecode_cache=_COMPILED,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),

@@ -16,6 +16,7 @@ from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import ALLOWED_FORMATS
 from issue_builder.render.html import contact_sentence
 from issue_builder.render.layout import layout_chain, make_environment
+from issue_builder.render.values import template_context
 from issue_builder.write.atomic import store_in_cache
 from issue_builder.write.state import cache_salt, file_sha256 as file_digest
 
@@ -58,10 +59,10 @@ def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed
         files[name] = data
         pictures[image.url] = Picture(name, *size)
     env = make_environment(layout_chain(issue.layout_dir, issue.root))
-    context = {"issue": issue, "m": issue.manifest, "pictures": pictures, "pdf_name": pdf_name,
-               "pdf_size": f"{len(pdf_bytes) / 1e6:.1f} MB", "contact_sentence": contact_sentence(issue.manifest.contact),
-               "web_fonts": []}
-    page = env.get_template("web/index.html").render(context)
+    values = {"issue": issue, "m": issue.manifest, "pictures": pictures, "pdf_name": pdf_name,
+              "pdf_size": f"{len(pdf_bytes) / 1e6:.1f} MB", "contact_sentence": contact_sentence(issue.manifest.contact),
+              "web_fonts": []}
+    page = env.get_template("web/index.html").render(template_context(values))
     # the page's own fonts, cut down to the characters it uses: no font server, small downloads
     fonts = []
     for role, weights in (("body", {400}), ("heading", {600, 700}), ("masthead", {400})):
@@ -73,9 +74,9 @@ def web_page_files(issue: PreparedIssue, pdf_name: str, pdf_bytes: bytes, placed
                 files[name] = _cached(cache_dir, ("font", file_digest(face.path), characters),
                                       lambda: subset_font(face.path, characters))
                 fonts.append(WebFont(face.family, name, face.weight, face.style))
-    context["web_fonts"] = fonts
+    values["web_fonts"] = fonts
     files["index.html"] = page.encode()
-    files["style.css"] = env.get_template("web/style.css").render(context).encode()
+    files["style.css"] = env.get_template("web/style.css").render(template_context(values)).encode()
     return files
 
 
