@@ -10,6 +10,8 @@ from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib.colors import black, white
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from stdnum import ean
+from stdnum.exceptions import ValidationError
 
 from issue_builder.resources import FONTS_DIR
 
@@ -20,24 +22,37 @@ _PARITY = ["LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLL",
 _ADDON_PARITY = ["LL", "LG", "GL", "GG"]
 MODULE = 0.33 * 72 / 25.4  # points: 100% magnification
 BAR_HEIGHT = 60 * MODULE
-FONT = ("CharisSIL", FONTS_DIR / "charis-sil" / "CharisSIL-Regular.ttf", "Charis SIL")  # reportlab name, file, CSS family
+# reportlab name, file, CSS family
+FONT = ("CharisSIL", FONTS_DIR / "charis-sil" / "CharisSIL-Regular.ttf", "Charis SIL")
 
 
 def ean13_modules(code: str) -> str:
     """The 95 modules (1 = bar) of an EAN-13 code."""
     first, left, right = int(code[0]), code[1:7], code[7:]
     parity = _PARITY[first]
-    bars = "101" + "".join((_L if p == "L" else _G)[int(d)] for p, d in zip(parity, left)) + "01010"
+    bars = "101" + "".join((_L if p == "L" else _G)[int(d)] for p, d in zip(parity, left, strict=True)) + "01010"
     return bars + "".join(_R[int(d)] for d in right) + "101"
 
 
 def addon_modules(two: str) -> str:
     parity = _ADDON_PARITY[int(two) % 4]
-    codes = [(_L if p == "L" else _G)[int(d)] for p, d in zip(parity, two)]
+    codes = [(_L if p == "L" else _G)[int(d)] for p, d in zip(parity, two, strict=True)]
     return "1011" + codes[0] + "01" + codes[1]
 
 
 QUIET_LEFT, GAP, QUIET_RIGHT = 11, 9, 5  # modules
+
+
+def check_codes(code: str, addon: str) -> None:
+    """ValueError unless `code` is a valid EAN-13 (check digit verified by python-stdnum) and `addon` two digits."""
+    try:
+        valid = len(code) == 13 and ean.validate(code) == code
+    except ValidationError:
+        valid = False
+    if not valid:
+        raise ValueError(f"not a valid EAN-13: {code!r}")
+    if not re.fullmatch(r"\d{2}", addon):
+        raise ValueError(f"EAN-2 add-on must be two digits, not {addon!r}")
 
 
 def barcode_width() -> float:
@@ -46,7 +61,12 @@ def barcode_width() -> float:
 
 
 def barcode_svg(code: str, addon: str) -> bytes:
-    """An SVG of the EAN-13 `code` with its 2-digit `addon`, quiet zones included, black on white."""
+    """An SVG of the EAN-13 `code` with its 2-digit `addon`, quiet zones included, black on white.
+
+    Raises ValueError for a `code` that is not 13 digits with a correct check digit, or an `addon` not 2 digits:
+    a barcode that would scan as another number is never drawn.
+    """
+    check_codes(code, addon)
     if FONT[0] not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT[0], str(FONT[1])))
     main, extra = ean13_modules(code), addon_modules(addon)
@@ -61,7 +81,8 @@ def barcode_svg(code: str, addon: str) -> bytes:
         if bit == "1":
             guard = i < 3 or 45 <= i < 50 or i >= 92
             y = base - (5 * MODULE if guard else 0)
-            drawing.add(Rect((quiet_left + i) * MODULE, y, MODULE, BAR_HEIGHT + (base - y), fillColor=black, strokeColor=None))
+            drawing.add(Rect((quiet_left + i) * MODULE, y, MODULE, BAR_HEIGHT + (base - y),
+                             fillColor=black, strokeColor=None))
     start = quiet_left + len(main) + gap
     for i, bit in enumerate(extra):
         if bit == "1":
