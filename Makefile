@@ -31,3 +31,8 @@ system:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+# Paint the sample issue's synthetic photographs again (issues/18/img and its SOURCES.md; byte-identical output).
+.PHONY: sample-images
+sample-images: $(VENV)/.installed
+	$(BIN)/python tools/paint_sample_images.py

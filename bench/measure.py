@@ -37,7 +37,7 @@ def _split(stdout: str) -> tuple[str, dict]:
     own, figures = [], {}
     for line in stdout.splitlines():
         if line.startswith(MARK):
-            figures.update(json.loads(line[len(MARK):]))
+            figures.update(json.loads(line[len(MARK) :]))
         else:
             own.append(line)
     return "\n".join(own), figures
@@ -80,12 +80,19 @@ class Session:
     def start(self) -> None:
         self._queue: queue.Queue[tuple[float, str | None]] = queue.Queue()
         self._cursor, self._ended = 0, 0
-        self.proc = subprocess.Popen([sys.executable, "-c", WRAPPER, *self.command], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, cwd=self.cwd, env=ENV, bufsize=1)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WRAPPER, *self.command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.cwd,
+            env=ENV,
+            bufsize=1,
+        )
         for stream in (self.proc.stdout, self.proc.stderr):
             threading.Thread(target=self._read, args=(stream,), daemon=True).start()
 
-    def _read(self, stream) -> None:  # noqa: ANN001
+    def _read(self, stream) -> None:
         for line in stream:
             self._queue.put((time.perf_counter(), line.rstrip("\n")))
         self._queue.put((time.perf_counter(), None))
@@ -96,7 +103,7 @@ class Session:
         if line is None:
             self._ended += 1
         elif line.startswith(MARK):
-            self.figures.update(json.loads(line[len(MARK):]))
+            self.figures.update(json.loads(line[len(MARK) :]))
         else:
             self.seen.append((at, line))
 

@@ -49,18 +49,22 @@ def ratios(cases: dict[str, dict], scales: list[int]) -> dict[str, dict]:
         "full_over_bare": _ratio("full render / bare weasyprint", wall["full_render"] / wall["bare_weasyprint"], 1.3),
         "cold_over_bare": _ratio("cold render / bare weasyprint", wall["cold_render"] / wall["bare_weasyprint"], 1.3),
         "watch_edit_over_full_proof": _ratio("watch edit / full proof", wall["watch_edit"] / wall["full_proof"], 0.30),
-        "nothing_changed_over_full": _ratio("nothing changed / full render",
-                                            wall["nothing_changed"] / wall["full_render"], 0.10),
+        "nothing_changed_over_full": _ratio(
+            "nothing changed / full render", wall["nothing_changed"] / wall["full_render"], 0.10
+        ),
     }
     base_pages = cases["full_render"]["pages"]
     for n in scales:
         case = cases[f"synthetic_{n}"]
         done = case["completed"]
-        found[f"scale_{n}_over_base"] = _ratio(f"{case['pages'] or n}-page / {base_pages}-page time",
-                                               wall[f"synthetic_{n}"] / wall["full_render"] if done else None,
-                                               4.4 if n == 192 else None)
-        found[f"peak_rss_{n}_mb"] = _ratio(f"peak RSS of the {n}-page issue, MB", case["peak_rss_mb"] if done else None,
-                                           500 if n == 192 else None)
+        found[f"scale_{n}_over_base"] = _ratio(
+            f"{case['pages'] or n}-page / {base_pages}-page time",
+            wall[f"synthetic_{n}"] / wall["full_render"] if done else None,
+            4.4 if n == 192 else None,
+        )
+        found[f"peak_rss_{n}_mb"] = _ratio(
+            f"peak RSS of the {n}-page issue, MB", case["peak_rss_mb"] if done else None, 500 if n == 192 else None
+        )
         found[f"completed_{n}"] = _ratio(f"{n}-page issue completes", done, True if n == 384 else None)
     return found
 
@@ -78,12 +82,16 @@ def table(result: dict) -> str:
     lines = [f"{'case':<44}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'pages':>7}{'output MB':>11}"]
     for case in result["cases"].values():
         failed = "" if case.get("completed", True) else f"  FAILED (exit {case['exit_code']}, see the JSON)"
-        lines.append(f"{case['label']:<44}{case['wall_s']:>9.2f}{case['cpu_s']:>9.2f}{case['peak_rss_mb']:>13.0f}"
-                     f"{case['pages']:>7}{case['output_mb']:>11.2f}{failed}")
+        lines.append(
+            f"{case['label']:<44}{case['wall_s']:>9.2f}{case['cpu_s']:>9.2f}{case['peak_rss_mb']:>13.0f}"
+            f"{case['pages']:>7}{case['output_mb']:>11.2f}{failed}"
+        )
     watch = result["cases"].get("watch_edit")
     if watch:
-        lines.append(f"  (watch: wall from the edit to \"rebuilt\", its {watch['settle_ms']} ms settle included; "
-                     f"CPU and RSS of the whole session; CPU of one edit's rebuild {watch['edit_cpu_s']:.2f} s)")
+        lines.append(
+            f'  (watch: wall from the edit to "rebuilt", its {watch["settle_ms"]} ms settle included; '
+            f"CPU and RSS of the whole session; CPU of one edit's rebuild {watch['edit_cpu_s']:.2f} s)"
+        )
     unchanged = result["cases"].get("nothing_changed")
     if unchanged and not unchanged.get("reused"):
         lines.append("  (nothing changed: the render did NOT report its outputs reused)")
@@ -95,9 +103,13 @@ def table(result: dict) -> str:
     m = result["machine"]
     loads = [r["load_before"] for c in result["cases"].values() for r in c.get("runs", [c]) if "load_before" in r]
     before = f"; 1-minute load before the cases {min(loads):.1f} to {max(loads):.1f}" if loads else ""
-    lines.append(f"\n{m['cpus']} CPUs, load average at the end {', '.join(f'{x:.1f}' for x in m['load_average'])}"
-                 f"{before}; {result['runs']} run(s); {result['seconds']:.0f} s in all")
+    lines.append(
+        f"\n{m['cpus']} CPUs, load average at the end {', '.join(f'{x:.1f}' for x in m['load_average'])}"
+        f"{before}; {result['runs']} run(s); {result['seconds']:.0f} s in all"
+    )
     if m["other_busy_processes"]:
-        lines.append(f"warning: {len(m['other_busy_processes'])} other rendering/test processes ran during the "
-                     "benchmark; figures are not reliable")
+        lines.append(
+            f"warning: {len(m['other_busy_processes'])} other rendering/test processes ran during the "
+            "benchmark; figures are not reliable"
+        )
     return "\n".join(lines)

@@ -40,7 +40,6 @@ from pathlib import Path
 
 import pikepdf
 import yaml
-
 from make_synthetic import IGNORED, make_synthetic
 from measure import Session, measure, tree_cpu
 from report import busy_processes, ratios, table
@@ -92,17 +91,28 @@ def run_case(command: list[str], out: Path, cwd: Path | None = None) -> dict:
     if m["code"] != 0:
         raise SystemExit(f"{' '.join(command)} failed with exit code {m['code']}:\n{m['stderr'][-3000:]}")
     files = outputs(out)
-    return {**m, "pages": pages_of(m["stdout"], sorted(out.glob("*.pdf"))), "files": files,
-            "output_mb": sum(files.values()) / 1e6}
+    return {
+        **m,
+        "pages": pages_of(m["stdout"], sorted(out.glob("*.pdf"))),
+        "files": files,
+        "output_mb": sum(files.values()) / 1e6,
+    }
 
 
 def summarize(label: str, command: list[str], runs: list[dict]) -> dict:
     """Medians of wall and CPU over the runs, the largest RSS, the last run's pages and outputs."""
     last = runs[-1]
-    return {"label": label, "command": command, "wall_s": statistics.median(r["wall"] for r in runs),
-            "cpu_s": statistics.median(r["cpu"] for r in runs), "peak_rss_mb": max(r["rss_mb"] for r in runs),
-            "pages": last["pages"], "output_mb": last["output_mb"], "files": last["files"],
-            "runs": [{k: r[k] for k in ("wall", "cpu", "rss_mb", "load_before")} for r in runs]}
+    return {
+        "label": label,
+        "command": command,
+        "wall_s": statistics.median(r["wall"] for r in runs),
+        "cpu_s": statistics.median(r["cpu"] for r in runs),
+        "peak_rss_mb": max(r["rss_mb"] for r in runs),
+        "pages": last["pages"],
+        "output_mb": last["output_mb"],
+        "files": last["files"],
+        "runs": [{k: r[k] for k in ("wall", "cpu", "rss_mb", "load_before")} for r in runs],
+    }
 
 
 def edit_paragraph(body: Path, n: int) -> str:
@@ -112,7 +122,7 @@ def edit_paragraph(body: Path, n: int) -> str:
     i = prose[len(prose) // 2]
     words = paragraphs[i].split(" ")
     k = len(words) // 2
-    words[k:k + 3] = ["edit", "number", NUMBERS[n] if n < len(NUMBERS) else str(n + 1)]
+    words[k : k + 3] = ["edit", "number", NUMBERS[n] if n < len(NUMBERS) else str(n + 1)]
     paragraphs[i] = " ".join(words)
     body.write_text("\n\n".join(paragraphs), "utf-8")
     return paragraphs[i][:40]
@@ -141,23 +151,40 @@ def watch_case(manifest: Path, tmp: Path, runs: int) -> dict:
             edited = edit_paragraph(body, n)
             at, line = session.wait_for("rebuilt", "rebuild failed", timeout=900)
             if "failed" in line:
-                raise SystemExit("the watch failed to rebuild after the edit:\n" +
-                                 "\n".join(text for _, text in session.seen[-30:]))
+                raise SystemExit(
+                    "the watch failed to rebuild after the edit:\n" + "\n".join(text for _, text in session.seen[-30:])
+                )
             _, summary = session.wait_for(" pages", timeout=60)
-            edits.append({"wall": at - started, "cpu": tree_cpu(pid) - cpu_before, "pages": pages_of(summary, []),
-                          "paragraph": edited})
+            edits.append(
+                {
+                    "wall": at - started,
+                    "cpu": tree_cpu(pid) - cpu_before,
+                    "pages": pages_of(summary, []),
+                    "paragraph": edited,
+                }
+            )
             time.sleep(1.0)
     finally:
         figures = session.stop()
     files = outputs(out)
-    return {"label": "watch: proof after a paragraph edit", "command": command,
-            "wall_s": statistics.median(e["wall"] for e in edits), "cpu_s": figures["cpu"],
-            "peak_rss_mb": figures["rss_mb"], "pages": edits[-1]["pages"], "output_mb": sum(files.values()) / 1e6,
-            "files": files, "settle_ms": SETTLE_MS, "edited_file": body.relative_to(src).as_posix(),
-            "edit_cpu_s": statistics.median(e["cpu"] for e in edits), "session_wall_s": figures["wall"],
-            "edits": edits, "load_before": load,
-            "note": "cpu_s and peak_rss_mb: the whole watch session (first proof and every edit); "
-                    "edit_cpu_s: CPU of the process tree during one edit's rebuild (median)"}
+    return {
+        "label": "watch: proof after a paragraph edit",
+        "command": command,
+        "wall_s": statistics.median(e["wall"] for e in edits),
+        "cpu_s": figures["cpu"],
+        "peak_rss_mb": figures["rss_mb"],
+        "pages": edits[-1]["pages"],
+        "output_mb": sum(files.values()) / 1e6,
+        "files": files,
+        "settle_ms": SETTLE_MS,
+        "edited_file": body.relative_to(src).as_posix(),
+        "edit_cpu_s": statistics.median(e["cpu"] for e in edits),
+        "session_wall_s": figures["wall"],
+        "edits": edits,
+        "load_before": load,
+        "note": "cpu_s and peak_rss_mb: the whole watch session (first proof and every edit); "
+        "edit_cpu_s: CPU of the process tree during one edit's rebuild (median)",
+    }
 
 
 def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
@@ -184,8 +211,9 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         measured["proof"].append(run_case(proof, proof_out))
     cases = {
         "bare_weasyprint": summarize("bare weasyprint on the print HTML", bare_command, measured["bare"]),
-        "cold_render": summarize("render into a new folder (cold caches)", [*render[:-1], "<new folder>"],
-                                 measured["cold"]),
+        "cold_render": summarize(
+            "render into a new folder (cold caches)", [*render[:-1], "<new folder>"], measured["cold"]
+        ),
         "full_render": summarize("render --force (print, web, web page)", [*render, "--force"], measured["full"]),
         "nothing_changed": summarize("render again, nothing changed", render, measured["unchanged"]),
         "full_proof": summarize("proof --force", proof, measured["proof"]),
@@ -204,10 +232,20 @@ def synthetic_case(manifest: Path, tmp: Path, pages: int, base: dict) -> dict:
     command = [*IB, "render", str(new), "--out", str(out), "--force"]
     m = checked_measure(command)
     files = outputs(out) if out.is_dir() else {}
-    case = {"label": f"synthetic issue, about {pages} pages", "command": command, "wall_s": m["wall"],
-            "cpu_s": m["cpu"], "peak_rss_mb": m["rss_mb"], "output_mb": sum(files.values()) / 1e6, "files": files,
-            "target_pages": pages, "articles": len(yaml.safe_load(new.read_text("utf-8"))["articles"]),
-            "completed": m["code"] == 0, "exit_code": m["code"], "load_before": m["load_before"]}
+    case = {
+        "label": f"synthetic issue, about {pages} pages",
+        "command": command,
+        "wall_s": m["wall"],
+        "cpu_s": m["cpu"],
+        "peak_rss_mb": m["rss_mb"],
+        "output_mb": sum(files.values()) / 1e6,
+        "files": files,
+        "target_pages": pages,
+        "articles": len(yaml.safe_load(new.read_text("utf-8"))["articles"]),
+        "completed": m["code"] == 0,
+        "exit_code": m["code"],
+        "load_before": m["load_before"],
+    }
     case["pages"] = pages_of(m["stdout"], sorted(out.glob("*-print.pdf"))) if case["completed"] else 0
     if not case["completed"]:
         case["error"] = m["stderr"][:3000]
@@ -233,10 +271,22 @@ def main() -> None:
             print(f"synthetic {pages} pages ...", file=sys.stderr)
             cases[f"synthetic_{pages}"] = synthetic_case(manifest, tmp, pages, cases["full_render"])
     busy = sorted(BUSY_SEEN | set(busy_processes()))
-    result = {"manifest": str(manifest), "runs": args.runs, "scales": scales, "settle_ms": SETTLE_MS,
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                          "load_average": os.getloadavg(), "other_busy_processes": busy},
-              "seconds": time.perf_counter() - started, "cases": cases, "ratios": ratios(cases, scales)}
+    result = {
+        "manifest": str(manifest),
+        "runs": args.runs,
+        "scales": scales,
+        "settle_ms": SETTLE_MS,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average": os.getloadavg(),
+            "other_busy_processes": busy,
+        },
+        "seconds": time.perf_counter() - started,
+        "cases": cases,
+        "ratios": ratios(cases, scales),
+    }
     print(table(result))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2), "utf-8")

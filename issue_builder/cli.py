@@ -9,8 +9,8 @@ import sys
 import click
 
 from issue_builder import __version__
-from issue_builder.console import print_error
-from issue_builder.errors import IssueBuilderError
+from issue_builder.base.console import print_error
+from issue_builder.base.diagnostics import IssueBuilderError
 
 # each command's module is imported only when that command runs: `render` with nothing to do stays quick
 COMMANDS = {
@@ -45,7 +45,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-def _interrupt(signum: int, frame) -> None:  # noqa: ANN001
+def _interrupt(signum: int, frame) -> None:
     raise KeyboardInterrupt
 
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print_error("interrupted")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - last resort: a bug, shown briefly unless --debug
+    except Exception as exc:
         if debug:
             if hasattr(exc, "child_traceback"):
                 print_error(exc.child_traceback)

@@ -13,8 +13,18 @@ CASES = {"bare_weasyprint", "cold_render", "full_render", "nothing_changed", "fu
 
 def test_benchmark_runs_on_a_tiny_issue(tmp_path):
     out = tmp_path / "bench.json"
-    command = [sys.executable, str(REPO / "bench" / "run.py"), "--manifest", str(FIXTURES / "bulletin" / "7.yaml"),
-               "--scales", "16", "--runs", "1", "--json", str(out)]
+    command = [
+        sys.executable,
+        str(REPO / "bench" / "run.py"),
+        "--manifest",
+        str(FIXTURES / "bulletin" / "7.yaml"),
+        "--scales",
+        "16",
+        "--runs",
+        "1",
+        "--json",
+        str(out),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text("utf-8"))
@@ -24,8 +34,15 @@ def test_benchmark_runs_on_a_tiny_issue(tmp_path):
         assert case["pages"] > 0 and case["output_mb"] > 0, name
     assert data["cases"]["synthetic_16"]["completed"]
     assert data["cases"]["watch_edit"]["settle_ms"] == 50 and len(data["cases"]["watch_edit"]["edits"]) == 1
-    assert set(data["ratios"]) == {"full_over_bare", "cold_over_bare", "watch_edit_over_full_proof", "nothing_changed_over_full",
-                                   "scale_16_over_base", "peak_rss_16_mb", "completed_16"}
+    assert set(data["ratios"]) == {
+        "full_over_bare",
+        "cold_over_bare",
+        "watch_edit_over_full_proof",
+        "nothing_changed_over_full",
+        "scale_16_over_base",
+        "peak_rss_16_mb",
+        "completed_16",
+    }
     assert all(r["value"] is not None for r in data["ratios"].values())
     for line in ("full render / bare weasyprint", "watch edit / full proof", "nothing changed / full render"):
         assert line in done.stdout

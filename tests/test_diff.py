@@ -18,14 +18,16 @@ from reportlab.pdfgen import canvas
 
 from conftest import copy_fixture, page_texts
 from issue_builder.cli import main
+from issue_builder.editions.marks import SLUG_FONT
 from issue_builder.proofing.diff import compare_pdfs, summary_lines
-from issue_builder.write.marks import SLUG_FONT
 
 WEB = "the-tenant-bulletin-7-web.pdf"
 # inserted into the first paragraph of the rent strike article (p. 3): its last lines move on to p. 4
-EXTRA = ("Everyone in the towers knew the story of the broken boilers by heart, because every winter it was told "
-         "again in the stairwells, in the laundry room and at the bus stop, and every winter the landlord promised "
-         "that next year would be different.")
+EXTRA = (
+    "Everyone in the towers knew the story of the broken boilers by heart, because every winter it was told "
+    "again in the stairwells, in the laundry room and at the bus stop, and every winter the landlord promised "
+    "that next year would be different."
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,9 @@ def rounds(rendered_bulletin: Path, tmp_path_factory) -> tuple[Path, Path]:
     article = folder / "7" / "articles" / "rent-strike.md"
     text = article.read_text(encoding="utf-8")
     assert "stopped asking politely. " in text
-    article.write_text(text.replace("stopped asking politely. ", f"stopped asking politely. {EXTRA} ", 1), encoding="utf-8")
+    article.write_text(
+        text.replace("stopped asking politely. ", f"stopped asking politely. {EXTRA} ", 1), encoding="utf-8"
+    )
     badge = folder / "7" / "img" / "badge.png"
     with Image.open(badge) as picture:
         swapped = ImageOps.invert(picture.convert("RGB"))  # another picture of the same size
@@ -75,7 +79,16 @@ def test_json_gives_every_page_its_verdict(cli, rounds):
     data = json.loads(result.stdout)
     assert data["identical"] is False and data["old_pages"] == data["new_pages"] == 8
     statuses = [p["status"] for p in data["pages"]]
-    assert statuses == ["unchanged", "unchanged", "changed", "reflowed", "unchanged", "visual", "unchanged", "unchanged"]
+    assert statuses == [
+        "unchanged",
+        "unchanged",
+        "changed",
+        "reflowed",
+        "unchanged",
+        "visual",
+        "unchanged",
+        "unchanged",
+    ]
     changed, reflowed, visual = data["pages"][2], data["pages"][3], data["pages"][5]
     assert (changed["added"], changed["removed"]) == (len(EXTRA.split()), 0)
     assert reflowed["reflowed_after"] == 3 and reflowed["changed"] == 0
@@ -108,8 +121,11 @@ def test_the_highlighted_copy_marks_the_changed_pages_only(cli, rounds, tmp_path
     assert result.exit_code == 1, result.stderr
     with pikepdf.open(out) as pdf, pikepdf.open(new) as original:
         assert len(pdf.pages) == len(original.pages)
-        drawn = {n + 1 for n, page in enumerate(pdf.pages)
-                 if b"/IBDiffHighlight" in b"".join(c.read_bytes() for c in _contents(page))}
+        drawn = {
+            n + 1
+            for n, page in enumerate(pdf.pages)
+            if b"/IBDiffHighlight" in b"".join(c.read_bytes() for c in _contents(page))
+        }
     assert drawn == {3, 4, 6}
     assert ImageChops.difference(_render(new, 1), _render(out, 1)).getbbox() is None
     marked, plain = _render(out, 3), _render(new, 3)
@@ -177,8 +193,10 @@ def test_words_pushed_to_the_next_page_are_reflowed_not_changed(tmp_path):
     new = _two_page_pdf(tmp_path / "new.pdf", [["one two extra", "three four"], ["five six seven"]])
     comparison = compare_pdfs(old, new)
     assert [p.status for p in comparison.pages] == ["changed", "reflowed"]
-    assert summary_lines(comparison) == ["p. 1: 1 word changed (1 added): +“extra”",
-                                         "p. 2: text reflowed after an edit on p. 1 (same words, moved)"]
+    assert summary_lines(comparison) == [
+        "p. 1: 1 word changed (1 added): +“extra”",
+        "p. 2: text reflowed after an edit on p. 1 (same words, moved)",
+    ]
 
 
 def test_a_word_hyphenated_differently_is_not_a_change(tmp_path):
@@ -194,8 +212,13 @@ def test_a_word_hyphenated_differently_is_not_a_change(tmp_path):
 def test_unusable_inputs_exit_2_naming_the_file(cli, rendered_bulletin, tmp_path, kind):
     good = rendered_bulletin / WEB
     bad = tmp_path / "round1.pdf"
-    expected = {"missing": "file not found", "not a pdf": "not a PDF file", "encrypted": "the file is encrypted with a password",
-                "folder": "is a folder", "cut short": "not a readable PDF"}[kind]
+    expected = {
+        "missing": "file not found",
+        "not a pdf": "not a PDF file",
+        "encrypted": "the file is encrypted with a password",
+        "folder": "is a folder",
+        "cut short": "not a readable PDF",
+    }[kind]
     if kind == "not a pdf":
         bad.write_text("issue: 7\n")
     elif kind == "encrypted":
@@ -213,7 +236,9 @@ def test_unusable_inputs_exit_2_naming_the_file(cli, rendered_bulletin, tmp_path
 
 
 def test_out_may_not_overwrite_an_input(cli, rendered_bulletin):
-    result = cli("diff", str(rendered_bulletin / WEB), str(rendered_bulletin / WEB), "--out", str(rendered_bulletin / WEB))
+    result = cli(
+        "diff", str(rendered_bulletin / WEB), str(rendered_bulletin / WEB), "--out", str(rendered_bulletin / WEB)
+    )
     assert result.exit_code == 2
     assert "is one of the files compared" in result.stderr
 
@@ -233,24 +258,46 @@ def test_text_moved_past_a_footnote_is_reflowed_not_changed(tmp_path):
     # the footnote stays at the foot of p. 1 while the line above it moves to p. 2: in reading order the line and
     # the footnote change places, which a plain word diff would report as words removed on p. 1 and added on p. 2
     note = (20, "1. The survey form is on the website.")
-    old = _two_page_pdf(tmp_path / "old.pdf", [["when the boilers failed", "the tenants stopped asking politely", note],
-                                               ["and then they stopped paying"]])
-    new = _two_page_pdf(tmp_path / "new.pdf", [["when the old boilers failed", note],
-                                               ["the tenants stopped asking politely", "and then they stopped paying"]])
+    old = _two_page_pdf(
+        tmp_path / "old.pdf",
+        [["when the boilers failed", "the tenants stopped asking politely", note], ["and then they stopped paying"]],
+    )
+    new = _two_page_pdf(
+        tmp_path / "new.pdf",
+        [
+            ["when the old boilers failed", note],
+            ["the tenants stopped asking politely", "and then they stopped paying"],
+        ],
+    )
     comparison = compare_pdfs(old, new)
-    assert summary_lines(comparison) == ["p. 1: 1 word changed (1 added): +“old”",
-                                         "p. 2: text reflowed after an edit on p. 1 (same words, moved)"]
+    assert summary_lines(comparison) == [
+        "p. 1: 1 word changed (1 added): +“old”",
+        "p. 2: text reflowed after an edit on p. 1 (same words, moved)",
+    ]
 
 
 def test_running_heads_and_folios_stay_out_of_the_text_flow(tmp_path):
     def page(number: int, *lines: str) -> list[str | tuple[float, str]]:
-        return [*lines, (280, "THE TENANT BULLETIN · ISSUE 7"), (10, str(number))]  # drawn after the text, as WeasyPrint does
+        return [
+            *lines,
+            (280, "THE TENANT BULLETIN · ISSUE 7"),
+            (10, str(number)),
+        ]  # drawn after the text, as WeasyPrint does
 
     old = _two_page_pdf(tmp_path / "old.pdf", [page(1, "one two three four", "five six seven"), page(2, "eight nine")])
-    new = _two_page_pdf(tmp_path / "new.pdf", [page(1, "one two three extra"), page(2, "four five six seven", "eight nine")])
-    assert summary_lines(compare_pdfs(old, new)) == ["p. 1: 1 word changed (1 added): +“extra”",
-                                                     "p. 2: text reflowed after an edit on p. 1 (same words, moved)"]
+    new = _two_page_pdf(
+        tmp_path / "new.pdf", [page(1, "one two three extra"), page(2, "four five six seven", "eight nine")]
+    )
+    assert summary_lines(compare_pdfs(old, new)) == [
+        "p. 1: 1 word changed (1 added): +“extra”",
+        "p. 2: text reflowed after an edit on p. 1 (same words, moved)",
+    ]
     # a change in a running head is still a change, told on its page
-    fixed = _two_page_pdf(tmp_path / "fixed.pdf", [page(1, "one two three four", "five six seven"),
-                                                   [*page(2, "eight nine")[:1], (280, "THE TENANT BULLETIN · ISSUE 8"), (10, "2")]])
+    fixed = _two_page_pdf(
+        tmp_path / "fixed.pdf",
+        [
+            page(1, "one two three four", "five six seven"),
+            [*page(2, "eight nine")[:1], (280, "THE TENANT BULLETIN · ISSUE 8"), (10, "2")],
+        ],
+    )
     assert summary_lines(compare_pdfs(old, fixed))[0] == "p. 2: 1 word changed (1 added, 1 removed): +“8” −“7”"

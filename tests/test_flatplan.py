@@ -19,11 +19,23 @@ from issue_builder.proofing.flatplan import Flatplan, PageLabel, page_labels, pr
 from issue_builder.proofing.flatplan_canvas import PNG_SCALE
 
 STEM = "the-tenant-bulletin-7-flatplan"
-TITLES = ["After Eleven Months of Organising Door to Door, the Tenants of the Riverside Towers Won Every One of "
-          "Their Repair Demands", "The New Lease Law", "Meeting Notes"]
+TITLES = [
+    "After Eleven Months of Organising Door to Door, the Tenants of the Riverside Towers Won Every One of "
+    "Their Repair Demands",
+    "The New Lease Law",
+    "Meeting Notes",
+]
 # what each of the bulletin's 8 pages carries: (what it is, section)
-EXPECTED = [("Front cover", ""), ("Contents", ""), (TITLES[0], "Organising"), (TITLES[0], "Organising"),
-            (TITLES[1], "Law"), (TITLES[2], ""), (TITLES[2], ""), ("Back cover", "")]
+EXPECTED = [
+    ("Front cover", ""),
+    ("Contents", ""),
+    (TITLES[0], "Organising"),
+    (TITLES[0], "Organising"),
+    (TITLES[1], "Law"),
+    (TITLES[2], ""),
+    (TITLES[2], ""),
+    ("Back cover", ""),
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,27 +56,40 @@ def flatplan_run(tmp_path_factory) -> tuple[Path, str, str]:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> tuple[bytes, list[PageLabel]]:
     """The bulletin's web edition rendered once, with its page labels."""
-    from issue_builder.pipeline import prepare_issue
-    from issue_builder.write.profiles import PROFILES
-    from issue_builder.write.weasy import render_edition
+    from issue_builder.editions.render import render_edition
+    from issue_builder.layout.profiles import PROFILES
+    from issue_builder.prepare.issue import prepare_issue
 
     folder = copy_fixture("bulletin", tmp_path_factory.mktemp("edition"))
     issue = prepare_issue(folder / "7.yaml")
     edition = render_edition(issue, PROFILES["web"], folder / ".cache")
-    labels = page_labels(edition.pages, [(a.id, a.title, a.section) for a in issue.articles],
-                         edition.article_pages, edition.fill_pages)
+    labels = page_labels(
+        edition.pages, [(a.id, a.title, a.section) for a in issue.articles], edition.article_pages, edition.fill_pages
+    )
     return edition.pdf, labels
 
 
 def test_page_labels_from_plain_values():
-    labels = page_labels(12, [("a", "Alpha", "News"), ("b", "Beta", None), ("c", "Gamma", "News")],
-                         {"a": 4, "b": 7, "c": 8}, fill_pages=2)
+    labels = page_labels(
+        12,
+        [("a", "Alpha", "News"), ("b", "Beta", None), ("c", "Gamma", "News")],
+        {"a": 4, "b": 7, "c": 8},
+        fill_pages=2,
+    )
     assert [(p.number, p.kind, p.article, p.section, p.starts) for p in labels] == [
-        (1, "cover", None, None, False), (2, "contents", None, None, False), (3, "contents", None, None, False),
-        (4, "article", "Alpha", "News", True), (5, "article", "Alpha", "News", False),
-        (6, "article", "Alpha", "News", False), (7, "article", "Beta", None, True),
-        (8, "article", "Gamma", "News", True), (9, "article", "Gamma", "News", False),
-        (10, "fill", None, None, False), (11, "fill", None, None, False), (12, "back", None, None, False)]
+        (1, "cover", None, None, False),
+        (2, "contents", None, None, False),
+        (3, "contents", None, None, False),
+        (4, "article", "Alpha", "News", True),
+        (5, "article", "Alpha", "News", False),
+        (6, "article", "Alpha", "News", False),
+        (7, "article", "Beta", None, True),
+        (8, "article", "Gamma", "News", True),
+        (9, "article", "Gamma", "News", False),
+        (10, "fill", None, None, False),
+        (11, "fill", None, None, False),
+        (12, "back", None, None, False),
+    ]
     assert [p.folio for p in labels] == [str(n) for n in range(1, 13)]
 
 
@@ -75,7 +100,9 @@ def test_reader_spreads_put_the_cover_alone_on_the_right_and_the_back_alone_on_t
 
 def test_png_and_pdf_are_written_under_the_issue_name(flatplan_run):
     out, stdout, stderr = flatplan_run
-    assert sorted(p.name for p in out.iterdir() if p.is_file()) == [f"{STEM}.pdf", f"{STEM}.png"]
+    # drawn from the web edition, built (and kept) as `render --only web` would
+    web = "the-tenant-bulletin-7-web.pdf"
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == [f"{STEM}.pdf", f"{STEM}.png", web]
     assert not list(out.glob(".*.tmp"))
     assert [line.rsplit("/", 1)[-1] for line in stderr.splitlines()] == [f"{STEM}.png", f"{STEM}.pdf"]
     assert "wrote" not in stdout  # stdout is the table only
@@ -95,8 +122,10 @@ def test_png_shows_every_page_in_its_place_in_reader_spreads(flatplan_run, rende
         image = png.convert("RGB")
     assert image.size == (round(plan.width * PNG_SCALE), round(plan.height * PNG_SCALE))
     document = pypdfium2.PdfDocument(pdf)
-    pages = [document[i].render(scale=boxes[1][2] * PNG_SCALE / document[i].get_width()).to_pil().convert("RGB")
-             for i in range(len(document))]
+    pages = [
+        document[i].render(scale=boxes[1][2] * PNG_SCALE / document[i].get_width()).to_pil().convert("RGB")
+        for i in range(len(document))
+    ]
     for number, (x, y, w, h) in boxes.items():
         crop = image.crop(_pixels(x, y, x + w, y + h))
         distances = [_distance(crop, page) for page in pages]
@@ -123,9 +152,10 @@ def test_pdf_is_one_page_labelled_with_every_folio_and_title_in_reading_order(fl
     text = texts[0]
     lines = [line.strip() for line in text.splitlines()]
     labels = [(line, lines[i + 1]) for i, line in enumerate(lines[:-1]) if re.fullmatch(r"\d+( · \w+)?", line)]
-    assert [folio for folio, _ in labels] == [f"{n} · {section}" if section else str(n)
-                                              for n, (_, section) in enumerate(EXPECTED, start=1)]
-    assert all(caption.startswith(what[:12]) for (_, caption), (what, _) in zip(labels, EXPECTED)), labels
+    assert [folio for folio, _ in labels] == [
+        f"{n} · {section}" if section else str(n) for n, (_, section) in enumerate(EXPECTED, start=1)
+    ]
+    assert all(caption.startswith(what[:12]) for (_, caption), (what, _) in zip(labels, EXPECTED, strict=False)), labels
     assert "After Eleven Months of O…" in text  # titles too long for a thumbnail are cut, not overprinted
     assert "Organising Law no section" in text  # the legend
 

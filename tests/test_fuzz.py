@@ -8,14 +8,15 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issue_builder.errors import IssueBuilderError
+from issue_builder.base.diagnostics import IssueBuilderError
+from issue_builder.base.schema import IssueManifest
 from issue_builder.load.yaml_source import parse_yaml
 from issue_builder.prepare.markdown import render_markdown
 from issue_builder.validate.convert import Converter
-from issue_builder.validate.schema import IssueManifest
 
-YAMLISH = st.lists(st.sampled_from(list("abc:-[]{}&*!|>'\"#\n\t 0129.~%@`,?") + ["no", "yes", "0x1", "<<", "\x00"]),
-                   max_size=200).map("".join)
+YAMLISH = st.lists(
+    st.sampled_from(list("abc:-[]{}&*!|>'\"#\n\t 0129.~%@`,?") + ["no", "yes", "0x1", "<<", "\x00"]), max_size=200
+).map("".join)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -28,9 +29,13 @@ def test_any_yaml_gives_a_document_or_located_problems(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+        max_leaves=20,
+    )
+)
 def test_any_data_converts_or_reports(data):
     doc, _ = parse_yaml("a: 1\n", Path("m.yaml"))
     doc.data = data
@@ -43,9 +48,25 @@ def test_any_data_converts_or_reports(data):
         assert problem.message
 
 
-MARKDOWNISH = st.lists(st.sampled_from(list("ab #*_[]()!<>\"'\n:-`^|~\\") + [
-    "<script>", "</p>", "[^1]", "[^1]: note", "::: pullquote", ":::", "![x](y.png)", "<a href=file:///etc>", "&amp;",
-    "<img src=javascript:x>", "[l](javascript:alert(1))"]), max_size=300).map("".join)
+MARKDOWNISH = st.lists(
+    st.sampled_from(
+        list("ab #*_[]()!<>\"'\n:-`^|~\\")
+        + [
+            "<script>",
+            "</p>",
+            "[^1]",
+            "[^1]: note",
+            "::: pullquote",
+            ":::",
+            "![x](y.png)",
+            "<a href=file:///etc>",
+            "&amp;",
+            "<img src=javascript:x>",
+            "[l](javascript:alert(1))",
+        ]
+    ),
+    max_size=300,
+).map("".join)
 
 
 @settings(max_examples=300, deadline=None)

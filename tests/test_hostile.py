@@ -51,7 +51,7 @@ class Listener:
         while not self.stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -104,13 +104,20 @@ def outside(tmp_path_factory) -> Outside:
     return Outside(folder, token, folder / "canary.txt", folder / "canary.jpg")
 
 
-def run(args: list[str], cwd: Path, timeout: float = 300, preexec_fn=None) -> subprocess.CompletedProcess:  # noqa: ANN001
+def run(args: list[str], cwd: Path, timeout: float = 300, preexec_fn=None) -> subprocess.CompletedProcess:
     """The CLI in a child process (its own process group, all stopped if it hangs), with a temporary folder of its
     own beside the issue folder `cwd`."""
     (cwd.parent / "tmp").mkdir(exist_ok=True)
-    process = subprocess.Popen([sys.executable, "-m", "issue_builder", *args], cwd=cwd, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                               preexec_fn=preexec_fn, env={**os.environ, "TMPDIR": str(cwd.parent / "tmp")})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "issue_builder", *args],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=preexec_fn,
+        env={**os.environ, "TMPDIR": str(cwd.parent / "tmp")},
+    )
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -124,14 +131,24 @@ def uncompressed(pdf: Path) -> bytes:
     """The PDF with every stream that can be decoded decoded, and no object streams."""
     buffer = io.BytesIO()
     with pikepdf.open(pdf) as doc:
-        doc.save(buffer, qdf=True, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable,
-                 stream_decode_level=pikepdf.StreamDecodeLevel.generalized)
+        doc.save(
+            buffer,
+            qdf=True,
+            compress_streams=False,
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+            stream_decode_level=pikepdf.StreamDecodeLevel.generalized,
+        )
     return buffer.getvalue()
 
 
 def found_in(folder: Path, token: str) -> list[str]:
     """The files under `folder` (PDFs uncompressed, their text extracted) that contain `token` in any encoding."""
-    variants = (token.encode(), token.encode("utf-16-be"), token.encode().hex().encode(), token.encode().hex().upper().encode())
+    variants = (
+        token.encode(),
+        token.encode("utf-16-be"),
+        token.encode().hex().encode(),
+        token.encode().hex().upper().encode(),
+    )
     hits = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []:
         data = path.read_bytes()
@@ -142,8 +159,9 @@ def found_in(folder: Path, token: str) -> list[str]:
     return hits
 
 
-def assert_nothing_leaked(result: subprocess.CompletedProcess | object, out: Path, outside: Outside,
-                          listener: Listener) -> None:
+def assert_nothing_leaked(
+    result: subprocess.CompletedProcess | object, out: Path, outside: Outside, listener: Listener
+) -> None:
     """The checks every hostile case shares, rendered or refused."""
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
     assert outside.token not in result.stdout + result.stderr
@@ -166,10 +184,12 @@ def append(path: Path, text: str) -> int:
 
 
 def hostile_svg(outside: Outside, listener: Listener) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="90" height="90">'
-            f'<image href="{outside.jpeg.as_uri()}" width="90" height="90"/>'
-            f'<image xlink:href="{listener.url("svg-image.png")}" width="9" height="9"/>'
-            f'<use href="{listener.url("svg-use.svg#a")}"/><use xlink:href="{outside.text.as_uri()}#a"/></svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="90" height="90">'
+        f'<image href="{outside.jpeg.as_uri()}" width="90" height="90"/>'
+        f'<image xlink:href="{listener.url("svg-image.png")}" width="9" height="9"/>'
+        f'<use href="{listener.url("svg-use.svg#a")}"/><use xlink:href="{outside.text.as_uri()}#a"/></svg>'
+    )
 
 
 def test_the_leak_scan_finds_what_a_pdf_compresses(tmp_path):
@@ -186,9 +206,24 @@ def test_the_leak_scan_finds_what_a_pdf_compresses(tmp_path):
 
 # --- 1. One render carrying every raw-HTML attack, and the image kinds not yet rendered end to end --------------
 
-ATTACKS = ["script", "iframe", "object", "embed", "link-attachment", "a-attachment-file", "a-attachment-http",
-           "img-file-url", "img-http", "img-dotdot", "img-svg", "style-tag", "inline-style", "inline-svg", "base",
-           "markdown-file-link"]
+ATTACKS = [
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "link-attachment",
+    "a-attachment-file",
+    "a-attachment-http",
+    "img-file-url",
+    "img-http",
+    "img-dotdot",
+    "img-svg",
+    "style-tag",
+    "inline-style",
+    "inline-svg",
+    "base",
+    "markdown-file-link",
+]
 
 
 def raw_html_attacks(outside: Outside, listener: Listener, article_dir: Path) -> dict[str, tuple[str, list[str], str]]:
@@ -200,18 +235,30 @@ def raw_html_attacks(outside: Outside, listener: Listener, article_dir: Path) ->
         "object": (f'<object data="{txt}#x-object-x" type="text/plain"></object>', ["<object", "x-object-x"], ""),
         "embed": (f'<embed src="{listener.url("x-embed-x")}">', ["<embed", "x-embed-x"], ""),
         "link-attachment": (f'<link rel="attachment" href="{txt}#x-link-x">', ["attachment", "x-link-x"], ""),
-        "a-attachment-file": (f'<a rel="attachment" href="{txt}#x-afile-x">the attached notice</a>',
-                              ["attachment", "x-afile-x"], "the attached notice"),
-        "a-attachment-http": (f'<a rel="attachment" href="{listener.url("x-ahttp-x")}">the web notice</a>',
-                              ["attachment"], "the web notice"),
+        "a-attachment-file": (
+            f'<a rel="attachment" href="{txt}#x-afile-x">the attached notice</a>',
+            ["attachment", "x-afile-x"],
+            "the attached notice",
+        ),
+        "a-attachment-http": (
+            f'<a rel="attachment" href="{listener.url("x-ahttp-x")}">the web notice</a>',
+            ["attachment"],
+            "the web notice",
+        ),
         "img-file-url": (f'<img src="{jpg}#x-imgfile-x" alt="">', ["x-imgfile-x", "canary.jpg"], ""),
         "img-http": (f'<img src="{listener.url("x-imghttp-x.png")}" alt="">', ["x-imghttp-x"], ""),
         "img-dotdot": (f'<img src="{relative(article_dir, outside.jpeg)}" alt="">', ["canary.jpg"], ""),
         "img-svg": ('<img src="../img/evil.svg" alt="">', ["evil.svg"], ""),
-        "style-tag": (f'<style>@page {{ size: 2in 2in }} p {{ background: url({listener.url("x-style-x")}) }}</style>',
-                      ["x-style-x", "2in 2in"], ""),
-        "inline-style": (f'<span style="background: url({listener.url("x-inline-x")})">the styled words</span>',
-                         ["x-inline-x"], "the styled words"),
+        "style-tag": (
+            f"<style>@page {{ size: 2in 2in }} p {{ background: url({listener.url('x-style-x')}) }}</style>",
+            ["x-style-x", "2in 2in"],
+            "",
+        ),
+        "inline-style": (
+            f'<span style="background: url({listener.url("x-inline-x")})">the styled words</span>',
+            ["x-inline-x"],
+            "the styled words",
+        ),
         "inline-svg": (hostile_svg(outside, listener), ["<svg", "svg-image", "svg-use"], ""),
         "base": (f'<base href="{listener.url("x-base-x/")}">', ["x-base-x", "<base"], ""),
         # markdown-it takes no file: destination: the line is printed as typed, no link
@@ -246,7 +293,9 @@ def sanitised(tmp_path_factory, outside, listener):
     meeting = articles / "meeting.md"
     meeting.write_text(meeting.read_text("utf-8").replace("../img/plan.jpg", "../img/plan.tif"), "utf-8")
     manifest = folder / "7.yaml"
-    manifest.write_text(manifest.read_text("utf-8").replace("image: 7/img/cover.jpg", "image: 7/img/cover.webp"), "utf-8")
+    manifest.write_text(
+        manifest.read_text("utf-8").replace("image: 7/img/cover.jpg", "image: 7/img/cover.webp"), "utf-8"
+    )
     control = f"CONTROL-{secrets.token_hex(8)}"  # an image inside the project, placed as it is: the scan must see it
     with Image.open(img / "towers.jpg") as towers:
         towers.convert("CMYK").save(img / "towers.jpg", quality=90, comment=control.encode())
@@ -279,7 +328,7 @@ def test_raw_html_attack_is_removed(sanitised, name):
     folder, result, html, attacks, _ = sanitised
     assert result.returncode == 0, result.stderr
     _, forbidden, kept_words = attacks[name]
-    article = html[html.index('id="article-the-new-lease-law"'):]
+    article = html[html.index('id="article-the-new-lease-law"') :]
     for text in forbidden:
         assert text not in article, text
     if kept_words:
@@ -298,12 +347,15 @@ def _images(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
     return list({i.objgen: i for page in pdf.pages for i in page.get_images().values()}.values())
 
 
-@pytest.mark.parametrize("kind, size, is_expected_colour", [
-    ("webp cover", (900, 1275), lambda r, g, b: b > r + 100 and b > g + 100),
-    ("palette png", (500, 500), lambda r, g, b: g > r + 80 and g > b + 80),
-    ("lab tiff", (900, 600), lambda r, g, b: r > g + 60 and r > b + 60),
-    ("cmyk tiff", (800, 600), lambda r, g, b: r > 200 and g < 90 and b < 90),
-])
+@pytest.mark.parametrize(
+    "kind, size, is_expected_colour",
+    [
+        ("webp cover", (900, 1275), lambda r, g, b: b > r + 100 and b > g + 100),
+        ("palette png", (500, 500), lambda r, g, b: g > r + 80 and g > b + 80),
+        ("lab tiff", (900, 600), lambda r, g, b: r > g + 60 and r > b + 60),
+        ("cmyk tiff", (800, 600), lambda r, g, b: r > 200 and g < 90 and b < 90),
+    ],
+)
 def test_supported_image_kinds_are_placed_with_their_colours(sanitised, kind, size, is_expected_colour):
     folder, result, _, _, _ = sanitised
     assert result.returncode == 0, result.stderr
@@ -313,20 +365,33 @@ def test_supported_image_kinds_are_placed_with_their_colours(sanitised, kind, si
         assert str(placed[0].ColorSpace) in ("/DeviceCMYK", "/DeviceGray")
     with pikepdf.open(folder / "out" / PDFS[1]) as pdf:  # web: downsampled, the same shape, sRGB colours
         ratio = size[0] / size[1]
-        colours = [pikepdf.PdfImage(i).as_pil_image().convert("RGB").getpixel((2, 2)) for i in _images(pdf)
-                   if abs(int(i.Width) / int(i.Height) - ratio) < 0.02]
+        colours = [
+            pikepdf.PdfImage(i).as_pil_image().convert("RGB").getpixel((2, 2))
+            for i in _images(pdf)
+            if abs(int(i.Width) / int(i.Height) - ratio) < 0.02
+        ]
         assert any(is_expected_colour(*c) for c in colours), (kind, colours)
 
 
 # --- Cases refused before any layout: a clear error naming the file and the key or line --------------------------
 
+
 def manifest_image_values(outside: Outside, listener: Listener, root: Path) -> dict[str, tuple[str, str]]:
     return {
-        "dotdot": (relative(root, outside.jpeg), f"points outside the issue folder bulletin/: {relative(root, outside.jpeg)}"),
+        "dotdot": (
+            relative(root, outside.jpeg),
+            f"points outside the issue folder bulletin/: {relative(root, outside.jpeg)}",
+        ),
         "absolute": (str(outside.jpeg), f"must be a relative path, not an absolute one: {outside.jpeg}"),
         "symlink": ("7/img/link.jpg", "points outside the issue folder bulletin/: 7/img/link.jpg"),
-        "file-url": (outside.jpeg.as_uri(), f"must be a file path inside the issue folder, not a URL: {outside.jpeg.as_uri()}"),
-        "http-url": (listener.url("a.jpg"), f"must be a file path inside the issue folder, not a URL: {listener.url('a.jpg')}"),
+        "file-url": (
+            outside.jpeg.as_uri(),
+            f"must be a file path inside the issue folder, not a URL: {outside.jpeg.as_uri()}",
+        ),
+        "http-url": (
+            listener.url("a.jpg"),
+            f"must be a file path inside the issue folder, not a URL: {listener.url('a.jpg')}",
+        ),
         "svg": ("7/img/evil.svg", "not an image in an accepted format (JPEG, PNG, TIFF, WEBP): 7/img/evil.svg"),
     }
 
@@ -345,14 +410,22 @@ def test_manifest_image_paths_out_of_the_project_are_refused(cli, bulletin, outs
     assert_nothing_leaked(result, bulletin / "out", outside, listener)
 
 
-DATA_PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+DATA_PNG = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+)
 
 
 def markdown_images(outside: Outside, listener: Listener, article_dir: Path) -> dict[str, tuple[str, str]]:
     dotdot = relative(article_dir, outside.jpeg)
     return {
-        "http-url": (listener.url("a.png"), f"image must be a relative path inside the issue folder: '{listener.url('a.png')}'"),
-        "file-url": (outside.jpeg.as_uri(), f"image must be a relative path inside the issue folder: '{outside.jpeg.as_uri()}'"),
+        "http-url": (
+            listener.url("a.png"),
+            f"image must be a relative path inside the issue folder: '{listener.url('a.png')}'",
+        ),
+        "file-url": (
+            outside.jpeg.as_uri(),
+            f"image must be a relative path inside the issue folder: '{outside.jpeg.as_uri()}'",
+        ),
         "data-url": (DATA_PNG, f"image must be a relative path inside the issue folder: '{DATA_PNG}'"),
         "absolute": (str(outside.jpeg), f"image must be a relative path inside the issue folder: '{outside.jpeg}'"),
         "dotdot": (dotdot, f"image points outside the issue folder: {dotdot}"),
@@ -383,18 +456,26 @@ def test_markdown_images_out_of_the_project_are_refused(cli, bulletin, outside, 
 def test_layout_css_cannot_reach_the_network(bulletin, outside, listener):
     """The layout is trusted, but the sandbox still loads nothing from the network or from outside."""
     css = bulletin / "layout" / "css" / "extra.css"
-    css.write_text(f'@import url("{listener.url("import.css")}");\n' + css.read_text("utf-8")
-                   + f'\n.dek {{ background: url("{listener.url("bg.png")}") }}\n'
-                   + f'@font-face {{ font-family: Net; src: url("{listener.url("font.ttf")}") }}\n'
-                   + f'.kicker {{ font-family: Net; background: url("{outside.jpeg.as_uri()}") }}\n', "utf-8")
+    css.write_text(
+        f'@import url("{listener.url("import.css")}");\n'
+        + css.read_text("utf-8")
+        + f'\n.dek {{ background: url("{listener.url("bg.png")}") }}\n'
+        + f'@font-face {{ font-family: Net; src: url("{listener.url("font.ttf")}") }}\n'
+        + f'.kicker {{ font-family: Net; background: url("{outside.jpeg.as_uri()}") }}\n',
+        "utf-8",
+    )
     result = run(["render", "7.yaml", "--out", "out", "--only", "web"], bulletin)
     assert result.returncode == 1
-    assert f"refused-url: {listener.url('import.css')} (only files inside the issue, its layout and fonts may be loaded)" in result.stderr
+    assert (
+        f"refused-url: {listener.url('import.css')} (only files inside the issue, its layout and fonts may be loaded)"
+        in result.stderr
+    )
     assert f"refused-url: {outside.jpeg.as_uri()} (outside the issue folder, its layout and fonts)" in result.stderr
     assert_nothing_leaked(result, bulletin / "out", outside, listener)
 
 
 # --- 2. A huge manifest is refused without being read whole ----------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["7.yaml", "publication.yaml"])
 def test_50_mb_manifest_is_refused_naming_the_file(bulletin, name):
@@ -407,15 +488,21 @@ def test_50_mb_manifest_is_refused_naming_the_file(bulletin, name):
     assert f"{name}: file is {path.stat().st_size:,} bytes; a manifest may have at most 1,048,576" in result.stderr
 
 
-def limit_memory(megabytes: int):  # noqa: ANN201
+def limit_memory(megabytes: int):
     return lambda: resource.setrlimit(resource.RLIMIT_AS, (megabytes * MB, resource.RLIM_INFINITY))
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("publication.yaml", "publication.yaml: file is 17,179,869,184 bytes; a manifest may have at most 1,048,576"),
-    ("7/img/towers.jpg", "articles[0].image.src: not an image in an accepted format (JPEG, PNG, TIFF, WEBP): 7/img/towers.jpg"),
-    ("7/articles/meeting.md", "meeting.md: file is 17,179,869,184 bytes; an article may have at most"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("publication.yaml", "publication.yaml: file is 17,179,869,184 bytes; a manifest may have at most 1,048,576"),
+        (
+            "7/img/towers.jpg",
+            "articles[0].image.src: not an image in an accepted format (JPEG, PNG, TIFF, WEBP): 7/img/towers.jpg",
+        ),
+        ("7/articles/meeting.md", "meeting.md: file is 17,179,869,184 bytes; an article may have at most"),
+    ],
+)
 def test_sparse_16_gb_file_is_never_read_whole(bulletin, name, expected):
     """A 16 GB file that takes no disk: read whole it would need 16 GB of memory (here limited to 1 GB)."""
     with open(bulletin / name, "wb") as handle:
@@ -427,20 +514,28 @@ def test_sparse_16_gb_file_is_never_read_whole(bulletin, name, expected):
 
 # --- 3. A decompression bomb -------------------------------------------------------------------------------------
 
+
 def png_bomb(path: Path, side: int) -> None:
     """A `side` x `side` 1-bit PNG of zero rows, compressed row by row: tiny on disk, never held in memory."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     row = bytes(1 + (side + 7) // 8)  # filter byte and packed pixels
     packer = zlib.compressobj(9)
     compressed = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-                     + chunk(b"IDAT", compressed) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", compressed)
+        + chunk(b"IEND", b"")
+    )
 
 
-PEAK = "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); " \
-       "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+PEAK = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+)
 
 
 @pytest.mark.parametrize("where", ["manifest", "markdown"])
@@ -456,8 +551,13 @@ def test_decompression_bomb_is_refused_in_little_memory(bulletin, outside, liste
         line = append(bulletin / "7" / "articles" / "lease-law.md", "![A plan](../img/bomb.png)")
         expected = f"lease-law.md:{line}: image is too large to decode safely"
     # the render runs in a child of a small wrapper that reports the peak memory of its children
-    result = subprocess.run([sys.executable, "-c", PEAK, sys.executable, "-m", "issue_builder", "render", "7.yaml",
-                             "--out", "out"], cwd=bulletin, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, sys.executable, "-m", "issue_builder", "render", "7.yaml", "--out", "out"],
+        cwd=bulletin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2
     assert expected in result.stderr and "bomb.png" in result.stderr
     peak_mb = int(result.stdout.split()[-1]) / 1024
@@ -497,8 +597,11 @@ def test_missing_glyph_names_the_article_and_the_character(scripts_render, scrip
     _, result = scripts_render
     _, title, characters = SCRIPTS[script]
     for char in characters:
-        lines = [line for line in result.stderr.splitlines()
-                 if f"missing-glyph: no committed font has the character {char!r} (U+{ord(char):04X}) in: " in line]
+        lines = [
+            line
+            for line in result.stderr.splitlines()
+            if f"missing-glyph: no committed font has the character {char!r} (U+{ord(char):04X}) in: " in line
+        ]
         assert len(lines) == 1 and title in lines[0], (char, result.stderr)
 
 
@@ -528,11 +631,12 @@ def test_a_long_word_within_the_limit_is_broken_across_lines(bulletin, outside, 
 
 # --- 5. A full disk ----------------------------------------------------------------------------------------------
 
+
 def tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def limit_file_size(size: int):  # noqa: ANN201
+def limit_file_size(size: int):
     """A disk that takes no file larger than `size`: Python ignores SIGXFSZ, so such a write fails with EFBIG."""
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.RLIM_INFINITY))
 
@@ -542,7 +646,9 @@ DISK_LIMIT = 1_500_000  # above every font WeasyPrint copies to its temporary fo
 
 def noise_photo(bulletin: Path) -> None:
     """A photograph of noise, placed at full resolution: the print PDF becomes by far the largest output."""
-    Image.frombytes("RGB", (2000, 1500), secrets.token_bytes(2000 * 1500 * 3)).save(bulletin / "7" / "img" / "plan.jpg", quality=90)
+    Image.frombytes("RGB", (2000, 1500), secrets.token_bytes(2000 * 1500 * 3)).save(
+        bulletin / "7" / "img" / "plan.jpg", quality=90
+    )
 
 
 def test_full_disk_keeps_the_previous_outputs_and_leaves_no_temporary_files(bulletin):
@@ -565,7 +671,9 @@ def test_full_disk_keeps_the_previous_outputs_and_leaves_no_temporary_files(bull
 
 def test_full_disk_while_caching_a_converted_photograph_leaves_no_temporary_file(bulletin):
     noise_photo(bulletin)  # its CMYK conversion is cached in out/.cache: a file larger than the disk takes
-    result = run(["render", "7.yaml", "--out", "out", "--only", "print"], bulletin, preexec_fn=limit_file_size(DISK_LIMIT))
+    result = run(
+        ["render", "7.yaml", "--out", "out", "--only", "print"], bulletin, preexec_fn=limit_file_size(DISK_LIMIT)
+    )
     assert result.returncode == 1, result.stderr
     assert "cannot write to out: File too large" in result.stderr
     assert [str(p.relative_to(bulletin)) for p in (bulletin / "out").rglob("*") if p.name.endswith(".tmp")] == []

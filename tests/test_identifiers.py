@@ -12,14 +12,19 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from issue_builder.validate.issn import ean13_for_issn, issn_problem
-from issue_builder.write.barcode import barcode_svg
-from issue_builder.write.xmp import set_xmp, xmp_packet
+from issue_builder.base.identifiers import ean13_for_issn, issn_problem
+from issue_builder.editions.xmp import set_xmp, xmp_packet
+from issue_builder.layout.barcode import barcode_svg
 
 MARKUP_NAME = """Tom & Jerry's <Bulletin> "Quarterly" ]]> &amp;"""
-NS = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "dc": "http://purl.org/dc/elements/1.1/",
-      "xmp": "http://ns.adobe.com/xap/1.0/", "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
-      "pdfxid": "http://www.npes.org/pdfx/ns/id/", "pdfuaid": "http://www.aiim.org/pdfua/ns/id/"}
+NS = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+    "pdfxid": "http://www.npes.org/pdfx/ns/id/",
+    "pdfuaid": "http://www.aiim.org/pdfua/ns/id/",
+}
 
 
 def pdfinfo_xmp(pdf: Path) -> ET.Element:
@@ -52,16 +57,25 @@ def test_title_with_markup_round_trips_through_the_xmp_of_both_editions(cli, bul
 
 
 def _packet(title: str = MARKUP_NAME) -> bytes:
-    return xmp_packet(title, dt.date(2024, 10, 1), "uuid:00000000-0000-4000-8000-000000000000", [
-        "<pdf:Trapped>False</pdf:Trapped>", ("dc:creator", ["A & B <c>", 'D "E"']), ("pdf:Keywords", "x < y & z"),
-        ("pdfxid:GTS_PDFXVersion", "PDF/X-4")], {"pdfxid": NS["pdfxid"]})
+    return xmp_packet(
+        title,
+        dt.date(2024, 10, 1),
+        "uuid:00000000-0000-4000-8000-000000000000",
+        [
+            "<pdf:Trapped>False</pdf:Trapped>",
+            ("dc:creator", ["A & B <c>", 'D "E"']),
+            ("pdf:Keywords", "x < y & z"),
+            ("pdfxid:GTS_PDFXVersion", "PDF/X-4"),
+        ],
+        {"pdfxid": NS["pdfxid"]},
+    )
 
 
 def test_xmp_packet_escapes_every_value_and_keeps_the_identification():
     text = _packet().decode("utf-8")
     assert text.startswith('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>')
     assert text.endswith('<?xpacket end="w"?>')
-    root = ET.fromstring(text[text.index("<x:xmpmeta"):text.index("<?xpacket end")])
+    root = ET.fromstring(text[text.index("<x:xmpmeta") : text.index("<?xpacket end")])
     assert _title(root) == MARKUP_NAME
     assert [li.text for li in root.findall(".//dc:creator/rdf:Seq/rdf:li", NS)] == ["A & B <c>", 'D "E"']
     assert root.find(".//{http://ns.adobe.com/pdf/1.3/}Keywords").text == "x < y & z"
@@ -77,8 +91,16 @@ def test_xmp_packet_escapes_every_value_and_keeps_the_identification():
 def test_xmp_packet_is_deterministic_across_processes():
     code = "import sys, tests.test_identifiers as t; sys.stdout.buffer.write(t._packet())"
     root = Path(__file__).parent.parent
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, cwd=root,
-                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            check=True,
+            cwd=root,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert runs == {_packet()}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from issue_builder.check.editorial import SHORT_BODY_WORDS, normalise
+from issue_builder.checks.editorial import SHORT_BODY_WORDS, normalise
 from issue_builder.prepare.markdown import render_markdown
 from issue_builder.prepare.typography import smarten
 
@@ -22,7 +22,7 @@ def line_of(path: Path, needle: str) -> int:
     return next(n for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1) if needle in line)
 
 
-def md(text: str, language: str = "en"):  # noqa: ANN201
+def md(text: str, language: str = "en"):
     body, problems = render_markdown(text, Path("a.md"), lambda src, line: src, language)
     assert problems == []
     return body
@@ -34,8 +34,9 @@ def warnings(stderr: str) -> list[str]:
 
 # --- typography ---------------------------------------------------------------------------------------------------
 
+
 def test_quotes_dashes_and_dots_become_typographic_and_are_counted():
-    body = md("\"Quotes\", 'single', don't -- and 1990--91, a---b, wait... end.\n\nSecond \"para\".")
+    body = md('"Quotes", \'single\', don\'t -- and 1990--91, a---b, wait... end.\n\nSecond "para".')
     assert "“Quotes”, ‘single’, don’t – and 1990–91, a—b, wait… end." in body.html
     assert "Second “para”." in body.html
     t = body.typography
@@ -44,10 +45,12 @@ def test_quotes_dashes_and_dots_become_typographic_and_are_counted():
 
 
 def test_typography_reaches_inline_html_html_blocks_footnotes_and_captions_but_not_code():
-    body = md('He said <em>"no"</em> -- twice.[^1]\n\n'
-              '<aside class="pullquote">"Never" -- not once... <code>"x" --</code></aside>\n\n'
-              '![A plan](plan.jpg "The \'new\' plan -- as agreed")\n\n'
-              'Type `"raw" -- text` or \\"escaped\\".\n\n[^1]: A "note".\n')
+    body = md(
+        'He said <em>"no"</em> -- twice.[^1]\n\n'
+        '<aside class="pullquote">"Never" -- not once... <code>"x" --</code></aside>\n\n'
+        "![A plan](plan.jpg \"The 'new' plan -- as agreed\")\n\n"
+        'Type `"raw" -- text` or \\"escaped\\".\n\n[^1]: A "note".\n'
+    )
     html = body.html
     assert "He said <em>“no”</em> – twice." in html
     assert '<aside class="pullquote">“Never” – not once… <code>"x" --</code></aside>' in html
@@ -63,9 +66,9 @@ def test_only_dashes_and_ellipses_are_replaced_not_other_markdown_it_shortcuts()
 
 
 def test_quotes_follow_the_language_and_unpaired_quotes_are_left_and_located():
-    assert "„Guten Tag“, sagte er, ‚gut‘ – geht’s?" in md('"Guten Tag", sagte er, \'gut\' -- geht\'s?', "de").html
+    assert "„Guten Tag“, sagte er, ‚gut‘ – geht’s?" in md("\"Guten Tag\", sagte er, 'gut' -- geht's?", "de").html
     assert "«\u202fBonjour\u202f»" in md('"Bonjour"', "fr-CA").html
-    body = md("Fine.\n\nHe is 6' 2\" tall, \"she said.\n")
+    body = md('Fine.\n\nHe is 6\' 2" tall, "she said.\n')
     assert body.typography.unpaired == 2 and body.typography.unpaired_lines == [3]
 
 
@@ -80,6 +83,7 @@ def test_repeats_are_compared_without_case_spacing_quote_or_dash_differences():
 
 
 # --- the lint through `check` ----------------------------------------------------------------------------------------
+
 
 def test_bulletin_lint_findings_name_manifest_line_and_key(cli, bulletin):
     manifest = bulletin / "7.yaml"
@@ -108,15 +112,20 @@ def test_bulletin_lint_findings_name_manifest_line_and_key(cli, bulletin):
 
 def test_a_dek_repeated_from_another_article_names_both(cli, bulletin):
     manifest = bulletin / "7.yaml"
-    edit(manifest, "    dek: What the general meeting decided in September.",
-         "    dek: >-\n      how a rent strike in three tower blocks turned into the biggest\n"
-         "      tenant victory the city has seen in a decade")
+    edit(
+        manifest,
+        "    dek: What the general meeting decided in September.",
+        "    dek: >-\n      how a rent strike in three tower blocks turned into the biggest\n"
+        "      tenant victory the city has seen in a decade",
+    )
     result = cli("check", str(manifest))
     assert result.exit_code == 0
     line = line_of(manifest, "dek: >-")
-    assert (f'{manifest}:{line}: warning: articles[2].dek: same dek as articles[0] "After Eleven Months of Organising '
-            'Door to Door, the Tenants of the Riverside Towers Won Every One of Their Repair Demands" (this is '
-            'articles[2] "Meeting Notes")') in result.stderr
+    assert (
+        f'{manifest}:{line}: warning: articles[2].dek: same dek as articles[0] "After Eleven Months of Organising '
+        'Door to Door, the Tenants of the Riverside Towers Won Every One of Their Repair Demands" (this is '
+        'articles[2] "Meeting Notes")'
+    ) in result.stderr
 
 
 def test_a_title_repeated_as_another_articles_dek_is_reported(cli, bulletin):
@@ -128,7 +137,8 @@ def test_a_title_repeated_as_another_articles_dek_is_reported(cli, bulletin):
 
 def test_no_byline_findings_when_the_layout_prints_no_bylines(cli, bulletin):
     (bulletin / "layout" / "article-head.html").write_text(
-        '<header class="article-head"><h1 class="article-title">{{ article.title }}</h1></header>\n', "utf-8")
+        '<header class="article-head"><h1 class="article-title">{{ article.title }}</h1></header>\n', "utf-8"
+    )
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 0
     assert "author" not in result.stderr and "articles[2].body: only 94 words" in result.stderr
@@ -142,18 +152,20 @@ def test_images_without_alt_text_and_unpaired_quotes_point_into_the_markdown(cli
     assert result.exit_code == 0, result.stderr
     figure = lines.index("![](../img/plan.jpg)") + 1
     assert f"lease-law.md:{figure}: warning: articles[1].body: image without alt text: ../img/plan.jpg" in result.stderr
-    assert (f"articles[1].body: 1 straight quote left as typed (7/articles/lease-law.md) (line {len(lines)}): "
-            "an unclosed quotation, or an inch mark (″)?") in result.stderr
+    assert (
+        f"articles[1].body: 1 straight quote left as typed (7/articles/lease-law.md) (line {len(lines)}): "
+        "an unclosed quotation, or an inch mark (″)?"
+    ) in result.stderr
 
 
 def test_straight_quotes_in_printed_manifest_text_are_reported(cli, bulletin):
     manifest = bulletin / "7.yaml"
-    edit(manifest, "  - title: The New Lease Law", "  - title: The New \"Lease\" Law -- Explained")
+    edit(manifest, "  - title: The New Lease Law", '  - title: The New "Lease" Law -- Explained')
     edit(manifest, "    - What the new lease law means", "    - What the law's change means...")
     result = cli("check", str(manifest))
     assert "articles[1].title: 2 straight quotes, 1 double hyphen fixed in the output" in result.stdout
     assert "cover.lines[1]: 1 straight quote, 1 triple dot fixed in the output" in result.stdout
-    from issue_builder.pipeline import prepare_issue
+    from issue_builder.prepare.issue import prepare_issue
 
     issue = prepare_issue(manifest)  # what the layout prints
     assert issue.articles[1].title == "The New “Lease” Law – Explained"
@@ -179,27 +191,30 @@ def test_page_budget_is_validated(cli, bulletin):
     edit(manifest, "    opener: text\n", "    opener: text\n    page_budget: 0\n")
     result = cli("check", str(manifest))
     assert result.exit_code == 2
-    assert f"7.yaml:{line_of(manifest, 'page_budget')}: articles[1].page_budget: must be greater than 0" in result.stderr
+    assert (
+        f"7.yaml:{line_of(manifest, 'page_budget')}: articles[1].page_budget: must be greater than 0" in result.stderr
+    )
     edit(manifest, "page_budget: 0", "page_budget: 2")
     assert cli("check", str(manifest)).exit_code == 0
 
 
 # --- checks of the laid-out pages ------------------------------------------------------------------------------------
 
-def _prepare(folder: Path):  # noqa: ANN202
-    from issue_builder.pipeline import prepare_issue
+
+def _prepare(folder: Path):
+    from issue_builder.prepare.issue import prepare_issue
 
     return prepare_issue(folder / "7.yaml")
 
 
-def _pages(issue, html: str | None = None) -> list:  # noqa: ANN001
-    from issue_builder.write import weasy  # noqa: F401 - isolates fontconfig before WeasyPrint loads fonts
+def _pages(issue, html: str | None = None) -> list:
     import weasyprint
 
-    from issue_builder.render.fetcher import SandboxFetcher
-    from issue_builder.render.html import render_html
-    from issue_builder.resources import FONTS_DIR
-    from issue_builder.write.profiles import PROFILES
+    import issue_builder.editions.render  # noqa: F401 - isolates fontconfig before WeasyPrint loads fonts
+    from issue_builder.base.paths import FONTS_DIR
+    from issue_builder.layout.fetcher import SandboxFetcher
+    from issue_builder.layout.html import render_html
+    from issue_builder.layout.profiles import PROFILES
 
     if html is not None:
         return weasyprint.HTML(string=html).render().pages
@@ -209,20 +224,23 @@ def _pages(issue, html: str | None = None) -> list:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def laid_out_bulletin(tmp_path_factory):  # noqa: ANN201
+def laid_out_bulletin(tmp_path_factory):
     from conftest import copy_fixture
 
     folder = copy_fixture("bulletin", tmp_path_factory.mktemp("lint"))
     edit(folder / "7.yaml", "    opener: text\n", "    opener: text\n    page_budget: 1\n")
-    edit(folder / "7.yaml", "    body: 7/articles/meeting.md\n", "    body: 7/articles/meeting.md\n    page_budget: 1\n")
-    (folder / "7" / "articles" / "lease-law.md").write_text("A longer law.\n\n" + "Another paragraph of the law.\n\n" * 160,
-                                                           "utf-8")
+    edit(
+        folder / "7.yaml", "    body: 7/articles/meeting.md\n", "    body: 7/articles/meeting.md\n    page_budget: 1\n"
+    )
+    (folder / "7" / "articles" / "lease-law.md").write_text(
+        "A longer law.\n\n" + "Another paragraph of the law.\n\n" * 160, "utf-8"
+    )
     issue = _prepare(folder)
     return issue, _pages(issue)
 
 
 def test_title_lines_count_the_laid_out_lines_of_each_title(laid_out_bulletin):
-    from issue_builder.check.fit import title_findings, title_lines
+    from issue_builder.layout.fit import title_findings, title_lines
 
     issue, pages = laid_out_bulletin
     lines = title_lines(pages)
@@ -233,24 +251,27 @@ def test_title_lines_count_the_laid_out_lines_of_each_title(laid_out_bulletin):
 
 
 def test_the_layout_sets_the_lines_a_title_may_run_in_css(laid_out_bulletin):
-    from issue_builder.check.fit import title_findings, title_lines
+    from issue_builder.layout.fit import title_findings, title_lines
 
     issue, _ = laid_out_bulletin
     title = "<h1>One two three four five six seven eight</h1>"
-    html = ("<style>@page { size: 200px 400px; margin: 10px } h1 { font-size: 30px; line-height: 1 }"
-            " .wide h1 { --title-max-lines: 9 }</style>"
-            f'<article id="article-the-new-lease-law">{title}</article>'
-            f'<article class="wide" id="article-meeting-notes">{title}<h1>a later h1 is not the title</h1></article>')
+    html = (
+        "<style>@page { size: 200px 400px; margin: 10px } h1 { font-size: 30px; line-height: 1 }"
+        " .wide h1 { --title-max-lines: 9 }</style>"
+        f'<article id="article-the-new-lease-law">{title}</article>'
+        f'<article class="wide" id="article-meeting-notes">{title}<h1>a later h1 is not the title</h1></article>'
+    )
     pages = _pages(issue, html)
     lines = title_lines(pages)
     assert lines["the-new-lease-law"] == lines["meeting-notes"] >= 4
     found = title_findings(pages, issue)
-    assert len(found) == 1 and found[0].startswith(f"articles[1] title runs {lines['the-new-lease-law']} lines; "
-                                                   "the layout allows 3")
+    assert len(found) == 1 and found[0].startswith(
+        f"articles[1] title runs {lines['the-new-lease-law']} lines; the layout allows 3"
+    )
 
 
 def test_articles_over_their_page_budget_are_reported(laid_out_bulletin):
-    from issue_builder.check.fit import page_budget_findings
+    from issue_builder.layout.fit import page_budget_findings
 
     issue, pages = laid_out_bulletin
     starts = {}
@@ -262,8 +283,10 @@ def test_articles_over_their_page_budget_are_reported(laid_out_bulletin):
     assert meeting - law >= 2  # the lengthened law runs several pages
     law_finding = f"articles[1] runs {meeting - law} pages, budget 1 ('The New Lease Law')"
     assert page_budget_findings(starts, meeting, issue) == [law_finding]  # the last article ends on the page given
-    assert page_budget_findings(starts, meeting + 1, issue) == [law_finding,
-                                                                "articles[2] runs 2 pages, budget 1 ('Meeting Notes')"]
+    assert page_budget_findings(starts, meeting + 1, issue) == [
+        law_finding,
+        "articles[2] runs 2 pages, budget 1 ('Meeting Notes')",
+    ]
     assert page_budget_findings({"the-new-lease-law": 5, "meeting-notes": 6}, 6, issue) == []
 
 

@@ -7,7 +7,6 @@ import json
 import zipfile
 
 from PIL import Image
-
 from test_validate import edit
 
 
@@ -17,15 +16,28 @@ def test_package_holds_pdf_report_proofs_profile_ticket_and_checksums(cli, bulle
     assert result.exit_code == 0, result.stderr
     folder = out / "the-tenant-bulletin-7-printer"
     names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-    assert names == sorted(["SHA256SUMS", "issue-builder-fogra39-tac300.icc", "job-ticket.json", "job-ticket.txt",
-                            "preflight.json", "preflight.txt", "the-tenant-bulletin-7-print.pdf"]
-                           + [f"proofs/page-{n:03d}.png" for n in range(1, 9)])
+    assert names == sorted(
+        [
+            "SHA256SUMS",
+            "issue-builder-fogra39-tac300.icc",
+            "job-ticket.json",
+            "job-ticket.txt",
+            "preflight.json",
+            "preflight.txt",
+            "the-tenant-bulletin-7-print.pdf",
+        ]
+        + [f"proofs/page-{n:03d}.png" for n in range(1, 9)]
+    )
     for line in (folder / "SHA256SUMS").read_text("utf-8").splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
     ticket = json.loads((folder / "job-ticket.json").read_text("utf-8"))
     assert ticket["trim"] == "148mm x 210mm" and ticket["bleed"] == "3mm" and ticket["pages"] == 8
-    assert ticket["binding"] == "saddle-stitch" and ticket["paper"] == "90 gsm coated silk" and ticket["preflight"] == "passed"
+    assert (
+        ticket["binding"] == "saddle-stitch"
+        and ticket["paper"] == "90 gsm coated silk"
+        and ticket["preflight"] == "passed"
+    )
     assert json.loads((folder / "preflight.json").read_text("utf-8"))["passed"] is True
     with Image.open(folder / "proofs" / "page-001.png") as proof:
         assert abs(proof.width - round(148 / 25.4 * 50)) <= 1  # trimmed, 50 dpi

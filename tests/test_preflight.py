@@ -29,7 +29,7 @@ def findings(report: dict, check: str) -> list[dict]:
     return [f for f in report["findings"] if f["check"] == check]
 
 
-def broken(rendered: Path, tmp_path: Path, change) -> Path:  # noqa: ANN001
+def broken(rendered: Path, tmp_path: Path, change) -> Path:
     target = tmp_path / "broken.pdf"
     with pikepdf.open(rendered / PRINT) as pdf:
         change(pdf)
@@ -53,8 +53,9 @@ def test_our_print_pdf_passes(cli, rendered_bulletin):
 def test_plain_weasyprint_output_fails(cli, tmp_path):
     Image.new("RGB", (300, 200), (200, 40, 40)).save(tmp_path / "red.png")
     plain = tmp_path / "plain.pdf"
-    weasyprint.HTML(string='<p style="color: #c00">Hello</p><img src="red.png" style="width: 2in">',
-                    base_url=str(tmp_path) + "/").write_pdf(plain)
+    weasyprint.HTML(
+        string='<p style="color: #c00">Hello</p><img src="red.png" style="width: 2in">', base_url=str(tmp_path) + "/"
+    ).write_pdf(plain)
     code, report = preflight(cli, plain, "--no-separations")
     assert code == 1
     assert findings(report, "output-intent") and findings(report, "pdfx-identification")
@@ -75,6 +76,7 @@ def test_rgb_image_is_reported_with_page_and_manifest_entry(cli, rendered_bullet
             image.ColorSpace = pikepdf.Name.DeviceRGB
             if "/Decode" in image:
                 del image["/Decode"]
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, make_rgb), "--no-separations")
     assert code == 1
     rgb = findings(report, "device-rgb")
@@ -90,6 +92,7 @@ def test_unembedded_font_is_reported(cli, rendered_bulletin, tmp_path):
                 if key in descriptor:
                     del descriptor[key]
             break
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, unembed), "--no-separations")
     assert code == 1
     fonts = findings(report, "fonts")
@@ -99,6 +102,7 @@ def test_unembedded_font_is_reported(cli, rendered_bulletin, tmp_path):
 def test_missing_trim_box_is_reported(cli, rendered_bulletin, tmp_path):
     def drop_trim(pdf):
         del pdf.pages[3].obj["/TrimBox"]
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, drop_trim), "--no-separations")
     assert code == 1
     assert [(f["page"], f["message"]) for f in findings(report, "boxes")] == [(4, "no TrimBox")]
@@ -108,6 +112,7 @@ def test_short_bleed_is_reported(cli, rendered_bulletin, tmp_path):
     def short_bleed(pdf):
         trim = [float(v) for v in pdf.pages[1].TrimBox]
         pdf.pages[1].obj.BleedBox = pikepdf.Array([trim[0] - 2, trim[1] - 2, trim[2] + 2, trim[3] + 2])
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, short_bleed), "--no-separations")
     assert code == 1
     (finding,) = findings(report, "bleed")
@@ -115,7 +120,9 @@ def test_short_bleed_is_reported(cli, rendered_bulletin, tmp_path):
 
 
 def test_low_resolution_photo_is_reported(cli, rendered_bulletin):
-    code, report = preflight(cli, rendered_bulletin / PRINT, "--no-separations", "--min-ppi", "225", "--warn-ppi", "300")
+    code, report = preflight(
+        cli, rendered_bulletin / PRINT, "--no-separations", "--min-ppi", "225", "--warn-ppi", "300"
+    )
     assert code == 1
     low = {(f["page"], f["severity"]): f for f in findings(report, "image-resolution")}
     assert "148 ppi" in low[(1, "error")]["message"] and low[(1, "error")]["source"].startswith("cover.image")
@@ -133,6 +140,7 @@ def test_rich_black_text_and_ink_limit_are_reported(cli, rendered_bulletin, tmp_
         # and a patch of 400% ink in the margin
         data += b"\nq /DeviceCMYK cs 1 1 1 1 scn 20 20 30 30 re f Q\n"
         page.obj.Contents = pdf.make_stream(data)
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, rich_black))
     assert code == 1
     assert [f["page"] for f in findings(report, "rich-black-text")] == [5]
@@ -144,10 +152,20 @@ def test_rich_black_text_and_ink_limit_are_reported(cli, rendered_bulletin, tmp_
 def test_annotations_encryption_and_actions_are_reported(cli, rendered_bulletin, tmp_path):
     def add_faults(pdf):
         page = pdf.pages[2]
-        page.obj.Annots = pdf.make_indirect(pikepdf.Array([pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[50, 50, 150, 80],
-            A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://example.org")))]))
+        page.obj.Annots = pdf.make_indirect(
+            pikepdf.Array(
+                [
+                    pikepdf.Dictionary(
+                        Type=pikepdf.Name.Annot,
+                        Subtype=pikepdf.Name.Link,
+                        Rect=[50, 50, 150, 80],
+                        A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://example.org")),
+                    )
+                ]
+            )
+        )
         pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+
     path = broken(rendered_bulletin, tmp_path, add_faults)
     encrypted = tmp_path / "encrypted.pdf"
     with pikepdf.open(path) as pdf:
@@ -161,8 +179,12 @@ def test_annotations_encryption_and_actions_are_reported(cli, rendered_bulletin,
 def test_page_count_rule(cli, rendered_bulletin, tmp_path):
     def drop_page(pdf):
         del pdf.pages[5]
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, drop_page), "--no-separations")
-    assert code == 1 and "7 pages: the binding needs a multiple of 4 (1 missing)" in findings(report, "page-count")[0]["message"]
+    assert (
+        code == 1
+        and "7 pages: the binding needs a multiple of 4 (1 missing)" in findings(report, "page-count")[0]["message"]
+    )
 
 
 def test_unusable_input_exits_2(cli, tmp_path):
@@ -173,8 +195,15 @@ def test_unusable_input_exits_2(cli, tmp_path):
 
 
 def test_human_report_is_a_table_with_a_verdict(cli, rendered_bulletin):
-    result = cli("preflight", str(rendered_bulletin / PRINT), "--manifest", str(FIXTURES / "bulletin" / "7.yaml"),
-                 "--no-separations", "--min-ppi", "225")
+    result = cli(
+        "preflight",
+        str(rendered_bulletin / PRINT),
+        "--manifest",
+        str(FIXTURES / "bulletin" / "7.yaml"),
+        "--no-separations",
+        "--min-ppi",
+        "225",
+    )
     assert result.exit_code == 1
     assert "image-resolution" in result.stdout and "FAIL: 3 error(s)" in result.stdout
     assert "cover.image" in result.stdout
@@ -183,6 +212,7 @@ def test_human_report_is_a_table_with_a_verdict(cli, rendered_bulletin):
 def test_attachments_are_reported(cli, rendered_bulletin, tmp_path):
     def attach(pdf):
         pdf.attachments["notes.txt"] = pikepdf.AttachedFileSpec(pdf, b"private notes")
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, attach), "--no-separations")
     assert code == 1
     assert findings(report, "attachments")[0]["message"] == "the document embeds files"
@@ -191,11 +221,23 @@ def test_attachments_are_reported(cli, rendered_bulletin, tmp_path):
 def test_hidden_rgb_and_odd_structures_are_reported(cli, rendered_bulletin, tmp_path):
     def hide_rgb(pdf):
         page = pdf.pages[1]
-        page.contents_add(pdf.make_stream(b"q BI /W 2 /H 2 /CS /RGB /BPC 8 ID \xff\x00\x00\xff\x00\x00\xff\x00\x00\xff\x00\x00 EI Q"))
+        page.contents_add(
+            pdf.make_stream(b"q BI /W 2 /H 2 /CS /RGB /BPC 8 ID \xff\x00\x00\xff\x00\x00\xff\x00\x00\xff\x00\x00 EI Q")
+        )
         appearance = pdf.make_stream(b"1 0 0 rg 0 0 5 5 re f", BBox=[0, 0, 5, 5], Subtype=pikepdf.Name.Form)
-        page.obj.Annots = pdf.make_indirect(pikepdf.Array([pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Square, Rect=[-8, 100, -3, 105],
-            AP=pikepdf.Dictionary(N=appearance))]))
+        page.obj.Annots = pdf.make_indirect(
+            pikepdf.Array(
+                [
+                    pikepdf.Dictionary(
+                        Type=pikepdf.Name.Annot,
+                        Subtype=pikepdf.Name.Square,
+                        Rect=[-8, 100, -3, 105],
+                        AP=pikepdf.Dictionary(N=appearance),
+                    )
+                ]
+            )
+        )
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, hide_rgb), "--no-separations")
     assert code == 1
     messages = {f["message"] for f in findings(report, "device-rgb") if f["page"] == 2}
@@ -207,5 +249,6 @@ def test_a_file_without_pages_fails(cli, rendered_bulletin, tmp_path):
     def no_pages(pdf):
         while len(pdf.pages):
             del pdf.pages[0]
+
     code, report = preflight(cli, broken(rendered_bulletin, tmp_path, no_pages), "--no-separations")
     assert code == 1 and findings(report, "page-count")[0]["message"] == "the file has no pages"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from issue_builder.base.schema import Contact
+from issue_builder.layout.html import contact_sentence, drop_cap
 from issue_builder.prepare.markdown import render_markdown
-from issue_builder.render.html import contact_sentence, drop_cap
-from issue_builder.validate.schema import Contact
 
 
 def md(text: str) -> str:
@@ -22,9 +22,20 @@ def test_raw_html_is_sanitised():
         'Hi <script>alert(1)</script><iframe src="x"></iframe><object data="x"></object><embed src="x">\n\n'
         '<link rel="attachment" href="file:///etc/passwd"> <a rel="attachment" href="file:///etc/passwd">doc</a>\n\n'
         '<img src="file:///etc/passwd"> <span style="background: url(http://127.0.0.1:9/)">s</span>\n\n'
-        '<style>@page { size: 1in }</style>\n'
+        "<style>@page { size: 1in }</style>\n"
     )
-    for banned in ("<script", "<iframe", "<object", "<embed", "<link", "attachment", "file:", "style", "@page", "127.0.0.1"):
+    for banned in (
+        "<script",
+        "<iframe",
+        "<object",
+        "<embed",
+        "<link",
+        "attachment",
+        "file:",
+        "style",
+        "@page",
+        "127.0.0.1",
+    ):
         assert banned not in html, banned
     assert "doc" in html and "<a" in html
 
@@ -45,12 +56,15 @@ def test_typography_footnotes_pull_quotes_and_figures():
     assert "“no” – and left… It’s done." in html
     assert '<span class="footnote">The note.</span>' in html
     assert '<aside class="pullquote">' in html
-    assert '<figure class="inline-figure"><img src="img/ok.jpg" alt="A picture"><figcaption>The caption.</figcaption></figure>' in html
+    assert (
+        '<figure class="inline-figure"><img src="img/ok.jpg" alt="A picture"><figcaption>The caption.</figcaption></figure>'
+        in html
+    )
     assert "<h2>Heading</h2>" in html  # the page's h1 is the article title
 
 
 def test_images_the_build_did_not_check_are_dropped():
-    html = md("![x](missing.jpg)\n\n<img src=\"ok.jpg\">")
+    html = md('![x](missing.jpg)\n\n<img src="ok.jpg">')
     assert "missing" not in html and 'src="ok.jpg"' not in html
 
 
@@ -72,7 +86,10 @@ def test_markdown_problems_name_file_and_line(cli, bulletin):
     lines = article.read_text("utf-8").splitlines()
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
-    assert f"meeting.md:{lines.index(next(l for l in lines if 'nothing.jpg' in l)) + 1}: image not found: ../img/nothing.jpg" in result.stderr
+    assert (
+        f"meeting.md:{lines.index(next(line for line in lines if 'nothing.jpg' in line)) + 1}: image not found: ../img/nothing.jpg"
+        in result.stderr
+    )
     assert f"meeting.md:{len(lines)}: image points outside the issue folder: ../../../../etc/hostname" in result.stderr
 
 
@@ -112,7 +129,10 @@ def test_unknown_font_family_is_an_error(cli, bulletin):
     pub.write_text(pub.read_text("utf-8") + "fonts:\n  body: Comic Sans\n", "utf-8")
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
-    assert "fonts.body: font family 'Comic Sans' not found in the font folders (found: Bebas Neue, Charis SIL, Inter)" in result.stderr
+    assert (
+        "fonts.body: font family 'Comic Sans' not found in the font folders (found: Bebas Neue, Charis SIL, Inter)"
+        in result.stderr
+    )
 
 
 def test_every_accepted_image_kind_becomes_placeable(tmp_path):
@@ -134,7 +154,9 @@ def test_every_accepted_image_kind_becomes_placeable(tmp_path):
             placed = placeable(info, tmp_path / "cache", srgb)
             with Image.open(placed) as result:
                 assert result.format in ("JPEG", "PNG"), (name, result.format)
-                assert result.mode in ({"RGB", "RGBA", "L", "LA", "P"} if srgb else {"RGB", "RGBA", "L", "LA", "P", "CMYK"}), (name, result.mode)
+                assert result.mode in (
+                    {"RGB", "RGBA", "L", "LA", "P"} if srgb else {"RGB", "RGBA", "L", "LA", "P", "CMYK"}
+                ), (name, result.mode)
                 assert result.size == (20, 10)
 
 
@@ -160,9 +182,9 @@ def test_an_image_changed_in_place_is_decoded_again(tmp_path):
 
 def test_an_edited_template_is_used_at_once_by_the_same_process(bulletin):
     """Compiled templates are kept in memory (by source checksum): an edit in `watch` must still show."""
-    from issue_builder.pipeline import prepare_issue
-    from issue_builder.render.html import render_html
-    from issue_builder.write.profiles import PROFILES
+    from issue_builder.layout.html import render_html
+    from issue_builder.layout.profiles import PROFILES
+    from issue_builder.prepare.issue import prepare_issue
 
     issue = prepare_issue(bulletin / "7.yaml")
     assert "union's own print shop" in render_html(issue, PROFILES["web"], part="tail").html

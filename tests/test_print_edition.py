@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -46,7 +45,7 @@ def test_no_device_rgb_anywhere(rendered_bulletin: Path):
         for text in object_texts(pdf):
             assert b"/DeviceRGB" not in text, text[:300]
         for page in pdf.pages:
-            for operands, operator in pikepdf.parse_content_stream(page):
+            for _operands, operator in pikepdf.parse_content_stream(page):
                 assert str(operator) not in ("rg", "RG"), operator
         images = [img for page in pdf.pages for img in page.get_images().values()]
         assert images and all(img.ColorSpace == "/DeviceCMYK" for img in images)
@@ -68,13 +67,21 @@ def test_boxes_bleed_and_marks(rendered_bulletin: Path):
             trim = [float(v) for v in page.TrimBox]
             bleed_box = [float(v) for v in page.BleedBox]
             media = [float(v) for v in page.MediaBox]
-            assert [round(v, 2) for v in bleed_box] == [round(trim[0] - bleed, 2), round(trim[1] - bleed, 2),
-                                                        round(trim[2] + bleed, 2), round(trim[3] + bleed, 2)]
+            assert [round(v, 2) for v in bleed_box] == [
+                round(trim[0] - bleed, 2),
+                round(trim[1] - bleed, 2),
+                round(trim[2] + bleed, 2),
+                round(trim[3] + bleed, 2),
+            ]
             assert media[0] < bleed_box[0] and media[2] > bleed_box[2]
             assert "/ArtBox" not in page.obj and "/Annots" not in page.obj
-            spaces = {str(cs[1]) for xobject in page.Resources.XObject.values() if "/Resources" in xobject
-                      for cs in dict(xobject.Resources.get("/ColorSpace", {})).values()
-                      if isinstance(cs, pikepdf.Array) and cs[0] == "/Separation"}
+            spaces = {
+                str(cs[1])
+                for xobject in page.Resources.XObject.values()
+                if "/Resources" in xobject
+                for cs in dict(xobject.Resources.get("/ColorSpace", {})).values()
+                if isinstance(cs, pikepdf.Array) and cs[0] == "/Separation"
+            }
             assert "/All" in spaces  # crop and registration marks in registration colour
         assert abs(float(pdf.pages[0].TrimBox[2]) - 148 * MM) < 0.05
 
@@ -104,7 +111,10 @@ def test_marks_inside_the_bleed_are_refused(cli, bulletin):
     pub.write_text(pub.read_text("utf-8").replace("    offset: 9pt", "    offset: 2pt"), "utf-8")
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
-    assert "printing.marks.offset: marks would print inside the bleed: offset 2pt is less than the bleed 3mm" in result.stderr
+    assert (
+        "printing.marks.offset: marks would print inside the bleed: offset 2pt is less than the bleed 3mm"
+        in result.stderr
+    )
 
 
 def test_page_count_meets_the_binding(rendered_bulletin: Path):
@@ -143,35 +153,66 @@ def test_fill_policies(cli, bulletin):
     pub.write_text(base.replace("  paper: 90 gsm coated silk", "  paper: 90 gsm coated silk\n  fill: fail"), "utf-8")
     failed = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert failed.exit_code == 1
-    assert ("6 pages: saddle-stitch binding needs a multiple of 4; 2 page(s) missing before the back cover (pages 6-7). "
-            "Add content, or set printing.fill to house-ad, notes or blank.") in failed.stderr
+    assert (
+        "6 pages: saddle-stitch binding needs a multiple of 4; 2 page(s) missing before the back cover (pages 6-7). "
+        "Add content, or set printing.fill to house-ad, notes or blank."
+    ) in failed.stderr
     assert not (bulletin / "out").exists()
     pub.write_text(base.replace("  paper: 90 gsm coated silk", "  paper: 90 gsm coated silk\n  fill: notes"), "utf-8")
     notes = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "notes"), "--only", "web")
     assert notes.exit_code == 0 and "(2 fill pages, notes, before the back cover)" in notes.stdout
-    assert [t.strip() for t in read_pages(bulletin / "notes" / "the-tenant-bulletin-7-web.pdf")[5:7]] == ["Notes", "Notes"]
+    assert [t.strip() for t in read_pages(bulletin / "notes" / "the-tenant-bulletin-7-web.pdf")[5:7]] == [
+        "Notes",
+        "Notes",
+    ]
 
 
 def test_low_resolution_images_warn_and_fail_with_their_manifest_entry(cli, bulletin):
     pub = bulletin / "publication.yaml"
-    pub.write_text(pub.read_text("utf-8").replace("  warn_ppi: 100\n  min_ppi: 72", "  warn_ppi: 300\n  min_ppi: 150"), "utf-8")
+    pub.write_text(
+        pub.read_text("utf-8").replace("  warn_ppi: 100\n  min_ppi: 72", "  warn_ppi: 300\n  min_ppi: 150"), "utf-8"
+    )
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
     assert result.exit_code == 1
     err = result.stderr
-    assert "print: image-resolution: page 1: cover.image (7/img/cover.jpg) is 148 ppi at 6.06 x 8.50 in (below 150 ppi)" in err
+    assert (
+        "print: image-resolution: page 1: cover.image (7/img/cover.jpg) is 148 ppi at 6.06 x 8.50 in (below 150 ppi)"
+        in err
+    )
     assert "print: image-resolution: page 6: articles[2].image (7/img/badge.png) is 106 ppi" in err
     pub.write_text(pub.read_text("utf-8").replace("  min_ppi: 150", "  min_ppi: 100"), "utf-8")
     relaxed = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
     assert relaxed.exit_code == 0, relaxed.stderr
-    assert "warning: print: image-resolution: page 7: 7/articles/meeting.md:5 (7/img/plan.jpg) is 190 ppi" in relaxed.stderr
+    assert (
+        "warning: print: image-resolution: page 7: 7/articles/meeting.md:5 (7/img/plan.jpg) is 190 ppi"
+        in relaxed.stderr
+    )
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None or shutil.which("pdftoppm") is None, reason="zbar or poppler missing")
+@pytest.mark.skipif(
+    shutil.which("zbarimg") is None or shutil.which("pdftoppm") is None, reason="zbar or poppler missing"
+)
 def test_cover_barcode_scans_as_issn_ean13_with_issue_add_on(rendered_bulletin: Path, tmp_path: Path):
-    subprocess.run(["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(rendered_bulletin / PRINT), str(tmp_path / "cover")],
-                   check=True)
-    scanned = subprocess.run(["zbarimg", "-q", "--raw", "-Sean2.enable", str(next(tmp_path.glob("cover*.png")))],
-                             capture_output=True, text=True).stdout.split()
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "300",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-png",
+            str(rendered_bulletin / PRINT),
+            str(tmp_path / "cover"),
+        ],
+        check=True,
+    )
+    scanned = subprocess.run(
+        ["zbarimg", "-q", "--raw", "-Sean2.enable", str(next(tmp_path.glob("cover*.png")))],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert sorted(scanned) == ["07", "9772049363002"]  # ISSN 2049-3630, issue 7
 
 
@@ -197,7 +238,10 @@ def test_pdfx_1a_has_no_transparency_and_passes_preflight(cli, bulletin):
     pdf_path = out / PRINT
     with pikepdf.open(pdf_path) as pdf:
         assert pdf.pdf_version == "1.4"
-        assert str(pdf.docinfo.GTS_PDFXVersion) == "PDF/X-1:2003" and str(pdf.docinfo.GTS_PDFXConformance) == "PDF/X-1a:2003"
+        assert (
+            str(pdf.docinfo.GTS_PDFXVersion) == "PDF/X-1:2003"
+            and str(pdf.docinfo.GTS_PDFXConformance) == "PDF/X-1a:2003"
+        )
         for text in object_texts(pdf):
             assert b"/SMask" not in text and b"/Transparency" not in text, text[:200]
         badge = [img for page in pdf.pages for img in page.get_images().values() if int(img.Width) == 500][0]
@@ -216,7 +260,9 @@ def test_pdfx_1a_with_opentype_fonts_is_refused(cli, bulletin):
 
 
 def test_preflight_for_x1a_flags_transparency_and_version(cli, rendered_bulletin):
-    result = cli("preflight", str(rendered_bulletin / PRINT), "--pdf-x", "1a", "--bleed", "3mm", "--no-separations", "--json")
+    result = cli(
+        "preflight", str(rendered_bulletin / PRINT), "--pdf-x", "1a", "--bleed", "3mm", "--no-separations", "--json"
+    )
     assert result.exit_code == 1
     checks = {f["check"] for f in json.loads(result.stdout)["findings"]}
     assert {"pdfx-identification", "pdf-version", "transparency", "fonts"} <= checks

@@ -10,8 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import copy_fixture, page_texts
 from test_validate import edit
+
+from conftest import copy_fixture, page_texts
 
 PRINT = "the-tenant-bulletin-7-print.pdf"
 
@@ -25,7 +26,9 @@ def test_nothing_changed_keeps_the_outputs_and_a_change_renders_again(cli, bulle
     assert again.exit_code == 0 and "inputs unchanged, nothing rendered" in again.stdout
     assert {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.glob("*.pdf")} == stamps
 
-    forced = cli("render", str(bulletin / "7.yaml"), "--out", str(out), "--force")  # a clean render gives the same bytes
+    forced = cli(
+        "render", str(bulletin / "7.yaml"), "--out", str(out), "--force"
+    )  # a clean render gives the same bytes
     assert forced.exit_code == 0 and "nothing rendered" not in forced.stdout
     assert {p.name: p.read_bytes() for p in out.glob("*.pdf")} == {k: v[1] for k, v in stamps.items()}
 
@@ -46,27 +49,50 @@ def test_several_issues_render_with_a_process_pool(tmp_path: Path):
     edit(eight / "7.yaml", "issue: 7", "issue: 8")
     broken = copy_fixture("bulletin", tmp_path / "c")
     edit(broken / "7.yaml", "issue: 7", "issue: 9\nissue: 9")
-    command = [sys.executable, "-m", "issue_builder", "render", str(seven / "7.yaml"), str(eight / "7.yaml"),
-               str(broken / "7.yaml"), "-j", "2", "--only", "web"]
+    command = [
+        sys.executable,
+        "-m",
+        "issue_builder",
+        "render",
+        str(seven / "7.yaml"),
+        str(eight / "7.yaml"),
+        str(broken / "7.yaml"),
+        "-j",
+        "2",
+        "--only",
+        "web",
+    ]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1, done.stderr
     assert "1 of 3 issues failed" in done.stderr and "duplicate key" in done.stderr.lower()
     assert "Traceback" not in done.stderr
     assert (tmp_path / "build" / "7" / "the-tenant-bulletin-7-web.pdf").is_file()
     assert (tmp_path / "build" / "8" / "the-tenant-bulletin-8-web.pdf").is_file()
-    assert "The Tenant Bulletin, Issue 7: 8 pages" in done.stdout and "The Tenant Bulletin, Issue 8: 8 pages" in done.stdout
-
+    assert (
+        "The Tenant Bulletin, Issue 7: 8 pages" in done.stdout
+        and "The Tenant Bulletin, Issue 8: 8 pages" in done.stdout
+    )
 
 
 def test_issues_that_would_share_an_output_folder_are_refused_before_rendering(tmp_path: Path):
     first = copy_fixture("bulletin", tmp_path / "a")
     second = copy_fixture("bulletin", tmp_path / "b")  # another publication's issue 7 would replace web/ in build/7/
-    command = [sys.executable, "-m", "issue_builder", "render", str(first / "7.yaml"), str(second / "7.yaml"),
-               str(first / "7.yaml"), "-j", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "issue_builder",
+        "render",
+        str(first / "7.yaml"),
+        str(second / "7.yaml"),
+        str(first / "7.yaml"),
+        "-j",
+        "2",
+    ]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "a/bulletin/7.yaml, b/bulletin/7.yaml all render into build/7/" in done.stderr  # the repeated one once
     assert "nothing was rendered" in done.stderr and not (tmp_path / "build").exists()
+
 
 class _Lines:
     """Lines a child process prints, collected by a thread so the test can wait for one."""
@@ -90,8 +116,14 @@ class _Lines:
 def test_watch_rebuilds_the_proof_after_an_edit_and_survives_a_broken_save(bulletin: Path):
     command = [sys.executable, "-m", "issue_builder", "watch", "7.yaml", "--out", "out", "--settle", "300"]
     # Ctrl-C's default action even when the tests run in the background (where SIGINT is ignored, and inherited so)
-    process = subprocess.Popen(command, cwd=bulletin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        command,
+        cwd=bulletin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     lines = _Lines(process)
     proof = bulletin / "out" / "the-tenant-bulletin-7-proof.pdf"
     try:
@@ -129,10 +161,14 @@ def test_render_time_and_memory_are_bounded(cli, bulletin: Path):
     publication = bulletin / "publication.yaml"
     original = publication.read_text("utf-8")
     publication.write_text(original + "limits:\n  seconds: 1\n", "utf-8")
+    article = bulletin / "7" / "articles" / "rent-strike.md"
+    body = article.read_text("utf-8")
+    article.write_text(body * 40, "utf-8")  # some 40 pages: well past a second even with everything warm
     slow = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
     assert slow.exit_code == 1 and "took longer than 1 s and was stopped" in slow.stderr, slow.stderr
     assert "limits.seconds" in slow.stderr and not list(bulletin.glob("out/*.pdf"))
 
+    article.write_text(body, "utf-8")
     publication.write_text(original + "limits:\n  memory_mb: 100\n", "utf-8")
     large = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
     assert large.exit_code == 1 and "needed more than 100 MB of memory and was stopped" in large.stderr, large.stderr
@@ -144,15 +180,19 @@ def test_render_time_and_memory_are_bounded(cli, bulletin: Path):
 
 
 def _clean_proof(folder: Path, out: str) -> bytes:
-    done = subprocess.run([sys.executable, "-m", "issue_builder", "proof", "7.yaml", "--out", out, "--force", "--quiet"],
-                          cwd=folder, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "issue_builder", "proof", "7.yaml", "--out", out, "--force", "--quiet"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     return (folder / out / "the-tenant-bulletin-7-proof.pdf").read_bytes()
 
 
 def test_proofs_from_a_warm_cache_equal_clean_builds(bulletin: Path, monkeypatch):
-    from issue_builder.build import BuildOptions, build_issue
-    from issue_builder.write.editions import RenderWorker
+    from issue_builder.build.driver import BuildOptions, build_issue
+    from issue_builder.editions.processes import RenderWorker
 
     monkeypatch.chdir(bulletin)
     worker = RenderWorker()
@@ -185,18 +225,20 @@ def test_proofs_from_a_warm_cache_equal_clean_builds(bulletin: Path, monkeypatch
 
 def test_a_new_text_library_renders_again(cli, bulletin: Path, monkeypatch):
     """A system upgrade of Pango or HarfBuzz can move a line break with no Python package changing: not reused."""
-    from issue_builder.write import state
+    from issue_builder.base import cache as state
 
     names = state.native_libraries()
-    assert any(n.startswith("libharfbuzz-subset.so.0.") for n in names) and any(n.startswith("libpango-1.0.so.0.") for n in names)
+    assert any(n.startswith("libharfbuzz-subset.so.0.") for n in names) and any(
+        n.startswith("libpango-1.0.so.0.") for n in names
+    )
     out = bulletin / "out"
     assert cli("render", str(bulletin / "7.yaml"), "--out", str(out)).exit_code == 0
     assert "nothing rendered" in cli("render", str(bulletin / "7.yaml"), "--out", str(out)).stdout
     upgraded = [n.replace("libharfbuzz.so.0.", "libharfbuzz.so.0.9") for n in names]
     monkeypatch.setattr(state, "native_libraries", lambda: upgraded)
-    state._tools_fingerprint.cache_clear()
+    state.tools_fingerprint.cache_clear()
     try:
         again = cli("render", str(bulletin / "7.yaml"), "--out", str(out))
     finally:
-        state._tools_fingerprint.cache_clear()
+        state.tools_fingerprint.cache_clear()
     assert again.exit_code == 0 and "nothing rendered" not in again.stdout

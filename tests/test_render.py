@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 
 from conftest import page_texts
-from issue_builder.check.readback import read_back
+from issue_builder.checks.readback import read_back
 
 MM = 72 / 25.4
 PRINT = "the-tenant-bulletin-7-print.pdf"
@@ -24,7 +24,7 @@ def test_both_editions_are_written_with_the_publication_name(rendered_bulletin: 
 def test_print_pages_have_trim_and_bleed(rendered_bulletin: Path):
     facts = read_back(rendered_bulletin / PRINT)
     width, height, bleed = 148 * MM, 210 * MM, 3 * MM
-    for (w, h), trim in zip(facts.page_sizes, facts.trim_boxes):
+    for (w, h), trim in zip(facts.page_sizes, facts.trim_boxes, strict=False):
         assert trim is not None
         assert abs((trim[2] - trim[0]) - width) < 0.05 and abs((trim[3] - trim[1]) - height) < 0.05
         assert w >= width + 2 * bleed - 0.05 and h >= height + 2 * bleed - 0.05
@@ -101,7 +101,7 @@ def test_print_has_no_annotations_and_full_resolution_images(rendered_bulletin: 
 
 
 def test_web_images_are_downsampled(rendered_bulletin: Path):
-    from issue_builder.check.preflight.content import image_placements
+    from issue_builder.base.pdf_content import image_placements
 
     with pikepdf.open(rendered_bulletin / WEB) as pdf:
         widths = {int(img.Width) for page in pdf.pages for img in _images(page)}
@@ -116,8 +116,13 @@ def test_web_pdf_is_tagged_and_described(rendered_bulletin: Path):
         (intent,) = pdf.Root.OutputIntents
         assert str(intent.OutputConditionIdentifier) == "sRGB IEC61966-2.1" and int(intent.DestOutputProfile.N) == 3
         xmp = pdf.Root.Metadata.read_bytes().decode()
-        for expected in ("<pdfuaid:part>1</pdfuaid:part>", "<rdf:li>Ana Petrović</rdf:li>", "<rdf:li>en-GB</rdf:li>",
-                         "The Tenant Bulletin, Issue 7", "<xmp:CreateDate>2024-10-01T00:00:00Z"):
+        for expected in (
+            "<pdfuaid:part>1</pdfuaid:part>",
+            "<rdf:li>Ana Petrović</rdf:li>",
+            "<rdf:li>en-GB</rdf:li>",
+            "The Tenant Bulletin, Issue 7",
+            "<xmp:CreateDate>2024-10-01T00:00:00Z",
+        ):
             assert expected in xmp
         assert str(pdf.docinfo.Author) == "Ana Petrović"
 
@@ -186,7 +191,9 @@ def test_default_output_folder_is_build_issue_under_the_current_folder(cli, bull
     monkeypatch.chdir(bulletin)
     from PIL import Image
 
-    Image.new("CMYK", (1200, 800), (0, 200, 200, 0)).save(bulletin / "7" / "img" / "towers.jpg")  # needs a converted copy
+    Image.new("CMYK", (1200, 800), (0, 200, 200, 0)).save(
+        bulletin / "7" / "img" / "towers.jpg"
+    )  # needs a converted copy
     result = cli("render", "7.yaml", "--only", "web")
     assert result.exit_code == 0, result.stderr
     assert "wrote build/7/the-tenant-bulletin-7-web.pdf" in result.stdout

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from test_validate import edit
 
 
@@ -26,7 +25,9 @@ def test_missing_glyph_fails_naming_article_and_character(cli, bulletin):
 
 def test_missing_resource_in_a_layout_override_fails(cli, bulletin):
     (bulletin / "layout" / "contents.html").write_text(
-        '<section class="contents"><h1 class="contents-title">Contents</h1><img src="layout/nope.png" alt=""></section>', "utf-8")
+        '<section class="contents"><h1 class="contents-title">Contents</h1><img src="layout/nope.png" alt=""></section>',
+        "utf-8",
+    )
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert result.exit_code == 1
     assert "refused-url" in result.stderr and "layout/nope.png (file not found)" in result.stderr
@@ -35,7 +36,9 @@ def test_missing_resource_in_a_layout_override_fails(cli, bulletin):
 def test_unknown_anchor_fails(cli, bulletin):
     (bulletin / "layout" / "contents.html").write_text(
         '<section class="contents"><h1 class="contents-title">Contents</h1>'
-        '<a class="toc-link" href="#article-nowhere">Nowhere</a></section>', "utf-8")
+        '<a class="toc-link" href="#article-nowhere">Nowhere</a></section>',
+        "utf-8",
+    )
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert result.exit_code == 1
     assert "unknown-anchor" in result.stderr
@@ -45,7 +48,8 @@ def test_layout_files_outside_the_sandbox_are_refused(cli, bulletin, tmp_path):
     secret = tmp_path / "canary.css"
     secret.write_text("CANARY", "utf-8")
     (bulletin / "layout" / "contents.html").write_text(
-        f'<section class="contents"><h1>Contents</h1><img src="{secret.as_uri()}" alt=""></section>', "utf-8")
+        f'<section class="contents"><h1>Contents</h1><img src="{secret.as_uri()}" alt=""></section>', "utf-8"
+    )
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert result.exit_code == 1
     assert "outside the issue folder" in result.stderr
@@ -84,18 +88,38 @@ def test_renders_are_byte_identical(cli, bulletin):
     # a CMYK photo (placed through a converted copy in the web and proof editions) and the ISSN barcode (made by
     # the build): neither may carry the output folder into the PDFs
     Image.open(bulletin / "7" / "img" / "towers.jpg").convert("CMYK").save(bulletin / "7" / "img" / "towers.jpg")
-    a = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "a"), "--only", "print", "--only", "web",
-            "--only", "proof")
-    b = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "elsewhere" / "b"), "--only", "print",
-            "--only", "web", "--only", "proof")
+    a = cli(
+        "render",
+        str(bulletin / "7.yaml"),
+        "--out",
+        str(bulletin / "a"),
+        "--only",
+        "print",
+        "--only",
+        "web",
+        "--only",
+        "proof",
+    )
+    b = cli(
+        "render",
+        str(bulletin / "7.yaml"),
+        "--out",
+        str(bulletin / "elsewhere" / "b"),
+        "--only",
+        "print",
+        "--only",
+        "web",
+        "--only",
+        "proof",
+    )
     assert a.exit_code == b.exit_code == 0, a.stderr + b.stderr
     assert digests(bulletin / "a") == digests(bulletin / "elsewhere" / "b")
     assert len([name for name in digests(bulletin / "a") if name.endswith(".pdf")]) == 3
 
 
 def test_internal_errors_show_no_traceback_unless_debug(cli, bulletin, monkeypatch):
-    import issue_builder.build as build_module
-    import issue_builder.write.weasy as weasy_module
+    import issue_builder.build.driver as build_module
+    import issue_builder.editions.render as weasy_module
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
@@ -110,18 +134,27 @@ def test_internal_errors_show_no_traceback_unless_debug(cli, bulletin, monkeypat
     monkeypatch.setattr(weasy_module, "render_edition", boom)
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
     assert result.exit_code == 70
-    assert re.search(r"internal error: InternalError: RuntimeError: simulated bug \(in the (print|web) edition's render process\)",
-                     result.stderr)
+    assert re.search(
+        r"internal error: InternalError: RuntimeError: simulated bug \(in the (print|web) edition's render process\)",
+        result.stderr,
+    )
     assert "Traceback" not in result.stderr and not (bulletin / "out" / "the-tenant-bulletin-7-print.pdf").exists()
     with pytest.raises(Exception, match="simulated bug"):
         cli("--debug", "render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
 
 
 def test_overflowing_text_fails_naming_page_and_article(cli, bulletin):
-    edit(bulletin / "7.yaml", "  - title: The New Lease Law", "  - title: The Antidisestablishmentarianistically-Unbreakable-Lease-Law")
+    edit(
+        bulletin / "7.yaml",
+        "  - title: The New Lease Law",
+        "  - title: The Antidisestablishmentarianistically-Unbreakable-Lease-Law",
+    )
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert result.exit_code == 1
-    assert "overflow: page 5 (The Antidisestablishmentarianistically-Unbreakable-Lease-Law): text wider than its column" in result.stderr
+    assert (
+        "overflow: page 5 (The Antidisestablishmentarianistically-Unbreakable-Lease-Law): text wider than its column"
+        in result.stderr
+    )
     assert not (bulletin / "out").exists()
 
 
@@ -133,7 +166,11 @@ def test_long_words_in_body_text_are_broken_not_overflowing(cli, bulletin):
 
 
 def test_text_too_large_for_its_page_fails(cli, bulletin):
-    edit(bulletin / "7.yaml", "    dek: How a rent strike", "    opener: full-bleed\n    dek: " + "Far too long a dek. " * 40 + "How a rent strike")
+    edit(
+        bulletin / "7.yaml",
+        "    dek: How a rent strike",
+        "    opener: full-bleed\n    dek: " + "Far too long a dek. " * 40 + "How a rent strike",
+    )
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert result.exit_code == 1
     assert "overflow: page 3 (After Eleven Months" in result.stderr
@@ -153,9 +190,13 @@ def test_render_failure_after_validation_keeps_previous_outputs(cli, bulletin):
 
 def test_manifest_text_cannot_break_out_of_css_or_html(cli, bulletin):
     pub = bulletin / "publication.yaml"
-    pub.write_text(pub.read_text("utf-8").replace(
-        "  name: The Tenant Bulletin",
-        '  name: \'The "Tenant" </style> <a rel=attachment href=s.txt> x </a> <b>Bulletin\''), "utf-8")
+    pub.write_text(
+        pub.read_text("utf-8").replace(
+            "  name: The Tenant Bulletin",
+            "  name: 'The \"Tenant\" </style> <a rel=attachment href=s.txt> x </a> <b>Bulletin'",
+        ),
+        "utf-8",
+    )
     (bulletin / "s.txt").write_text("CANARY-SECRET", "utf-8")
     out = bulletin / "out"
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(out), "--only", "web", "--keep-html", "--strict")
@@ -164,11 +205,13 @@ def test_manifest_text_cannot_break_out_of_css_or_html(cli, bulletin):
     assert b"CANARY-SECRET" not in pdf and b"/FileAttachment" not in pdf
     html = next(p for p in out.glob("*.html") if not p.stem.endswith("tail")).read_text("utf-8")
     assert "&lt;b&gt;Bulletin" in html and "<b>Bulletin" not in html
-    assert '\\22 TENANT\\22' in html  # the running head's CSS string is escaped
+    assert "\\22 TENANT\\22" in html  # the running head's CSS string is escaped
 
 
 def test_layout_templates_are_sandboxed(cli, bulletin, tmp_path):
-    (bulletin / "layout" / "contents.html").write_text("{{ cycler.__init__.__globals__.os.popen('id').read() }}", "utf-8")
+    (bulletin / "layout" / "contents.html").write_text(
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}", "utf-8"
+    )
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert result.exit_code == 1 and "layout template error" in result.stderr
     outside = tmp_path / "outside.html"

@@ -49,7 +49,9 @@ def test_stale_temporary_files_of_killed_renders_are_removed(bulletin: Path):
 def test_two_renders_at_once_do_not_corrupt_each_other(bulletin: Path):
     reference = subprocess.run(COMMAND[:-3] + ["--out", "reference", "--quiet"], cwd=bulletin, capture_output=True)
     assert reference.returncode == 0
-    processes = [subprocess.Popen(COMMAND, cwd=bulletin, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    processes = [
+        subprocess.Popen(COMMAND, cwd=bulletin, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)
+    ]
     for process in processes:
         assert process.wait() == 0, process.stderr.read()
     expected = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (bulletin / "reference").glob("*.pdf")}

@@ -11,12 +11,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_render import QUOTES, squeeze
 
 from conftest import REPO, page_texts
-from issue_builder.check.readback import read_back
+from issue_builder.checks.readback import read_back
 from issue_builder.cli import main
 from issue_builder.load.manifest import load_manifest
-from test_render import QUOTES, squeeze
 
 SEED = REPO.parent / "shared" / "seed" / "issue-18-web-contents.txt"
 PRINT = "socialist-revolution-18-print.pdf"
@@ -51,7 +51,7 @@ def test_manifest_has_every_article_of_the_published_contents_in_order(manifest_
     articles = manifest_data["articles"]
     assert [a["title"] for a in articles] == [p[1] for p in published]
     assert [a["dek"] for a in articles] == [p[2] for p in published]
-    for article, (alt, _, _) in zip(articles, published):
+    for article, (alt, _, _) in zip(articles, published, strict=False):
         if alt is not None:
             assert article["image"]["alt"] == alt
     assert manifest_data["cover"]["alt"] == "Socialist Revolution Issue 18 Cover"
@@ -68,13 +68,19 @@ def test_sample_issue_check_reports_only_the_known_lint_findings(cli):
     assert "12 articles" in result.stdout
     found = [line.split(": warning: ", 1)[1] for line in result.stderr.splitlines()]
     # the dek the source repeats, kept as published
-    assert ('articles[7].dek: same dek as articles[6] "Trump Is Going for Regime Change—Hands off Venezuela!" '
-            '(this is articles[7] "Mexico: Explosive Strike Wave Hits 48 Factories")') in found
+    assert (
+        'articles[7].dek: same dek as articles[6] "Trump Is Going for Regime Change—Hands off Venezuela!" '
+        '(this is articles[7] "Mexico: Explosive Strike Wave Hits 48 Factories")'
+    ) in found
     keys = sorted(line.split(": ", 1)[0] for line in found)
     assert keys == ["articles[5].author", "articles[7].dek"]  # a statement without author, as published
     notes = [line.split(": note: ", 1)[1] for line in result.stdout.splitlines() if ": note: " in line]
     # straight quotes of the sample copy and of three titles and a coverline as published, fixed in the output
-    expected = [f"articles[{i}].body" for i in range(12)] + ["articles[3].title", "articles[11].title", "cover.lines[2]"]
+    expected = [f"articles[{i}].body" for i in range(12)] + [
+        "articles[3].title",
+        "articles[11].title",
+        "cover.lines[2]",
+    ]
     assert sorted(n.split(": ", 1)[0] for n in notes) == sorted(expected)
     assert all("fixed in the output" in n for n in notes)
     assert cli("check", str(REPO / "issues" / "18.yaml"), "--strict").exit_code == 1
@@ -92,7 +98,9 @@ def rendered_18(tmp_path_factory) -> Path:
             code = exc.code
     assert code == 0, err.getvalue()
     # the only accepted warning until page filling lands: the saddle-stitch page count
-    unexpected = [line for line in err.getvalue().splitlines() if line.startswith("warning") and "saddle-stitch" not in line]
+    unexpected = [
+        line for line in err.getvalue().splitlines() if line.startswith("warning") and "saddle-stitch" not in line
+    ]
     assert unexpected == []
     return out
 
@@ -128,7 +136,10 @@ def test_contents_numbers_are_where_articles_start(rendered_18: Path):
 
 def test_the_back_cover_prints_the_contact_block_cleanly(rendered_18: Path):
     back = re.sub(r"\s+", " ", page_texts(rendered_18 / WEB)[-1])
-    assert "Socialist Revolution is the official publication of the US Section of the International Marxist Tendency." in back
+    assert (
+        "Socialist Revolution is the official publication of the US Section of the International Marxist Tendency."
+        in back
+    )
     assert "Contact us at 646-791-6279." in back
     assert " at or " not in back
 
@@ -143,7 +154,9 @@ def test_qpdf_finds_no_structural_problem(rendered_18: Path):
 @pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
 def test_pdffonts_shows_every_font_embedded_from_committed_families(rendered_18: Path):
     for name in (PRINT, WEB):
-        lines = subprocess.run(["pdffonts", str(rendered_18 / name)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+        lines = subprocess.run(
+            ["pdffonts", str(rendered_18 / name)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
         assert lines
         for line in lines:
             fields = line.split()
@@ -154,13 +167,19 @@ def test_pdffonts_shows_every_font_embedded_from_committed_families(rendered_18:
 @pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils not installed")
 def test_print_keeps_full_resolution_and_web_downsamples(rendered_18: Path):
     def ppis(name: str) -> list[int]:
-        rows = subprocess.run(["pdfimages", "-list", str(rendered_18 / name)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+        rows = subprocess.run(
+            ["pdfimages", "-list", str(rendered_18 / name)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
         return [int(r.split()[12]) for r in rows if r.split()[2] == "image"]
 
     assert min(ppis(PRINT)) >= 300
     assert max(ppis(WEB)) <= 200
-    colours = {r.split()[5] for r in subprocess.run(["pdfimages", "-list", str(rendered_18 / PRINT)], capture_output=True,
-                                                    text=True, check=True).stdout.splitlines()[2:]}
+    colours = {
+        r.split()[5]
+        for r in subprocess.run(
+            ["pdfimages", "-list", str(rendered_18 / PRINT)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
+    }
     assert colours <= {"cmyk", "gray"}, colours  # no RGB image in the print PDF
 
 
@@ -180,11 +199,11 @@ def _reading_order(html: str) -> str:
     pieces: list[str] = []
 
     class Reader(HTMLParser):
-        def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        def handle_starttag(self, tag, attrs):
             if tag == "img":
                 pieces.append(dict(attrs).get("alt", ""))
 
-        def handle_data(self, data):  # noqa: ANN001
+        def handle_data(self, data):
             pieces.append(data)
 
     Reader().feed(html.split("<body>", 1)[1])
@@ -218,8 +237,10 @@ def test_web_pdf_reader_features(rendered_18: Path):
     manifest = load_manifest(REPO / "issues" / "18.yaml").document.data
     titles = [a["title"] for a in manifest["articles"]]
     texts = page_texts(rendered_18 / WEB)
-    starts = [next(i for i, t in enumerate(texts[2:], start=3) if squeeze(a["section"] + a["title"]) in squeeze(t))
-              for a in manifest["articles"]]
+    starts = [
+        next(i for i, t in enumerate(texts[2:], start=3) if squeeze(a["section"] + a["title"]) in squeeze(t))
+        for a in manifest["articles"]
+    ]
     with pikepdf.open(rendered_18 / WEB) as pdf:
         with pdf.open_outline() as outline:
             top = [str(item.title) for item in outline.root]

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from issue_builder.render.values import PlainSandbox, Record, plain, template_context
+from issue_builder.layout.values import PlainSandbox, Record, plain, template_context
 
 SECRET = "CANARY-SECRET-7f3a"
 
@@ -50,7 +50,9 @@ def test_an_issue_manifest_cannot_choose_the_layout(cli, bulletin):
     manifest.write_text(manifest.read_text("utf-8") + "layout: 7/articles\n", "utf-8")
     (bulletin / "7" / "articles" / "back.html").write_text(f"<p>{{{{ '{SECRET}' }}}}</p>", "utf-8")
     assert_refused_without_output(
-        cli, bulletin, f"7.yaml:{line_of(manifest, 'layout: 7/articles')}: layout: may be set only in the publication file"
+        cli,
+        bulletin,
+        f"7.yaml:{line_of(manifest, 'layout: 7/articles')}: layout: may be set only in the publication file",
     )
 
 
@@ -69,14 +71,20 @@ def test_the_articles_folder_is_never_a_layout(cli, bulletin):
     publication_with(bulletin, "layout: 7/articles\n")
     (bulletin / "7" / "articles" / "back.html").write_text(f"<p>{SECRET}</p>", "utf-8")
     assert_refused_without_output(
-        cli, bulletin, "layout: 7/articles holds the contributor's file 7/articles/", "kept apart from articles and images"
+        cli,
+        bulletin,
+        "layout: 7/articles holds the contributor's file 7/articles/",
+        "kept apart from articles and images",
     )
 
 
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("layout: 7/articles/templates\n", "layout: 7/articles/templates lies in 7/articles/, a folder of contributors"),
+        (
+            "layout: 7/articles/templates\n",
+            "layout: 7/articles/templates lies in 7/articles/, a folder of contributors",
+        ),
         ("layout: .\n", "layout: . holds the contributor's file 7.yaml"),
         ("layout: layout\nfont_dirs: [7/img]\n", "font_dirs[0]: 7/img holds the contributor's file 7/img/"),
     ],
@@ -97,7 +105,9 @@ def test_the_publication_file_is_never_a_contributors_file(cli, bulletin):
     publication = (bulletin / "publication.yaml").read_text("utf-8")
     (bulletin / "7" / "articles" / "pub.yaml").write_text(publication, "utf-8")
     manifest.write_text("publication: 7/articles/pub.yaml\n" + manifest.read_text("utf-8"), "utf-8")
-    assert_refused_without_output(cli, bulletin, "7.yaml:1: publication: the publication file 7/articles/pub.yaml lies in 7/articles/")
+    assert_refused_without_output(
+        cli, bulletin, "7.yaml:1: publication: the publication file 7/articles/pub.yaml lies in 7/articles/"
+    )
 
 
 @pytest.mark.parametrize(

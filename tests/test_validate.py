@@ -38,7 +38,10 @@ def test_all_errors_reported_together_with_file_line_and_key(cli, bulletin):
     err = result.stderr
     assert "4 errors in the manifest" in err
     assert f"7.yaml:{line_of(manifest, 'missing.jpg')}: articles[0].image.src: file not found: 7/img/missing.jpg" in err
-    assert f"7.yaml:{line_of(manifest, 'sektion')}: articles[1].sektion: unknown key 'sektion' (did you mean 'section'?)" in err
+    assert (
+        f"7.yaml:{line_of(manifest, 'sektion')}: articles[1].sektion: unknown key 'sektion' (did you mean 'section'?)"
+        in err
+    )
     assert "7.yaml:1: issue: expected a whole number, got 'seven'" in err
     assert "articles[2]: missing required key 'title'" in err
     assert "Traceback" not in err
@@ -62,7 +65,10 @@ def test_publication_file_errors_point_into_the_publication_file(cli, bulletin):
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
     err = result.stderr
-    assert f"publication.yaml:{line_of(pub, 'bleed:')}: page.bleed: expected a length such as 8.5in, 3mm or 9pt, got '3 millimetres'" in err
+    assert (
+        f"publication.yaml:{line_of(pub, 'bleed:')}: page.bleed: expected a length such as 8.5in, 3mm or 9pt, got '3 millimetres'"
+        in err
+    )
     assert f"publication.yaml:{line_of(pub, 'accent:')}: colours.accent: cmyk must be four percentages" in err
     assert "issue: belongs in an issue manifest, not in the publication file" in err
 
@@ -124,8 +130,7 @@ def test_odd_values_are_errors_not_crashes(cli, bulletin):
     manifest = bulletin / "7.yaml"
     edit(manifest, "body: 7/articles/meeting.md", 'body: "7/articles/a\\0b.md"')
     pub = bulletin / "publication.yaml"
-    pub.write_text(pub.read_text("utf-8").replace(
-        "contact:\n", "contact:\n  web: file:///etc/passwd\n"), "utf-8")
+    pub.write_text(pub.read_text("utf-8").replace("contact:\n", "contact:\n  web: file:///etc/passwd\n"), "utf-8")
     result = cli("check", str(manifest))
     assert result.exit_code == 2, result.stderr
     assert "articles[2].body: contains a NUL character" in result.stderr
@@ -137,7 +142,9 @@ def test_markdown_image_names_with_spaces_and_accents(cli, bulletin):
     (img / "my plan.jpg").write_bytes((img / "plan.jpg").read_bytes())
     (img / "café.jpg").write_bytes((img / "plan.jpg").read_bytes())
     article = bulletin / "7" / "articles" / "meeting.md"
-    article.write_text(article.read_text("utf-8") + "\n![Plan](<../img/my plan.jpg>)\n\n![Café](../img/café.jpg)\n", "utf-8")
+    article.write_text(
+        article.read_text("utf-8") + "\n![Plan](<../img/my plan.jpg>)\n\n![Café](../img/café.jpg)\n", "utf-8"
+    )
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 0, result.stderr
 
@@ -146,4 +153,6 @@ def test_resolution_limits_must_be_in_order(cli, bulletin):
     edit(bulletin / "publication.yaml", "  min_ppi: 72", "  min_ppi: 150")
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
-    assert "printing.min_ppi: the failing limit (150 ppi) is above the warning limit warn_ppi (100 ppi)" in result.stderr
+    assert (
+        "printing.min_ppi: the failing limit (150 ppi) is above the warning limit warn_ppi (100 ppi)" in result.stderr
+    )

@@ -8,7 +8,7 @@ import pikepdf
 import weasyprint
 from PIL import Image
 
-from issue_builder.write.web import downsample_images
+from issue_builder.editions.web import downsample_images
 
 
 def test_images_with_alpha_are_reduced_without_garbling(tmp_path):

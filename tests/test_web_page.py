@@ -9,8 +9,16 @@ import pytest
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def open_page(index: Path, width: int, screenshot: Path | None = None) -> dict:
@@ -29,12 +37,18 @@ def open_page(index: Path, width: int, screenshot: Path | None = None) -> dict:
         page.evaluate("() => Promise.all([...document.images].map(i => i.loading = 'eager'))")
         page.wait_for_load_state("networkidle")
         result = {
-            "errors": errors, "failed": failed, "requests": requests,
+            "errors": errors,
+            "failed": failed,
+            "requests": requests,
             "scroll_width": page.evaluate("document.documentElement.scrollWidth"),
             "text": page.inner_text("body"),
-            "broken_images": page.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth === 0).length"),
-            "fonts": page.evaluate("document.fonts.ready.then(() => Promise.all([...document.fonts].map(f => "
-                                   "f.load().then(() => f.status, () => 'error'))))"),
+            "broken_images": page.evaluate(
+                "[...document.images].filter(i => i.complete && i.naturalWidth === 0).length"
+            ),
+            "fonts": page.evaluate(
+                "document.fonts.ready.then(() => Promise.all([...document.fonts].map(f => "
+                "f.load().then(() => f.status, () => 'error'))))"
+            ),
         }
         if screenshot is not None:
             page.screenshot(path=str(screenshot), full_page=True)

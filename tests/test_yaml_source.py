@@ -16,7 +16,9 @@ def errors(text: str) -> list[str]:
 
 
 def test_plain_values_keep_their_types_and_lines():
-    doc, problems = parse_yaml('issue: 18\ndate: 2019-03-01\nratio: 1.5\ntitle: "no"\nflag: true\nnone: ~\n', Path("m.yaml"))
+    doc, problems = parse_yaml(
+        'issue: 18\ndate: 2019-03-01\nratio: 1.5\ntitle: "no"\nflag: true\nnone: ~\n', Path("m.yaml")
+    )
     assert problems == []
     assert doc.data == {"issue": 18, "date": "2019-03-01", "ratio": 1.5, "title": "no", "flag": True, "none": None}
     assert doc.locations[("ratio",)].line == 3
@@ -24,7 +26,9 @@ def test_plain_values_keep_their_types_and_lines():
 
 @pytest.mark.parametrize("value", ["no", "yes", "on", "Off", "y", "N"])
 def test_yaml11_booleans_are_errors(value):
-    assert errors(f"a: 1\nb: {value}\n") == [f"m.yaml:2: b: '{value}' is ambiguous (YAML 1.1 reads it as a boolean): write true or false, or quote it"]
+    assert errors(f"a: 1\nb: {value}\n") == [
+        f"m.yaml:2: b: '{value}' is ambiguous (YAML 1.1 reads it as a boolean): write true or false, or quote it"
+    ]
 
 
 @pytest.mark.parametrize("value", ["012", "0x1F", "1:20", "1_000", ".inf"])

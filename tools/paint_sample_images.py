@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the sample "photographs" used by issue 18 of the magazine.
+"""Paint the sample "photographs" used by issue 18 of the magazine.
 
 Provenance
 ----------
@@ -20,32 +20,33 @@ gives byte-identical files.
 
 Usage::
 
-    python issues/make_sample_images.py [--out DIR] [--only NAME ...]
+    make sample-images
+    python tools/paint_sample_images.py [--out DIR] [--only NAME ...]
 
-``--out`` defaults to ``18/img`` next to this script.  The script also
-writes ``SOURCES.md`` (file, pixel size, mode, provenance) into that folder.
+``--out`` defaults to ``issues/18/img``.  The script also writes
+``SOURCES.md`` (file, pixel size, mode, provenance) into that folder.
 
 Only Pillow and the Python standard library are needed.
 """
 
 import argparse
+import itertools
 import math
 import random
-import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageOps, ImageStat
 
 RS = Image.Resampling
-JPEG_QUALITY = 80
-JPEG_SUBSAMPLING = 2  # 4:2:0
-DPI = (300, 300)
-
+SCRIPT = "tools/paint_sample_images.py"
+OUT = Path(__file__).resolve().parent.parent / "issues" / "18" / "img"
 
 # ---------------------------------------------------------------------------
-# small numeric / colour helpers
+# small numeric / colour helpers (colours are (r, g, b) tuples of ints)
 # ---------------------------------------------------------------------------
+
 
 def clamp(v, lo=0, hi=255):
     return lo if v < lo else hi if v > hi else v
@@ -56,24 +57,30 @@ def lerp(a, b, t):
 
 
 def mix(c1, c2, t):
-    """Linear mix of two RGB tuples (t=0 -> c1, t=1 -> c2)."""
-    return tuple(int(round(lerp(a, b, t))) for a, b in zip(c1, c2))
+    """Linear mix of two colours (t=0 -> c1, t=1 -> c2)."""
+    return tuple(int(round(lerp(a, b, t))) for a, b in zip(c1, c2, strict=True))
 
 
 def shade(c, k):
-    """Scale an RGB colour by k (k>1 brightens)."""
+    """Scale a colour by k (k>1 brightens)."""
     return tuple(clamp(int(round(v * k))) for v in c)
 
 
-def rgba(c, a=255):
-    return (int(c[0]), int(c[1]), int(c[2]), int(a))
+def fogged(c, haze, z, dist):
+    """Colour c seen through haze at depth z (dist: depth at which 63% is haze)."""
+    return mix(c, haze, 1 - math.exp(-z / dist))
+
+
+def fog_at(haze, z, dist):
+    """fogged() for one depth: a function of the colour only."""
+    return lambda c: fogged(c, haze, z, dist)
 
 
 def color_at(stops, t):
-    """Colour of a piecewise linear ramp given as [(pos, (r, g, b)), ...]."""
+    """Colour of a piecewise linear ramp given as [(pos, colour), ...]."""
     if t <= stops[0][0]:
         return stops[0][1]
-    for (p0, c0), (p1, c1) in zip(stops, stops[1:]):
+    for (p0, c0), (p1, c1) in itertools.pairwise(stops):
         if t <= p1:
             return mix(c0, c1, (t - p0) / (p1 - p0) if p1 > p0 else 1.0)
     return stops[-1][1]
@@ -81,8 +88,7 @@ def color_at(stops, t):
 
 def pick(rng, weights):
     """Choose a key of a {key: weight} dict (insertion order is fixed)."""
-    total = sum(weights.values())
-    x = rng.random() * total
+    x = rng.random() * sum(weights.values())
     for key, wgt in weights.items():
         x -= wgt
         if x <= 0:
@@ -96,7 +102,7 @@ def lut(fn):
 
 
 def smoothstep(e0, e1, x):
-    t = clamp((x - e0) / (e1 - e0), 0.0, 1.0) if e1 != e0 else float(x >= e0)
+    t = clamp((x - e0) / (e1 - e0), 0.0, 1.0)
     return t * t * (3 - 2 * t)
 
 
@@ -104,24 +110,31 @@ def blur(im, radius):
     return im.filter(ImageFilter.GaussianBlur(radius)) if radius > 0 else im
 
 
+def scale_mask(mask, k):
+    return mask.point([clamp(int(round(i * k))) for i in range(256)])
+
+
+def grey3(mask):
+    return Image.merge("RGB", (mask, mask, mask))
+
+
 # ---------------------------------------------------------------------------
-# light: gradients, glows, noise fields
+# light: gradients, glows, noise fields, clouds, smoke
 # ---------------------------------------------------------------------------
 
-def gradient(size, stops, vertical=True):
-    """RGB gradient image from colour stops along y (or x)."""
-    n = 1024
-    strip = Image.new("RGB", (1, n) if vertical else (n, 1))
-    strip.putdata([color_at(stops, i / (n - 1)) for i in range(n)])
+
+def gradient(size, stops):
+    """RGB image graded from top to bottom through [(pos, colour), ...]."""
+    strip = Image.new("RGB", (1, 1024))
+    strip.putdata([color_at(stops, i / 1023) for i in range(1024)])
     return strip.resize(size, RS.BILINEAR)
 
 
-def gradient_mask(size, stops, vertical=True):
-    """'L' gradient from [(pos, value 0..255), ...]."""
-    n = 1024
-    vals = [color_at([(p, (v,)) for p, v in stops], i / (n - 1))[0] for i in range(n)]
-    strip = Image.new("L", (1, n) if vertical else (n, 1))
-    strip.putdata(vals)
+def gradient_mask(size, stops):
+    """'L' gradient from top to bottom through [(pos, value 0..255), ...]."""
+    stops = [(p, (v,)) for p, v in stops]
+    strip = Image.new("L", (1, 1024))
+    strip.putdata([color_at(stops, i / 1023)[0] for i in range(1024)])
     return strip.resize(size, RS.BILINEAR)
 
 
@@ -132,8 +145,8 @@ def soft_disc(w, h, hard=0.0):
     """Gaussian-like soft ellipse mask: 255 in the centre, 0 at the rim.
 
     hard>0 flattens the top (a disc with a soft edge instead of a glow)."""
-    key = round(hard, 3)
-    if key not in _SOFT:
+    if hard not in _SOFT:
+
         def f(x):
             if x >= 1:
                 return 0.0
@@ -141,66 +154,15 @@ def soft_disc(w, h, hard=0.0):
                 return smoothstep(1.0, hard, x)
             e = math.exp(-4.0)
             return max(0.0, (math.exp(-4.0 * x * x) - e) / (1 - e))
+
         # radial_gradient is 0 in the centre and 255 in the corners, so the
         # inscribed circle (our rim) is at 255 / sqrt(2).
-        _SOFT[key] = Image.radial_gradient("L").point(lut(lambda v: f(v * math.sqrt(2))))
-    return _SOFT[key].resize((max(1, int(w)), max(1, int(h))), RS.BICUBIC)
-
-
-def scale_mask(mask, k):
-    return mask.point([clamp(int(round(i * k))) for i in range(256)])
-
-
-def add_glow(img, cx, cy, rx, ry, color, strength=1.0, mode="screen", hard=0.0):
-    """Soft elliptical light centred on (cx, cy), blended by screen or add."""
-    w, h = img.size
-    x0, y0, x1, y1 = int(cx - rx), int(cy - ry), int(cx + rx), int(cy + ry)
-    bx0, by0, bx1, by1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    if bx0 >= bx1 or by0 >= by1:
-        return
-    mask = soft_disc(x1 - x0, y1 - y0, hard)
-    mask = mask.crop((bx0 - x0, by0 - y0, bx1 - x0, by1 - y0))
-    if strength != 1.0:
-        mask = scale_mask(mask, strength)
-    region = img.crop((bx0, by0, bx1, by1))
-    layer = Image.new("RGB", region.size, color)
-    if mode == "add":
-        black = Image.new("RGB", region.size)
-        out = ImageChops.add(region, Image.composite(layer, black, mask))
-    elif mode == "multiply":
-        out = Image.composite(ImageChops.multiply(region, layer), region, mask)
-    else:
-        out = Image.composite(ImageChops.screen(region, layer), region, mask)
-    img.paste(out, (bx0, by0))
-
-
-def fbm(rng, size, cells=(4, 3), octaves=5, persistence=0.55):
-    """Fractal value noise ('L', full contrast) from seeded random bytes."""
-    w, h = size
-    cx, cy = cells
-    acc, total, amp = None, 0.0, 1.0
-    for _ in range(octaves):
-        gx, gy = max(2, min(int(cx), w)), max(2, min(int(cy), h))
-        small = Image.frombytes("L", (gx, gy), rng.randbytes(gx * gy))
-        layer = small.resize(size, RS.BICUBIC)
-        total += amp
-        acc = layer if acc is None else Image.blend(acc, layer, amp / total)
-        amp *= persistence
-        cx, cy = cx * 2, cy * 2
-    return ImageOps.autocontrast(acc, cutoff=0.5)
-
-
-def noise_mask(rng, size, cells, lo, hi, octaves=5, work=4, soft=1.5):
-    """Thresholded fbm: 0 below lo, 255 above hi (values 0..1), upscaled."""
-    w, h = size
-    ws = (max(8, w // work), max(8, h // work))
-    n = fbm(rng, ws, cells, octaves)
-    n = n.point(lut(lambda v: smoothstep(lo, hi, v)))
-    return blur(n.resize((max(1, w), max(1, h)), RS.BICUBIC), soft)
+        _SOFT[hard] = Image.radial_gradient("L").point(lut(lambda v: f(v * math.sqrt(2))))
+    return _SOFT[hard].resize((max(1, int(w)), max(1, int(h))), RS.BICUBIC)
 
 
 def paint_mask(img, mask, color, box=(0, 0), mode="normal"):
-    """Paint colour (or an RGB image) through an 'L' mask at box."""
+    """Paint a colour (or an RGB image) through an 'L' mask at box."""
     region = img.crop((box[0], box[1], box[0] + mask.width, box[1] + mask.height))
     layer = color if isinstance(color, Image.Image) else Image.new("RGB", mask.size, color)
     if mode == "screen":
@@ -210,28 +172,69 @@ def paint_mask(img, mask, color, box=(0, 0), mode="normal"):
     img.paste(Image.composite(layer, region, mask), box)
 
 
-def clouds(img, rng, y0, y1, lit, dark, cells=(5, 2), lo=0.45, hi=0.8,
-           opacity=1.0, soft=3.0, x0=0, x1=None):
-    """Fractal clouds in the band y0..y1, lit on top, darker below."""
-    x1 = img.width if x1 is None else x1
-    size = (int(x1 - x0), int(y1 - y0))
+def add_glow(img, cx, cy, rx, ry, color, strength=1.0, mode="screen", hard=0.0):
+    """Soft elliptical light centred on (cx, cy), blended by screen or add."""
+    x0, y0, x1, y1 = int(cx - rx), int(cy - ry), int(cx + rx), int(cy + ry)
+    bx0, by0, bx1, by1 = max(0, x0), max(0, y0), min(img.width, x1), min(img.height, y1)
+    if bx0 >= bx1 or by0 >= by1:
+        return
+    mask = soft_disc(x1 - x0, y1 - y0, hard).crop((bx0 - x0, by0 - y0, bx1 - x0, by1 - y0))
+    mask = scale_mask(mask, strength)
+    if mode == "add":
+        region = img.crop((bx0, by0, bx1, by1))
+        light = Image.composite(Image.new("RGB", region.size, color), Image.new("RGB", region.size), mask)
+        img.paste(ImageChops.add(region, light), (bx0, by0))
+    else:
+        paint_mask(img, mask, color, (bx0, by0), "screen")
+
+
+def lamp(img, x, y, r, color, strength, core_r, core):
+    """A light source: a wide coloured halo and a small hot core."""
+    add_glow(img, x, y, r, r, color, strength, mode="add")
+    add_glow(img, x, y, core_r, core_r, core, 1.0, mode="add")
+
+
+def fbm(rng, size, cells=(4, 3), octaves=5):
+    """Fractal value noise ('L', full contrast) from seeded random bytes."""
+    w, h = size
+    cx, cy = cells
+    acc, total, amp = None, 0.0, 1.0
+    for _ in range(octaves):
+        gx, gy = max(2, min(int(cx), w)), max(2, min(int(cy), h))
+        layer = Image.frombytes("L", (gx, gy), rng.randbytes(gx * gy)).resize(size, RS.BICUBIC)
+        total += amp
+        acc = layer if acc is None else Image.blend(acc, layer, amp / total)
+        amp *= 0.55
+        cx, cy = cx * 2, cy * 2
+    return ImageOps.autocontrast(acc, cutoff=0.5)
+
+
+def noise_mask(rng, size, cells, lo, hi, octaves=5, work=4, soft=1.5):
+    """Thresholded fbm: 0 below lo, 255 above hi (values 0..1), upscaled."""
+    w, h = size
+    n = fbm(rng, (max(8, w // work), max(8, h // work)), cells, octaves)
+    n = n.point(lut(lambda v: smoothstep(lo, hi, v)))
+    return blur(n.resize((max(1, w), max(1, h)), RS.BICUBIC), soft)
+
+
+def clouds(img, rng, y0, y1, lit, dark, cells, lo, hi, opacity, soft):
+    """Fractal clouds in the band y0..y1, lit on top, darker below.
+
+    cells, lo, hi: the noise (see noise_mask); soft: blur of the edges."""
+    size = (img.width, int(y1 - y0))
     mask = noise_mask(rng, size, cells, lo, hi, soft=soft)
-    fade = gradient_mask(size, [(0, 0), (0.25, 255), (0.75, 255), (1, 0)])
-    mask = ImageChops.multiply(mask, fade)
-    if opacity != 1.0:
-        mask = scale_mask(mask, opacity)
-    paint_mask(img, mask, gradient(size, [(0, lit), (1, dark)]), (int(x0), int(y0)))
+    mask = ImageChops.multiply(mask, gradient_mask(size, [(0, 0), (0.25, 255), (0.75, 255), (1, 0)]))
+    paint_mask(img, scale_mask(mask, opacity), gradient(size, [(0, lit), (1, dark)]), (0, int(y0)))
 
 
-def smoke(img, rng, x, y, w, h, color, opacity=0.8, drift=0.0, cells=(3, 5),
-          top_color=None, spread=4.0):
+def smoke(img, rng, x, y, w, h, color, opacity=0.8, drift=0.0, cells=(3, 5), top_color=None, spread=4.0):
     """A rising plume of smoke, narrow at its base (x, y), w wide at the top.
 
     drift moves the top sideways by drift*w; the texture is fractal noise."""
     bw, bh = int(w * (1 + abs(drift))), int(h)
     cx0 = w / 2 if drift >= 0 else bw - w / 2
     prof = Image.new("L", (256, 1))
-    prof.putdata([clamp(int(255 * math.exp(-((i - 127.5) / 78.0) ** 2))) for i in range(256)])
+    prof.putdata([clamp(int(255 * math.exp(-(((i - 127.5) / 78.0) ** 2)))) for i in range(256)])
     src = Image.new("L", (bw, bh))
     src.paste(prof.resize((int(w), bh), RS.BILINEAR), (int(cx0 - w / 2), 0))
     shift = drift * w
@@ -239,72 +242,24 @@ def smoke(img, rng, x, y, w, h, color, opacity=0.8, drift=0.0, cells=(3, 5),
     shape = src.transform((bw, bh), Image.Transform.QUAD, quad, RS.BILINEAR)
     fade = gradient_mask((bw, bh), [(0, 0), (0.3, 255), (0.95, 255), (1, 140)])
     tex = noise_mask(rng, (bw, bh), cells, 0.05, 0.7, soft=2)
-    mask = ImageChops.multiply(ImageChops.multiply(shape, fade), tex)
-    mask = scale_mask(mask, opacity)
+    mask = scale_mask(ImageChops.multiply(ImageChops.multiply(shape, fade), tex), opacity)
     col = gradient((bw, bh), [(0, top_color or color), (1, color)])
     paint_mask(img, mask, col, (int(x - cx0), int(y - bh)))
 
 
-def bokeh(img, rng, n, box, radii, colors, alpha=(40, 110), hard=0.82):
+def bokeh(img, rng, n, box, radii, colors, alpha):
     """Out-of-focus light discs inside box=(x0, y0, x1, y1)."""
     x0, y0, x1, y1 = box
     for _ in range(n):
         r = rng.uniform(*radii)
         cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
-        c = colors[rng.randrange(len(colors))]
-        a = rng.uniform(*alpha) / 255.0
-        add_glow(img, cx, cy, r, r, c, a, mode="screen", hard=hard)
+        c = rng.choice(colors)
+        add_glow(img, cx, cy, r, r, c, rng.uniform(*alpha) / 255.0, hard=0.82)
 
 
 # ---------------------------------------------------------------------------
-# finishing: bloom, vignette, tone curve, film grain
+# finishing: lens, bloom, vignette, tone curve, film grain
 # ---------------------------------------------------------------------------
-
-def add_bloom(img, strength=0.5, threshold=190, radius=12):
-    w, h = img.size
-    small = img.resize((w // 8, h // 8), RS.BOX)
-    bright = small.point(lut(lambda v: smoothstep(threshold / 255, 1.0, v)) * 3)
-    bright = blur(bright, radius).resize((w, h), RS.BICUBIC)
-    return ImageChops.screen(img, bright.point(lut(lambda v: v * strength) * 3))
-
-
-def vignette(img, strength=0.35, power=1.8):
-    w, h = img.size
-    # radial_gradient: 0 in the centre, 255 in the corners
-    m = Image.radial_gradient("L").resize((w, h), RS.BILINEAR)
-    m = m.point(lut(lambda d: 1.0 - strength * min(1.0, d) ** power))
-    return ImageChops.multiply(img, Image.merge("RGB", (m, m, m)))
-
-
-def tone(img, contrast=0.2, lift=(0, 0, 0), gain=(255, 255, 255), gamma=(1, 1, 1)):
-    """Filmic S-curve with per-channel lift (shadow tint) and gain."""
-    table = []
-    for ch in range(3):
-        for i in range(256):
-            x = (i / 255.0) ** gamma[ch]
-            s = x - contrast * math.sin(2 * math.pi * x) / (2 * math.pi)
-            table.append(clamp(int(round(lift[ch] + (gain[ch] - lift[ch]) * s))))
-    return img.point(table)
-
-
-def film_grain(img, rng, amount=4.0, size=0.55):
-    """Monochrome grain from seeded bytes; amount ~ std-dev in 8-bit levels."""
-    w, h = img.size
-    noise = Image.frombytes("L", (w, h), rng.randbytes(w * h))
-    noise = blur(noise, size)
-    st = ImageStat.Stat(noise)
-    mean, std = st.mean[0], max(1e-3, st.stddev[0])
-    k = amount / std
-    g = noise.point([clamp(int(round(128 + (i - mean) * k))) for i in range(256)])
-    return ImageChops.add(img, Image.merge("RGB", (g, g, g)), 1.0, -128)
-
-
-def light_variation(img, rng, amount=0.25, cells=(3, 2)):
-    """Soft uneven light over the frame (soft-light with a smooth noise)."""
-    w, h = img.size
-    n = fbm(rng, (w // 16, h // 16), cells, 3)
-    n = n.point(lut(lambda v: 0.5 + (v - 0.5) * amount)).resize((w, h), RS.BICUBIC)
-    return ImageChops.soft_light(img, Image.merge("RGB", (n, n, n)))
 
 
 def chromatic_aberration(img, px=1.5):
@@ -316,227 +271,124 @@ def chromatic_aberration(img, px=1.5):
         nw, nh = w + 2 * int(round(grow)), h + 2 * int(round(grow * h / w))
         ox, oy = (nw - w) // 2, (nh - h) // 2
         return ch.resize((nw, nh), RS.BILINEAR).crop((ox, oy, ox + w, oy + h))
+
     return Image.merge("RGB", (zoom(r, px), zoom(g, px / 2), b))
 
 
-def finish(img, rng, contrast=0.2, lift=(0, 0, 0), gain=(255, 255, 255),
-           gamma=(1, 1, 1), vig=0.3, bloom=0.0, grain=4.0, soften=0.6, aberration=1.5,
-           variation=0.2, bloom_threshold=190, saturation=1.0):
-    if soften:
-        img = blur(img, soften)
-    if aberration:
-        img = chromatic_aberration(img, aberration)
-    if variation:
-        img = light_variation(img, rng, variation)
+def light_variation(img, rng, amount):
+    """Soft uneven light over the frame (soft-light with a smooth noise)."""
+    w, h = img.size
+    n = fbm(rng, (w // 16, h // 16), (3, 2), 3)
+    n = n.point(lut(lambda v: 0.5 + (v - 0.5) * amount)).resize((w, h), RS.BICUBIC)
+    return ImageChops.soft_light(img, grey3(n))
+
+
+def add_bloom(img, strength, threshold):
+    w, h = img.size
+    bright = img.resize((w // 8, h // 8), RS.BOX).point(lut(lambda v: smoothstep(threshold / 255, 1.0, v)) * 3)
+    bright = blur(bright, 12).resize((w, h), RS.BICUBIC)
+    return ImageChops.screen(img, bright.point(lut(lambda v: v * strength) * 3))
+
+
+def vignette(img, strength):
+    m = Image.radial_gradient("L").resize(img.size, RS.BILINEAR)  # 0 in the centre, 255 in the corners
+    return ImageChops.multiply(img, grey3(m.point(lut(lambda d: 1.0 - strength * min(1.0, d) ** 1.8))))
+
+
+def tone(img, contrast, lift, gain):
+    """Filmic S-curve with per-channel lift (shadow tint) and gain."""
+    s = [x - contrast * math.sin(2 * math.pi * x) / (2 * math.pi) for x in (i / 255.0 for i in range(256))]
+    return img.point([clamp(int(round(lift[ch] + (gain[ch] - lift[ch]) * v))) for ch in range(3) for v in s])
+
+
+def film_grain(img, rng, amount):
+    """Monochrome grain from seeded bytes; amount ~ std-dev in 8-bit levels."""
+    noise = blur(Image.frombytes("L", img.size, rng.randbytes(img.width * img.height)), 0.55)
+    st = ImageStat.Stat(noise)
+    mean, k = st.mean[0], amount / max(1e-3, st.stddev[0])
+    g = noise.point([clamp(int(round(128 + (i - mean) * k))) for i in range(256)])
+    return ImageChops.add(img, grey3(g), 1.0, -128)
+
+
+def finish(img, rng, contrast, lift, gain, vig, grain, bloom=None, saturation=1.0, variation=0.2):
+    """The 'camera': slight softness, lens fringes, uneven light, optional
+    bloom (strength, threshold), vignette, colour grade and grain."""
+    img = chromatic_aberration(blur(img, 0.6))
+    img = light_variation(img, rng, variation)
     if bloom:
-        img = add_bloom(img, bloom, bloom_threshold)
-    if vig:
-        img = vignette(img, vig)
+        img = add_bloom(img, *bloom)
+    img = vignette(img, vig)
     if saturation != 1.0:
         img = ImageEnhance.Color(img).enhance(saturation)
-    img = tone(img, contrast, lift, gain, gamma)
-    return film_grain(img, rng, grain)
+    return film_grain(tone(img, contrast, lift, gain), rng, grain)
 
 
 # ---------------------------------------------------------------------------
-# silhouettes on transparent layers
+# transparent layers and the camera
 # ---------------------------------------------------------------------------
 
-class Layer:
-    """A transparent sheet to paint shapes on; composited with depth blur."""
 
-    def __init__(self, size):
-        self.im = Image.new("RGBA", size, (0, 0, 0, 0))
-        self.d = ImageDraw.Draw(self.im)
-
-
-def composite(img, layer, blur_r=1.0, rim=None, shadow=None, opacity=1.0, texture=None,
-              rng=None):
-    """Blur a Layer (premultiplied) and lay it on img.
+def composite(img, im, blur_r=1.0, rim=None, shadow=None, opacity=1.0, texture=None, rng=None):
+    """Blur an RGBA sheet (premultiplied) and lay it on img.
 
     rim / shadow = (colour, (lx, ly), width_px, strength, softness): light
-    (screen) or darken (multiply) the edges facing direction (lx, ly)."""
-    im = layer.im if isinstance(layer, Layer) else layer
+    (screen) or darken (multiply) the edges facing direction (lx, ly); rim
+    may be a list.  texture = (amount, cell_px): uneven light, cloth folds."""
     bbox = im.getchannel("A").getbbox()
     if not bbox:
         return
     pad = int(blur_r * 3 + 12)
-    box = (max(0, bbox[0] - pad), max(0, bbox[1] - pad),
-           min(img.width, bbox[2] + pad), min(img.height, bbox[3] + pad))
-    sub = im.crop(box)
-    if blur_r > 0:
-        sub = blur(sub.convert("RGBa"), blur_r).convert("RGBA")
-    if opacity != 1.0:
-        sub.putalpha(scale_mask(sub.getchannel("A"), opacity))
+    box = (max(0, bbox[0] - pad), max(0, bbox[1] - pad), min(img.width, bbox[2] + pad), min(img.height, bbox[3] + pad))
+    sub = blur(im.crop(box).convert("RGBa"), blur_r).convert("RGBA")
+    sub.putalpha(scale_mask(sub.getchannel("A"), opacity))
     if texture:
-        amount, cell = texture          # uneven light / cloth folds
+        amount, cell = texture
         tw, th = sub.size
         n = fbm(rng, (max(8, tw // 4), max(8, th // 4)), (max(2, tw // cell), max(2, th // cell)), 3)
         n = n.point(lut(lambda v: 1 - amount + amount * v)).resize(sub.size, RS.BICUBIC)
-        r_, g_, b_, a_ = sub.split()
-        sub = Image.merge("RGBA", [ImageChops.multiply(c, n) for c in (r_, g_, b_)] + [a_])
+        *rgb, a = sub.split()
+        sub = Image.merge("RGBA", [ImageChops.multiply(c, n) for c in rgb] + [a])
     base = img.crop(box).convert("RGBA")
     base.alpha_composite(sub)
     out = base.convert("RGB")
     alpha = sub.getchannel("A")
     rims = rim if isinstance(rim, list) else [rim]
     for spec, mode in [(r, "screen") for r in rims] + [(shadow, "multiply")]:
-        if not spec:
-            continue
-        color, (lx, ly), width, strength, soft = spec
-        dx, dy = int(round(-lx * width)), int(round(-ly * width))
-        edge = ImageChops.subtract(alpha, ImageChops.offset(alpha, dx, dy))
-        edge = scale_mask(blur(edge, soft), strength)
-        edge = ImageChops.multiply(edge, alpha)
-        paint_mask(out, edge, color, mode=mode)
+        if spec:
+            color, (lx, ly), width, strength, soft = spec
+            dx, dy = int(round(-lx * width)), int(round(-ly * width))
+            edge = ImageChops.subtract(alpha, ImageChops.offset(alpha, dx, dy))
+            paint_mask(out, ImageChops.multiply(scale_mask(blur(edge, soft), strength), alpha), color, mode=mode)
     img.paste(out, box[:2])
 
 
-def rect(d, p, q, fill):
+@contextmanager
+def layer(img, blur_r=1.0, **kw):
+    """Draw on a transparent sheet; leaving the block composites it on img (kw: see composite)."""
+    sheet = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    yield ImageDraw.Draw(sheet)
+    composite(img, sheet, blur_r, **kw)
+
+
+def rect(d, p, q, color):
     """Rectangle between two corner points given in any order."""
-    d.rectangle((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1])), fill=fill)
+    d.rectangle((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1])), fill=color)
 
 
-def rot_poly(cx, cy, w, h, ang):
-    """Corners of a w x h rectangle centred on (cx, cy), rotated by ang rad."""
+def trapezoid(d, cx0, hw0, y0, cx1, hw1, y1, color):
+    """Quadrilateral with a top edge cx0 ± hw0 at y0 and a bottom edge cx1 ± hw1 at y1."""
+    d.polygon([(cx0 - hw0, y0), (cx0 + hw0, y0), (cx1 + hw1, y1), (cx1 - hw1, y1)], fill=color)
+
+
+def shape(d, ox, oy, s, pts, color):
+    """Polygon through the points (ox + s * a, oy + s * b) for (a, b) in pts."""
+    d.polygon([(ox + s * a, oy + s * b) for a, b in pts], fill=color)
+
+
+def rot_poly(cx, cy, hw, hh, ang):
+    """Corners of a rectangle centred on (cx, cy), half-size hw x hh, rotated by ang rad."""
     ca, sa = math.cos(ang), math.sin(ang)
-    pts = []
-    for px, py in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)):
-        pts.append((cx + px * ca - py * sa, cy + px * sa + py * ca))
-    return pts
-
-
-def person(d, x, y, r, rng, body, head, hair=None, pose="stand", alpha=255, full=False,
-           back=False):
-    """Head-and-shoulders figure, head centre (x, y), head radius r (px).
-
-    The torso runs far down (it is covered by nearer rows or the frame)."""
-    B, H = rgba(body, alpha), rgba(head, alpha)
-    hw = r * rng.uniform(0.76, 0.9)
-    if r < 2.2:
-        d.rectangle((x - 2.1 * r, y + r, x + 2.1 * r, y + 14 * r), fill=B)
-        d.ellipse((x - hw, y - r, x + hw, y + r), fill=H)
-        return
-    sw = r * rng.uniform(1.85, 2.4)
-    top = y + r * rng.uniform(1.15, 1.45)
-    lean = r * rng.uniform(-0.25, 0.25)
-    if pose in ("fist", "wave"):
-        side = rng.choice((-1, 1))
-        sx, sy = x + side * sw * 0.7 + lean, top + r * 0.8
-        fx = sx + side * r * rng.uniform(-0.2, 1.4)
-        fy = y - r * rng.uniform(2.2, 3.6)
-        d.line((sx, sy, fx, fy), fill=B, width=max(1, int(r * 0.95)))
-        if pose == "wave":
-            d.ellipse((fx - r * 0.45, fy - r * 0.8, fx + r * 0.45, fy + r * 0.5), fill=H)
-        else:
-            d.ellipse((fx - r * 0.52, fy - r * 0.6, fx + r * 0.52, fy + r * 0.55), fill=H)
-    if pose == "linked":
-        for side in (-1, 1):
-            d.line((x + side * sw * 0.8, top + r * 1.2, x + side * sw * 1.6, top + r * 2.6),
-                   fill=B, width=max(1, int(r * 0.9)))
-    # torso: darker sides and lower body, lighter shoulders (soft after blur)
-    bx = x + lean
-    if full:                                  # whole figure: legs, arms, tapered torso
-        legs = rgba(shade(body, 0.4) if sum(body) > 240 else shade(body, 0.75), alpha)
-        for side in (-1, 1):
-            lx = x + side * r * 0.55
-            d.polygon([(lx - r * 0.5 + lean, y + r * 8), (lx + r * 0.5 + lean, y + r * 8),
-                       (lx + r * 0.38 + side * r * 0.25, y + r * 14.8),
-                       (lx - r * 0.38 + side * r * 0.25, y + r * 14.8)], fill=legs)
-            ax = bx + side * sw * 0.86
-            d.polygon([(ax - r * 0.45, top + r * 0.5), (ax + r * 0.45, top + r * 0.5),
-                       (ax + side * r * 0.35 + r * 0.3, y + r * 8.2),
-                       (ax + side * r * 0.35 - r * 0.3, y + r * 8.2)], fill=rgba(shade(body, 0.62), alpha))
-        d.polygon([(bx - sw * 0.78, top + r * 0.3), (bx + sw * 0.78, top + r * 0.3),
-                   (bx + sw * 0.6, y + r * 8.6), (bx - sw * 0.6, y + r * 8.6)],
-                  fill=rgba(shade(body, 0.55), alpha))
-        sw *= 0.82
-    d.rounded_rectangle((bx - sw, top, bx + sw, y + r * (5.5 if full else 15)),
-                        radius=max(1, int(r * 1.05)), fill=rgba(shade(body, 0.55), alpha))
-    d.rounded_rectangle((bx - sw * 0.8, top + r * 0.1, bx + sw * 0.8, top + r * 6),
-                        radius=max(1, int(r * 0.9)), fill=rgba(shade(body, 0.78), alpha))
-    d.rounded_rectangle((bx - sw * 0.55, top + r * 0.15, bx + sw * 0.55, top + r * 2.4),
-                        radius=max(1, int(r * 0.7)), fill=B)
-    d.rectangle((x - r * 0.42, y + r * 0.5, x + r * 0.42, top + r * 0.6), fill=H)
-    d.ellipse((x - hw, y - r, x + hw, y + r * 1.05), fill=H)
-    k = rng.random()
-    if hair is not None and back:             # back of the head
-        d.ellipse((x - hw * 1.02, y - r * 1.06, x + hw * 1.02, y + r * 0.95), fill=rgba(hair, alpha))
-    elif hair is not None and k < 0.6:         # seen from behind: mostly hair
-        d.ellipse((x - hw * 1.02, y - r * 1.06, x + hw * 1.02, y + r * 0.8),
-                  fill=rgba(hair, alpha))
-    elif hair is not None and k < 0.8:
-        d.chord((x - hw * 1.02, y - r * 1.05, x + hw * 1.02, y + r * 0.5), 180, 360,
-                fill=rgba(hair, alpha))
-    elif hair is not None and k < 0.92:        # cap with a brim
-        d.chord((x - hw * 1.05, y - r * 1.12, x + hw * 1.05, y + r * 0.35), 180, 360,
-                fill=rgba(hair, alpha))
-        side = rng.choice((-1, 1))
-        d.polygon([(x, y - r * 0.45), (x + side * hw * 1.9, y - r * 0.28),
-                   (x + side * hw * 1.8, y - r * 0.12), (x, y - r * 0.2)],
-                  fill=rgba(hair, alpha))
-
-
-def flag(d, px, py, fw, fh, bands, rng, direction=1, pole=(35, 30, 28), pole_len=None,
-         fold=0.45, alpha=255, vertical_bands=False):
-    """Waving flag on a pole; bands are colours split horizontally.
-
-    Shading per strip fakes the folds of the cloth."""
-    pw = max(1, int(fw * 0.035))
-    if pole_len:
-        d.line((px, py - fh * 0.06, px, py + pole_len), fill=rgba(pole, alpha), width=pw)
-    n = max(6, min(40, int(fw / 4)))
-    amp = fh * rng.uniform(0.06, 0.14)
-    freq = rng.uniform(1.1, 2.2)
-    phase = rng.uniform(0, 2 * math.pi)
-    droop = fh * rng.uniform(0.0, 0.35)
-
-    def edge(u):
-        dy = amp * math.sin(2 * math.pi * freq * u + phase) * u + droop * u * u
-        x = px + direction * u * fw * (1 - 0.15 * abs(math.sin(phase + u)))
-        return x, py + dy, py + fh * (1 - 0.12 * u) + dy * 1.15
-    prev = edge(0.0)
-    for i in range(1, n + 1):
-        u = i / n
-        cur = edge(u)
-        lit = 1.0 + fold * math.cos(2 * math.pi * freq * (u - 0.5 / n) + phase + 0.9)
-        if vertical_bands:
-            c = bands[min(len(bands) - 1, int((u - 0.5 / n) * len(bands)))]
-            d.polygon([(prev[0], prev[1]), (cur[0], cur[1]), (cur[0], cur[2]),
-                       (prev[0], prev[2])], fill=rgba(shade(c, lit), alpha))
-        else:
-            nb = len(bands)
-            for b, c in enumerate(bands):
-                t0, t1 = b / nb, (b + 1) / nb
-                pa, pb = lerp(prev[1], prev[2], t0), lerp(prev[1], prev[2], t1)
-                ca, cb = lerp(cur[1], cur[2], t0), lerp(cur[1], cur[2], t1)
-                d.polygon([(prev[0], pa), (cur[0], ca), (cur[0], cb), (prev[0], pb)],
-                          fill=rgba(shade(c, lit), alpha))
-        prev = cur
-
-
-def placard(d, cx, cy, pw, ph, color, ink, rng, stick=(70, 55, 40), alpha=255):
-    ang = rng.uniform(-0.12, 0.12)
-    d.line((cx, cy + ph * 0.3, cx + ang * ph, cy + ph * 2.4), fill=rgba(stick, alpha),
-           width=max(1, int(pw * 0.05)))
-    d.polygon(rot_poly(cx, cy, pw, ph, ang), fill=rgba(color, alpha))
-    ink = mix(ink, color, 0.3)
-    lines = rng.randint(2, 3)
-    for li in range(lines):
-        ly = (li + 0.5) / lines - 0.5
-        x = -0.4
-        while x < 0.38:
-            ww = rng.uniform(0.1, 0.3)
-            ww = min(ww, 0.4 - x)
-            ox, oy = (x + ww / 2) * pw, ly * ph * 0.75
-            ca, sa = math.cos(ang), math.sin(ang)
-            d.polygon(rot_poly(cx + ox * ca - oy * sa, cy + ox * sa + oy * ca,
-                               ww * pw, ph * 0.75 / lines * 0.42, ang), fill=rgba(ink, alpha))
-            x += ww + 0.06
-
-
-def fogged(c, haze, z, dist):
-    return mix(c, haze, 1 - math.exp(-z / dist))
+    return [(cx + px * ca - py * sa, cy + px * sa + py * ca) for px, py in ((-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh))]
 
 
 class Camera:
@@ -551,22 +403,143 @@ class Camera:
     def s(self, size, Z):
         return self.f * size / Z
 
-    def half_width(self, Z):
-        return (self.w / 2) * Z / self.f
+    def poly(self, d, pts, color):
+        """Polygon through the 3-D points pts."""
+        d.polygon([self.xy(*p) for p in pts], fill=color)
+
+    def line(self, d, a, b, color, width):
+        d.line((self.xy(*a), self.xy(*b)), fill=color, width=width)
+
+    def wall(self, d, X, y0, y1, z0, z1, color):
+        """Rectangle in the plane X (a facade along the line of sight)."""
+        self.poly(d, [(X, y0, z0), (X, y1, z0), (X, y1, z1), (X, y0, z1)], color)
+
+    def flat(self, d, x0, x1, Y, z0, z1, color):
+        """Rectangle in the plane Y (ground, roof, ceiling)."""
+        self.poly(d, [(x0, Y, z0), (x1, Y, z0), (x1, Y, z1), (x0, Y, z1)], color)
+
+    def face(self, d, x0, x1, y0, y1, Z, color):
+        """Rectangle in the plane Z (facing the camera)."""
+        self.poly(d, [(x0, y0, Z), (x0, y1, Z), (x1, y1, Z), (x1, y0, Z)], color)
 
 
-def populate(cam, layer, rng, z0, z1, style, xmin=None, xmax=None):
+# ---------------------------------------------------------------------------
+# people, flags, placards
+# ---------------------------------------------------------------------------
+
+
+def person(d, x, y, r, rng, body, head, hair, pose="stand", full=False, back=False):
+    """Head-and-shoulders figure, head centre (x, y), head radius r (px).
+
+    The torso runs far down (it is covered by nearer rows or the frame);
+    full draws the whole figure with legs and arms."""
+    hw = r * rng.uniform(0.76, 0.9)
+    if r < 2.2:
+        d.rectangle((x - 2.1 * r, y + r, x + 2.1 * r, y + 14 * r), fill=body)
+        d.ellipse((x - hw, y - r, x + hw, y + r), fill=head)
+        return
+    sw = r * rng.uniform(1.85, 2.4)
+    top = y + r * rng.uniform(1.15, 1.45)
+    lean = r * rng.uniform(-0.25, 0.25)
+    if pose in ("fist", "wave"):
+        side = rng.choice((-1, 1))
+        sx, sy = x + side * sw * 0.7 + lean, top + r * 0.8
+        fx = sx + side * r * rng.uniform(-0.2, 1.4)
+        fy = y - r * rng.uniform(2.2, 3.6)
+        d.line((sx, sy, fx, fy), fill=body, width=max(1, int(r * 0.95)))
+        hx, hy0, hy1 = (0.45, 0.8, 0.5) if pose == "wave" else (0.52, 0.6, 0.55)  # open hand or fist
+        d.ellipse((fx - r * hx, fy - r * hy0, fx + r * hx, fy + r * hy1), fill=head)
+    bx = x + lean
+    if full:  # whole figure: legs, arms, tapered torso
+        legs = shade(body, 0.4) if sum(body) > 240 else shade(body, 0.75)
+        for side in (-1, 1):
+            lx = x + side * r * 0.55
+            trapezoid(d, lx + lean, r * 0.5, y + r * 8, lx + side * r * 0.25, r * 0.38, y + r * 14.8, legs)
+            ax = bx + side * sw * 0.86
+            trapezoid(d, ax, r * 0.45, top + r * 0.5, ax + side * r * 0.35, r * 0.3, y + r * 8.2, shade(body, 0.62))
+        trapezoid(d, bx, sw * 0.78, top + r * 0.3, bx, sw * 0.6, y + r * 8.6, shade(body, 0.55))
+        sw *= 0.82
+    # torso: darker sides and lower body, lighter shoulders (soft after blur)
+    sides = (bx - sw, top, bx + sw, y + r * (5.5 if full else 15))
+    d.rounded_rectangle(sides, max(1, int(r * 1.05)), shade(body, 0.55))
+    chest = (bx - sw * 0.8, top + r * 0.1, bx + sw * 0.8, top + r * 6)
+    d.rounded_rectangle(chest, max(1, int(r * 0.9)), shade(body, 0.78))
+    d.rounded_rectangle((bx - sw * 0.55, top + r * 0.15, bx + sw * 0.55, top + r * 2.4), max(1, int(r * 0.7)), body)
+    d.rectangle((x - r * 0.42, y + r * 0.5, x + r * 0.42, top + r * 0.6), fill=head)
+    d.ellipse((x - hw, y - r, x + hw, y + r * 1.05), fill=head)
+    k = rng.random()
+    if back or k < 0.6:  # the back of the head, or hair seen from behind
+        d.ellipse((x - hw * 1.02, y - r * 1.06, x + hw * 1.02, y + r * (0.95 if back else 0.8)), fill=hair)
+    elif k < 0.8:
+        d.chord((x - hw * 1.02, y - r * 1.05, x + hw * 1.02, y + r * 0.5), 180, 360, fill=hair)
+    elif k < 0.92:  # cap with a brim
+        d.chord((x - hw * 1.05, y - r * 1.12, x + hw * 1.05, y + r * 0.35), 180, 360, fill=hair)
+        brim = rng.choice((-1, 1)) * hw
+        peak = [(x, y - r * 0.45), (x + brim * 1.9, y - r * 0.28), (x + brim * 1.8, y - r * 0.12), (x, y - r * 0.2)]
+        d.polygon(peak, fill=hair)
+
+
+def flag(d, px, py, fw, fh, bands, rng, direction, pole, pole_len):
+    """Waving flag on a pole; bands are colours split horizontally.
+
+    Shading per strip fakes the folds of the cloth."""
+    d.line((px, py - fh * 0.06, px, py + pole_len), fill=pole, width=max(1, int(fw * 0.035)))
+    n = max(6, min(40, int(fw / 4)))
+    amp = fh * rng.uniform(0.06, 0.14)
+    freq = rng.uniform(1.1, 2.2)
+    phase = rng.uniform(0, 2 * math.pi)
+    droop = fh * rng.uniform(0.0, 0.35)
+
+    def edge(u):
+        dy = amp * math.sin(2 * math.pi * freq * u + phase) * u + droop * u * u
+        x = px + direction * u * fw * (1 - 0.15 * abs(math.sin(phase + u)))
+        return x, py + dy, py + fh * (1 - 0.12 * u) + dy * 1.15
+
+    prev = edge(0.0)
+    for i in range(1, n + 1):
+        u = i / n
+        cur = edge(u)
+        lit = 1.0 + 0.45 * math.cos(2 * math.pi * freq * (u - 0.5 / n) + phase + 0.9)
+        nb = len(bands)
+        for b, c in enumerate(bands):
+            t0, t1 = b / nb, (b + 1) / nb
+            pa, pb = lerp(prev[1], prev[2], t0), lerp(prev[1], prev[2], t1)
+            ca, cb = lerp(cur[1], cur[2], t0), lerp(cur[1], cur[2], t1)
+            d.polygon([(prev[0], pa), (cur[0], ca), (cur[0], cb), (prev[0], pb)], fill=shade(c, lit))
+        prev = cur
+
+
+def placard(d, cx, cy, pw, ph, color, ink, rng, stick):
+    """A placard on a stick, tilted, with blocks of 'lettering'."""
+    ang = rng.uniform(-0.12, 0.12)
+    d.line((cx, cy + ph * 0.3, cx + ang * ph, cy + ph * 2.4), fill=stick, width=max(1, int(pw * 0.05)))
+    d.polygon(rot_poly(cx, cy, pw / 2, ph / 2, ang), fill=color)
+    ink = mix(ink, color, 0.3)
+    lines = rng.randint(2, 3)
+    ca, sa = math.cos(ang), math.sin(ang)
+    for li in range(lines):
+        ly = (li + 0.5) / lines - 0.5
+        x = -0.4
+        while x < 0.38:
+            ww = min(rng.uniform(0.1, 0.3), 0.4 - x)
+            ox, oy = (x + ww / 2) * pw, ly * ph * 0.75
+            wx, wy = cx + ox * ca - oy * sa, cy + ox * sa + oy * ca  # centre of the word
+            d.polygon(rot_poly(wx, wy, ww * pw / 2, ph * 0.75 / lines * 0.42 / 2, ang), fill=ink)
+            x += ww + 0.06
+
+
+def populate(cam, d, rng, z0, z1, style, xmin=None, xmax=None):
     """Fill the depth band [z0, z1] with people, far rows first.
 
-    style keys: bodies, heads, hair, haze, fog (distance), poses (weights),
-    flags (list of band lists), placards (colours), spacing, row_k."""
-    d = layer.d
+    style keys: haze, fog (distance), poses (weights), hair, bodies
+    (default DAY_BODIES), heads (default SKIN), flags (list of band lists),
+    placards (colours), ink, spacing, row_gap, row_k, full, back."""
     rows, z = [], z0
     while z < z1:
         rows.append(z)
         z += max(style.get("row_gap", 0.55), z * style.get("row_k", 0.035))
     for z in reversed(rows):
-        half = cam.half_width(z) * 1.08
+        half = (cam.w / 2) * z / cam.f * 1.08  # a little wider than the frame
         lo = -half if xmin is None else max(-half, xmin)
         hi = half if xmax is None else min(half, xmax)
         x = lo - rng.uniform(0, 0.6)
@@ -575,93 +548,106 @@ def populate(cam, layer, rng, z0, z1, style, xmin=None, xmax=None):
             X = x + rng.uniform(-0.12, 0.12)
             sx, sy = cam.xy(X, rng.uniform(1.5, 1.78), Z)
             r = cam.s(0.115, Z)
-            fog = lambda c: fogged(c, style["haze"], Z, style["fog"])
-            body = fog(style["bodies"][rng.randrange(len(style["bodies"]))])
-            head = fog(style["heads"][rng.randrange(len(style["heads"]))])
-            hair = fog(style["hair"]) if style.get("hair") else None
+            fog = fog_at(style["haze"], Z, style["fog"])
+            body = fog(rng.choice(style.get("bodies", DAY_BODIES)))
+            head = fog(rng.choice(style.get("heads", SKIN)))
+            hair = fog(style["hair"])
             pose = pick(rng, style["poses"])
             if r < 2.2 and pose not in ("flag", "sign"):
                 pose = "stand"
-            person(d, sx, sy, r, rng, body, head, hair, pose, full=style.get("full", False),
-                   back=style.get("back", False))
-            if pose == "flag" and style.get("flags"):
-                bands = style["flags"][rng.randrange(len(style["flags"]))]
-                top = rng.uniform(3.2, 5.2)
-                fx, fy = cam.xy(X + 0.25, top, Z)
-                _, hand = cam.xy(X, 1.9, Z)
-                bands = [fog(c) for c in bands]
-                flag(d, fx, fy, cam.s(rng.uniform(0.8, 1.15), Z), cam.s(rng.uniform(0.5, 0.75), Z),
-                     bands, rng, rng.choice((-1, 1, 1)), fog((30, 26, 24)), hand - fy,
-                     vertical_bands=style.get("vertical_flags", False))
-            elif pose == "sign" and style.get("placards"):
-                c = fog(style["placards"][rng.randrange(len(style["placards"]))])
+            person(d, sx, sy, r, rng, body, head, hair, pose, style.get("full", False), style.get("back", False))
+            if pose == "flag":
+                bands = [fog(c) for c in rng.choice(style["flags"])]
+                fx, fy = cam.xy(X + 0.25, rng.uniform(3.2, 5.2), Z)
+                hand = cam.xy(X, 1.9, Z)[1]
+                fw, fh = cam.s(rng.uniform(0.8, 1.15), Z), cam.s(rng.uniform(0.5, 0.75), Z)
+                flag(d, fx, fy, fw, fh, bands, rng, rng.choice((-1, 1, 1)), fog((30, 26, 24)), hand - fy)
+            elif pose == "sign":
+                c = fog(rng.choice(style["placards"]))
                 ink = fog(style.get("ink", (40, 30, 30)))
                 px, py = cam.xy(X + rng.uniform(-0.2, 0.2), rng.uniform(2.2, 2.6), Z)
-                placard(d, px, py, cam.s(rng.uniform(0.42, 0.62), Z), cam.s(rng.uniform(0.3, 0.42), Z),
-                        c, ink, rng, fog((80, 64, 44)))
+                pw, ph = cam.s(rng.uniform(0.42, 0.62), Z), cam.s(rng.uniform(0.3, 0.42), Z)
+                placard(d, px, py, pw, ph, c, ink, rng, fog((80, 64, 44)))
             x += style.get("spacing", 0.58) * rng.uniform(0.7, 1.3)
+
+
+def crowd(img, cam, rng, z0, z1, style, blur_r, xlim=(None, None), **kw):
+    """populate() a layer and composite it (kw: rim, shadow, texture, ...)."""
+    with layer(img, blur_r, rng=rng, **kw) as d:
+        populate(cam, d, rng, z0, z1, style, *xlim)
 
 
 def crowd_band(img, rng, y_top, y_bottom, color, speck):
     """A far, unresolved crowd: a textured band with a bumpy top edge."""
     w = img.width
-    lay = Layer(img.size)
-    d = lay.d
-    d.rectangle((0, y_top + 2, w, y_bottom), fill=rgba(color))
-    x = 0.0
-    while x < w:
-        r = rng.uniform(1.0, 2.2)
-        d.ellipse((x - r, y_top - r * 0.8, x + r, y_top + r * 1.5), fill=rgba(color))
-        x += rng.uniform(1.5, 4.0)
-    composite(img, lay, 0.8)
+    with layer(img, 0.8) as d:
+        d.rectangle((0, y_top + 2, w, y_bottom), fill=color)
+        x = 0.0
+        while x < w:
+            r = rng.uniform(1.0, 2.2)
+            d.ellipse((x - r, y_top - r * 0.8, x + r, y_top + r * 1.5), fill=color)
+            x += rng.uniform(1.5, 4.0)
     tex = noise_mask(rng, (w, int(y_bottom - y_top)), (120, 8), 0.55, 0.9, octaves=3, work=2, soft=0.6)
     paint_mask(img, scale_mask(tex, 0.5), speck, (0, int(y_top)))
+
+
+def draped_flag(d, x0, y0, fw, fh, rng, red, white, canton, folds=3.0, depth=0.9):
+    """A (13-striped) flag hanging from a stand pole, with vertical folds."""
+    n, stripes = 48, 13
+    phase = rng.uniform(0, 2 * math.pi)
+    px = x0 - fw * 0.04
+    d.line((px, y0 - fh * 0.1, px, y0 + fh * 2.2), fill=(120, 100, 60), width=max(1, int(fw * 0.04)))
+    d.ellipse((x0 - fw * 0.09, y0 - fh * 0.16, x0 + fw * 0.01, y0 - fh * 0.08), fill=(190, 160, 90))
+    for i in range(n):
+        u0, u1 = i / n, (i + 1) / n
+        um = (u0 + u1) / 2
+        lit = 1 - depth / 2 + depth / 2 * math.cos(2 * math.pi * folds * um + phase)
+        sag = fh * 0.05 * math.sin(math.pi * um)
+        for k in range(stripes):
+            c = canton if um < 0.42 and k < 7 else red if k % 2 == 0 else white
+            box = (x0 + u0 * fw, y0 + fh * k / stripes + sag, x0 + u1 * fw + 1, y0 + fh * (k + 1) / stripes + sag + 1)
+            d.rectangle(box, fill=shade(c, lit))
 
 
 # ---------------------------------------------------------------------------
 # buildings, machines, vegetation
 # ---------------------------------------------------------------------------
 
-def sawtooth(d, x0, x1, y_eave, y_base, teeth, wall, roof, glass, alpha=255):
+
+def sawtooth(d, x0, x1, y_eave, y_base, teeth, wall, roof, glass):
     """Side view of a north-light factory shed."""
     tw = (x1 - x0) / teeth
     th = tw * 0.42
-    d.rectangle((x0, y_eave, x1, y_base), fill=rgba(wall, alpha))
+    d.rectangle((x0, y_eave, x1, y_base), fill=wall)
     for i in range(teeth):
         tx = x0 + i * tw
-        d.polygon([(tx, y_eave - th), (tx + tw, y_eave + 1), (tx, y_eave + 1)], fill=rgba(roof, alpha))
-        d.line((tx + tw * 0.04, y_eave - th * 0.9, tx + tw * 0.04, y_eave),
-               fill=rgba(glass, alpha), width=max(1, int(tw * 0.07)))
+        d.polygon([(tx, y_eave - th), (tx + tw, y_eave + 1), (tx, y_eave + 1)], fill=roof)
+        d.line((tx + tw * 0.04, y_eave - th * 0.9, tx + tw * 0.04, y_eave), fill=glass, width=max(1, int(tw * 0.07)))
 
 
-def chimney(d, x, y_top, y_base, w_top, w_base, color, band=None, alpha=255):
-    d.polygon([(x - w_top / 2, y_top), (x + w_top / 2, y_top), (x + w_base / 2, y_base),
-               (x - w_base / 2, y_base)], fill=rgba(color, alpha))
+def chimney(d, x, y_top, y_base, w_top, w_base, color, band=None):
+    trapezoid(d, x, w_top / 2, y_top, x, w_base / 2, y_base, color)
     if band:
         hgt = y_base - y_top
         for k in (0.06, 0.16):
-            yy = y_top + hgt * k
-            wb = lerp(w_top, w_base, k)
-            d.rectangle((x - wb / 2 - 0.5, yy, x + wb / 2 + 0.5, yy + hgt * 0.045), fill=rgba(band, alpha))
-    d.rectangle((x - w_top * 0.6, y_top - w_top * 0.15, x + w_top * 0.6, y_top + w_top * 0.1),
-                fill=rgba(shade(color, 0.8), alpha))
+            yy, wb = y_top + hgt * k, lerp(w_top, w_base, k)
+            d.rectangle((x - wb / 2 - 0.5, yy, x + wb / 2 + 0.5, yy + hgt * 0.045), fill=band)
+    d.rectangle((x - w_top * 0.6, y_top - w_top * 0.15, x + w_top * 0.6, y_top + w_top * 0.1), fill=shade(color, 0.8))
 
 
-def skyline(d, rng, x0, x1, y_base, hmin, hmax, wmin, wmax, color, lights=None,
-            light_p=0.0, alpha=255, roofs=True):
-    """Row of blocky buildings; optional lit windows."""
-    x = x0
-    while x < x1:
+def skyline(d, rng, w, y_base, hmin, hmax, wmin, wmax, color, lights=None, light_p=0.0):
+    """Row of blocky buildings across the frame (0..w); optional lit windows."""
+    x = 0
+    while x < w:
         bw = rng.uniform(wmin, wmax)
         bh = rng.uniform(hmin, hmax)
         top = y_base - bh
         c = shade(color, rng.uniform(0.85, 1.12))
-        d.rectangle((x, top, x + bw, y_base), fill=rgba(c, alpha))
-        if roofs and rng.random() < 0.3:
-            d.rectangle((x + bw * 0.3, top - bh * 0.08, x + bw * 0.45, top), fill=rgba(c, alpha))
-        if roofs and rng.random() < 0.15:
-            d.line((x + bw * 0.7, top, x + bw * 0.7, top - bh * 0.35), fill=rgba(c, alpha),
-                   width=max(1, int(bw * 0.02)))
+        d.rectangle((x, top, x + bw, y_base), fill=c)
+        if rng.random() < 0.3:
+            d.rectangle((x + bw * 0.3, top - bh * 0.08, x + bw * 0.45, top), fill=c)
+        if rng.random() < 0.15:
+            d.line((x + bw * 0.7, top, x + bw * 0.7, top - bh * 0.35), fill=c, width=max(1, int(bw * 0.02)))
         if lights and light_p > 0:
             ws = max(2.0, bw / 9)
             yy = top + ws
@@ -669,54 +655,50 @@ def skyline(d, rng, x0, x1, y_base, hmin, hmax, wmin, wmax, color, lights=None,
                 xx = x + ws * 0.7
                 while xx < x + bw - ws:
                     if rng.random() < light_p:
-                        lc = lights[rng.randrange(len(lights))]
-                        d.rectangle((xx, yy, xx + ws * 0.55, yy + ws * 0.7), fill=rgba(lc, alpha))
+                        d.rectangle((xx, yy, xx + ws * 0.55, yy + ws * 0.7), fill=rng.choice(lights))
                     xx += ws
                 yy += ws * 1.3
         x += bw + rng.uniform(-bw * 0.1, bw * 0.15)
 
 
-def hills(img, rng, y_base, amp, color, cells=3, soft=2.0):
+def hills(img, rng, y_base, amp, color, cells, soft):
     """Rolling ridge line from 1-D noise, filled to the bottom."""
     w, h = img.size
     n = 64
-    pts = []
     vals = [rng.random() for _ in range(cells + 3)]
+    pts = []
     for i in range(n + 1):
         u = i / n * cells
         k = int(u)
         t = u - k
-        t = t * t * (3 - 2 * t)
-        v = lerp(vals[k], vals[k + 1], t)
-        v += 0.15 * math.sin(i * 0.9 + vals[0] * 10)
+        v = lerp(vals[k], vals[k + 1], t * t * (3 - 2 * t)) + 0.15 * math.sin(i * 0.9 + vals[0] * 10)
         pts.append((w * i / n, y_base - amp * v))
-    lay = Layer(img.size)
-    lay.d.polygon(pts + [(w, h), (0, h)], fill=rgba(color))
-    composite(img, lay, soft)
+    with layer(img, soft) as d:
+        d.polygon(pts + [(w, h), (0, h)], fill=color)
 
 
-def tree(d, x, y, length, ang, width, depth, rng, color, alpha=255):
+def ground(d, cam, half, z, color):
+    """Flat ground from the line (±half, 0, z) down to the bottom of the frame."""
+    d.polygon([cam.xy(-half, 0, z), cam.xy(half, 0, z), (cam.w, cam.h), (0, cam.h)], fill=color)
+
+
+def tree(d, x, y, length, ang, width, depth, rng, color):
     """Bare recursive tree / branch system."""
     if depth == 0 or length < 2:
         return
     x2, y2 = x + math.cos(ang) * length, y - math.sin(ang) * length
-    d.line((x, y, x2, y2), fill=rgba(color, alpha), width=max(1, int(width)))
-    n = 2 if depth > 2 else rng.choice((2, 3))
-    for _ in range(n):
-        tree(d, x2, y2, length * rng.uniform(0.62, 0.8), ang + rng.uniform(-0.65, 0.65),
-             width * 0.68, depth - 1, rng, color, alpha)
+    d.line((x, y, x2, y2), fill=color, width=max(1, int(width)))
+    for _ in range(2 if depth > 2 else rng.choice((2, 3))):
+        length2, ang2 = length * rng.uniform(0.62, 0.8), ang + rng.uniform(-0.65, 0.65)
+        tree(d, x2, y2, length2, ang2, width * 0.68, depth - 1, rng, color)
 
 
-def palm(d, x, y, height, rng, color, alpha=255):
+def palm(d, x, y, height, rng, color):
     """Palm tree: curved trunk and drooping fronds with leaflets."""
     lean = rng.uniform(-0.25, 0.25)
-    pts = []
-    for i in range(21):
-        t = i / 20
-        pts.append((x + lean * height * t * t, y - height * t))
+    pts = [(x + lean * height * t * t, y - height * t) for t in (i / 20 for i in range(21))]
     for i in range(20):
-        wdt = height * (0.035 - 0.015 * i / 20)
-        d.line((pts[i], pts[i + 1]), fill=rgba(color, alpha), width=max(1, int(wdt)))
+        d.line((pts[i], pts[i + 1]), fill=color, width=max(1, int(height * (0.035 - 0.015 * i / 20))))
     tx, ty = pts[-1]
     for k in range(11):
         a = -math.pi + k * (math.pi / 10) + rng.uniform(-0.15, 0.15)
@@ -726,225 +708,117 @@ def palm(d, x, y, height, rng, color, alpha=255):
             t = s / 12
             fx = tx + math.cos(a) * L * t
             fy = ty - math.sin(-a) * L * t * 0.5 - L * 0.35 * t + L * 0.9 * t * t
-            d.line((prev, (fx, fy)), fill=rgba(color, alpha), width=max(1, int(height * 0.008)))
+            d.line((prev, (fx, fy)), fill=color, width=max(1, int(height * 0.008)))
             ll = L * 0.16 * (1 - t * 0.7)
             for sgn in (-1, 1):
-                d.line(((fx, fy), (fx + math.cos(a + sgn * 0.9) * ll * 0.4, fy + ll)),
-                       fill=rgba(color, alpha), width=max(1, int(height * 0.004)))
+                leaf = (fx + math.cos(a + sgn * 0.9) * ll * 0.4, fy + ll)
+                d.line(((fx, fy), leaf), fill=color, width=max(1, int(height * 0.004)))
             prev = (fx, fy)
 
 
-def container(d, x0, y0, x1, y1, color, ribs=True, alpha=255):
-    d.rectangle((x0, y0, x1, y1), fill=rgba(color, alpha))
-    if ribs:
-        n = max(4, int((x1 - x0) / max(3, (y1 - y0) * 0.12)))
-        for i in range(1, n):
-            xx = x0 + (x1 - x0) * i / n
-            d.line((xx, y0 + 1, xx, y1 - 1), fill=rgba(shade(color, 0.78), alpha),
-                   width=max(1, int((x1 - x0) / n * 0.3)))
-    d.rectangle((x0, y0, x1, y0 + (y1 - y0) * 0.05), fill=rgba(shade(color, 1.15), alpha))
-    d.rectangle((x0, y1 - (y1 - y0) * 0.05, x1, y1), fill=rgba(shade(color, 0.6), alpha))
+def container(d, x0, y0, x1, y1, color):
+    """A ribbed shipping container seen side on."""
+    d.rectangle((x0, y0, x1, y1), fill=color)
+    n = max(4, int((x1 - x0) / max(3, (y1 - y0) * 0.12)))
+    for i in range(1, n):
+        xx = x0 + (x1 - x0) * i / n
+        d.line((xx, y0 + 1, xx, y1 - 1), fill=shade(color, 0.78), width=max(1, int((x1 - x0) / n * 0.3)))
+    d.rectangle((x0, y0, x1, y0 + (y1 - y0) * 0.05), fill=shade(color, 1.15))
+    d.rectangle((x0, y1 - (y1 - y0) * 0.05, x1, y1), fill=shade(color, 0.6))
 
 
-def podium(d, cx, y_top, w, h, color, trim, alpha=255, seal=None):
-    d.polygon([(cx - w / 2, y_top), (cx + w / 2, y_top), (cx + w * 0.44, y_top + h),
-               (cx - w * 0.44, y_top + h)], fill=rgba(color, alpha))
-    d.rectangle((cx - w * 0.52, y_top - h * 0.05, cx + w * 0.52, y_top + h * 0.03), fill=rgba(trim, alpha))
-    if seal:
-        r = w * 0.16
-        sy = y_top + h * 0.32
-        d.ellipse((cx - r, sy - r, cx + r, sy + r), fill=rgba(seal[0], alpha))
-        d.ellipse((cx - r * 0.78, sy - r * 0.78, cx + r * 0.78, sy + r * 0.78), fill=rgba(seal[1], alpha))
-        d.ellipse((cx - r * 0.5, sy - r * 0.5, cx + r * 0.5, sy + r * 0.5), fill=rgba(seal[0], alpha))
-
-
-def microphones(d, cx, y_top, size, color, alpha=255):
+def podium(d, cx, y_top, w, h, color, trim, seal, mic_size, mic_color):
+    """A lectern with a round seal (two colours) and two microphones of length mic_size."""
     for dx, ang in ((-0.5, 0.35), (0.5, -0.35)):
-        bx = cx + dx * size * 0.3
-        hx = bx + math.sin(ang) * size
-        hy = y_top - math.cos(ang) * size
-        d.line((bx, y_top, hx, hy), fill=rgba(color, alpha), width=max(1, int(size * 0.03)))
-        d.ellipse((hx - size * 0.07, hy - size * 0.12, hx + size * 0.07, hy + size * 0.05),
-                  fill=rgba(color, alpha))
+        bx = cx + dx * mic_size * 0.3
+        hx, hy = bx + math.sin(ang) * mic_size, y_top - math.cos(ang) * mic_size
+        d.line((bx, y_top, hx, hy), fill=mic_color, width=max(1, int(mic_size * 0.03)))
+        d.ellipse((hx - mic_size * 0.07, hy - mic_size * 0.12, hx + mic_size * 0.07, hy + mic_size * 0.05), mic_color)
+    trapezoid(d, cx, w / 2, y_top, cx, w * 0.44, y_top + h, color)
+    d.rectangle((cx - w * 0.52, y_top - h * 0.05, cx + w * 0.52, y_top + h * 0.03), fill=trim)
+    r, sy = w * 0.16, y_top + h * 0.32
+    for k, c in ((1, seal[0]), (0.78, seal[1]), (0.5, seal[0])):
+        d.ellipse((cx - r * k, sy - r * k, cx + r * k, sy + r * k), fill=c)
 
 
-def figure_bust(d, cx, top, s, body, head, alpha=255, turn=0.15, shirt=None, tie=None):
+def figure_bust(d, cx, top, s, body, head, turn, shirt, tie):
     """Larger head-and-shoulders of a man in a suit (portrait silhouette).
 
-    s = head height in px; top = top of the head."""
+    s = head height in px; top = top of the head; turn moves the head sideways."""
     hw = s * 0.39
     hy = top + s / 2
-    cx_head = cx + turn * s * 0.3
-    # shoulders/suit
-    sh_y = top + s * 1.25
-    d.polygon([(cx - s * 1.35, top + s * 3.3), (cx - s * 1.25, sh_y + s * 0.35),
-               (cx - s * 0.7, sh_y), (cx - s * 0.2, top + s * 1.0), (cx + s * 0.25, top + s * 1.0),
-               (cx + s * 0.75, sh_y), (cx + s * 1.3, sh_y + s * 0.4), (cx + s * 1.4, top + s * 3.3)],
-              fill=rgba(body, alpha))
-    d.rounded_rectangle((cx - s * 1.35, sh_y + s * 0.2, cx + s * 1.4, top + s * 3.3),
-                        radius=int(s * 0.35), fill=rgba(body, alpha))
-    if shirt:                                # open collar V with a tie
-        d.polygon([(cx - s * 0.27, top + s * 0.98), (cx + s * 0.3, top + s * 0.98),
-                   (cx + s * 0.02, top + s * 1.85)], fill=rgba(shirt, alpha))
-        d.polygon([(cx - s * 0.07, top + s * 1.08), (cx + s * 0.09, top + s * 1.08),
-                   (cx + s * 0.12, top + s * 1.8), (cx + s * 0.01, top + s * 1.95),
-                   (cx - s * 0.1, top + s * 1.8)], fill=rgba(tie or body, alpha))
-    # neck
-    d.polygon([(cx_head - s * 0.22, hy + s * 0.2), (cx_head + s * 0.24, hy + s * 0.2),
-               (cx + s * 0.28, top + s * 1.1), (cx - s * 0.26, top + s * 1.1)], fill=rgba(head, alpha))
+    ch = cx + turn * s * 0.3  # centre of the head
+    suit = [(-1.35, 3.3), (-1.25, 1.6), (-0.7, 1.25), (-0.2, 1.0), (0.25, 1.0), (0.75, 1.25), (1.3, 1.65), (1.4, 3.3)]
+    shape(d, cx, top, s, suit, body)
+    d.rounded_rectangle((cx - s * 1.35, top + s * 1.45, cx + s * 1.4, top + s * 3.3), int(s * 0.35), body)
+    shape(d, cx, top, s, [(-0.27, 0.98), (0.3, 0.98), (0.02, 1.85)], shirt)  # open collar
+    shape(d, cx, top, s, [(-0.07, 1.08), (0.09, 1.08), (0.12, 1.8), (0.01, 1.95), (-0.1, 1.8)], tie)
+    neck = [(ch - s * 0.22, hy + s * 0.2), (ch + s * 0.24, hy + s * 0.2)]
+    d.polygon(neck + [(cx + s * 0.28, top + s * 1.1), (cx - s * 0.26, top + s * 1.1)], fill=head)
     # skull, jaw, ears, nose
-    d.ellipse((cx_head - hw, top, cx_head + hw, top + s * 0.92), fill=rgba(head, alpha))
-    d.polygon([(cx_head - hw * 0.9, hy), (cx_head + hw * 0.95, hy), (cx_head + hw * 0.55, top + s),
-               (cx_head - hw * 0.45, top + s)], fill=rgba(head, alpha))
-    d.ellipse((cx_head - hw * 1.12, hy - s * 0.1, cx_head - hw * 0.8, hy + s * 0.12), fill=rgba(head, alpha))
-    d.polygon([(cx_head + hw * 0.9, hy - s * 0.12), (cx_head + hw * 1.14, hy + s * 0.1),
-               (cx_head + hw * 0.92, hy + s * 0.14)], fill=rgba(head, alpha))
-    d.chord((cx_head - hw * 1.0, top - s * 0.01, cx_head + hw * 0.98, top + s * 0.8), 195, 335,
-            fill=rgba(shade(head, 0.75), alpha))
+    d.ellipse((ch - hw, top, ch + hw, top + s * 0.92), fill=head)
+    jaw = [(ch - hw * 0.9, hy), (ch + hw * 0.95, hy), (ch + hw * 0.55, top + s), (ch - hw * 0.45, top + s)]
+    d.polygon(jaw, fill=head)
+    d.ellipse((ch - hw * 1.12, hy - s * 0.1, ch - hw * 0.8, hy + s * 0.12), fill=head)
+    d.polygon([(ch + hw * 0.9, hy - s * 0.12), (ch + hw * 1.14, hy + s * 0.1), (ch + hw * 0.92, hy + s * 0.14)], head)
+    d.chord((ch - hw * 1.0, top - s * 0.01, ch + hw * 0.98, top + s * 0.8), 195, 335, fill=shade(head, 0.75))
 
 
-# ---------------------------------------------------------------------------
-# scenes (each returns an RGB image of the requested size)
-# ---------------------------------------------------------------------------
-
-def scene_cover(w, h, rng):
-    """A massed rally under red flags at dusk; calm sky at the top."""
-    img = gradient((w, h), [(0, (14, 16, 40)), (0.25, (34, 28, 70)), (0.42, (92, 46, 90)),
-                            (0.52, (184, 84, 88)), (0.58, (244, 146, 92)), (0.615, (255, 200, 136)),
-                            (1, (80, 40, 50))])
-    hz = int(h * 0.615)
-    add_glow(img, w * 0.62, hz, w * 1.0, h * 0.22, (255, 150, 80), 0.7)
-    add_glow(img, w * 0.62, hz, w * 0.3, h * 0.05, (255, 232, 180), 0.9)
-    clouds(img, rng, h * 0.36, h * 0.56, (236, 130, 118), (104, 48, 82), cells=(3, 7), lo=0.52,
-           hi=0.88, opacity=0.55, soft=5)
-    clouds(img, rng, h * 0.5, h * 0.605, (255, 186, 136), (176, 84, 94), cells=(2, 10), lo=0.55,
-           hi=0.92, opacity=0.5, soft=3)
-    far = Layer(img.size)
-    skyline(far.d, rng, 0, w, hz + 4, h * 0.008, h * 0.035, w * 0.02, w * 0.06, (150, 82, 104),
-            lights=[(255, 206, 150)], light_p=0.05)
-    composite(img, far, 2.5)
-    cam = Camera(w, h, hz, w * 0.9, 2.5)
-    style = dict(bodies=[(22, 12, 22), (30, 16, 26), (16, 10, 18), (40, 20, 30)],
-                 heads=[(36, 20, 28), (28, 16, 24), (48, 28, 34)], hair=(14, 8, 14),
-                 haze=(176, 92, 100), fog=60.0, spacing=0.5, row_k=0.04,
-                 poses={"stand": 0.64, "fist": 0.3, "flag": 0.045, "sign": 0.015},
-                 flags=[[(150, 18, 28)], [(172, 28, 32)], [(128, 14, 26)]],
-                 placards=[(150, 118, 112), (140, 30, 36)])
-    crowd_band(img, rng, hz + 2, cam.xy(0, 1.6, 110)[1] + 6, (132, 68, 84), (196, 116, 110))
-    rim = ((255, 190, 130), (0.25, -1), 3, 1.0, 1.5)
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 32, 110, style)
-    composite(img, lay, 1.0, rim=rim)
-    add_glow(img, w * 0.6, hz + h * 0.01, w * 0.9, h * 0.05, (255, 170, 120), 0.45)
-    smoke(img, rng, w * 0.25, cam.xy(0, 2, 22)[1], w * 0.4, h * 0.27, (236, 96, 104), 0.55,
-          drift=0.35, top_color=(160, 76, 112))
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 11, 32, style)
-    composite(img, lay, 1.4, rim=((255, 180, 120), (0.25, -1), 4, 1.0, 2))
-    for fx, fz in ((-4.5, 22.0), (6.0, 15.0)):
-        x, y = cam.xy(fx, 2.3, fz)
-        add_glow(img, x, y, w * 0.1, w * 0.1, (255, 60, 40), 0.85, mode="add")
-        add_glow(img, x, y, w * 0.012, w * 0.012, (255, 236, 210), 1.0, mode="add")
-    lay = Layer(img.size)
-    near = dict(style, poses={"stand": 0.55, "fist": 0.45}, fog=150.0)
-    populate(cam, lay, rng, 4.5, 11, near)
-    composite(img, lay, 4.0, rim=((255, 166, 106), (0.25, -1), 6, 0.9, 4))
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 2.6, 4.5, dict(near, spacing=0.75, back=True))
-    composite(img, lay, 9.0, rim=((255, 160, 100), (0.25, -1), 12, 0.8, 8))
-    for fx in (0.2, 0.75):                       # flare light spilling over the crowd
-        add_glow(img, w * fx, h * 0.7, w * 0.45, h * 0.25, (255, 90, 60), 0.25)
-    bokeh(img, rng, 30, (0, hz, w, h * 0.85), (w * 0.006, w * 0.016),
-          [(255, 200, 150), (255, 120, 90), (255, 230, 200)], (30, 90))
-    return finish(img, rng, contrast=0.2, lift=(8, 3, 14), gain=(255, 246, 236), vig=0.45,
-                  bloom=0.3, grain=4.0)
+WINDOW = (1.3, 1.8, 2.8, 3.2)  # width, height and spacing of windows, storey height (m)
 
 
-def building_box(d, cam, x_face, side, depth, z0, z1, height, face, front, rng=None,
-                 windows=None, floor_h=3.2, win_w=1.3, win_h=1.8, win_step=2.8,
-                 cornice=None, awning=None):
-    """A block along a street: its street facade (plane X=x_face, z0..z1)
-    and the end wall facing the camera at z0.  side=-1 for the left side."""
-    xb = x_face + side * depth
-    d.polygon([cam.xy(x_face, 0, z0), cam.xy(x_face, height, z0), cam.xy(xb, height, z0),
-               cam.xy(xb, 0, z0)], fill=rgba(front))
-    d.polygon([cam.xy(x_face, 0, z0), cam.xy(x_face, height, z0), cam.xy(x_face, height, z1),
-               cam.xy(x_face, 0, z1)], fill=rgba(face))
+def building_box(
+    d, cam, rng, xf, side, depth, z0, z1, height, face, front, wins=(), cornice=None, awning=None, win=WINDOW
+):
+    """A block along a street: its street facade (plane X=xf, z0..z1) and the
+    end wall facing the camera at z0.  side=-1 for the left side of the
+    street; wins: window colours (win: their size, see WINDOW)."""
+    cam.face(d, xf, xf + side * depth, 0, height, z0, front)
+    cam.wall(d, xf, 0, height, z0, z1, face)
     if cornice:
-        d.polygon([cam.xy(x_face, height - 0.6, z0), cam.xy(x_face, height, z0),
-                   cam.xy(x_face, height, z1), cam.xy(x_face, height - 0.6, z1)], fill=rgba(cornice))
-    if windows and cam.s(win_w, z1) >= 1.5:
+        cam.wall(d, xf, height - 0.6, height, z0, z1, cornice)
+    win_w, win_h, win_step, floor_h = win
+    if wins and cam.s(win_w, z1) >= 1.5:
         yy = 1.0
         while yy + win_h < height - 0.8:
             z = z0 + 0.9
             while z + win_w < z1 - 0.5:
-                c = windows[rng.randrange(len(windows))]
-                hh = win_h * (1.35 if yy < 2 else 1.0)
-                d.polygon([cam.xy(x_face, yy, z), cam.xy(x_face, yy + hh, z),
-                           cam.xy(x_face, yy + hh, z + win_w), cam.xy(x_face, yy, z + win_w)],
-                          fill=rgba(c))
+                c = rng.choice(wins)
+                cam.wall(d, xf, yy, yy + win_h * (1.35 if yy < 2 else 1.0), z, z + win_w, c)
                 z += win_step
             yy += floor_h
     if awning:
-        out = -side * 1.8
-        d.polygon([cam.xy(x_face, 3.3, z0 + 0.5), cam.xy(x_face, 3.3, z1 - 0.5),
-                   cam.xy(x_face + out, 2.6, z1 - 0.5), cam.xy(x_face + out, 2.6, z0 + 0.5)],
-                  fill=rgba(awning))
+        out = xf - side * 1.8
+        cam.poly(d, [(xf, 3.3, z0 + 0.5), (xf, 3.3, z1 - 0.5), (out, 2.6, z1 - 0.5), (out, 2.6, z0 + 0.5)], awning)
 
 
-def wire(d, cam, a, b, sag, color, width=1):
+def wire(d, cam, a, b, sag, color, width):
     """Sagging cable between two 3-D points."""
     pts = []
-    for i in range(25):
-        t = i / 24
+    for t in (i / 24 for i in range(25)):
         X, Y, Z = (lerp(a[k], b[k], t) for k in range(3))
         pts.append(cam.xy(X, Y - sag * 4 * t * (1 - t), Z))
-    d.line(pts, fill=rgba(color), width=width)
+    d.line(pts, fill=color, width=width)
 
 
-def water_reflection(img, rng, y_line, tint, strength=0.55, smear=8, ripple=0.35):
+def water_reflection(img, rng, y_line, tint, strength, smear, ripple):
     """Mirror the picture above y_line into a rippled water surface below."""
     w, h = img.size
     hh = h - y_line
-    src = img.crop((0, max(0, y_line - hh), w, y_line))
-    refl = ImageOps.flip(src).resize((w, hh), RS.BILINEAR)
+    refl = ImageOps.flip(img.crop((0, max(0, y_line - hh), w, y_line))).resize((w, hh), RS.BILINEAR)
     refl = refl.resize((w // 2, max(2, hh // smear)), RS.BILINEAR).resize((w, hh), RS.BICUBIC)
     streak = fbm(rng, (6, max(8, hh // 3)), (2, 48), 3)
     streak = streak.point(lut(lambda v: 1 - ripple + ripple * v)).resize((w, hh), RS.BICUBIC)
-    refl = ImageChops.multiply(refl, Image.merge("RGB", (streak, streak, streak)))
-    water = Image.blend(Image.new("RGB", (w, hh), tint), refl, strength)
-    dark = gradient_mask((w, hh), [(0, 255), (1, 150)])
-    water = ImageChops.multiply(water, Image.merge("RGB", (dark, dark, dark)))
-    img.paste(water, (0, y_line))
-
-
-def draped_flag(d, x0, y0, fw, fh, rng, red=(150, 26, 36), white=(205, 200, 190),
-                canton=(28, 36, 84), folds=3.0, stripes=13, depth=0.9):
-    """A flag hanging from a stand pole, with vertical folds."""
-    n = 48
-    phase = rng.uniform(0, 2 * math.pi)
-    d.line((x0 - fw * 0.04, y0 - fh * 0.1, x0 - fw * 0.04, y0 + fh * 2.2),
-           fill=rgba((120, 100, 60)), width=max(1, int(fw * 0.04)))
-    d.ellipse((x0 - fw * 0.09, y0 - fh * 0.16, x0 + fw * 0.01, y0 - fh * 0.08), fill=rgba((190, 160, 90)))
-    for i in range(n):
-        u0, u1 = i / n, (i + 1) / n
-        um = (u0 + u1) / 2
-        lit = 1 - depth / 2 + depth / 2 * math.cos(2 * math.pi * folds * um + phase)
-        xa, xb = x0 + u0 * fw, x0 + u1 * fw + 1
-        sag = fh * 0.05 * math.sin(math.pi * um)
-        for k in range(stripes):
-            ya = y0 + fh * k / stripes + sag
-            yb = y0 + fh * (k + 1) / stripes + sag + 1
-            c = red if k % 2 == 0 else white
-            if um < 0.42 and k < 7:
-                c = canton
-            d.rectangle((xa, ya, xb, yb), fill=rgba(shade(c, lit)))
+    water = Image.blend(Image.new("RGB", (w, hh), tint), ImageChops.multiply(refl, grey3(streak)), strength)
+    img.paste(ImageChops.multiply(water, grey3(gradient_mask((w, hh), [(0, 255), (1, 150)]))), (0, y_line))
 
 
 def capitol(d, cx, base, W, lit, dark, window):
     """Front elevation of a domed legislative building (generic)."""
+
     def box(x0, y0, x1, y1, c):
-        d.rectangle((cx + x0 * W, base - y1 * W, cx + x1 * W, base - y0 * W), fill=rgba(c))
+        d.rectangle((cx + x0 * W, base - y1 * W, cx + x1 * W, base - y0 * W), fill=c)
+
     mid = mix(lit, dark, 0.35)
     # long wings with pavilions
     box(-0.5, 0, 0.5, 0.075, mid)
@@ -963,8 +837,7 @@ def capitol(d, cx, base, W, lit, dark, window):
     for i in range(10):
         x = -0.095 + i * 0.0205
         box(x, 0.0, x + 0.011, 0.1, lit)
-    d.polygon([(cx - 0.11 * W, base - 0.105 * W), (cx + 0.11 * W, base - 0.105 * W),
-               (cx, base - 0.14 * W)], fill=rgba(lit))
+    d.polygon([(cx - 0.11 * W, base - 0.105 * W), (cx + 0.11 * W, base - 0.105 * W), (cx, base - 0.14 * W)], fill=lit)
     # drum with colonnade
     box(-0.11, 0.12, 0.11, 0.135, lit)
     box(-0.095, 0.135, 0.095, 0.21, mid)
@@ -983,200 +856,219 @@ def capitol(d, cx, base, W, lit, dark, window):
         ya = yb - Hd * math.sqrt(max(0.0, 1 - (xa / R) ** 2))
         ybb = yb - Hd * math.sqrt(max(0.0, 1 - (xb / R) ** 2))
         c = mix(dark, lit, k)
-        if i % 5 == 0:
-            c = shade(c, 0.85)
-        d.polygon([(cx + xa, ya), (cx + xb, ybb), (cx + xb, yb), (cx + xa, yb)], fill=rgba(c))
+        c = shade(c, 0.85) if i % 5 == 0 else c
+        d.polygon([(cx + xa, ya), (cx + xb, ybb), (cx + xb, yb), (cx + xa, yb)], fill=c)
     # lantern and statue
     box(-0.012, 0.365, 0.012, 0.4, lit)
-    d.ellipse((cx - 0.013 * W, base - 0.41 * W, cx + 0.013 * W, base - 0.39 * W), fill=rgba(mid))
+    d.ellipse((cx - 0.013 * W, base - 0.41 * W, cx + 0.013 * W, base - 0.39 * W), fill=mid)
     box(-0.002, 0.405, 0.002, 0.425, mid)
 
 
 def barrel_fire(img, rng, x, y, size):
-    lay = Layer(img.size)
-    lay.d.rectangle((x - size * 0.5, y - size * 1.2, x + size * 0.5, y), fill=rgba((40, 30, 28)))
-    for _ in range(14):
-        fx = x + rng.uniform(-0.4, 0.4) * size
-        fh = size * rng.uniform(0.4, 1.1)
-        lay.d.ellipse((fx - size * 0.12, y - size * 1.2 - fh, fx + size * 0.12, y - size * 1.1),
-                      fill=rgba(mix((255, 120, 30), (255, 220, 120), rng.random())))
-    composite(img, lay, size * 0.05)
+    with layer(img, size * 0.05) as d:
+        d.rectangle((x - size * 0.5, y - size * 1.2, x + size * 0.5, y), fill=(40, 30, 28))
+        for _ in range(14):
+            fx = x + rng.uniform(-0.4, 0.4) * size
+            fh = size * rng.uniform(0.4, 1.1)
+            flame = mix((255, 120, 30), (255, 220, 120), rng.random())
+            d.ellipse((fx - size * 0.12, y - size * 1.2 - fh, fx + size * 0.12, y - size * 1.1), fill=flame)
     add_glow(img, x, y - size * 1.5, size * 6, size * 5, (255, 120, 40), 0.6, mode="add")
     add_glow(img, x, y - size * 1.4, size * 1.2, size * 1.0, (255, 210, 140), 0.8, mode="add")
 
 
 # ---------------------------------------------------------------------------
-# the scenes
+# the scenes (each returns an image of the requested size)
 # ---------------------------------------------------------------------------
 
-DAY_BODIES = [(235, 232, 224), (40, 44, 60), (60, 80, 130), (150, 40, 40), (30, 30, 32),
-              (200, 190, 160), (90, 100, 90), (170, 130, 60), (120, 120, 130)]
+DAY_BODIES = [(235, 232, 224), (40, 44, 60), (60, 80, 130), (150, 40, 40), (30, 30, 32)]
+DAY_BODIES += [(200, 190, 160), (90, 100, 90), (170, 130, 60), (120, 120, 130)]
+DARK_BODIES = [shade(c, 0.7) for c in DAY_BODIES]
 SKIN = [(120, 80, 58), (150, 104, 78), (92, 62, 46), (176, 130, 100), (70, 48, 38)]
 RED_BLACK = [(196, 30, 30), (24, 22, 24)]
+VENEZUELA = [(236, 200, 40), (36, 70, 150), (200, 36, 40)]
+CONTAINERS = [(196, 96, 40), (50, 84, 130), (150, 56, 40), (60, 110, 90)]
+
+
+def scene_cover(w, h, rng):
+    """A massed rally under red flags at dusk; calm sky at the top."""
+    sky = [(0, (14, 16, 40)), (0.25, (34, 28, 70)), (0.42, (92, 46, 90)), (0.52, (184, 84, 88))]
+    img = gradient((w, h), sky + [(0.58, (244, 146, 92)), (0.615, (255, 200, 136)), (1, (80, 40, 50))])
+    hz = int(h * 0.615)
+    add_glow(img, w * 0.62, hz, w * 1.0, h * 0.22, (255, 150, 80), 0.7)
+    add_glow(img, w * 0.62, hz, w * 0.3, h * 0.05, (255, 232, 180), 0.9)
+    clouds(img, rng, h * 0.36, h * 0.56, (236, 130, 118), (104, 48, 82), (3, 7), 0.52, 0.88, 0.55, 5)
+    clouds(img, rng, h * 0.5, h * 0.605, (255, 186, 136), (176, 84, 94), (2, 10), 0.55, 0.92, 0.5, 3)
+    with layer(img, 2.5) as d:
+        skyline(d, rng, w, hz + 4, h * 0.008, h * 0.035, w * 0.02, w * 0.06, (150, 82, 104), [(255, 206, 150)], 0.05)
+    cam = Camera(w, h, hz, w * 0.9, 2.5)
+    style = dict(
+        bodies=[(22, 12, 22), (30, 16, 26), (16, 10, 18), (40, 20, 30)],
+        heads=[(36, 20, 28), (28, 16, 24), (48, 28, 34)],
+        hair=(14, 8, 14),
+        haze=(176, 92, 100),
+        fog=60.0,
+        spacing=0.5,
+        row_k=0.04,
+        poses={"stand": 0.64, "fist": 0.3, "flag": 0.045, "sign": 0.015},
+        flags=[[(150, 18, 28)], [(172, 28, 32)], [(128, 14, 26)]],
+        placards=[(150, 118, 112), (140, 30, 36)],
+    )
+    crowd_band(img, rng, hz + 2, cam.xy(0, 1.6, 110)[1] + 6, (132, 68, 84), (196, 116, 110))
+    dusk = (0.25, -1)  # the sunset behind the crowd lights the edges of heads and arms
+    crowd(img, cam, rng, 32, 110, style, 1.0, rim=((255, 190, 130), dusk, 3, 1.0, 1.5))
+    add_glow(img, w * 0.6, hz + h * 0.01, w * 0.9, h * 0.05, (255, 170, 120), 0.45)
+    y = cam.xy(0, 2, 22)[1]
+    smoke(img, rng, w * 0.25, y, w * 0.4, h * 0.27, (236, 96, 104), 0.55, drift=0.35, top_color=(160, 76, 112))
+    crowd(img, cam, rng, 11, 32, style, 1.4, rim=((255, 180, 120), dusk, 4, 1.0, 2))
+    for fx, fz in ((-4.5, 22.0), (6.0, 15.0)):  # red flares
+        lamp(img, *cam.xy(fx, 2.3, fz), w * 0.1, (255, 60, 40), 0.85, w * 0.012, (255, 236, 210))
+    near = dict(style, poses={"stand": 0.55, "fist": 0.45}, fog=150.0)
+    crowd(img, cam, rng, 4.5, 11, near, 4.0, rim=((255, 166, 106), dusk, 6, 0.9, 4))
+    crowd(img, cam, rng, 2.6, 4.5, dict(near, spacing=0.75, back=True), 9.0, rim=((255, 160, 100), dusk, 12, 0.8, 8))
+    for fx in (0.2, 0.75):  # flare light spilling over the crowd
+        add_glow(img, w * fx, h * 0.7, w * 0.45, h * 0.25, (255, 90, 60), 0.25)
+    flares = [(255, 200, 150), (255, 120, 90), (255, 230, 200)]
+    bokeh(img, rng, 30, (0, hz, w, h * 0.85), (w * 0.006, w * 0.016), flares, (30, 90))
+    return finish(img, rng, 0.2, (8, 3, 14), (255, 246, 236), vig=0.45, grain=4.0, bloom=(0.3, 190))
 
 
 def scene_matamoros(w, h, rng):
     """Strikers with red-and-black flags outside the gates of a maquiladora,
     late afternoon."""
     hz = int(h * 0.55)
-    img = gradient((w, h), [(0, (92, 134, 186)), (0.3, (150, 176, 204)), (0.5, (226, 214, 192)),
-                            (0.55, (240, 218, 180)), (1, (150, 130, 110))])
+    sky = [(0, (92, 134, 186)), (0.3, (150, 176, 204)), (0.5, (226, 214, 192)), (0.55, (240, 218, 180))]
+    img = gradient((w, h), sky + [(1, (150, 130, 110))])
     add_glow(img, w * 0.08, h * 0.12, w * 0.7, h * 0.6, (255, 220, 170), 0.7)
-    clouds(img, rng, 0, h * 0.35, (250, 246, 240), (170, 180, 200), cells=(4, 2), lo=0.55, hi=0.9,
-           opacity=0.6, soft=4)
+    clouds(img, rng, 0, h * 0.35, (250, 246, 240), (170, 180, 200), (4, 2), 0.55, 0.9, 0.6, 4)
     cam = Camera(w, h, hz, w * 0.8, 2.3)
     hills(img, rng, hz + 2, h * 0.03, (140, 150, 130), cells=6, soft=3)
-    back = Layer(img.size)
-    d = back.d
-    # the plant: long wall, sawtooth roof, sign band, loading doors
-    x0, y0 = cam.xy(-45, 0, 70)
-    x1, y1 = cam.xy(70, 9, 70)
-    sawtooth(d, x0, x1, y1, y0, 26, (214, 196, 168), (170, 160, 150), (120, 140, 160))
-    for i in range(30):
-        xx = x0 + (x1 - x0) * i / 30
-        d.line((xx, y1, xx, y0), fill=rgba((196, 178, 150)), width=3)
-    rect(d, cam.xy(-6, 7.2, 70), cam.xy(10, 8.4, 70), rgba((30, 70, 120)))
-    rect(d, cam.xy(-5, 7.45, 70), cam.xy(2, 8.15, 70), rgba((220, 225, 230)))
-    for X in (-30, -22, 16, 24, 32):
-        a, b = cam.xy(X, 0, 70), cam.xy(X + 5, 4.5, 70)
-        d.rectangle((a[0], b[1], b[0], a[1]), fill=rgba((120, 110, 100)))
-    tx, ty = cam.xy(45, 24, 90)
-    d.ellipse((tx - 60, ty - 50, tx + 60, ty + 10), fill=rgba((170, 176, 176)))
-    bx, by = cam.xy(45, 0, 90)
-    for dx in (-40, 40):
-        d.line((tx + dx, ty, bx + dx * 1.4, by), fill=rgba((150, 150, 150)), width=8)
-    composite(img, back, 1.6, rim=((255, 236, 200), (-1, -0.2), 4, 0.5, 2))
-    trees = Layer(img.size)
-    for X, Z in ((-30, 50), (-18, 45), (28, 48), (38, 55)):
-        px, py = cam.xy(X, 0, Z)
-        palm(trees.d, px, py, cam.s(rng.uniform(9, 13), Z), rng, (62, 70, 56))
-    composite(img, trees, 1.4)
-    # fence with open gate
-    fence = Layer(img.size)
-    d = fence.d
-    for X in range(-60, 61, 3):
-        if -5 < X < 5:
-            continue
-        a, b = cam.xy(X, 0, 30), cam.xy(X, 2.6, 30)
-        d.line((a, b), fill=rgba((90, 90, 92)), width=5)
-    for Y in (2.6, 0.1):
-        d.line((cam.xy(-60, Y, 30), cam.xy(-5, Y, 30)), fill=rgba((110, 110, 112)), width=4)
-        d.line((cam.xy(5, Y, 30), cam.xy(60, Y, 30)), fill=rgba((110, 110, 112)), width=4)
-    for X in (-5, 5):
-        a, b = cam.xy(X, 0, 30), cam.xy(X, 3.4, 30)
-        d.line((a, b), fill=rgba((70, 70, 74)), width=12)
-    composite(img, fence, 1.2)
-    mesh = Layer(img.size)
-    xa, ya = cam.xy(-60, 2.6, 30)
-    xb, yb = cam.xy(60, 0, 30)
-    step = 22
-    for k in range(int((xb - xa + (yb - ya)) / step) + 2):
-        xx = xa + k * step - (yb - ya)
-        mesh.d.line((xx, yb, xx + (yb - ya), ya), fill=rgba((120, 122, 126), 90), width=2)
-        mesh.d.line((xx, ya, xx + (yb - ya), yb), fill=rgba((120, 122, 126), 90), width=2)
-    gx0, _ = cam.xy(-5, 0, 30)
-    gx1, _ = cam.xy(5, 0, 30)
-    mesh.d.rectangle((gx0, ya - 5, gx1, yb + 5), fill=(0, 0, 0, 0))
-    composite(img, mesh, 1.5)
-    # ground
-    ground = Layer(img.size)
-    ground.d.polygon([cam.xy(-80, 0, 30), cam.xy(80, 0, 30), (w, h), (0, h)], fill=rgba((124, 114, 104)))
-    composite(img, ground, 1.0)
-    paint_mask(img, gradient_mask((w, h - int(cam.xy(0, 0, 30)[1])), [(0, 0), (1, 150)]),
-               (70, 62, 60), (0, int(cam.xy(0, 0, 30)[1])))
-    style = dict(bodies=DAY_BODIES, heads=SKIN, hair=(28, 22, 20), haze=(220, 210, 190), fog=140.0,
-                 spacing=0.7, row_k=0.06, poses={"stand": 0.7, "fist": 0.2, "flag": 0.055, "sign": 0.045},
-                 flags=[RED_BLACK], placards=[(240, 236, 224), (244, 210, 60)], ink=(40, 30, 30))
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 12, 27, style, -14, 16)
-    sun = ((255, 228, 180), (-1, -0.3), 4, 0.8, 2)
-    dim = ((120, 110, 130), (1, 0.1), 8, 0.7, 4)
-    composite(img, lay, 1.0, rim=sun, shadow=dim, texture=(0.3, 30), rng=rng)
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 4.0, 12, dict(style, spacing=0.8, poses={"stand": 0.8, "fist": 0.2}, back=True,
-                                          bodies=[shade(c, 0.7) for c in DAY_BODIES]), -9, 12)
-    composite(img, lay, 7.0, rim=((255, 228, 180), (-1, -0.3), 10, 0.8, 5),
-              shadow=((110, 100, 120), (1, 0.1), 24, 0.8, 10), texture=(0.35, 60), rng=rng)
-    return finish(img, rng, contrast=0.16, lift=(16, 12, 10), gain=(255, 246, 230), vig=0.3, grain=4.0)
+    with layer(img, 1.6, rim=((255, 236, 200), (-1, -0.2), 4, 0.5, 2)) as d:
+        # the plant: long wall, sawtooth roof, sign band, loading doors; a water tower behind
+        x0, y0 = cam.xy(-45, 0, 70)
+        x1, y1 = cam.xy(70, 9, 70)
+        sawtooth(d, x0, x1, y1, y0, 26, (214, 196, 168), (170, 160, 150), (120, 140, 160))
+        for i in range(30):
+            xx = x0 + (x1 - x0) * i / 30
+            d.line((xx, y1, xx, y0), fill=(196, 178, 150), width=3)
+        rect(d, cam.xy(-6, 7.2, 70), cam.xy(10, 8.4, 70), (30, 70, 120))
+        rect(d, cam.xy(-5, 7.45, 70), cam.xy(2, 8.15, 70), (220, 225, 230))
+        for X in (-30, -22, 16, 24, 32):
+            rect(d, cam.xy(X, 0, 70), cam.xy(X + 5, 4.5, 70), (120, 110, 100))
+        tx, ty = cam.xy(45, 24, 90)
+        d.ellipse((tx - 60, ty - 50, tx + 60, ty + 10), fill=(170, 176, 176))
+        bx, by = cam.xy(45, 0, 90)
+        for dx in (-40, 40):
+            d.line((tx + dx, ty, bx + dx * 1.4, by), fill=(150, 150, 150), width=8)
+    with layer(img, 1.4) as d:
+        for X, Z in ((-30, 50), (-18, 45), (28, 48), (38, 55)):
+            palm(d, *cam.xy(X, 0, Z), cam.s(rng.uniform(9, 13), Z), rng, (62, 70, 56))
+    with layer(img, 1.2) as d:  # fence with an open gate
+        for X in range(-60, 61, 3):
+            if not -5 < X < 5:
+                cam.line(d, (X, 0, 30), (X, 2.6, 30), (90, 90, 92), 5)
+        for Y in (2.6, 0.1):
+            for X0, X1 in ((-60, -5), (5, 60)):
+                cam.line(d, (X0, Y, 30), (X1, Y, 30), (110, 110, 112), 4)
+        for X in (-5, 5):
+            cam.line(d, (X, 0, 30), (X, 3.4, 30), (70, 70, 74), 12)
+    with layer(img, 1.5) as d:  # its chain-link mesh
+        xa, ya = cam.xy(-60, 2.6, 30)
+        xb, yb = cam.xy(60, 0, 30)
+        dy = yb - ya
+        for k in range(int((xb - xa + dy) / 22) + 2):
+            xx = xa + k * 22 - dy
+            d.line((xx, yb, xx + dy, ya), fill=(120, 122, 126, 90), width=2)
+            d.line((xx, ya, xx + dy, yb), fill=(120, 122, 126, 90), width=2)
+        d.rectangle((cam.xy(-5, 0, 30)[0], ya - 5, cam.xy(5, 0, 30)[0], yb + 5), fill=(0, 0, 0, 0))
+    with layer(img, 1.0) as d:
+        ground(d, cam, 80, 30, (124, 114, 104))
+    gy = int(cam.xy(0, 0, 30)[1])
+    paint_mask(img, gradient_mask((w, h - gy), [(0, 0), (1, 150)]), (70, 62, 60), (0, gy))
+    style = dict(
+        hair=(28, 22, 20),
+        haze=(220, 210, 190),
+        fog=140.0,
+        spacing=0.7,
+        row_k=0.06,
+        poses={"stand": 0.7, "fist": 0.2, "flag": 0.055, "sign": 0.045},
+        flags=[RED_BLACK],
+        placards=[(240, 236, 224), (244, 210, 60)],
+    )
+    sun, dim = ((255, 228, 180), (-1, -0.3)), (1, 0.1)
+    rim, shadow = (*sun, 4, 0.8, 2), ((120, 110, 130), dim, 8, 0.7, 4)
+    crowd(img, cam, rng, 12, 27, style, 1.0, (-14, 16), rim=rim, shadow=shadow, texture=(0.3, 30))
+    back = dict(style, spacing=0.8, poses={"stand": 0.8, "fist": 0.2}, back=True, bodies=DARK_BODIES)
+    rim, shadow = (*sun, 10, 0.8, 5), ((110, 100, 120), dim, 24, 0.8, 10)
+    crowd(img, cam, rng, 4.0, 12, back, 7.0, (-9, 12), rim=rim, shadow=shadow, texture=(0.35, 60))
+    return finish(img, rng, 0.16, (16, 12, 10), (255, 246, 230), vig=0.3, grain=4.0)
 
 
 def scene_feb23(w, h, rng):
     """Self-defence committee and crowd at the border bridge; tear gas and a
     burning truck in the haze."""
     hz = int(h * 0.5)
-    img = gradient((w, h), [(0, (150, 172, 196)), (0.35, (206, 210, 206)), (0.5, (232, 222, 196)),
-                            (1, (150, 134, 110))])
+    sky = [(0, (150, 172, 196)), (0.35, (206, 210, 206)), (0.5, (232, 222, 196)), (1, (150, 134, 110))]
+    img = gradient((w, h), sky)
     add_glow(img, w * 0.85, 0, w * 0.6, h * 0.6, (255, 246, 220), 0.7)
     hills(img, rng, hz - h * 0.02, h * 0.1, (150, 156, 136), cells=4, soft=4)
     hills(img, rng, hz + h * 0.01, h * 0.06, (118, 126, 100), cells=6, soft=3)
     cam = Camera(w, h, hz, w * 0.75, 2.5)
-    br = Layer(img.size)
-    d = br.d
-    deck_c, pier_c = (150, 146, 136), (128, 124, 116)
-    d.polygon([cam.xy(-160, 7.5, 110), cam.xy(160, 7.5, 110), cam.xy(160, 5.8, 110),
-               cam.xy(-160, 5.8, 110)], fill=rgba(deck_c))
-    d.polygon([cam.xy(-160, 8.6, 110), cam.xy(160, 8.6, 110), cam.xy(160, 7.5, 110),
-               cam.xy(-160, 7.5, 110)], fill=rgba((170, 166, 156), 160))
-    for X in range(-150, 151, 30):
-        a, b = cam.xy(X - 1.8, 5.8, 110), cam.xy(X + 1.8, -3, 110)
-        d.rectangle((a[0], a[1], b[0], b[1]), fill=rgba(pier_c))
-    for X in range(-160, 161, 2):
-        d.line((cam.xy(X, 7.5, 110), cam.xy(X, 8.6, 110)), fill=rgba((120, 116, 108)), width=2)
-    for i, X in enumerate(range(-40, 41, 16)):
-        x0, yb = cam.xy(X, 7.5, 110)
-        x1, yt = cam.xy(X + 12, 10.3, 110)
-        container(d, x0, yt, x1, yb, [(196, 96, 40), (60, 90, 130), (150, 60, 40)][i % 3])
-    composite(img, br, 1.8)
-    fx, fy = cam.xy(6, 8.5, 110)
-    smoke(img, rng, fx, fy, w * 0.45, h * 0.5, (52, 48, 46), 0.95, drift=0.5, top_color=(110, 106, 104),
-          spread=6)
+    with layer(img, 1.8) as d:  # the bridge: deck, parapet, piers, a row of containers
+        cam.face(d, -160, 160, 5.8, 7.5, 110, (150, 146, 136))
+        cam.face(d, -160, 160, 7.5, 8.6, 110, (170, 166, 156, 160))
+        for X in range(-150, 151, 30):
+            rect(d, cam.xy(X - 1.8, 5.8, 110), cam.xy(X + 1.8, -3, 110), (128, 124, 116))
+        for X in range(-160, 161, 2):
+            cam.line(d, (X, 7.5, 110), (X, 8.6, 110), (120, 116, 108), 2)
+        for i, X in enumerate(range(-40, 41, 16)):
+            x0, yb = cam.xy(X, 7.5, 110)
+            x1, yt = cam.xy(X + 12, 10.3, 110)
+            container(d, x0, yt, x1, yb, [(196, 96, 40), (60, 90, 130), (150, 60, 40)][i % 3])
+    fx, fy = cam.xy(6, 8.5, 110)  # the burning truck
+    smoke(img, rng, fx, fy, w * 0.45, h * 0.5, (52, 48, 46), 0.95, drift=0.5, top_color=(110, 106, 104), spread=6)
     add_glow(img, fx, fy, w * 0.05, h * 0.05, (255, 140, 50), 0.9, mode="add")
     add_glow(img, fx, fy, w * 0.15, h * 0.12, (255, 160, 80), 0.4)
-    for sx, sw_, dr in ((0.22, 0.4, 0.2), (0.55, 0.35, -0.3), (0.8, 0.3, 0.1)):
+    for sx, sw, dr in ((0.22, 0.4, 0.2), (0.55, 0.35, -0.3), (0.8, 0.3, 0.1)):  # tear gas
         x, y = cam.xy((sx - 0.5) * 160, 1, 70)
-        smoke(img, rng, x, y + h * 0.06, w * sw_, h * 0.45, (150, 152, 156), 0.9, drift=dr,
-              top_color=(200, 202, 206), cells=(3, 4), spread=2.5)
-    ground = Layer(img.size)
-    ground.d.polygon([cam.xy(-120, 0, 60), cam.xy(120, 0, 60), (w, h), (0, h)], fill=rgba((150, 136, 112)))
-    composite(img, ground, 2.0)
-    style = dict(bodies=DAY_BODIES, heads=SKIN, hair=(30, 24, 22), haze=(214, 208, 190), fog=80.0,
-                 spacing=0.65, row_k=0.05, poses={"stand": 0.64, "fist": 0.28, "flag": 0.045, "sign": 0.035},
-                 flags=[[(236, 200, 40), (36, 70, 150), (200, 36, 40)]],
-                 placards=[(236, 232, 222)], ink=(40, 40, 60))
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 14, 55, style)
-    composite(img, lay, 1.2, rim=((255, 244, 220), (1, -0.6), 3, 0.8, 2),
-              shadow=((120, 116, 130), (-1, 0.2), 6, 0.6, 3), texture=(0.3, 30), rng=rng)
+        gas = dict(drift=dr, cells=(3, 4), top_color=(200, 202, 206), spread=2.5)
+        smoke(img, rng, x, y + h * 0.06, w * sw, h * 0.45, (150, 152, 156), 0.9, **gas)
+    with layer(img, 2.0) as d:
+        ground(d, cam, 120, 60, (150, 136, 112))
+    style = dict(
+        hair=(30, 24, 22),
+        haze=(214, 208, 190),
+        fog=80.0,
+        spacing=0.65,
+        row_k=0.05,
+        poses={"stand": 0.64, "fist": 0.28, "flag": 0.045, "sign": 0.035},
+        flags=[VENEZUELA],
+        placards=[(236, 232, 222)],
+        ink=(40, 40, 60),
+    )
+    sun, dim = (1, -0.6), (-1, 0.2)
+    rim, shadow = ((255, 244, 220), sun, 3, 0.8, 2), ((120, 116, 130), dim, 6, 0.6, 3)
+    crowd(img, cam, rng, 14, 55, style, 1.2, rim=rim, shadow=shadow, texture=(0.3, 30))
     smoke(img, rng, w * 0.35, cam.xy(0, 0, 16)[1], w * 0.6, h * 0.35, (226, 224, 216), 0.45, drift=0.3)
-    lay = Layer(img.size)
-    front = dict(style, poses={"stand": 0.7, "fist": 0.3}, spacing=0.7, row_k=0.2, row_gap=1.3, back=True,
-                 bodies=[shade(c, 0.7) for c in DAY_BODIES])
-    populate(cam, lay, rng, 4.2, 7.5, front)
-    composite(img, lay, 6.0, rim=((255, 240, 214), (1, -0.6), 10, 0.8, 5),
-              shadow=((100, 96, 110), (-1, 0.2), 24, 0.8, 10), texture=(0.35, 60), rng=rng)
-    return finish(img, rng, contrast=0.18, lift=(20, 16, 10), gain=(255, 248, 232), vig=0.28,
-                  grain=4.2, variation=0.3)
+    front = dict(style, poses={"stand": 0.7, "fist": 0.3}, spacing=0.7, row_k=0.2, row_gap=1.3)
+    front.update(back=True, bodies=DARK_BODIES)
+    rim, shadow = ((255, 240, 214), sun, 10, 0.8, 5), ((100, 96, 110), dim, 24, 0.8, 10)
+    crowd(img, cam, rng, 4.2, 7.5, front, 6.0, rim=rim, shadow=shadow, texture=(0.35, 60))
+    return finish(img, rng, 0.18, (20, 16, 10), (255, 248, 232), vig=0.28, grain=4.2, variation=0.3)
 
 
 def scene_haiti(w, h, rng):
     """Mass demonstration filling a city street, tropical midday light."""
     hz = int(h * 0.46)
-    img = gradient((w, h), [(0, (30, 84, 170)), (0.3, (70, 130, 200)), (0.46, (180, 206, 226)),
-                            (1, (160, 140, 118))])
-    clouds(img, rng, h * 0.02, h * 0.42, (255, 255, 252), (170, 186, 210), cells=(5, 3), lo=0.5,
-           hi=0.75, opacity=0.95, soft=3)
+    img = gradient((w, h), [(0, (30, 84, 170)), (0.3, (70, 130, 200)), (0.46, (180, 206, 226)), (1, (160, 140, 118))])
+    clouds(img, rng, h * 0.02, h * 0.42, (255, 255, 252), (170, 186, 210), (5, 3), 0.5, 0.75, 0.95, 3)
     add_glow(img, w * 0.95, -h * 0.1, w * 0.5, h * 0.5, (255, 250, 230), 0.7)
     cam = Camera(w, h, hz, w * 0.62, 3.6)
     add_glow(img, w / 2, hz, w * 0.5, h * 0.1, (250, 236, 210), 0.6)
-    palms = Layer(img.size)
-    for X, Z in ((-22, 60), (-30, 90), (25, 70), (33, 110), (-14, 140)):
-        px, py = cam.xy(X, 0, Z)
-        palm(palms.d, px, py, cam.s(rng.uniform(14, 18), Z), rng, (70, 96, 70))
-    composite(img, palms, 1.5)
-    pastel = [(236, 200, 150), (120, 200, 196), (240, 170, 170), (250, 224, 120), (180, 220, 170),
-              (220, 220, 210), (180, 170, 220), (246, 150, 90)]
-    blds = Layer(img.size)
-    d = blds.d
+    with layer(img, 1.5) as d:
+        for X, Z in ((-22, 60), (-30, 90), (25, 70), (33, 110), (-14, 140)):
+            palm(d, *cam.xy(X, 0, Z), cam.s(rng.uniform(14, 18), Z), rng, (70, 96, 70))
+    pastel = [(236, 200, 150), (120, 200, 196), (240, 170, 170), (250, 224, 120)]
+    pastel += [(180, 220, 170), (220, 220, 210), (180, 170, 220), (246, 150, 90)]
     blocks = []
     for side, xf in ((-1, -8.5), (1, 8.5)):
         z = 2.0
@@ -1184,149 +1076,129 @@ def scene_haiti(w, h, rng):
             ln = rng.uniform(6, 14)
             blocks.append((z, side, xf, ln, rng.uniform(6, 13), rng.choice(pastel), rng.random()))
             z += ln
-    for z, side, xf, ln, hgt, col, aw in sorted(blocks, reverse=True):
-        fog = 1 - math.exp(-z / 140)
-        lit = side < 0
-        face = fogged(shade(col, 1.02 if lit else 0.62), (230, 226, 214), z, 140)
-        front = fogged(shade(col, 0.8), (230, 226, 214), z, 140)
-        wins = [fogged(c, (230, 226, 214), z, 140) for c in ((40, 36, 40), (70, 60, 56), (30, 60, 70))]
-        awn = fogged(rng.choice([(200, 40, 40), (40, 90, 170), (240, 240, 230)]), (230, 226, 214), z, 140)
-        building_box(d, cam, xf, side, 10, z, z + ln, hgt, face, front, rng, wins,
-                     cornice=fogged(shade(col, 1.15 if lit else 0.75), (230, 226, 214), z, 140),
-                     awning=awn if aw < 0.5 else None)
-    composite(img, blds, 1.0)
-    street = Layer(img.size)
-    street.d.polygon([cam.xy(-8.5, 0, 170), cam.xy(8.5, 0, 170), cam.xy(8.5, 0, 2), cam.xy(-8.5, 0, 2)],
-                     fill=rgba((168, 150, 126)))
-    composite(img, street, 1.0)
-    wires = Layer(img.size)
-    for Z in range(12, 160, 22):
-        for X in (-8, 8):
-            wires.d.line((cam.xy(X, 0, Z), cam.xy(X, 9, Z)), fill=rgba((60, 56, 50)),
-                         width=max(1, int(cam.s(0.2, Z))))
-        for k in range(3):
-            wire(wires.d, cam, (-8, 8.6 - k * 0.4, Z), (8, 8.4 - k * 0.4, Z + 6), 0.8, (40, 38, 36),
-                 max(1, int(cam.s(0.035, Z))))
-            wire(wires.d, cam, (-8, 8.6 - k * 0.4, Z), (-8, 8.6 - k * 0.4, Z + 22), 0.9, (40, 38, 36),
-                 max(1, int(cam.s(0.035, Z))))
-    composite(img, wires, 0.8)
-    haitian = [[(20, 50, 160), (206, 20, 40)]]
-    style = dict(bodies=DAY_BODIES + [(250, 250, 246), (230, 60, 60)], heads=[(74, 50, 38), (56, 38, 30), (90, 62, 46)],
-                 hair=(26, 20, 18), haze=(226, 220, 206), fog=150.0, spacing=0.6, row_k=0.045,
-                 poses={"stand": 0.6, "fist": 0.22, "wave": 0.12, "flag": 0.03, "sign": 0.03},
-                 flags=haitian, placards=[(245, 245, 240), (250, 230, 120)], ink=(30, 30, 40))
-    sun = ((255, 250, 230), (-0.7, -1), 3, 0.9, 1.5)
-    shadow = ((110, 100, 120), (0.7, 1), 6, 0.7, 3)
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 22, 170, style, -8.3, 8.3)
-    composite(img, lay, 1.0, rim=sun, shadow=shadow, texture=(0.3, 30), rng=rng)
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 7, 22, style, -8.3, 8.3)
-    composite(img, lay, 1.4, rim=((255, 250, 230), (-0.7, -1), 4, 0.9, 2),
-              shadow=((110, 100, 120), (0.7, 1), 10, 0.7, 5), texture=(0.3, 40), rng=rng)
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 3.6, 7, dict(style, spacing=0.8, poses={"stand": 0.7, "fist": 0.3}, back=True),
-             -8.3, 8.3)
-    composite(img, lay, 8.0, rim=((255, 250, 230), (-0.7, -1), 12, 0.8, 6),
-              shadow=((100, 92, 110), (0.7, 1), 30, 0.8, 14), texture=(0.35, 60), rng=rng)
-    return finish(img, rng, contrast=0.22, lift=(14, 10, 12), gain=(255, 250, 238), vig=0.25,
-                  grain=3.8, bloom=0.2, bloom_threshold=225)
+    with layer(img, 1.0) as d:
+        for z, side, xf, ln, hgt, col, aw in sorted(blocks, reverse=True):
+            fog = fog_at((230, 226, 214), z, 140)
+            lit = side < 0  # the sun is on the left: the right-hand facades are in shade
+            face, front = fog(shade(col, 1.02 if lit else 0.62)), fog(shade(col, 0.8))
+            wins = [fog(c) for c in ((40, 36, 40), (70, 60, 56), (30, 60, 70))]
+            cornice = fog(shade(col, 1.15 if lit else 0.75))
+            awning = fog(rng.choice([(200, 40, 40), (40, 90, 170), (240, 240, 230)]))
+            awning = awning if aw < 0.5 else None  # on about half the blocks
+            building_box(d, cam, rng, xf, side, 10, z, z + ln, hgt, face, front, wins, cornice, awning)
+    with layer(img, 1.0) as d:
+        cam.flat(d, -8.5, 8.5, 0, 170, 2, (168, 150, 126))
+    with layer(img, 0.8) as d:  # poles and overhead wires
+        for Z in range(12, 160, 22):
+            for X in (-8, 8):
+                cam.line(d, (X, 0, Z), (X, 9, Z), (60, 56, 50), max(1, int(cam.s(0.2, Z))))
+            for k in range(3):
+                y, wd = 8.6 - k * 0.4, max(1, int(cam.s(0.035, Z)))
+                wire(d, cam, (-8, y, Z), (8, 8.4 - k * 0.4, Z + 6), 0.8, (40, 38, 36), wd)
+                wire(d, cam, (-8, y, Z), (-8, y, Z + 22), 0.9, (40, 38, 36), wd)
+    style = dict(
+        bodies=DAY_BODIES + [(250, 250, 246), (230, 60, 60)],
+        heads=[(74, 50, 38), (56, 38, 30), (90, 62, 46)],
+        hair=(26, 20, 18),
+        haze=(226, 220, 206),
+        fog=150.0,
+        spacing=0.6,
+        row_k=0.045,
+        poses={"stand": 0.6, "fist": 0.22, "wave": 0.12, "flag": 0.03, "sign": 0.03},
+        flags=[[(20, 50, 160), (206, 20, 40)]],
+        placards=[(245, 245, 240), (250, 230, 120)],
+        ink=(30, 30, 40),
+    )
+    street, sun, dim = (-8.3, 8.3), ((255, 250, 230), (-0.7, -1)), (0.7, 1)
+    rim, shadow = (*sun, 3, 0.9, 1.5), ((110, 100, 120), dim, 6, 0.7, 3)
+    crowd(img, cam, rng, 22, 170, style, 1.0, street, rim=rim, shadow=shadow, texture=(0.3, 30))
+    rim, shadow = (*sun, 4, 0.9, 2), ((110, 100, 120), dim, 10, 0.7, 5)
+    crowd(img, cam, rng, 7, 22, style, 1.4, street, rim=rim, shadow=shadow, texture=(0.3, 40))
+    back = dict(style, spacing=0.8, poses={"stand": 0.7, "fist": 0.3}, back=True)
+    rim, shadow = (*sun, 12, 0.8, 6), ((100, 92, 110), dim, 30, 0.8, 14)
+    crowd(img, cam, rng, 3.6, 7, back, 8.0, street, rim=rim, shadow=shadow, texture=(0.35, 60))
+    return finish(img, rng, 0.22, (14, 10, 12), (255, 250, 238), vig=0.25, grain=3.8, bloom=(0.2, 225))
 
 
 def scene_aid(w, h, rng):
     """Aid lorries and containers at a border crossing; the bridge is
     blocked by containers and a tanker."""
     hz = int(h * 0.5)
-    img = gradient((w, h), [(0, (170, 178, 184)), (0.45, (214, 210, 198)), (0.5, (226, 218, 200)),
-                            (1, (140, 130, 116))])
-    clouds(img, rng, 0, h * 0.4, (236, 234, 228), (160, 166, 172), cells=(3, 2), lo=0.35, hi=0.8,
-           opacity=0.6, soft=6)
+    sky = [(0, (170, 178, 184)), (0.45, (214, 210, 198)), (0.5, (226, 218, 200)), (1, (140, 130, 116))]
+    img = gradient((w, h), sky)
+    clouds(img, rng, 0, h * 0.4, (236, 234, 228), (160, 166, 172), (3, 2), 0.35, 0.8, 0.6, 6)
     add_glow(img, w * 0.3, h * 0.1, w * 0.6, h * 0.4, (255, 244, 220), 0.5)
     hills(img, rng, hz - h * 0.01, h * 0.09, (150, 160, 150), cells=3, soft=5)
     hills(img, rng, hz + h * 0.01, h * 0.04, (126, 138, 120), cells=7, soft=3)
     cam = Camera(w, h, hz, w * 0.8, 5.0)
     haze = (212, 208, 196)
-    far = Layer(img.size)
-    d = far.d
-    d.polygon([cam.xy(-8, 0, 300), cam.xy(8, 0, 300), cam.xy(8, 0, 3), cam.xy(-8, 0, 3)],
-              fill=rgba((120, 116, 110)))
-    for X in (-8, 8):                        # railings along the bridge
-        d.polygon([cam.xy(X, 0, 300), cam.xy(X, 1.1, 300), cam.xy(X, 1.1, 3), cam.xy(X, 0, 3)],
-                  fill=rgba((150, 150, 146), 140))
-        for Z in range(6, 300, 3):
-            d.line((cam.xy(X, 0, Z), cam.xy(X, 1.1, Z)), fill=rgba(fogged((90, 90, 92), haze, Z, 160)),
-                   width=max(1, int(cam.s(0.12, Z))))
-        d.line((cam.xy(X, 1.1, 300), cam.xy(X, 1.1, 3)), fill=rgba((100, 100, 100)), width=4)
-    # a canopy of the customs post
-    for X in (-11, -4, 4, 11):
-        rect(d, cam.xy(X - 0.4, 0, 70), cam.xy(X + 0.4, 6, 70), rgba(fogged((150, 150, 150), haze, 70, 160)))
-    rect(d, cam.xy(-14, 6, 70), cam.xy(14, 7.4, 70), rgba(fogged((220, 220, 214), haze, 70, 160)))
-    rect(d, cam.xy(-14, 6, 70), cam.xy(14, 6.3, 70), rgba(fogged((120, 40, 40), haze, 70, 160)))
-    # containers and a tanker across the bridge
-    cols = [(196, 96, 40), (50, 84, 130), (150, 56, 40), (60, 110, 90), (200, 170, 60)]
-    for i, X in enumerate((-7.5, -1.5, 4.5)):
-        c = fogged(cols[i], haze, 48, 160)
-        a, b = cam.xy(X, 0, 48), cam.xy(X + 6, 2.6, 48)
-        container(d, a[0], b[1], b[0], a[1], c)
-    a, b = cam.xy(-3, 2.6, 48), cam.xy(3, 5.2, 48)
-    container(d, a[0], b[1], b[0], a[1], fogged(cols[3], haze, 48, 160))
-    a, b = cam.xy(-6, 0.3, 40), cam.xy(6, 3.4, 40)
-    d.rounded_rectangle((a[0], b[1], b[0], a[1]), radius=int((a[1] - b[1]) / 2),
-                        fill=rgba(fogged((196, 196, 190), haze, 40, 160)))
-    d.rounded_rectangle((a[0], b[1] + (a[1] - b[1]) * 0.55, b[0], a[1]), radius=int((a[1] - b[1]) / 3),
-                        fill=rgba(fogged((150, 150, 146), haze, 40, 160)))
-    composite(img, far, 1.2, rim=((255, 250, 236), (-0.5, -1), 3, 0.6, 2), texture=(0.25, 30), rng=rng)
-    people = Layer(img.size)
-    style = dict(bodies=[(70, 80, 60), (60, 70, 56), (40, 44, 40), (200, 196, 180)], heads=SKIN,
-                 hair=(30, 28, 26), haze=haze, fog=160.0, spacing=1.6, row_k=0.3, row_gap=4,
-                 poses={"stand": 1.0})
-    populate(cam, people, rng, 22, 38, dict(style, spacing=2.2, full=True), -2, 7)
-    composite(img, people, 1.0)
-    near = Layer(img.size)
-    d = near.d
-    # a queue of aid lorries in the left lane, receding towards the blockade
-    Z = 44.0
-    while Z > 6:
-        c = fogged(rng.choice([(238, 236, 228), (226, 224, 216), (232, 228, 214)]), haze, Z, 160)
-        ln = 12.0
-        # trailer: rear face at Z, side face towards the road at X=-3.6
-        building_box(d, cam, -3.6, -1, 2.5, Z, Z + ln, 4.0, shade(c, 0.82), c)
-        d.polygon([cam.xy(-3.6, 4.0, Z), cam.xy(-6.1, 4.0, Z), cam.xy(-6.1, 4.0, Z + ln),
-                   cam.xy(-3.6, 4.0, Z + ln)], fill=rgba(shade(c, 1.04)))
-        d.polygon([cam.xy(-3.6, 0.55, Z), cam.xy(-3.6, 1.0, Z), cam.xy(-3.6, 1.0, Z + ln),
-                   cam.xy(-3.6, 0.55, Z + ln)], fill=rgba(fogged((34, 34, 36), haze, Z, 160)))
-        d.polygon([cam.xy(-3.6, 0, Z), cam.xy(-3.6, 1.0, Z), cam.xy(-6.1, 1.0, Z), cam.xy(-6.1, 0, Z)],
-                  fill=rgba(fogged((30, 30, 32), haze, Z, 160)))
-        for zz in (Z + 0.8, Z + 2.1, Z + ln - 1.5):
-            cx, cy = cam.xy(-3.6, 0.5, zz)
-            rr = cam.s(0.5, zz)
-            d.ellipse((cx - rr * 0.35, cy - rr, cx + rr * 0.35, cy + rr), fill=rgba(fogged((20, 20, 22), haze, Z, 160)))
-        mid = cam.xy(-4.85, 2.5, Z)
-        top, bot = cam.xy(-4.85, 3.9, Z), cam.xy(-4.85, 1.0, Z)
-        d.line((mid[0], top[1], mid[0], bot[1]), fill=rgba(shade(c, 0.6)), width=max(1, int(cam.s(0.05, Z))))
-        for lx in (-3.8, -5.9):
-            q = cam.xy(lx, 0.6, Z)
-            rr = cam.s(0.12, Z)
-            d.ellipse((q[0] - rr, q[1] - rr * 0.6, q[0] + rr, q[1] + rr * 0.6), fill=rgba((210, 40, 30)))
-        if abs(Z - 20) < 4:                     # red cross on one side panel
-            cx, cy = cam.xy(-3.6, 2.6, Z + 5)
-            s_ = cam.s(0.6, Z + 5)
-            d.rectangle((cx - s_ * 0.6, cy - s_ / 3, cx + s_ * 0.6, cy + s_ / 3), fill=rgba((200, 30, 36)))
-            d.rectangle((cx - s_ / 5, cy - s_, cx + s_ / 5, cy + s_), fill=rgba((200, 30, 36)))
-        Z -= ln + 2.5
-    # red-and-white barrier
-    p0, p1 = cam.xy(-8, 1.0, 9), cam.xy(2, 1.0, 9)
-    n = 10
-    for i in range(n):
-        c = (200, 30, 30) if i % 2 == 0 else (236, 236, 230)
-        d.line((lerp(p0[0], p1[0], i / n), p0[1], lerp(p0[0], p1[0], (i + 1) / n), p0[1]),
-               fill=rgba(c), width=int(cam.s(0.12, 9)))
-    rect(d, cam.xy(-8.3, 0, 9), cam.xy(-7.7, 1.2, 9), rgba((60, 60, 64)))
-    composite(img, near, 1.6, rim=((255, 250, 236), (-0.5, -1), 4, 0.6, 3),
-              shadow=((120, 116, 120), (0.5, 1), 10, 0.5, 6), texture=(0.15, 40), rng=rng)
+    sun = ((255, 250, 236), (-0.5, -1))
+    with layer(img, 1.2, rim=(*sun, 3, 0.6, 2), texture=(0.25, 30), rng=rng) as d:
+        cam.flat(d, -8, 8, 0, 300, 3, (120, 116, 110))
+        for X in (-8, 8):  # railings along the bridge
+            cam.wall(d, X, 0, 1.1, 300, 3, (150, 150, 146, 140))
+            for Z in range(6, 300, 3):
+                cam.line(d, (X, 0, Z), (X, 1.1, Z), fogged((90, 90, 92), haze, Z, 160), max(1, int(cam.s(0.12, Z))))
+            cam.line(d, (X, 1.1, 300), (X, 1.1, 3), (100, 100, 100), 4)
+        fog = fog_at(haze, 70, 160)  # the canopy of the customs post
+        for X in (-11, -4, 4, 11):
+            rect(d, cam.xy(X - 0.4, 0, 70), cam.xy(X + 0.4, 6, 70), fog((150, 150, 150)))
+        rect(d, cam.xy(-14, 6, 70), cam.xy(14, 7.4, 70), fog((220, 220, 214)))
+        rect(d, cam.xy(-14, 6, 70), cam.xy(14, 6.3, 70), fog((120, 40, 40)))
+        fog = fog_at(haze, 48, 160)  # containers and a tanker across the bridge
+        for X, Y, c in zip((-7.5, -1.5, 4.5, -3), (0, 0, 0, 2.6), CONTAINERS, strict=True):
+            (x0, y1), (x1, y0) = cam.xy(X, Y, 48), cam.xy(X + 6, Y + 2.6, 48)
+            container(d, x0, y0, x1, y1, fog(c))
+        (x0, y1), (x1, y0) = cam.xy(-6, 0.3, 40), cam.xy(6, 3.4, 40)
+        fog = fog_at(haze, 40, 160)
+        d.rounded_rectangle((x0, y0, x1, y1), int((y1 - y0) / 2), fog((196, 196, 190)))
+        d.rounded_rectangle((x0, y0 + (y1 - y0) * 0.55, x1, y1), int((y1 - y0) / 3), fog((150, 150, 146)))
+    style = dict(
+        bodies=[(70, 80, 60), (60, 70, 56), (40, 44, 40), (200, 196, 180)],
+        hair=(30, 28, 26),
+        haze=haze,
+        fog=160.0,
+        spacing=2.2,
+        row_k=0.3,
+        row_gap=4,
+        poses={"stand": 1.0},
+        full=True,
+    )
+    crowd(img, cam, rng, 22, 38, style, 1.0, (-2, 7))
+    shadow = ((120, 116, 120), (0.5, 1), 10, 0.5, 6)
+    with layer(img, 1.6, rim=(*sun, 4, 0.6, 3), shadow=shadow, texture=(0.15, 40), rng=rng) as d:
+        Z = 44.0  # a queue of aid lorries in the left lane, receding towards the blockade
+        while Z > 6:
+            fog = fog_at(haze, Z, 160)
+            c = fog(rng.choice([(238, 236, 228), (226, 224, 216), (232, 228, 214)]))
+            ln = 12.0
+            # trailer: rear face at Z, side towards the road at X=-3.6; roof, skirt, bumper
+            building_box(d, cam, rng, -3.6, -1, 2.5, Z, Z + ln, 4.0, shade(c, 0.82), c)
+            cam.flat(d, -3.6, -6.1, 4.0, Z, Z + ln, shade(c, 1.04))
+            cam.wall(d, -3.6, 0.55, 1.0, Z, Z + ln, fog((34, 34, 36)))
+            cam.face(d, -3.6, -6.1, 0, 1.0, Z, fog((30, 30, 32)))
+            for zz in (Z + 0.8, Z + 2.1, Z + ln - 1.5):  # wheels
+                cx, cy = cam.xy(-3.6, 0.5, zz)
+                rr = cam.s(0.5, zz)
+                d.ellipse((cx - rr * 0.35, cy - rr, cx + rr * 0.35, cy + rr), fill=fog((20, 20, 22)))
+            cam.line(d, (-4.85, 3.9, Z), (-4.85, 1.0, Z), shade(c, 0.6), max(1, int(cam.s(0.05, Z))))
+            for lx in (-3.8, -5.9):  # tail lights
+                q = cam.xy(lx, 0.6, Z)
+                rr = cam.s(0.12, Z)
+                d.ellipse((q[0] - rr, q[1] - rr * 0.6, q[0] + rr, q[1] + rr * 0.6), fill=(210, 40, 30))
+            if abs(Z - 20) < 4:  # red cross on one side panel
+                cx, cy = cam.xy(-3.6, 2.6, Z + 5)
+                s = cam.s(0.6, Z + 5)
+                d.rectangle((cx - s * 0.6, cy - s / 3, cx + s * 0.6, cy + s / 3), fill=(200, 30, 36))
+                d.rectangle((cx - s / 5, cy - s, cx + s / 5, cy + s), fill=(200, 30, 36))
+            Z -= ln + 2.5
+        (x0, y), (x1, _) = cam.xy(-8, 1.0, 9), cam.xy(2, 1.0, 9)  # red-and-white barrier
+        for i in range(10):
+            c = (200, 30, 30) if i % 2 == 0 else (236, 236, 230)
+            d.line((lerp(x0, x1, i / 10), y, lerp(x0, x1, (i + 1) / 10), y), fill=c, width=int(cam.s(0.12, 9)))
+        rect(d, cam.xy(-8.3, 0, 9), cam.xy(-7.7, 1.2, 9), (60, 60, 64))
     paint_mask(img, gradient_mask((w, h - hz), [(0, 0), (1, 120)]), (60, 56, 50), (0, hz), mode="multiply")
-    return finish(img, rng, contrast=0.18, lift=(18, 16, 12), gain=(252, 246, 234), vig=0.3,
-                  grain=4.0, saturation=0.85)
+    return finish(img, rng, 0.18, (18, 16, 12), (252, 246, 234), vig=0.3, grain=4.0, saturation=0.85)
 
 
 def scene_abrams(w, h, rng):
@@ -1334,316 +1206,263 @@ def scene_abrams(w, h, rng):
     light."""
     img = gradient((w, h), [(0, (14, 20, 30)), (0.5, (26, 34, 48)), (1, (10, 12, 18))])
     add_glow(img, w * 0.66, h * 0.35, w * 0.45, h * 0.7, (60, 80, 110), 0.9)
-    flags = Layer(img.size)
-    draped_flag(flags.d, w * 0.58, h * 0.0, w * 0.2, h * 0.55, rng, (120, 24, 34), (170, 168, 160),
-                (24, 30, 70))
-    draped_flag(flags.d, w * 0.82, h * 0.03, w * 0.22, h * 0.55, rng, (110, 22, 32), (160, 158, 150),
-                (22, 28, 64))
-    draped_flag(flags.d, w * 0.02, h * 0.02, w * 0.14, h * 0.5, rng, (100, 22, 30), (140, 138, 132),
-                (20, 26, 56))
-    composite(img, flags, 22.0, opacity=0.85)
+    with layer(img, 22.0, opacity=0.85) as d:
+        for x, y, fw, fh, red, white, blue in (
+            (0.58, 0.0, 0.2, 0.55, (120, 24, 34), (170, 168, 160), (24, 30, 70)),
+            (0.82, 0.03, 0.22, 0.55, (110, 22, 32), (160, 158, 150), (22, 28, 64)),
+            (0.02, 0.02, 0.14, 0.5, (100, 22, 30), (140, 138, 132), (20, 26, 56)),
+        ):
+            draped_flag(d, w * x, h * y, w * fw, h * fh, rng, red, white, blue)
     add_glow(img, w * 0.75, h * 0.2, w * 0.3, h * 0.35, (255, 196, 140), 0.3)
-    bokeh(img, rng, 16, (w * 0.5, 0, w, h * 0.6), (w * 0.008, w * 0.03),
-          [(255, 210, 160), (170, 196, 255)], (15, 55))
+    bokeh(img, rng, 16, (w * 0.5, 0, w, h * 0.6), (w * 0.008, w * 0.03), [(255, 210, 160), (170, 196, 255)], (15, 55))
     add_glow(img, w * 0.42, h * 0.34, w * 0.22, h * 0.34, (110, 130, 160), 0.55)
-    man = Layer(img.size)
-    figure_bust(man.d, w * 0.42, h * 0.12, h * 0.3, (18, 20, 26), (50, 40, 38), turn=0.35,
-                shirt=(110, 112, 120), tie=(60, 20, 26))
-    composite(img, man, 1.8, rim=[((160, 196, 240), (1, -0.3), 6, 0.9, 3),
-                                  ((255, 190, 140), (-1, -0.5), 3, 0.35, 2)],
-              texture=(0.25, 20), rng=rng)
-    pod = Layer(img.size)
-    microphones(pod.d, w * 0.44, h * 0.8, h * 0.3, (16, 16, 18))
-    podium(pod.d, w * 0.44, h * 0.8, w * 0.42, h * 0.3, (36, 28, 24), (66, 52, 42),
-           seal=((110, 92, 58), (56, 46, 36)))
-    composite(img, pod, 3.0, rim=((210, 176, 130), (0, -1), 4, 0.6, 3), texture=(0.3, 30), rng=rng)
-    return finish(img, rng, contrast=0.22, lift=(6, 10, 16), gain=(246, 246, 255), vig=0.5,
-                  grain=4.5, bloom=0.2, bloom_threshold=160)
-
-
-WINTER = [(40, 40, 46), (60, 50, 44), (110, 30, 34), (30, 40, 60), (120, 110, 96), (70, 74, 80),
-          (24, 24, 28), (150, 140, 120)]
+    rims = [((160, 196, 240), (1, -0.3), 6, 0.9, 3), ((255, 190, 140), (-1, -0.5), 3, 0.35, 2)]
+    with layer(img, 1.8, rim=rims, texture=(0.25, 20), rng=rng) as d:
+        figure_bust(d, w * 0.42, h * 0.12, h * 0.3, (18, 20, 26), (50, 40, 38), 0.35, (110, 112, 120), (60, 20, 26))
+    with layer(img, 3.0, rim=((210, 176, 130), (0, -1), 4, 0.6, 3), texture=(0.3, 30), rng=rng) as d:
+        seal = ((110, 92, 58), (56, 46, 36))
+        podium(d, w * 0.44, h * 0.8, w * 0.42, h * 0.3, (36, 28, 24), (66, 52, 42), seal, h * 0.3, (16, 16, 18))
+    return finish(img, rng, 0.22, (6, 10, 16), (246, 246, 255), vig=0.5, grain=4.5, bloom=(0.2, 160))
 
 
 def scene_solidarity(w, h, rng):
     """Solidarity rally with placards and a banner on a grey winter day."""
     hz = int(h * 0.5)
     img = gradient((w, h), [(0, (178, 184, 192)), (0.5, (222, 222, 220)), (1, (130, 130, 134))])
-    clouds(img, rng, 0, h * 0.45, (232, 232, 232), (150, 156, 166), cells=(4, 2), lo=0.3, hi=0.85,
-           opacity=0.5, soft=8)
+    clouds(img, rng, 0, h * 0.45, (232, 232, 232), (150, 156, 166), (4, 2), 0.3, 0.85, 0.5, 8)
     cam = Camera(w, h, hz, w * 0.8, 2.4)
     haze = (214, 216, 216)
-    bld = Layer(img.size)
-    d = bld.d
-    Z = 120
-    c = fogged((196, 190, 178), haze, Z, 150)
-    rect(d, cam.xy(-70, 0, Z), cam.xy(70, 20, Z), rgba(c))
-    rect(d, cam.xy(-70, 20, Z), cam.xy(70, 22, Z), rgba(shade(c, 1.05)))
-    for i in range(12):
-        X = -16 + i * 2.9
-        rect(d, cam.xy(X, 2, Z), cam.xy(X + 1.3, 17, Z), rgba(shade(c, 1.08)))
-        rect(d, cam.xy(X + 1.3, 2, Z), cam.xy(X + 2.9, 17, Z), rgba(shade(c, 0.72)))
-    d.polygon([cam.xy(-18, 17, Z), cam.xy(18, 17, Z), cam.xy(0, 24, Z)], fill=rgba(shade(c, 1.04)))
-    for X in list(range(-66, -20, 5)) + list(range(21, 66, 5)):
-        for Y in (4, 10, 15):
-            rect(d, cam.xy(X, Y, Z), cam.xy(X + 2, Y + 3, Z), rgba(shade(c, 0.65)))
-    composite(img, bld, 2.0)
-    trees = Layer(img.size)
-    for X in range(-60, 61, 13):
-        Zt = 70 + rng.uniform(-8, 8)
-        x, y = cam.xy(X + rng.uniform(-3, 3), 0, Zt)
-        tree(trees.d, x, y, cam.s(5.5, Zt), math.pi / 2 + rng.uniform(-0.1, 0.1), cam.s(0.5, Zt), 8,
-             rng, fogged((60, 60, 64), haze, Zt, 150))
-    composite(img, trees, 1.2)
-    ground = Layer(img.size)
-    ground.d.polygon([cam.xy(-90, 0, 70), cam.xy(90, 0, 70), (w, h), (0, h)], fill=rgba((120, 120, 122)))
-    composite(img, ground, 1.0)
-    style = dict(bodies=WINTER, heads=SKIN, hair=(34, 30, 30), haze=haze, fog=110.0, spacing=0.6,
-                 row_k=0.045, poses={"stand": 0.7, "fist": 0.18, "sign": 0.11, "flag": 0.006},
-                 flags=[[(190, 30, 36)]],
-                 placards=[(240, 240, 236), (250, 220, 60), (210, 40, 44), (170, 200, 230)],
-                 ink=(30, 30, 36))
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 14, 65, style)
-    composite(img, lay, 1.1, rim=((250, 250, 250), (0, -1), 3, 0.5, 2),
-              shadow=((150, 150, 160), (0, 1), 10, 0.5, 5), texture=(0.3, 30), rng=rng)
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 7, 14, style)
-    # the banner carried by the front of the march
-    d = lay.d
-    Zb = 9.0
-    a, b = cam.xy(-3.2, 2.1, Zb), cam.xy(2.2, 1.0, Zb)
-    d.rectangle((a[0], a[1], b[0], b[1]), fill=rgba((164, 30, 36)))
-    for k, yy in enumerate((0.3, 0.62)):
-        x = a[0] + (b[0] - a[0]) * 0.06
-        while x < a[0] + (b[0] - a[0]) * 0.92:
-            ww = (b[0] - a[0]) * rng.uniform(0.03, 0.09)
-            y0 = lerp(a[1], b[1], yy - 0.09)
-            d.rectangle((x, y0, x + ww, y0 + (b[1] - a[1]) * 0.13), fill=rgba((244, 240, 232)))
-            x += ww + (b[0] - a[0]) * rng.uniform(0.012, 0.05)
-    for X in (-3.2, 2.2):
-        d.line((cam.xy(X, 0.5, Zb), cam.xy(X, 2.4, Zb)), fill=rgba((90, 70, 50)), width=10)
-    composite(img, lay, 1.6, rim=((250, 250, 250), (0, -1), 4, 0.5, 2),
-              shadow=((150, 150, 160), (0, 1), 14, 0.5, 7), texture=(0.3, 40), rng=rng)
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 3.5, 6.5, dict(style, spacing=0.8, poses={"stand": 0.85, "sign": 0.15}, back=True))
-    composite(img, lay, 9.0, texture=(0.35, 60), rng=rng,
-              shadow=((140, 140, 150), (0, 1), 30, 0.6, 14))
-    return finish(img, rng, contrast=0.2, lift=(14, 16, 20), gain=(250, 250, 252), vig=0.28,
-                  grain=4.2, saturation=0.9)
+    with layer(img, 2.0) as d:  # a columned public building across the square
+        Z = 120
+        c = fogged((196, 190, 178), haze, Z, 150)
+        rect(d, cam.xy(-70, 0, Z), cam.xy(70, 20, Z), c)
+        rect(d, cam.xy(-70, 20, Z), cam.xy(70, 22, Z), shade(c, 1.05))
+        for i in range(12):
+            X = -16 + i * 2.9
+            rect(d, cam.xy(X, 2, Z), cam.xy(X + 1.3, 17, Z), shade(c, 1.08))
+            rect(d, cam.xy(X + 1.3, 2, Z), cam.xy(X + 2.9, 17, Z), shade(c, 0.72))
+        cam.poly(d, [(-18, 17, Z), (18, 17, Z), (0, 24, Z)], shade(c, 1.04))
+        for X in [*range(-66, -20, 5), *range(21, 66, 5)]:
+            for Y in (4, 10, 15):
+                rect(d, cam.xy(X, Y, Z), cam.xy(X + 2, Y + 3, Z), shade(c, 0.65))
+    with layer(img, 1.2) as d:  # bare winter trees
+        for X in range(-60, 61, 13):
+            Zt = 70 + rng.uniform(-8, 8)
+            x, y = cam.xy(X + rng.uniform(-3, 3), 0, Zt)
+            ang = math.pi / 2 + rng.uniform(-0.1, 0.1)
+            tree(d, x, y, cam.s(5.5, Zt), ang, cam.s(0.5, Zt), 8, rng, fogged((60, 60, 64), haze, Zt, 150))
+    with layer(img, 1.0) as d:
+        ground(d, cam, 90, 70, (120, 120, 122))
+    winter = [(40, 40, 46), (60, 50, 44), (110, 30, 34), (30, 40, 60)]
+    winter += [(120, 110, 96), (70, 74, 80), (24, 24, 28), (150, 140, 120)]
+    style = dict(
+        bodies=winter,
+        hair=(34, 30, 30),
+        haze=haze,
+        fog=110.0,
+        spacing=0.6,
+        row_k=0.045,
+        poses={"stand": 0.7, "fist": 0.18, "sign": 0.11, "flag": 0.006},
+        flags=[[(190, 30, 36)]],
+        placards=[(240, 240, 236), (250, 220, 60), (210, 40, 44), (170, 200, 230)],
+        ink=(30, 30, 36),
+    )
+    sky, below = ((250, 250, 250), (0, -1)), (0, 1)  # overcast: light from above
+    rim, shadow = (*sky, 3, 0.5, 2), ((150, 150, 160), below, 10, 0.5, 5)
+    crowd(img, cam, rng, 14, 65, style, 1.1, rim=rim, shadow=shadow, texture=(0.3, 30))
+    rim, shadow = (*sky, 4, 0.5, 2), ((150, 150, 160), below, 14, 0.5, 7)
+    with layer(img, 1.6, rim=rim, shadow=shadow, texture=(0.3, 40), rng=rng) as d:
+        populate(cam, d, rng, 7, 14, style)
+        Zb = 9.0  # the banner carried by the front of the march
+        a, b = cam.xy(-3.2, 2.1, Zb), cam.xy(2.2, 1.0, Zb)
+        bw, bh = b[0] - a[0], b[1] - a[1]
+        d.rectangle((a[0], a[1], b[0], b[1]), fill=(164, 30, 36))
+        for yy in (0.3, 0.62):  # two lines of lettering
+            x = a[0] + bw * 0.06
+            while x < a[0] + bw * 0.92:
+                ww = bw * rng.uniform(0.03, 0.09)
+                y0 = lerp(a[1], b[1], yy - 0.09)
+                d.rectangle((x, y0, x + ww, y0 + bh * 0.13), fill=(244, 240, 232))
+                x += ww + bw * rng.uniform(0.012, 0.05)
+        for X in (-3.2, 2.2):
+            cam.line(d, (X, 0.5, Zb), (X, 2.4, Zb), (90, 70, 50), 10)
+    back = dict(style, spacing=0.8, poses={"stand": 0.85, "sign": 0.15}, back=True)
+    crowd(img, cam, rng, 3.5, 6.5, back, 9.0, texture=(0.35, 60), shadow=((140, 140, 150), below, 30, 0.6, 14))
+    return finish(img, rng, 0.2, (14, 16, 20), (250, 250, 252), vig=0.28, grain=4.2, saturation=0.9)
 
 
 def scene_ups(w, h, rng):
     """An official at a podium, backlit by a tall bright window."""
     img = gradient((w, h), [(0, (196, 206, 220)), (1, (120, 128, 140))])
-    win = Layer(img.size)
-    d = win.d
-    cols, rows = 6, 3
-    x0, x1, y0, y1 = w * 0.02, w * 0.98, -h * 0.05, h * 0.74
-    for i in range(cols):
-        for j in range(rows):
-            px0 = lerp(x0, x1, i / cols) + w * 0.006
-            px1 = lerp(x0, x1, (i + 1) / cols) - w * 0.006
-            py0 = lerp(y0, y1, j / rows) + w * 0.006
-            py1 = lerp(y0, y1, (j + 1) / rows) - w * 0.006
-            c = mix((250, 252, 255), (214, 226, 240), j / rows + rng.uniform(-0.1, 0.1))
-            d.rectangle((px0, py0, px1, py1), fill=rgba(c))
-    d.rectangle((0, y1, w, y1 + h * 0.03), fill=rgba((150, 156, 166)))
-    composite(img, win, 3.0)
+    with layer(img, 3.0) as d:  # 6 x 3 window panes
+        x0, x1, y0, y1 = w * 0.02, w * 0.98, -h * 0.05, h * 0.74
+        m = w * 0.006  # half the width of the glazing bars
+        xs, ys = [lerp(x0, x1, i / 6) for i in range(7)], [lerp(y0, y1, j / 3) for j in range(4)]
+        for i in range(6):
+            for j in range(3):
+                c = mix((250, 252, 255), (214, 226, 240), j / 3 + rng.uniform(-0.1, 0.1))
+                d.rectangle((xs[i] + m, ys[j] + m, xs[i + 1] - m, ys[j + 1] - m), fill=c)
+        d.rectangle((0, y1, w, y1 + h * 0.03), fill=(150, 156, 166))
     add_glow(img, w * 0.5, h * 0.3, w * 0.8, h * 0.7, (255, 255, 255), 0.55)
-    fl = Layer(img.size)
-    draped_flag(fl.d, w * 0.8, h * 0.1, w * 0.12, h * 0.5, rng, (150, 40, 50), (230, 230, 230),
-                (40, 50, 100), folds=2.5, depth=0.35)
-    composite(img, fl, 12.0, opacity=0.9)
-    man = Layer(img.size)
-    figure_bust(man.d, w * 0.46, h * 0.17, h * 0.27, (34, 40, 54), (70, 62, 64), turn=-0.25,
-                shirt=(150, 156, 170), tie=(40, 50, 110))
-    composite(img, man, 1.6, rim=[((255, 255, 255), (1, -0.2), 10, 0.9, 6),
-                                  ((255, 255, 255), (-1, -0.2), 10, 0.9, 6)], texture=(0.2, 20), rng=rng)
-    pod = Layer(img.size)
-    microphones(pod.d, w * 0.46, h * 0.78, h * 0.28, (30, 30, 34))
-    podium(pod.d, w * 0.46, h * 0.78, w * 0.36, h * 0.3, (60, 70, 90), (120, 124, 130),
-           seal=((170, 160, 120), (60, 76, 120)))
-    composite(img, pod, 2.5, rim=((255, 255, 255), (0, -1), 6, 0.7, 4), texture=(0.2, 30), rng=rng)
+    with layer(img, 12.0, opacity=0.9) as d:
+        red, white, blue = (150, 40, 50), (230, 230, 230), (40, 50, 100)
+        draped_flag(d, w * 0.8, h * 0.1, w * 0.12, h * 0.5, rng, red, white, blue, folds=2.5, depth=0.35)
+    rims = [((255, 255, 255), (1, -0.2), 10, 0.9, 6), ((255, 255, 255), (-1, -0.2), 10, 0.9, 6)]
+    with layer(img, 1.6, rim=rims, texture=(0.2, 20), rng=rng) as d:
+        figure_bust(d, w * 0.46, h * 0.17, h * 0.27, (34, 40, 54), (70, 62, 64), -0.25, (150, 156, 170), (40, 50, 110))
+    with layer(img, 2.5, rim=((255, 255, 255), (0, -1), 6, 0.7, 4), texture=(0.2, 30), rng=rng) as d:
+        seal = ((170, 160, 120), (60, 76, 120))
+        podium(d, w * 0.46, h * 0.78, w * 0.36, h * 0.3, (60, 70, 90), (120, 124, 130), seal, h * 0.28, (30, 30, 34))
     add_glow(img, w * 0.72, h * 0.12, w * 0.16, w * 0.16, (255, 250, 240), 0.6)
-    bokeh(img, rng, 8, (w * 0.55, h * 0.1, w * 0.95, h * 0.6), (w * 0.02, w * 0.05),
-          [(220, 236, 255), (255, 240, 220)], (20, 50))
-    return finish(img, rng, contrast=0.12, lift=(38, 44, 54), gain=(255, 255, 255), vig=0.2,
-                  grain=3.8, bloom=0.5, bloom_threshold=200)
+    glints = [(220, 236, 255), (255, 240, 220)]
+    bokeh(img, rng, 8, (w * 0.55, h * 0.1, w * 0.95, h * 0.6), (w * 0.02, w * 0.05), glints, (20, 50))
+    return finish(img, rng, 0.12, (38, 44, 54), (255, 255, 255), vig=0.2, grain=3.8, bloom=(0.5, 200))
 
 
 def scene_coup(w, h, rng):
     """A tense crowd filling a city avenue between towers under a stormy sky."""
     hz = int(h * 0.42)
     img = gradient((w, h), [(0, (60, 70, 76)), (0.42, (150, 158, 152)), (1, (90, 92, 90))])
-    clouds(img, rng, -h * 0.05, h * 0.4, (170, 172, 166), (52, 58, 64), cells=(4, 3), lo=0.35, hi=0.8,
-           opacity=0.9, soft=5)
+    clouds(img, rng, -h * 0.05, h * 0.4, (170, 172, 166), (52, 58, 64), (4, 3), 0.35, 0.8, 0.9, 5)
     hills(img, rng, hz, h * 0.22, (96, 112, 106), cells=3, soft=6)
     hills(img, rng, hz + h * 0.01, h * 0.08, (80, 96, 86), cells=5, soft=4)
     cam = Camera(w, h, hz, w * 0.65, 7.0)
     haze = (150, 158, 154)
-    blds = Layer(img.size)
+    greys = [(150, 150, 144), (120, 126, 128), (176, 170, 158), (110, 104, 98)]
     blocks = []
     for side, xf in ((-1, -15.0), (1, 15.0)):
         z = 12.0
         while z < 320:
             ln = rng.uniform(18, 36)
-            blocks.append((z, side, xf + side * rng.uniform(0, 4), ln, rng.uniform(24, 70),
-                           rng.choice([(150, 150, 144), (120, 126, 128), (176, 170, 158), (110, 104, 98)])))
+            blocks.append((z, side, xf + side * rng.uniform(0, 4), ln, rng.uniform(24, 70), rng.choice(greys)))
             z += ln + rng.uniform(2, 10)
-    for z, side, xf, ln, hgt, col in sorted(blocks, reverse=True):
-        lit = side < 0
-        face = fogged(shade(col, 0.95 if lit else 0.66), haze, z, 220)
-        front = fogged(shade(col, 0.8), haze, z, 220)
-        wins = [fogged(c, haze, z, 220) for c in ((52, 60, 66), (70, 80, 86), (40, 46, 52), (60, 66, 70),
-                                                  (84, 92, 96), (46, 52, 58), (150, 140, 110))]
-        building_box(blds.d, cam, xf, side, 20, z, z + ln, hgt, face, front, rng, wins,
-                     floor_h=3.4, win_w=1.8, win_h=1.6, win_step=2.4)
-    composite(img, blds, 1.0)
-    street = Layer(img.size)
-    street.d.polygon([cam.xy(-15, 0, 320), cam.xy(15, 0, 320), cam.xy(15, 0, 7), cam.xy(-15, 0, 7)],
-                     fill=rgba((86, 88, 88)))
-    composite(img, street, 1.0)
-    x, y = cam.xy(12, 20, 180)
-    smoke(img, rng, x, y, w * 0.35, h * 0.5, (40, 40, 42), 0.9, drift=-0.4, top_color=(80, 82, 84))
-    style = dict(bodies=DAY_BODIES, heads=SKIN, hair=(26, 24, 22), haze=haze, fog=160.0, spacing=0.6,
-                 row_k=0.05, poses={"stand": 0.66, "fist": 0.3, "flag": 0.022, "sign": 0.018},
-                 flags=[[(236, 200, 40), (36, 70, 150), (200, 36, 40)]], placards=[(236, 232, 222)])
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 30, 300, style, -14.5, 14.5)
-    composite(img, lay, 1.0, rim=((230, 236, 230), (-0.5, -1), 2, 0.5, 1.5), texture=(0.3, 30), rng=rng)
-    lay = Layer(img.size)
-    populate(cam, lay, rng, 11, 30, style, -14.5, 14.5)
-    composite(img, lay, 1.6, rim=((230, 236, 230), (-0.5, -1), 4, 0.5, 2), texture=(0.3, 40), rng=rng,
-              shadow=((120, 120, 130), (0.5, 1), 12, 0.5, 6))
+    windows = [(52, 60, 66), (70, 80, 86), (40, 46, 52), (60, 66, 70), (84, 92, 96), (46, 52, 58), (150, 140, 110)]
+    with layer(img, 1.0) as d:
+        for z, side, xf, ln, hgt, col in sorted(blocks, reverse=True):
+            fog = fog_at(haze, z, 220)
+            face, front = fog(shade(col, 0.95 if side < 0 else 0.66)), fog(shade(col, 0.8))
+            wins = [fog(c) for c in windows]
+            building_box(d, cam, rng, xf, side, 20, z, z + ln, hgt, face, front, wins, win=(1.8, 1.6, 2.4, 3.4))
+    with layer(img, 1.0) as d:
+        cam.flat(d, -15, 15, 0, 320, 7, (86, 88, 88))
+    smoke(img, rng, *cam.xy(12, 20, 180), w * 0.35, h * 0.5, (40, 40, 42), 0.9, drift=-0.4, top_color=(80, 82, 84))
+    style = dict(
+        hair=(26, 24, 22),
+        haze=haze,
+        fog=160.0,
+        spacing=0.6,
+        row_k=0.05,
+        poses={"stand": 0.66, "fist": 0.3, "flag": 0.022, "sign": 0.018},
+        flags=[VENEZUELA],
+        placards=[(236, 232, 222)],
+    )
+    avenue, sky = (-14.5, 14.5), ((230, 236, 230), (-0.5, -1))
+    crowd(img, cam, rng, 30, 300, style, 1.0, avenue, rim=(*sky, 2, 0.5, 1.5), texture=(0.3, 30))
+    shadow = ((120, 120, 130), (0.5, 1), 12, 0.5, 6)
+    crowd(img, cam, rng, 11, 30, style, 1.6, avenue, rim=(*sky, 4, 0.5, 2), texture=(0.3, 40), shadow=shadow)
     smoke(img, rng, w * 0.15, h, w * 0.6, h * 0.45, (200, 204, 200), 0.5, drift=0.2, spread=2)
-    return finish(img, rng, contrast=0.28, lift=(10, 22, 22), gain=(236, 246, 236), vig=0.45,
-                  grain=4.8, saturation=0.7, variation=0.35)
+    return finish(img, rng, 0.28, (10, 22, 22), (236, 246, 236), vig=0.45, grain=4.8, saturation=0.7, variation=0.35)
 
 
 def scene_picket(w, h, rng):
     """Factory workers on a picket line at sunrise, a barrel fire and mist."""
     hz = int(h * 0.6)
-    img = gradient((w, h), [(0, (84, 104, 156)), (0.35, (176, 156, 176)), (0.55, (246, 190, 160)),
-                            (0.6, (255, 214, 164)), (1, (90, 70, 74))])
+    sky = [(0, (84, 104, 156)), (0.35, (176, 156, 176)), (0.55, (246, 190, 160)), (0.6, (255, 214, 164))]
+    img = gradient((w, h), sky + [(1, (90, 70, 74))])
     sx, sy = w * 0.8, hz - h * 0.07
     add_glow(img, sx, sy, w * 0.7, h * 0.55, (255, 190, 130), 0.7)
-    clouds(img, rng, h * 0.15, h * 0.5, (255, 214, 190), (150, 120, 150), cells=(2, 8), lo=0.55, hi=0.9,
-           opacity=0.6, soft=3)
+    clouds(img, rng, h * 0.15, h * 0.5, (255, 214, 190), (150, 120, 150), (2, 8), 0.55, 0.9, 0.6, 3)
     cam = Camera(w, h, hz, w * 0.85, 1.5)
     haze = (236, 196, 176)
-    fac = Layer(img.size)
-    d = fac.d
-    Z = 160
-    fc = fogged((70, 60, 90), haze, Z, 120)
-    a, b = cam.xy(-90, 0, Z), cam.xy(10, 10, Z)
-    sawtooth(d, a[0], b[0], b[1], a[1], 18, fc, fc, shade(fc, 1.1))
-    for X, R, H_ in ((16, 5, 22), (28, 5, 22), (40, 4, 16)):
-        p, q = cam.xy(X - R, 0, Z), cam.xy(X + R, H_, Z)
-        d.rectangle((p[0], q[1], q[0], p[1]), fill=rgba(shade(fc, 1.05)))
-        d.ellipse((p[0], q[1] - (q[0] - p[0]) * 0.15, q[0], q[1] + (q[0] - p[0]) * 0.15),
-                  fill=rgba(shade(fc, 1.05)))
     tops = []
-    for X in (-60, -35, 5):
-        p, q = cam.xy(X, 0, Z), cam.xy(X, 45, Z)
-        chimney(d, p[0], q[1], p[1], cam.s(2.2, Z), cam.s(3.6, Z), fc)
-        tops.append(q)
-    composite(img, fac, 2.0)
-    for q in tops:
-        smoke(img, rng, q[0], q[1] + 4, w * 0.3, h * 0.4, (210, 170, 170), 0.7, drift=-0.6,
-              top_color=(170, 150, 170), spread=8)
+    with layer(img, 2.0) as d:  # the factory on the horizon: sheds, tanks, chimneys
+        Z = 160
+        fc = fogged((70, 60, 90), haze, Z, 120)
+        a, b = cam.xy(-90, 0, Z), cam.xy(10, 10, Z)
+        sawtooth(d, a[0], b[0], b[1], a[1], 18, fc, fc, shade(fc, 1.1))
+        for X, R, H in ((16, 5, 22), (28, 5, 22), (40, 4, 16)):
+            p, q = cam.xy(X - R, 0, Z), cam.xy(X + R, H, Z)
+            cap = (q[0] - p[0]) * 0.15
+            d.rectangle((p[0], q[1], q[0], p[1]), fill=shade(fc, 1.05))
+            d.ellipse((p[0], q[1] - cap, q[0], q[1] + cap), fill=shade(fc, 1.05))
+        for X in (-60, -35, 5):
+            p, q = cam.xy(X, 0, Z), cam.xy(X, 45, Z)
+            chimney(d, p[0], q[1], p[1], cam.s(2.2, Z), cam.s(3.6, Z), fc)
+            tops.append((q[0], q[1] + 4))
+    for x, y in tops:
+        smoke(img, rng, x, y, w * 0.3, h * 0.4, (210, 170, 170), 0.7, drift=-0.6, top_color=(170, 150, 170), spread=8)
     add_glow(img, w / 2, hz, w * 0.9, h * 0.12, (255, 226, 200), 0.7)
-    add_glow(img, sx, sy, w * 0.05, w * 0.05, (255, 250, 230), 1.0, hard=0.7)
-    ground = Layer(img.size)
-    ground.d.polygon([cam.xy(-200, 0, 200), cam.xy(200, 0, 200), (w, h), (0, h)], fill=rgba((120, 96, 96)))
-    ground.d.polygon([cam.xy(-1, 0, 200), cam.xy(3, 0, 200), cam.xy(14, 0, 2), cam.xy(-2, 0, 2)],
-                     fill=rgba((150, 120, 112)))
-    composite(img, ground, 1.5)
-    paint_mask(img, gradient_mask((w, h - hz), [(0, 0), (0.05, 60), (1, 190)]), (60, 40, 50), (0, hz),
-               mode="multiply")
-    # long shadows of the picket, cast towards the camera
-    sh = Layer(img.size)
-    line = []
-    n = 24
-    for i in range(n):
-        t = i / (n - 1)
-        line.append((lerp(-7, 6, t) + rng.uniform(-0.15, 0.15), lerp(5.0, 30, t ** 1.2) + rng.uniform(-0.3, 0.3)))
-    for X, Z in line:
-        sh.d.polygon([cam.xy(X - 0.25, 0, Z), cam.xy(X + 0.25, 0, Z), cam.xy(X - 3.2, 0, Z - 5.0),
-                      cam.xy(X - 3.9, 0, Z - 4.6)], fill=rgba((40, 24, 34), 170))
-    composite(img, sh, 5.0)
-    pk = Layer(img.size)
-    d = pk.d
-    for i in range(n - 1, 0, -1):              # banner tied to the fence behind them
-        (X, Z), (X2, Z2) = line[i], line[i - 1]
-        sag = 0.1 * ((i * 7) % 3)
-        p1, p2 = cam.xy(X + 0.6, 1.9, Z + 1.6), cam.xy(X2 + 0.6, 1.9 - sag, Z2 + 1.6)
-        m1, m2 = cam.xy(X + 0.6, 1.45, Z + 1.6), cam.xy(X2 + 0.6, 1.45 - sag, Z2 + 1.6)
-        q1, q2 = cam.xy(X + 0.6, 1.0, Z + 1.6), cam.xy(X2 + 0.6, 1.0 - sag, Z2 + 1.6)
-        d.polygon([p1, p2, m2, m1], fill=rgba((128, 22, 26)))
-        d.polygon([m1, m2, q2, q1], fill=rgba((20, 16, 18)))
-        d.line((cam.xy(X + 0.6, 0, Z + 1.6), cam.xy(X + 0.6, 2.1, Z + 1.6)), fill=rgba((40, 30, 34)),
-               width=max(1, int(cam.s(0.06, Z))))
-    bodies = [shade(c, 0.42) for c in DAY_BODIES]
-    for i in range(n - 1, -1, -1):
-        X, Z = line[i]
-        x, y = cam.xy(X, rng.uniform(1.55, 1.75), Z)
-        pose = "flag" if i % 6 == 3 else ("fist" if rng.random() < 0.2 else "stand")
-        person(d, x, y, cam.s(0.115, Z), rng, bodies[rng.randrange(len(bodies))],
-               shade(SKIN[rng.randrange(len(SKIN))], 0.5), (20, 16, 18), "stand" if pose == "flag" else pose,
-               full=True)
-        if pose == "flag":
-            fx, fy = cam.xy(X + 0.2, 3.6, Z)
-            flag(d, fx, fy, cam.s(1.2, Z), cam.s(0.8, Z), [shade(c, 0.8) for c in RED_BLACK], rng, 1,
-                 (30, 20, 20), cam.xy(X, 1.9, Z)[1] - fy)
-    composite(img, pk, 1.5, rim=((255, 210, 150), (1, -0.4), 5, 0.95, 2.5), texture=(0.25, 30), rng=rng)
+    add_glow(img, sx, sy, w * 0.05, w * 0.05, (255, 250, 230), 1.0, hard=0.7)  # the sun
+    with layer(img, 1.5) as d:  # fields and the road
+        ground(d, cam, 200, 200, (120, 96, 96))
+        cam.poly(d, [(-1, 0, 200), (3, 0, 200), (14, 0, 2), (-2, 0, 2)], (150, 120, 112))
+    paint_mask(img, gradient_mask((w, h - hz), [(0, 0), (0.05, 60), (1, 190)]), (60, 40, 50), (0, hz), mode="multiply")
+    n = 24  # the picket line: (X, Z) of each striker
+    ts = [i / (n - 1) for i in range(n)]
+    line = [(lerp(-7, 6, t) + rng.uniform(-0.15, 0.15), lerp(5.0, 30, t**1.2) + rng.uniform(-0.3, 0.3)) for t in ts]
+    with layer(img, 5.0) as d:  # long shadows, cast towards the camera
+        for X, Z in line:
+            cam.poly(
+                d,
+                [(X + dx, 0, Z + dz) for dx, dz in ((-0.25, 0), (0.25, 0), (-3.2, -5.0), (-3.9, -4.6))],
+                (40, 24, 34, 170),
+            )
+    with layer(img, 1.5, rim=((255, 210, 150), (1, -0.4), 5, 0.95, 2.5), texture=(0.25, 30), rng=rng) as d:
+        for i in range(n - 1, 0, -1):  # banner tied to the fence behind them
+            (X, Z), (X2, Z2) = line[i], line[i - 1]
+            sag = 0.1 * ((i * 7) % 3)
+            top, mid, bot = [
+                (cam.xy(X + 0.6, Y, Z + 1.6), cam.xy(X2 + 0.6, Y - sag, Z2 + 1.6)) for Y in (1.9, 1.45, 1.0)
+            ]
+            d.polygon([*top, mid[1], mid[0]], fill=(128, 22, 26))
+            d.polygon([*mid, bot[1], bot[0]], fill=(20, 16, 18))
+            cam.line(d, (X + 0.6, 0, Z + 1.6), (X + 0.6, 2.1, Z + 1.6), (40, 30, 34), max(1, int(cam.s(0.06, Z))))
+        bodies = [shade(c, 0.42) for c in DAY_BODIES]
+        for i in range(n - 1, -1, -1):
+            X, Z = line[i]
+            x, y = cam.xy(X, rng.uniform(1.55, 1.75), Z)
+            pose = "flag" if i % 6 == 3 else ("fist" if rng.random() < 0.2 else "stand")
+            body, head = rng.choice(bodies), shade(rng.choice(SKIN), 0.5)
+            person(d, x, y, cam.s(0.115, Z), rng, body, head, (20, 16, 18), "stand" if pose == "flag" else pose, True)
+            if pose == "flag":
+                fx, fy = cam.xy(X + 0.2, 3.6, Z)
+                bands, pole = [shade(c, 0.8) for c in RED_BLACK], cam.xy(X, 1.9, Z)[1] - fy
+                flag(d, fx, fy, cam.s(1.2, Z), cam.s(0.8, Z), bands, rng, 1, (30, 20, 20), pole)
     fx, fy = cam.xy(-3.2, 0, 4.2)
     barrel_fire(img, rng, fx, fy, cam.s(0.6, 4.2))
-    smoke(img, rng, fx, fy - cam.s(0.9, 4.2), w * 0.25, h * 0.5, (150, 130, 140), 0.55, drift=-0.3,
-          spread=6)
-    return finish(img, rng, contrast=0.2, lift=(22, 12, 22), gain=(255, 244, 232), vig=0.35,
-                  grain=4.0, bloom=0.45, bloom_threshold=200)
+    smoke(img, rng, fx, fy - cam.s(0.9, 4.2), w * 0.25, h * 0.5, (150, 130, 140), 0.55, drift=-0.3, spread=6)
+    return finish(img, rng, 0.2, (22, 12, 22), (255, 244, 232), vig=0.35, grain=4.0, bloom=(0.45, 200))
 
 
 def scene_capitol_night(w, h, rng):
     """A domed government building at night, floodlit, over a reflecting pool."""
     hz = int(h * 0.56)
     img = gradient((w, h), [(0, (6, 10, 26)), (0.3, (14, 22, 48)), (0.56, (62, 58, 76)), (1, (10, 12, 20))])
-    clouds(img, rng, 0, h * 0.5, (70, 64, 84), (16, 22, 42), cells=(4, 2), lo=0.45, hi=0.9,
-           opacity=0.55, soft=5)
+    clouds(img, rng, 0, h * 0.5, (70, 64, 84), (16, 22, 42), (4, 2), 0.45, 0.9, 0.55, 5)
     base = hz + int(h * 0.02)
-    b = Layer(img.size)
-    capitol(b.d, w / 2, base, w * 0.8, (236, 224, 196), (110, 100, 92), (70, 60, 52))
-    composite(img, b, 1.3, texture=(0.15, 40), rng=rng)
+    with layer(img, 1.3, texture=(0.15, 40), rng=rng) as d:
+        capitol(d, w / 2, base, w * 0.8, (236, 224, 196), (110, 100, 92), (70, 60, 52))
     add_glow(img, w / 2, base, w * 0.5, h * 0.12, (255, 214, 160), 0.35)
     add_glow(img, w / 2, base - w * 0.32, w * 0.16, w * 0.2, (200, 210, 240), 0.25)
-    # terrace and lamps
-    t = Layer(img.size)
-    t.d.rectangle((0, base, w, base + h * 0.05), fill=rgba((20, 22, 30)))
-    composite(img, t, 1.5)
-    trees = Layer(img.size)
-    for side in (0, 1):
-        for _ in range(10):
-            x = rng.uniform(0, w * 0.16) if side == 0 else rng.uniform(w * 0.84, w)
-            y = rng.uniform(base - h * 0.3, base)
-            r = rng.uniform(h * 0.06, h * 0.14)
-            trees.d.ellipse((x - r, y - r, x + r, y + r), fill=rgba((8, 12, 16)))
-        x0 = 0 if side == 0 else w * 0.84
-        trees.d.rectangle((x0, base - h * 0.1, x0 + w * 0.16, base + h * 0.05), fill=rgba((8, 12, 16)))
-    composite(img, trees, 3.0)
-    for i in range(13):
+    with layer(img, 1.5) as d:  # terrace
+        d.rectangle((0, base, w, base + h * 0.05), fill=(20, 22, 30))
+    with layer(img, 3.0) as d:  # dark trees either side
+        for x0, x1 in ((0, w * 0.16), (w * 0.84, w)):
+            for _ in range(10):
+                x = rng.uniform(x0, x1)
+                y = rng.uniform(base - h * 0.3, base)
+                r = rng.uniform(h * 0.06, h * 0.14)
+                d.ellipse((x - r, y - r, x + r, y + r), fill=(8, 12, 16))
+            d.rectangle((x0, base - h * 0.1, x0 + w * 0.16, base + h * 0.05), fill=(8, 12, 16))
+    for i in range(13):  # lamps along the terrace
         x = lerp(w * 0.05, w * 0.95, i / 12)
-        add_glow(img, x, base + h * 0.01, h * 0.04, h * 0.04, (255, 180, 90), 0.9, mode="add")
-        add_glow(img, x, base + h * 0.01, h * 0.006, h * 0.006, (255, 240, 200), 1.0, mode="add")
+        lamp(img, x, base + h * 0.01, h * 0.04, (255, 180, 90), 0.9, h * 0.006, (255, 240, 200))
     y_line = base + int(h * 0.05)
     water_reflection(img, rng, y_line, (8, 12, 26), 0.6, smear=5, ripple=0.5)
-    edge = Layer(img.size)
-    edge.d.rectangle((0, y_line - 3, w, y_line + 5), fill=rgba((120, 110, 100)))
-    composite(img, edge, 2.0)
-    bokeh(img, rng, 10, (0, h * 0.8, w, h), (w * 0.015, w * 0.035), [(255, 170, 80), (255, 210, 150)],
-          (30, 70))
-    return finish(img, rng, contrast=0.2, lift=(4, 8, 18), gain=(255, 246, 232), vig=0.45,
-                  grain=4.5, bloom=0.5, bloom_threshold=180)
+    with layer(img, 2.0) as d:  # the edge of the pool
+        d.rectangle((0, y_line - 3, w, y_line + 5), fill=(120, 110, 100))
+    bokeh(img, rng, 10, (0, h * 0.8, w, h), (w * 0.015, w * 0.035), [(255, 170, 80), (255, 210, 150)], (30, 70))
+    return finish(img, rng, 0.2, (4, 8, 18), (255, 246, 232), vig=0.45, grain=4.5, bloom=(0.5, 180))
 
 
 def scene_roofs(w, h, rng):
@@ -1654,60 +1473,54 @@ def scene_roofs(w, h, rng):
     add_glow(img, w * 0.3, h * 0.12, w * 0.7, h * 0.45, (255, 240, 200), 0.7)
     add_glow(img, w * 0.3, h * 0.12, w * 0.03, w * 0.03, (255, 252, 236), 0.9, hard=0.6)
     haze = (228, 214, 184)
-    far = Layer(img.size)
-    skyline(far.d, rng, 0, w, hz + 4, h * 0.01, h * 0.04, w * 0.02, w * 0.05, fogged((140, 130, 120), haze, 1, 1))
-    composite(img, far, 2.0)
+    with layer(img, 2.0) as d:
+        skyline(d, rng, w, hz + 4, h * 0.01, h * 0.04, w * 0.02, w * 0.05, fogged((140, 130, 120), haze, 1, 1))
     rows = 13
-    groups = [(0, 5, 1.5), (5, 9, 1.0), (9, rows, 2.6)]
-    for g0, g1, br in groups:
-        lay = Layer(img.size)
-        d = lay.d
+    for g0, g1, blur_r in ((0, 5, 1.5), (5, 9, 1.0), (9, rows, 2.6)):  # far, middle and near rows
         tops = []
-        for k in range(g0, g1):
-            t = k / (rows - 1)
-            e = t ** 1.5
-            y = hz + 8 + (h * 1.02 - hz) * e + rng.uniform(-0.3, 0.3) * lerp(5, 150, e)
-            fog = (1 - t) ** 1.3 * 0.85
-            x = -rng.uniform(0, w * 0.1)
-            while x < w:                          # one building after another
-                th = lerp(6, 150, e) * rng.uniform(0.75, 1.3)
-                seg = th * rng.uniform(6, 22)
-                kind = pick(rng, {"saw": 0.6, "flat": 0.25, "gable": 0.15})
-                tone_ = rng.uniform(0.85, 1.12)
-                roof = mix(shade((134, 124, 112), tone_), haze, fog)
-                slope = mix(shade((172, 160, 142), tone_), haze, fog)
-                glass = mix((70, 84, 96), haze, fog)
-                wall = mix(shade((98, 88, 80), tone_), haze, fog)
-                yb = y + rng.uniform(-0.3, 0.3) * th
-                d.rectangle((x, yb, x + seg, yb + th * 3), fill=rgba(wall))
-                if kind == "saw":
-                    tw = th * rng.uniform(2.0, 2.8)
-                    xx = x
-                    while xx < x + seg - 1:
-                        x2 = min(xx + tw, x + seg)
-                        d.polygon([(xx, yb - th), (x2, yb - th * (1 - (x2 - xx) / tw)), (x2, yb), (xx, yb)],
-                                  fill=rgba(slope))
-                        d.rectangle((xx, yb - th, xx + tw * 0.07, yb), fill=rgba(glass))
-                        xx += tw
-                elif kind == "gable":
-                    d.polygon([(x, yb), (x + seg / 2, yb - th * 1.2), (x + seg, yb)], fill=rgba(slope))
-                else:
-                    d.rectangle((x, yb - th * 0.5, x + seg, yb), fill=rgba(roof))
-                    d.rectangle((x, yb - th * 0.55, x + seg, yb - th * 0.45), fill=rgba(shade(roof, 1.15)))
-                d.rectangle((x, yb, x + seg, yb + th * 0.12), fill=rgba(shade(wall, 0.8)))
-                if rng.random() < 0.22 and 1 < k < rows - 2:
-                    cx = x + seg * rng.uniform(0.2, 0.8)
-                    ch = th * rng.uniform(6, 11)
-                    chimney(d, cx, yb - ch, yb, th * 0.45, th * 0.7, mix((112, 78, 66), haze, fog),
-                            band=mix((204, 194, 182), haze, fog))
-                    tops.append((cx, yb - ch, th, fog))
-                x += seg + th * rng.choice((0, 0, 0.5, 2.5))
-        composite(img, lay, br, texture=(0.25, 25), rng=rng)
+        with layer(img, blur_r, texture=(0.25, 25), rng=rng) as d:
+            for k in range(g0, g1):
+                t = k / (rows - 1)
+                e = t**1.5
+                y = hz + 8 + (h * 1.02 - hz) * e + rng.uniform(-0.3, 0.3) * lerp(5, 150, e)
+                fog = (1 - t) ** 1.3 * 0.85
+                x = -rng.uniform(0, w * 0.1)
+                while x < w:  # one building after another
+                    th = lerp(6, 150, e) * rng.uniform(0.75, 1.3)
+                    seg = th * rng.uniform(6, 22)
+                    kind = pick(rng, {"saw": 0.6, "flat": 0.25, "gable": 0.15})
+                    tint = rng.uniform(0.85, 1.12)
+                    roof = mix(shade((134, 124, 112), tint), haze, fog)
+                    slope = mix(shade((172, 160, 142), tint), haze, fog)
+                    glass, wall = mix((70, 84, 96), haze, fog), mix(shade((98, 88, 80), tint), haze, fog)
+                    yb = y + rng.uniform(-0.3, 0.3) * th
+                    d.rectangle((x, yb, x + seg, yb + th * 3), fill=wall)
+                    if kind == "saw":
+                        tw = th * rng.uniform(2.0, 2.8)
+                        xx = x
+                        while xx < x + seg - 1:
+                            x2 = min(xx + tw, x + seg)
+                            y2 = yb - th * (1 - (x2 - xx) / tw)  # a tooth cut short by the end of the roof
+                            d.polygon([(xx, yb - th), (x2, y2), (x2, yb), (xx, yb)], fill=slope)
+                            d.rectangle((xx, yb - th, xx + tw * 0.07, yb), fill=glass)
+                            xx += tw
+                    elif kind == "gable":
+                        d.polygon([(x, yb), (x + seg / 2, yb - th * 1.2), (x + seg, yb)], fill=slope)
+                    else:
+                        d.rectangle((x, yb - th * 0.5, x + seg, yb), fill=roof)
+                        d.rectangle((x, yb - th * 0.55, x + seg, yb - th * 0.45), fill=shade(roof, 1.15))
+                    d.rectangle((x, yb, x + seg, yb + th * 0.12), fill=shade(wall, 0.8))
+                    if rng.random() < 0.22 and 1 < k < rows - 2:
+                        cx = x + seg * rng.uniform(0.2, 0.8)
+                        ch = th * rng.uniform(6, 11)
+                        brick, band = mix((112, 78, 66), haze, fog), mix((204, 194, 182), haze, fog)
+                        chimney(d, cx, yb - ch, yb, th * 0.45, th * 0.7, brick, band)
+                        tops.append((cx, yb - ch, th, fog))
+                    x += seg + th * rng.choice((0, 0, 0.5, 2.5))
         for cx, cy, th, fog in tops:
-            smoke(img, rng, cx, cy + 2, th * 14, th * 20, mix((120, 114, 104), haze, fog * 0.7), 0.95,
-                  drift=1.2, top_color=mix((190, 182, 166), haze, 0.4), spread=10)
-    return finish(img, rng, contrast=0.16, lift=(34, 28, 18), gain=(255, 246, 224), vig=0.3,
-                  grain=4.0, saturation=0.8)
+            c, top = mix((120, 114, 104), haze, fog * 0.7), mix((190, 182, 166), haze, 0.4)
+            smoke(img, rng, cx, cy + 2, th * 14, th * 20, c, 0.95, drift=1.2, top_color=top, spread=10)
+    return finish(img, rng, 0.16, (34, 28, 18), (255, 246, 224), vig=0.3, grain=4.0, saturation=0.8)
 
 
 def scene_assembly(w, h, rng):
@@ -1716,172 +1529,139 @@ def scene_assembly(w, h, rng):
     img = gradient((w, h), [(0, (30, 38, 40)), (0.46, (150, 172, 168)), (1, (80, 92, 90))])
     cam = Camera(w, h, hz, w * 0.55, 4.2)
     haze = (170, 192, 188)
-    hall = Layer(img.size)
-    d = hall.d
     far = 140
-    d.polygon([cam.xy(-18, 10, 2), cam.xy(18, 10, 2), cam.xy(18, 10, far), cam.xy(-18, 10, far)],
-              fill=rgba((36, 44, 46)))
-    for X, c in ((-18, (70, 82, 82)), (18, (60, 72, 72))):
-        d.polygon([cam.xy(X, 0, 2), cam.xy(X, 10, 2), cam.xy(X, 10, far), cam.xy(X, 0, far)], fill=rgba(c))
-    d.polygon([cam.xy(-18, 0, far), cam.xy(18, 0, far), cam.xy(18, 10, far), cam.xy(-18, 10, far)],
-              fill=rgba(haze))
-    d.polygon([cam.xy(-18, 0, 2), cam.xy(18, 0, 2), cam.xy(18, 0, far), cam.xy(-18, 0, far)],
-              fill=rgba((104, 112, 108)))
-    for Z in range(4, far, 7):                 # roof trusses
-        c = fogged((30, 36, 38), haze, Z, 90)
-        wd = max(1, int(cam.s(0.35, Z)))
-        d.line((cam.xy(-18, 9.8, Z), cam.xy(18, 9.8, Z)), fill=rgba(c), width=wd)
-        d.line((cam.xy(-18, 8.6, Z), cam.xy(18, 8.6, Z)), fill=rgba(c), width=max(1, wd // 2))
-        for k in range(12):
-            X0, X1 = -18 + k * 3, -18 + (k + 1) * 3
-            d.line((cam.xy(X0, 8.6, Z), cam.xy(X1, 9.8, Z)), fill=rgba(c), width=max(1, wd // 3))
-    for Z in range(6, far, 12):                # columns
-        for X in (-9, 9):
-            c = fogged((40, 56, 56), haze, Z, 90)
-            d.line((cam.xy(X, 0, Z), cam.xy(X, 9.8, Z)), fill=rgba(c), width=max(1, int(cam.s(0.5, Z))))
     lights = []
-    for X in (-6, 0, 6):
-        for Z in range(5, far, 5):
-            d.polygon([cam.xy(X - 0.25, 9.0, Z), cam.xy(X + 0.25, 9.0, Z), cam.xy(X + 0.25, 9.0, Z + 2.6),
-                       cam.xy(X - 0.25, 9.0, Z + 2.6)], fill=rgba((236, 255, 250)))
-            lights.append((X, Z))
-    composite(img, hall, 1.0)
-    # glossy floor: soft streaks under the light rows
-    for X, Z in lights[::3]:
+    with layer(img, 1.0) as d:  # the hall: roof, walls, end wall, floor
+        cam.flat(d, -18, 18, 10, 2, far, (36, 44, 46))
+        for X, c in ((-18, (70, 82, 82)), (18, (60, 72, 72))):
+            cam.wall(d, X, 0, 10, 2, far, c)
+        cam.poly(d, [(-18, 0, far), (18, 0, far), (18, 10, far), (-18, 10, far)], haze)
+        cam.flat(d, -18, 18, 0, 2, far, (104, 112, 108))
+        for Z in range(4, far, 7):  # roof trusses
+            c = fogged((30, 36, 38), haze, Z, 90)
+            wd = max(1, int(cam.s(0.35, Z)))
+            cam.line(d, (-18, 9.8, Z), (18, 9.8, Z), c, wd)
+            cam.line(d, (-18, 8.6, Z), (18, 8.6, Z), c, max(1, wd // 2))
+            for k in range(12):
+                cam.line(d, (-18 + k * 3, 8.6, Z), (-18 + (k + 1) * 3, 9.8, Z), c, max(1, wd // 3))
+        for Z in range(6, far, 12):  # columns
+            for X in (-9, 9):
+                cam.line(d, (X, 0, Z), (X, 9.8, Z), fogged((40, 56, 56), haze, Z, 90), max(1, int(cam.s(0.5, Z))))
+        for X in (-6, 0, 6):  # strip lights
+            for Z in range(5, far, 5):
+                cam.flat(d, X - 0.25, X + 0.25, 9.0, Z, Z + 2.6, (236, 255, 250))
+                lights.append((X, Z))
+    for X, Z in lights[::3]:  # glossy floor: soft streaks under the light rows
         x, y = cam.xy(X, -9.0, Z + 1.3)
         if y < h:
             add_glow(img, x, y, cam.s(0.6, Z), cam.s(3.0, Z), (180, 220, 214), 0.35)
-    XL = -3.4                                   # the line runs left of the camera
-    line = Layer(img.size)
-    d = line.d
-    for X in (XL - 1.3, XL + 1.3):
-        d.polygon([cam.xy(X, 0, 3), cam.xy(X, 0.8, 3), cam.xy(X, 0.8, far), cam.xy(X, 0, far)],
-                  fill=rgba((64, 76, 80)))
-        d.line((cam.xy(X, 0.8, 3), cam.xy(X, 0.8, far)), fill=rgba((200, 170, 40)), width=5)
+    XL = -3.4  # the line runs left of the camera
     bodies = [(186, 192, 192), (210, 214, 214), (160, 60, 50), (40, 60, 96)]
     sparks = []
-    Z = 100.0
-    while Z > 5:
-        fz = lambda c: rgba(fogged(c, haze, Z, 90))
-        c = rng.choice(bodies)
-        # car body seen from the rear three-quarter: side + rear faces
-        side = [cam.xy(XL + 0.9, 0.85, Z), cam.xy(XL + 0.9, 1.55, Z), cam.xy(XL + 0.9, 1.55, Z + 4.4),
-                cam.xy(XL + 0.9, 0.85, Z + 4.4)]
-        d.polygon(side, fill=fz(shade(c, 0.8)))
-        d.polygon([cam.xy(XL + 0.75, 1.55, Z + 1.0), cam.xy(XL + 0.65, 2.2, Z + 1.6),
-                   cam.xy(XL + 0.65, 2.2, Z + 3.0), cam.xy(XL + 0.75, 1.55, Z + 3.6)], fill=fz(shade(c, 0.7)))
-        d.polygon([cam.xy(XL - 0.9, 0.85, Z), cam.xy(XL - 0.9, 1.55, Z), cam.xy(XL + 0.9, 1.55, Z),
-                   cam.xy(XL + 0.9, 0.85, Z)], fill=fz(c))
-        d.polygon([cam.xy(XL - 0.75, 1.55, Z + 1.0), cam.xy(XL - 0.65, 2.2, Z + 1.6),
-                   cam.xy(XL + 0.65, 2.2, Z + 1.6), cam.xy(XL + 0.75, 1.55, Z + 1.0)],
-                  fill=fz((40, 52, 58)))
-        # robots on the far side of the line, workers on the near side
-        if rng.random() < 0.6:
-            X = XL - 2.6
-            pts = [cam.xy(X, 0, Z + 2), cam.xy(X, 1.4, Z + 2), cam.xy(X + 0.7, 2.6, Z + 2.2),
-                   cam.xy(XL - 0.5, 2.0, Z + 2.4)]
-            d.line(pts, fill=fz((226, 120, 36)), width=max(1, int(cam.s(0.26, Z))), joint="curve")
-            bx, by = cam.xy(X, 0, Z + 2)
-            d.rectangle((bx - cam.s(0.4, Z), by - cam.s(0.5, Z), bx + cam.s(0.4, Z), by), fill=fz((60, 60, 60)))
-            if 8 < Z < 40:
-                sparks.append(cam.xy(XL - 0.5, 2.0, Z + 2.4))
-        if rng.random() < 0.8:
-            X = XL + rng.uniform(1.9, 2.6)
-            x, y = cam.xy(X, 1.65, Z + rng.uniform(0.5, 3))
-            person(d, x, y, cam.s(0.115, Z), rng, fogged((40, 70, 110), haze, Z, 90),
-                   fogged((150, 110, 90), haze, Z, 90), fogged((236, 236, 230), haze, Z, 90), "stand",
-                   full=True)
-        Z -= 7.5
-    composite(img, line, 1.0, rim=((220, 255, 250), (0, -1), 3, 0.7, 2), texture=(0.2, 20), rng=rng)
-    for x, y in sparks[-2:]:
-        add_glow(img, x, y, w * 0.06, w * 0.06, (255, 150, 60), 0.6, mode="add")
-        add_glow(img, x, y, w * 0.006, w * 0.006, (255, 250, 230), 1.0, mode="add")
-        sp = Layer(img.size)
-        for _ in range(24):
-            a = rng.uniform(-math.pi, 0.2)
-            L_ = rng.uniform(0.01, 0.05) * w
-            r0 = rng.uniform(0.2, 0.5) * L_
-            sp.d.line((x + math.cos(a) * r0, y - math.sin(a) * r0, x + math.cos(a) * L_,
-                       y - math.sin(a) * L_ + L_ * 0.4), fill=rgba((255, 210, 140)), width=2)
-        composite(img, sp, 0.7, opacity=0.85)
-    return finish(img, rng, contrast=0.2, lift=(10, 20, 22), gain=(236, 255, 250), vig=0.4,
-                  grain=4.0, bloom=0.55, bloom_threshold=200)
+    with layer(img, 1.0, rim=((220, 255, 250), (0, -1), 3, 0.7, 2), texture=(0.2, 20), rng=rng) as d:
+        for X in (XL - 1.3, XL + 1.3):
+            cam.wall(d, X, 0, 0.8, 3, far, (64, 76, 80))
+            cam.line(d, (X, 0.8, 3), (X, 0.8, far), (200, 170, 40), 5)
+        Z = 100.0
+        while Z > 5:
+            fog = fog_at(haze, Z, 90)
+            c = rng.choice(bodies)
+            # car body seen from the rear three-quarter: side, side windows, rear, rear window
+            xl, xr = XL - 0.9, XL + 0.9
+            cam.wall(d, xr, 0.85, 1.55, Z, Z + 4.4, fog(shade(c, 0.8)))
+            glass = [(0.75, 1.55, 1.0), (0.65, 2.2, 1.6), (0.65, 2.2, 3.0), (0.75, 1.55, 3.6)]
+            cam.poly(d, [(XL + dx, Y, Z + dz) for dx, Y, dz in glass], fog(shade(c, 0.7)))
+            cam.face(d, xl, xr, 0.85, 1.55, Z, fog(c))
+            glass = [(-0.75, 1.55, 1.0), (-0.65, 2.2, 1.6), (0.65, 2.2, 1.6), (0.75, 1.55, 1.0)]
+            cam.poly(d, [(XL + dx, Y, Z + dz) for dx, Y, dz in glass], fog((40, 52, 58)))
+            # robots on the far side of the line, workers on the near side
+            if rng.random() < 0.6:
+                X = XL - 2.6
+                arm = [(X, 0, Z + 2), (X, 1.4, Z + 2), (X + 0.7, 2.6, Z + 2.2), (XL - 0.5, 2.0, Z + 2.4)]
+                arm = [cam.xy(*p) for p in arm]
+                d.line(arm, fill=fog((226, 120, 36)), width=max(1, int(cam.s(0.26, Z))), joint="curve")
+                (bx, by), bw = arm[0], cam.s(0.4, Z)
+                d.rectangle((bx - bw, by - cam.s(0.5, Z), bx + bw, by), fill=fog((60, 60, 60)))
+                if 8 < Z < 40:
+                    sparks.append(arm[-1])
+            if rng.random() < 0.8:
+                X = XL + rng.uniform(1.9, 2.6)
+                x, y = cam.xy(X, 1.65, Z + rng.uniform(0.5, 3))
+                overalls, skin, helmet = fog((40, 70, 110)), fog((150, 110, 90)), fog((236, 236, 230))
+                person(d, x, y, cam.s(0.115, Z), rng, overalls, skin, helmet, "stand", full=True)
+            Z -= 7.5
+    for x, y in sparks[-2:]:  # welding
+        lamp(img, x, y, w * 0.06, (255, 150, 60), 0.6, w * 0.006, (255, 250, 230))
+        with layer(img, 0.7, opacity=0.85) as d:
+            for _ in range(24):
+                a = rng.uniform(-math.pi, 0.2)
+                L = rng.uniform(0.01, 0.05) * w
+                r0 = rng.uniform(0.2, 0.5) * L
+                spark = (x + math.cos(a) * r0, y - math.sin(a) * r0, x + math.cos(a) * L, y - math.sin(a) * L + L * 0.4)
+                d.line(spark, fill=(255, 210, 140), width=2)
+    return finish(img, rng, 0.2, (10, 20, 22), (236, 255, 250), vig=0.4, grain=4.0, bloom=(0.55, 200))
 
 
 def scene_bridge(w, h, rng):
     """A steel truss bridge over a border river, its deck lined with
     containers; hazy morning."""
-    hz = int(h * 0.4)
     img = gradient((w, h), [(0, (168, 190, 200)), (0.4, (226, 220, 204)), (1, (120, 130, 130))])
     add_glow(img, w * 0.7, h * 0.2, w * 0.5, h * 0.4, (255, 240, 210), 0.6)
-    y_w = int(h * 0.52)
+    y_w = int(h * 0.52)  # the water line
     hills(img, rng, y_w - h * 0.05, h * 0.08, (150, 166, 160), cells=4, soft=4)
-    bank = Layer(img.size)
-    skyline(bank.d, rng, 0, w, y_w - h * 0.02, h * 0.01, h * 0.05, w * 0.02, w * 0.05, (140, 150, 146))
-    bank.d.rectangle((0, y_w - h * 0.025, w, y_w), fill=rgba((110, 120, 110)))
-    composite(img, bank, 1.5)
-    br = Layer(img.size)
-    d = br.d
-    deck, steel = int(h * 0.4), (70, 86, 92)
-    span = w * 0.3
-    x0 = -w * 0.05
-    cols = [(196, 96, 40), (50, 84, 130), (150, 56, 40), (60, 110, 90), (210, 180, 70), (180, 180, 176)]
-    cw, ch = w * 0.06, h * 0.045
-    x = w * 0.12
-    while x < w * 0.88:
-        c = rng.choice(cols)
-        container(d, x, deck - ch, x + cw, deck, c)
-        if rng.random() < 0.4:
-            container(d, x + cw * 0.1, deck - 2 * ch, x + cw * 1.1, deck - ch, rng.choice(cols))
-        x += cw * rng.uniform(1.02, 1.15)
-    d.rectangle((0, deck, w, deck + h * 0.025), fill=rgba((60, 70, 74)))
-    for i in range(5):
-        sx0 = x0 + i * span
-        sx1 = sx0 + span
+    with layer(img, 1.5) as d:  # the far bank
+        skyline(d, rng, w, y_w - h * 0.02, h * 0.01, h * 0.05, w * 0.02, w * 0.05, (140, 150, 146))
+        d.rectangle((0, y_w - h * 0.025, w, y_w), fill=(110, 120, 110))
+    with layer(img, 1.2, rim=((255, 246, 220), (0.5, -1), 2, 0.6, 1.5)) as d:
+        deck, steel = int(h * 0.4), (70, 86, 92)
+        cols = [*CONTAINERS, (210, 180, 70), (180, 180, 176)]
+        cw, ch = w * 0.06, h * 0.045
+        x = w * 0.12
+        while x < w * 0.88:
+            container(d, x, deck - ch, x + cw, deck, rng.choice(cols))
+            if rng.random() < 0.4:  # stacked two high
+                container(d, x + cw * 0.1, deck - 2 * ch, x + cw * 1.1, deck - ch, rng.choice(cols))
+            x += cw * rng.uniform(1.02, 1.15)
+        d.rectangle((0, deck, w, deck + h * 0.025), fill=(60, 70, 74))
         top = deck - h * 0.16
-        mid = (sx0 + sx1) / 2
-        arc = [(lerp(sx0, sx1, t), deck - (deck - top) * math.sin(math.pi * t) ** 0.6) for t in
-               [k / 16 for k in range(17)]]
-        d.line(arc, fill=rgba(steel), width=9, joint="curve")
-        for k in range(9):
-            t = k / 8
-            xa, ya = lerp(sx0, sx1, t), deck - (deck - top) * math.sin(math.pi * t) ** 0.6
-            d.line((xa, ya, xa, deck), fill=rgba(steel), width=5)
-            if k < 8:
-                t2 = (k + 1) / 8
-                xb, yb = lerp(sx0, sx1, t2), deck - (deck - top) * math.sin(math.pi * t2) ** 0.6
-                if t < 0.5:
-                    d.line((xa, deck, xb, yb), fill=rgba(steel), width=4)
-                else:
-                    d.line((xa, ya, xb, deck), fill=rgba(steel), width=4)
-        d.rectangle((sx0 - w * 0.012, deck, sx0 + w * 0.012, y_w), fill=rgba((120, 120, 116)))
-    composite(img, br, 1.2, rim=((255, 246, 220), (0.5, -1), 2, 0.6, 1.5))
+        for i in range(5):  # five arched truss spans and their piers
+            sx0 = -w * 0.05 + i * (w * 0.3)
+            sx1 = sx0 + w * 0.3
+
+            def arch(t, sx0=sx0, sx1=sx1):
+                return lerp(sx0, sx1, t), deck - (deck - top) * math.sin(math.pi * t) ** 0.6
+
+            d.line([arch(k / 16) for k in range(17)], fill=steel, width=9, joint="curve")
+            for k in range(9):
+                xa, ya = arch(k / 8)
+                d.line((xa, ya, xa, deck), fill=steel, width=5)
+                if k < 8:
+                    xb, yb = arch((k + 1) / 8)
+                    d.line((xa, deck, xb, yb) if k < 4 else (xa, ya, xb, deck), fill=steel, width=4)
+            d.rectangle((sx0 - w * 0.012, deck, sx0 + w * 0.012, y_w), fill=(120, 120, 116))
     water_reflection(img, rng, y_w, (70, 96, 100), 0.5, smear=6, ripple=0.45)
-    reeds = Layer(img.size)
-    for _ in range(260):
-        x = rng.uniform(-20, w + 20)
-        L_ = rng.uniform(0.08, 0.25) * h
-        a = math.pi / 2 + rng.uniform(-0.35, 0.35)
-        reeds.d.line((x, h + 5, x + math.cos(a) * L_, h - math.sin(a) * L_),
-                     fill=rgba(rng.choice([(40, 52, 36), (60, 70, 44), (30, 38, 30)])), width=rng.randint(3, 7))
-    composite(img, reeds, 6.0)
-    return finish(img, rng, contrast=0.18, lift=(16, 20, 22), gain=(250, 248, 236), vig=0.3,
-                  grain=3.8, saturation=0.85)
+    with layer(img, 6.0) as d:  # out-of-focus reeds in the foreground
+        for _ in range(260):
+            x = rng.uniform(-20, w + 20)
+            L = rng.uniform(0.08, 0.25) * h
+            a = math.pi / 2 + rng.uniform(-0.35, 0.35)
+            c = rng.choice([(40, 52, 36), (60, 70, 44), (30, 38, 30)])
+            d.line((x, h + 5, x + math.cos(a) * L, h - math.sin(a) * L), fill=c, width=rng.randint(3, 7))
+    return finish(img, rng, 0.18, (16, 20, 22), (250, 248, 236), vig=0.3, grain=3.8, saturation=0.85)
 
 
 def make_megaphone(w, h, rng):
     """A red loud-hailer (megaphone), cut out on a transparent background."""
-    S = 2                                   # draw at 2x, then downsample
-    W, H = w * S, h * S
+    W, H = w * 2, h * 2  # draw at 2x, then downsample
     art = Image.new("RGBA", (W, H), (0, 0, 0, 0))
     d = ImageDraw.Draw(art)
     cy = H * 0.5
-    xm, xb = W * 0.2, W * 0.78              # mouthpiece end, bell rim
+    xm, xb = W * 0.2, W * 0.78  # mouthpiece end, bell rim
     r0, r1 = H * 0.075, H * 0.3
 
     def radius(x):
         t = clamp((x - xm) / (xb - xm), 0.0, 1.0)
-        return r0 + (r1 - r0) * t ** 1.7
+        return r0 + (r1 - r0) * t**1.7
 
     def cyl(c, hi=1.35, lo=0.35):
         """Colours across a cylinder lit from the upper left."""
@@ -1889,69 +1669,59 @@ def make_megaphone(w, h, rng):
         for i in range(256):
             v = (i - 127.5) / 127.5
             diff = max(0.0, -0.55 * v + 0.83 * math.sqrt(max(0.0, 1 - v * v)))
-            spec = math.exp(-((v + 0.45) / 0.09) ** 2) * 0.9
+            spec = math.exp(-(((v + 0.45) / 0.09) ** 2)) * 0.9
             k = lo + (hi - lo) * diff
             col.append(tuple(clamp(int(ch * k + 255 * spec * 0.6)) for ch in c))
         strip = Image.new("RGB", (1, 256))
         strip.putdata(col)
         return strip
+
     # handle and trigger (behind the body)
     hx = W * 0.42
-    d.polygon([(hx - W * 0.03, cy + radius(hx) * 0.6), (hx + W * 0.05, cy + radius(hx) * 0.6),
-               (hx + W * 0.02, cy + H * 0.27), (hx - W * 0.07, cy + H * 0.27)], fill=(34, 34, 38, 255))
-    d.rounded_rectangle((hx - W * 0.085, cy + H * 0.25, hx + W * 0.035, cy + H * 0.29), radius=int(H * 0.015),
-                        fill=(28, 28, 32, 255))
-    d.polygon([(hx + W * 0.04, cy + radius(hx) * 0.9), (hx + W * 0.06, cy + H * 0.13),
-               (hx + W * 0.035, cy + H * 0.13)], fill=(50, 50, 56, 255))
-    # shaded cone built from thin column slices
-    red = cyl((200, 34, 36))
-    white = cyl((226, 224, 218))
-    x = int(xm)
-    step = 4
+    grip = [(hx - W * 0.03, cy + radius(hx) * 0.6), (hx + W * 0.05, cy + radius(hx) * 0.6)]
+    d.polygon(grip + [(hx + W * 0.02, cy + H * 0.27), (hx - W * 0.07, cy + H * 0.27)], fill=(34, 34, 38))
+    d.rounded_rectangle((hx - W * 0.085, cy + H * 0.25, hx + W * 0.035, cy + H * 0.29), int(H * 0.015), (28, 28, 32))
+    trigger = [(hx + W * 0.04, cy + radius(hx) * 0.9), (hx + W * 0.06, cy + H * 0.13), (hx + W * 0.035, cy + H * 0.13)]
+    d.polygon(trigger, fill=(50, 50, 56))
+    # shaded cone built from thin column slices, a white band near the bell
+    red, white = cyl((200, 34, 36)), cyl((226, 224, 218))
+    x, step = int(xm), 4
     while x < xb:
         r = radius(x + step / 2)
-        band = W * 0.6 < x < W * 0.63
-        col = (white if band else red).resize((step, max(1, int(2 * r))), RS.BILINEAR)
+        col = (white if W * 0.6 < x < W * 0.63 else red).resize((step, max(1, int(2 * r))), RS.BILINEAR)
         art.paste(col, (x, int(cy - r)))
         x += step
     body_mask = Image.new("L", (W, H))
     md = ImageDraw.Draw(body_mask)
     pts = [(xx, cy - radius(xx)) for xx in range(int(xm), int(xb) + 1, 8)]
-    pts += [(xx, cy + radius(xx)) for xx in range(int(xb), int(xm) - 1, -8)]
-    md.polygon(pts, fill=255)
+    md.polygon(pts + [(xx, cy + radius(xx)) for xx in range(int(xb), int(xm) - 1, -8)], fill=255)
     # mouthpiece
     mp = cyl((40, 40, 44), 1.6, 0.5).resize((int(W * 0.07), int(r0 * 2.3)), RS.BILINEAR)
     art.paste(mp, (int(xm - W * 0.06), int(cy - r0 * 1.15)))
-    md.rounded_rectangle((xm - W * 0.06, cy - r0 * 1.15, xm + W * 0.01, cy + r0 * 1.15),
-                         radius=int(r0 * 0.4), fill=255)
+    md.rounded_rectangle((xm - W * 0.06, cy - r0 * 1.15, xm + W * 0.01, cy + r0 * 1.15), int(r0 * 0.4), 255)
     # bell opening: rim, dark throat, driver
     rx = W * 0.045
-    d.ellipse((xb - rx, cy - r1 * 1.04, xb + rx, cy + r1 * 1.04), fill=(236, 234, 228, 255))
-    d.ellipse((xb - rx * 0.8, cy - r1 * 0.94, xb + rx * 0.8, cy + r1 * 0.94), fill=(60, 58, 60, 255))
-    d.ellipse((xb - rx * 0.45, cy - r1 * 0.45, xb + rx * 0.35, cy + r1 * 0.45), fill=(30, 30, 34, 255))
-    d.ellipse((xb - rx * 0.3, cy - r1 * 0.3, xb + rx * 0.15, cy + r1 * 0.1), fill=(80, 80, 86, 255))
+    d.ellipse((xb - rx, cy - r1 * 1.04, xb + rx, cy + r1 * 1.04), fill=(236, 234, 228))
+    d.ellipse((xb - rx * 0.8, cy - r1 * 0.94, xb + rx * 0.8, cy + r1 * 0.94), fill=(60, 58, 60))
+    d.ellipse((xb - rx * 0.45, cy - r1 * 0.45, xb + rx * 0.35, cy + r1 * 0.45), fill=(30, 30, 34))
+    d.ellipse((xb - rx * 0.3, cy - r1 * 0.3, xb + rx * 0.15, cy + r1 * 0.1), fill=(80, 80, 86))
     md.ellipse((xb - rx, cy - r1 * 1.04, xb + rx, cy + r1 * 1.04), fill=255)
-    alpha = ImageChops.lighter(art.getchannel("A"), body_mask)
-    art.putalpha(alpha)
+    art.putalpha(ImageChops.lighter(art.getchannel("A"), body_mask))
     art = art.rotate(14, resample=RS.BICUBIC, center=(W * 0.5, H * 0.5))
     # soft drop shadow (partial alpha)
     a = art.getchannel("A")
-    sh = blur(a.transform(a.size, Image.Transform.AFFINE, (1, 0, -W * 0.025, 0, 1, -H * 0.04),
-                          RS.BILINEAR), W * 0.014)
-    sh = scale_mask(sh, 0.42)
+    sh = blur(a.transform(a.size, Image.Transform.AFFINE, (1, 0, -W * 0.025, 0, 1, -H * 0.04), RS.BILINEAR), W * 0.014)
     out = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-    out.putalpha(sh)
+    out.putalpha(scale_mask(sh, 0.42))
     out.alpha_composite(art)
     out = out.resize((w, h), RS.LANCZOS)
     # clean colour under fully transparent pixels (keeps the PNG small)
-    a = out.getchannel("A")
-    keep = a.point([0] + [255] * 255)
-    clear = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    return Image.composite(out, clear, keep)
+    keep = out.getchannel("A").point([0] + [255] * 255)
+    return Image.composite(out, Image.new("RGBA", (w, h), (0, 0, 0, 0)), keep)
 
 
-# name, pixel size, seed, mode, scene function
-SPECS = [
+# name, pixel size, seed, mode, scene function (its docstring says what it depicts)
+SCENES = [
     ("cover.jpg", (2625, 3375), 1801, "RGB", scene_cover),
     ("matamoros-strike-2019.jpg", (2700, 1620), 1802, "RGB", scene_matamoros),
     ("venezuela-february-23.jpg", (2700, 1620), 1803, "RGB", scene_feb23),
@@ -1968,19 +1738,16 @@ SPECS = [
     ("fig-border-bridge.jpg", (1500, 1000), 1814, "RGB", scene_bridge),
     ("fig-megaphone.png", (1400, 1400), 1815, "RGBA", make_megaphone),
 ]
-SCENES = [dict(name=n, size=sz, seed=sd, mode=m, fn=f,
-               subject=" ".join((f.__doc__ or "").split()))
-          for n, sz, sd, m, f in SPECS]
 
 
 # ---------------------------------------------------------------------------
 # writing files
 # ---------------------------------------------------------------------------
 
+
 def to_cmyk(img):
     """RGB -> CMYK with simple grey-component replacement (K from min)."""
-    r, g, b = img.split()
-    c, m, y = (ImageOps.invert(ch) for ch in (r, g, b))
+    c, m, y = (ImageOps.invert(ch) for ch in img.split())
     k = ImageChops.darker(c, ImageChops.darker(m, y))
     k = k.point(lut(lambda v: smoothstep(0.25, 1.0, v) * v))
     c, m, y = (ImageChops.subtract(ch, k) for ch in (c, m, y))
@@ -1990,11 +1757,9 @@ def to_cmyk(img):
 def save(img, path, mode):
     if mode == "RGBA":
         img.save(path, "PNG", optimize=False, compress_level=9)
-        return
-    if mode == "CMYK" and img.mode != "CMYK":
-        img = to_cmyk(img)
-    img.save(path, "JPEG", quality=JPEG_QUALITY, subsampling=JPEG_SUBSAMPLING,
-             optimize=False, progressive=False, dpi=DPI)
+    else:  # baseline JPEG, quality 80, 4:2:0 chroma subsampling, 300 dpi
+        img = to_cmyk(img) if mode == "CMYK" else img
+        img.save(path, "JPEG", quality=80, subsampling=2, optimize=False, progressive=False, dpi=(300, 300))
 
 
 def write_sources(out):
@@ -2002,7 +1767,7 @@ def write_sources(out):
         "# Image sources — issue 18",
         "",
         "All images in this folder are **synthetic photographs generated by",
-        "`issues/make_sample_images.py`** (Pillow only, seeded and deterministic:",
+        f"`{SCRIPT}`** (Pillow only, seeded and deterministic:",
         "re-running the script gives byte-identical files). No real photographs,",
         "stock images or third-party material are used. License: public domain,",
         "[CC0 1.0](https://creativecommons.org/publicdomain/zero/1.0/), made for this repo.",
@@ -2010,39 +1775,31 @@ def write_sources(out):
         "| file | pixels | mode | seed | depicts | provenance |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for s in SCENES:
-        w, h = s["size"]
-        lines.append(f"| `{s['name']}` | {w}×{h} | {s['mode']} | {s['seed']} | {s['subject']} | "
-                     f"generated by issues/make_sample_images.py, CC0 |")
+    for name, (w, h), seed, mode, fn in SCENES:
+        subject = " ".join(fn.__doc__.split())
+        lines.append(f"| `{name}` | {w}×{h} | {mode} | {seed} | {subject} | generated by {SCRIPT}, CC0 |")
     (out / "SOURCES.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "18" / "img")
+    ap.add_argument("--out", type=Path, default=OUT, help="output folder (default: issues/18/img)")
     ap.add_argument("--only", nargs="*", help="generate only these file names")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
-    total = 0
-    for s in SCENES:
-        if args.only and s["name"] not in args.only:
+    for name, size, seed, mode, fn in SCENES:
+        if args.only and name not in args.only:
             continue
         t0 = time.perf_counter()
-        img = s["fn"](*s["size"], random.Random(s["seed"]))
-        assert img.size == s["size"], (s["name"], img.size)
-        path = args.out / s["name"]
-        save(img, path, s["mode"])
-        size = path.stat().st_size
-        total += size
-        print(f"{s['name']:34s} {s['size'][0]}x{s['size'][1]} {s['mode']:5s} "
-              f"{size / 1e6:6.2f} MB {time.perf_counter() - t0:5.1f} s", flush=True)
+        img = fn(*size, random.Random(seed))
+        assert img.size == size, (name, img.size)
+        save(img, args.out / name, mode)
+        mb = (args.out / name).stat().st_size / 1e6
+        print(f"{name:34s} {size[0]}x{size[1]} {mode:5s} {mb:6.2f} MB {time.perf_counter() - t0:5.1f} s", flush=True)
     write_sources(args.out)
-    grand = sum(p.stat().st_size for p in args.out.iterdir() if p.is_file())
-    print(f"generated {total / 1e6:.2f} MB; folder total {grand / 1e6:.2f} MB "
-          f"({grand} bytes) in {time.perf_counter() - t_all:.1f} s")
-    return 0
+    print(f"done in {time.perf_counter() - t_all:.1f} s")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

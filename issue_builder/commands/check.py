@@ -7,16 +7,22 @@ from pathlib import Path
 
 import click
 
-from issue_builder.check.editorial import lint
-from issue_builder.console import Reporter
-from issue_builder.errors import Diagnostic, IssueBuilderError, ManifestError, display_path
-from issue_builder.pipeline import prepare_issue
+from issue_builder.base.console import Reporter
+from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, ManifestError, display_path
+from issue_builder.checks.editorial import lint
+from issue_builder.prepare.issue import prepare_issue
 
 
 def finding_dict(finding: Diagnostic, stage: str) -> dict:
     """A finding as JSON data: `stage` is "manifest" (validation and preparation) or "lint" (editorial lint)."""
-    return {"severity": finding.severity, "stage": stage, "file": display_path(finding.file) if finding.file else None,
-            "line": finding.line, "key": finding.key, "message": finding.message}
+    return {
+        "severity": finding.severity,
+        "stage": stage,
+        "file": display_path(finding.file) if finding.file else None,
+        "line": finding.line,
+        "key": finding.key,
+        "message": finding.message,
+    }
 
 
 @click.command("check")
@@ -32,18 +38,34 @@ def check_command(manifest: Path, strict: bool, quiet: bool, as_json: bool) -> N
         issue = prepare_issue(manifest)
     except ManifestError as exc:
         if as_json:
-            out.out.print_json(json.dumps({"manifest": display_path(manifest), "ok": False,
-                                           "findings": [finding_dict(d, "manifest") for d in exc.diagnostics]}))
+            out.out.print_json(
+                json.dumps(
+                    {
+                        "manifest": display_path(manifest),
+                        "ok": False,
+                        "findings": [finding_dict(d, "manifest") for d in exc.diagnostics],
+                    }
+                )
+            )
         raise
     found = [(w, "manifest") for w in issue.warnings] + [(w, "lint") for w in lint(issue)]
     findings = [(f, stage) for f, stage in found if f.severity != "note"]
     notes = [f for f, _ in found if f.severity == "note"]
     words = sum(a.words for a in issue.articles)
     if as_json:
-        out.out.print_json(json.dumps({
-            "manifest": display_path(manifest), "ok": not (strict and findings), "issue": issue.manifest.issue,
-            "articles": len(issue.articles), "words": words, "images": len(issue.images),
-            "findings": [finding_dict(f, stage) for f, stage in found]}))
+        out.out.print_json(
+            json.dumps(
+                {
+                    "manifest": display_path(manifest),
+                    "ok": not (strict and findings),
+                    "issue": issue.manifest.issue,
+                    "articles": len(issue.articles),
+                    "words": words,
+                    "images": len(issue.images),
+                    "findings": [finding_dict(f, stage) for f, stage in found],
+                }
+            )
+        )
     else:
         for finding in notes:
             out.info(str(finding))
@@ -53,5 +75,8 @@ def check_command(manifest: Path, strict: bool, quiet: bool, as_json: bool) -> N
         raise IssueBuilderError(f"{len(findings)} warning(s) and --strict is set")
     linted = sum(1 for _, stage in findings if stage == "lint")
     if not as_json:
-        out.info(f"{display_path(manifest)}: OK: issue {issue.manifest.issue}, {len(issue.articles)} articles, "
-                 f"{words:,} words, {len(issue.images)} images, {len(findings)} warnings ({linted} from the lint), {len(notes)} notes")
+        out.info(
+            f"{display_path(manifest)}: OK: issue {issue.manifest.issue}, {len(issue.articles)} articles, "
+            f"{words:,} words, {len(issue.images)} images, {len(findings)} warnings ({linted} from the lint), "
+            f"{len(notes)} notes"
+        )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from issue_builder.console import Reporter
-from issue_builder.errors import IssueBuilderError, display_path
+from issue_builder.base.console import Reporter
+from issue_builder.base.diagnostics import IssueBuilderError, display_path
 
 
 class PdfsDiffer(IssueBuilderError):
@@ -20,16 +20,32 @@ class PdfsDiffer(IssueBuilderError):
 @click.command("diff")
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))
-@click.option("--out", "out_pdf", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write a copy of NEW with the changed areas highlighted to this PDF.")
-@click.option("--png", "png_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Write a PNG of each differing page (old left, new right, highlighted) into this folder.")
-@click.option("--dpi", type=click.IntRange(20, 300), default=50, show_default=True,
-              help="Resolution at which pages are compared pixel by pixel.")
+@click.option(
+    "--out",
+    "out_pdf",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a copy of NEW with the changed areas highlighted to this PDF.",
+)
+@click.option(
+    "--png",
+    "png_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write a PNG of each differing page (old left, new right, highlighted) into this folder.",
+)
+@click.option(
+    "--dpi",
+    type=click.IntRange(20, 300),
+    default=50,
+    show_default=True,
+    help="Resolution at which pages are compared pixel by pixel.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems; the exit code tells (0 same, 1 different).")
-def diff_command(old: Path, new: Path, out_pdf: Path | None, png_dir: Path | None, dpi: int, as_json: bool,
-                 quiet: bool) -> None:
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print nothing but problems; the exit code tells (0 same, 1 different)."
+)
+def diff_command(
+    old: Path, new: Path, out_pdf: Path | None, png_dir: Path | None, dpi: int, as_json: bool, quiet: bool
+) -> None:
     """Compare two rounds OLD and NEW of a PDF page by page. Exit 0 identical, 1 different, 2 unusable input.
 
     Pages are told apart as changed (words added or removed), reflowed (the same words, moved by an

@@ -8,73 +8,79 @@ from pathlib import Path
 
 import click
 
-from issue_builder.check.outputs import edition_problems
-from issue_builder.check.preflight.run import preflight
+from issue_builder.base.console import Reporter
+from issue_builder.base.diagnostics import OutputError, display_path
+from issue_builder.build.driver import BuildOptions, build_issue
+from issue_builder.checks.preflight.run import preflight
 from issue_builder.commands.preflight import report_text, settings_from_manifest, show_report
-from issue_builder.console import Reporter
-from issue_builder.errors import Diagnostic, OutputError, RenderError, display_path
-from issue_builder.pipeline import prepare_issue, with_pdf_x
-from issue_builder.write.atomic import replace_all
-from issue_builder.write.package import PackageFile, job_ticket, proofs, write_package
-from issue_builder.write.profiles import PROFILES
+from issue_builder.package.printer import PackageFile, job_ticket, proofs, write_package
 
 
 @click.command("package")
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Output folder. Default: build/<issue number>/ under the current folder.")
-@click.option("--pdf-x", type=click.Choice(["4", "1a"]), help="PDF/X flavour of the print PDF (default: the publication's).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder. Default: build/<issue number>/ under the current folder.",
+)
+@click.option(
+    "--pdf-x", type=click.Choice(["4", "1a"]), help="PDF/X flavour of the print PDF (default: the publication's)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def package_command(manifest: Path, out_dir: Path | None, pdf_x: str | None, quiet: bool) -> None:
     """Render, preflight and package MANIFEST's print PDF for the printer."""
-    from issue_builder.write.weasy import render_edition
-
     started = time.monotonic()
     out = Reporter(quiet=quiet)
-    with out.status("rendering the print edition"):
-        issue = with_pdf_x(prepare_issue(manifest), pdf_x)
-        out_dir = out_dir or Path("build") / str(issue.manifest.issue)
-        edition = render_edition(issue, PROFILES["print"], out_dir / ".cache")
-    errors = [Diagnostic(f"print: {m}") for m in edition.messages if m.severity == "error"]
-    if errors:
-        raise RenderError(f"{display_path(manifest)}: the render failed; no package was written:", errors)
-    stem = f"{issue.slug}-{issue.manifest.issue}"
-    pdf_path = out_dir / f"{stem}-print.pdf"
-
-    def check(temp: Path, target: Path) -> None:
-        _, problems = edition_problems(temp, edition, issue)
-        if problems:
-            raise OutputError(f"{target.name} failed its checks:", [Diagnostic(p) for p in problems])
-
-    replace_all({pdf_path: edition.pdf}, check)
+    options = BuildOptions(profiles=("print",), out_dir=out_dir, pdf_x=pdf_x)
+    with out.status("rendering the print edition") as status:
+        result = build_issue(manifest, options, step=status.update)
+    for warning in result.warnings:
+        out.warn(f"warning: {warning}")
+    issue, out_dir = result.issue, result.out_dir
+    (pdf_path,) = [p for p in result.files if p.name.endswith("-print.pdf")]
+    pages = result.summary["pages"]
     report = preflight(pdf_path, settings_from_manifest(issue.manifest))
     report.file = pdf_path.name  # the package's report names the file as it is in the package
     if not report.passed:
         show_report(report, out, as_json=False)
     m = issue.manifest
     ticket = {
-        "publication": m.periodical.name, "issue": m.issue, "date": m.date.isoformat(), "date_label": issue.date_label,
-        "file": pdf_path.name, "pdf_standard": "PDF/X-4" if m.printing.pdf_x == "4" else "PDF/X-1a:2003",
-        "trim": f"{m.page.width.text} x {m.page.height.text}", "bleed": m.page.bleed.text,
-        "pages": edition.pages, "binding": m.binding, "colour": "CMYK (4/4)",
-        "output_condition": m.printing.output_condition, "output_profile": issue.output_profile.path.name,
+        "publication": m.periodical.name,
+        "issue": m.issue,
+        "date": m.date.isoformat(),
+        "date_label": issue.date_label,
+        "file": pdf_path.name,
+        "pdf_standard": "PDF/X-4" if m.printing.pdf_x == "4" else "PDF/X-1a:2003",
+        "trim": f"{m.page.width.text} x {m.page.height.text}",
+        "bleed": m.page.bleed.text,
+        "pages": pages,
+        "binding": m.binding,
+        "colour": "CMYK (4/4)",
+        "output_condition": m.printing.output_condition,
+        "output_profile": issue.output_profile.path.name,
         "paper": m.printing.paper or "not specified",
-        "contact": "; ".join(" ".join(x.split()) for x in (m.contact.email, m.contact.phone, m.contact.address, m.contact.web)
-                             if x) or "not specified",
+        "contact": "; ".join(
+            " ".join(x.split()) for x in (m.contact.email, m.contact.phone, m.contact.address, m.contact.web) if x
+        )
+        or "not specified",
         "preflight": "passed" if report.passed else f"FAILED ({len(report.errors)} errors)",
     }
-    files = [PackageFile(pdf_path.name, edition.pdf),
-             PackageFile("preflight.txt", report_text(report).encode()),
-             PackageFile("preflight.json", json.dumps(report.as_dict(), indent=2).encode()),
-             PackageFile(issue.output_profile.path.name, issue.output_profile.data),
-             *job_ticket(ticket), *proofs(pdf_path)]
+    files = [
+        PackageFile(pdf_path.name, pdf_path.read_bytes()),
+        PackageFile("preflight.txt", report_text(report).encode()),
+        PackageFile("preflight.json", json.dumps(report.as_dict(), indent=2).encode()),
+        PackageFile(issue.output_profile.path.name, issue.output_profile.data),
+        *job_ticket(ticket),
+        *proofs(pdf_path),
+    ]
     if not report.passed:
         raise OutputError("the print PDF failed preflight; no package was written (report above)")
-    folder = out_dir / f"{stem}-printer"
+    folder = out_dir / pdf_path.name.replace("-print.pdf", "-printer")
     try:
         zip_path = write_package(folder, files)
     except OSError as exc:
         raise OutputError(f"cannot write the package to {display_path(out_dir)}: {exc.strerror or exc}") from None
     out.info(f"wrote {display_path(folder)}/ ({len(files) + 1} files)")
     out.info(f"wrote {display_path(zip_path)} ({zip_path.stat().st_size / 1e6:.1f} MB)")
-    out.info(f"{issue.title}: {edition.pages} pages, preflight passed, {time.monotonic() - started:.1f} s")
+    out.info(f"{issue.title}: {pages} pages, preflight passed, {time.monotonic() - started:.1f} s")

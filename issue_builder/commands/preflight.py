@@ -10,12 +10,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from issue_builder.check.preflight.findings import PreflightSettings, Report
-from issue_builder.check.preflight.run import preflight
-from issue_builder.console import Reporter
-from issue_builder.errors import IssueBuilderError
-from issue_builder.validate.schema import IssueManifest
-from issue_builder.validate.types import Length
+from issue_builder.base.console import Reporter
+from issue_builder.base.diagnostics import IssueBuilderError
+from issue_builder.base.findings import PreflightSettings, Report
+from issue_builder.base.schema import IssueManifest
+from issue_builder.base.types import Length
+from issue_builder.checks.preflight.run import preflight
 
 
 class PreflightFailed(IssueBuilderError):
@@ -26,10 +26,14 @@ class PreflightFailed(IssueBuilderError):
 
 def settings_from_manifest(manifest: IssueManifest, separations: bool = True) -> PreflightSettings:
     """The checks a publication's printer asks for, from its page and printing settings."""
-    return PreflightSettings(bleed=manifest.page.bleed.points, warn_ppi=manifest.printing.warn_ppi,
-                             min_ppi=manifest.printing.min_ppi,
-                             page_multiple=4 if manifest.binding == "saddle-stitch" else 2, separations=separations,
-                             pdf_x=manifest.printing.pdf_x)
+    return PreflightSettings(
+        bleed=manifest.page.bleed.points,
+        warn_ppi=manifest.printing.warn_ppi,
+        min_ppi=manifest.printing.min_ppi,
+        page_multiple=4 if manifest.binding == "saddle-stitch" else 2,
+        separations=separations,
+        pdf_x=manifest.printing.pdf_x,
+    )
 
 
 def show_report(report: Report, out: Reporter, as_json: bool) -> None:
@@ -64,29 +68,46 @@ def _print_table(report: Report, console: Console) -> None:
     errors = len(report.errors)
     warnings = sum(1 for f in report.findings if f.severity == "warning")
     verdict = "PASS" if report.passed else "FAIL"
-    console.print(f"{verdict}: {errors} error(s), {warnings} warning(s); checked: {', '.join(report.checks)}",
-                  markup=False)
+    console.print(
+        f"{verdict}: {errors} error(s), {warnings} warning(s); checked: {', '.join(report.checks)}", markup=False
+    )
 
 
 @click.command("preflight")
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--manifest", type=click.Path(path_type=Path, dir_okay=False),
-              help="Take bleed, resolution limits and binding from this issue's manifest.")
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Take bleed, resolution limits and binding from this issue's manifest.",
+)
 @click.option("--bleed", help="Least bleed on every side, e.g. 0.125in or 3mm (default 0.125in).")
 @click.option("--min-ppi", type=int, help="Images below this effective resolution fail (default 225).")
 @click.option("--warn-ppi", type=int, help="Images below this effective resolution are warned about (default 300).")
 @click.option("--max-tac", type=float, default=300.0, show_default=True, help="Highest total ink coverage, percent.")
-@click.option("--binding", type=click.Choice(["saddle-stitch", "perfect", "none"]),
-              help="Page count rule: multiple of 4, of 2, or none (default saddle-stitch).")
+@click.option(
+    "--binding",
+    type=click.Choice(["saddle-stitch", "perfect", "none"]),
+    help="Page count rule: multiple of 4, of 2, or none (default saddle-stitch).",
+)
 @click.option("--pdf-x", type=click.Choice(["4", "1a"]), help="The PDF/X flavour to check against (default 4).")
 @click.option("--no-separations", is_flag=True, help="Skip the ink checks that rasterise pages with Ghostscript.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def preflight_command(pdf: Path, manifest: Path | None, bleed: str | None, min_ppi: int | None, warn_ppi: int | None,
-                      max_tac: float, binding: str | None, pdf_x: str | None, no_separations: bool, as_json: bool) -> None:
+def preflight_command(
+    pdf: Path,
+    manifest: Path | None,
+    bleed: str | None,
+    min_ppi: int | None,
+    warn_ppi: int | None,
+    max_tac: float,
+    binding: str | None,
+    pdf_x: str | None,
+    no_separations: bool,
+    as_json: bool,
+) -> None:
     """Check PDF against the print profile. Exit 0 pass, 1 failed checks, 2 unusable input."""
     settings = PreflightSettings(separations=not no_separations, max_tac=max_tac)
     if manifest is not None:
-        from issue_builder.pipeline import prepare_issue
+        from issue_builder.prepare.issue import prepare_issue
 
         settings = settings_from_manifest(prepare_issue(manifest).manifest, not no_separations)
         settings = PreflightSettings(**{**settings.__dict__, "max_tac": max_tac})

@@ -8,24 +8,41 @@ from pathlib import Path
 import click
 import pikepdf
 
-from issue_builder.build import BuildOptions, build_issue
-from issue_builder.commands.render import report
-from issue_builder.console import Reporter
-from issue_builder.errors import display_path
+from issue_builder.base.console import Reporter
+from issue_builder.base.diagnostics import display_path
+from issue_builder.build.driver import BuildOptions, build_issue
+from issue_builder.commands.summary import report
 
 
 @click.command("proof")
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Output folder. Default: build/<issue number>/ under the current folder.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder. Default: build/<issue number>/ under the current folder.",
+)
 @click.option("--round", "proof_round", metavar="NAME", help="Round of corrections named in the slug (e.g. 2).")
-@click.option("--spreads", is_flag=True, help="Lay the pages out as reader spreads: the cover alone, then 2-3, 4-5, ...")
-@click.option("--since", "since", type=click.Path(path_type=Path, dir_okay=False),
-              help="An earlier proof: say which pages changed since, and write a copy with the changes marked.")
+@click.option(
+    "--spreads", is_flag=True, help="Lay the pages out as reader spreads: the cover alone, then 2-3, 4-5, ..."
+)
+@click.option(
+    "--since",
+    "since",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier proof: say which pages changed since, and write a copy with the changes marked.",
+)
 @click.option("--force", is_flag=True, help="Render even when the proof is up to date with its inputs.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
-def proof_command(manifest: Path, out_dir: Path | None, proof_round: str | None, spreads: bool, since: Path | None,
-                  force: bool, quiet: bool) -> None:
+def proof_command(
+    manifest: Path,
+    out_dir: Path | None,
+    proof_round: str | None,
+    spreads: bool,
+    since: Path | None,
+    force: bool,
+    quiet: bool,
+) -> None:
     """Write a proof PDF of MANIFEST for reading between rounds of corrections."""
     if since is not None and spreads:
         raise click.UsageError("--since compares page by page; leave out --spreads")
@@ -35,7 +52,9 @@ def proof_command(manifest: Path, out_dir: Path | None, proof_round: str | None,
         open_pdf(since).close()  # a missing or unreadable earlier proof is reported by its name, before rendering
         earlier = since.read_bytes()  # before the build: the earlier proof may be the file this build replaces
     out = Reporter(quiet=quiet)
-    options = BuildOptions(profiles=("proof",), out_dir=out_dir, proof_round=proof_round, spreads=spreads, reuse=not force)
+    options = BuildOptions(
+        profiles=("proof",), out_dir=out_dir, proof_round=proof_round, spreads=spreads, reuse=not force
+    )
     with out.status("checking the manifest") as status:
         result = build_issue(manifest, options, step=status.update)
     report(result, out)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from issue_builder.build import BuildOptions, build_issue, default_out
-from issue_builder.console import Reporter
-from issue_builder.errors import IssueBuilderError, display_path
+from issue_builder.base.console import Reporter
+from issue_builder.base.diagnostics import IssueBuilderError, display_path
+from issue_builder.build.driver import BuildOptions, build_issue, default_out
 
 
 def render_many(manifests: list[Path], options: BuildOptions, jobs: int, out: Reporter, run_preflight: bool) -> None:
@@ -25,8 +25,15 @@ def render_many(manifests: list[Path], options: BuildOptions, jobs: int, out: Re
     # one issue per worker; with several workers each issue renders its editions one after the other
     options = replace(options, parallel=jobs == 1)
     failed: list[str] = []
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=out.err, disable=out.quiet or not out.err.is_terminal, transient=True)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out.err,
+        disable=out.quiet or not out.err.is_terminal,
+        transient=True,
+    )
     context = multiprocessing.get_context("forkserver")  # workers fork their own edition renders: start them clean
     with progress, ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_ctrl_c) as pool:
         task = progress.add_task("rendering issues", total=len(manifests))
@@ -37,7 +44,7 @@ def render_many(manifests: list[Path], options: BuildOptions, jobs: int, out: Re
                 _report_one(futures[future], future, out, run_preflight, failed)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)  # queued issues are dropped
-            for worker in list((pool._processes or {}).values()):  # noqa: SLF001 - no public way to stop running ones
+            for worker in list((pool._processes or {}).values()):
                 worker.terminate()  # its edition processes die with it
             raise
     if failed:
@@ -51,15 +58,19 @@ def _refuse_shared_folders(manifests: list[Path]) -> None:
         folder = default_out(manifest)
         if folder is not None:
             folders.setdefault(folder, []).append(manifest)
-    clashes = [f"{', '.join(display_path(m) for m in group)} all render into {display_path(folder)}/"
-               for folder, group in folders.items() if len(group) > 1]
+    clashes = [
+        f"{', '.join(display_path(m) for m in group)} all render into {display_path(folder)}/"
+        for folder, group in folders.items()
+        if len(group) > 1
+    ]
     if clashes:
-        raise IssueBuilderError(f"nothing was rendered: {'; '.join(clashes)}; render these one at a time, each "
-                                "with its own --out")
+        raise IssueBuilderError(
+            f"nothing was rendered: {'; '.join(clashes)}; render these one at a time, each with its own --out"
+        )
 
 
-def _report_one(manifest: Path, future, out: Reporter, run_preflight: bool, failed: list[str]) -> None:  # noqa: ANN001
-    from issue_builder.commands.render import report
+def _report_one(manifest: Path, future, out: Reporter, run_preflight: bool, failed: list[str]) -> None:
+    from issue_builder.commands.summary import report
 
     try:
         result = future.result()
@@ -67,10 +78,12 @@ def _report_one(manifest: Path, future, out: Reporter, run_preflight: bool, fail
         failed.append(display_path(manifest))
         out.warn(f"{display_path(manifest)}: FAILED\n{exc.report()}")
         return
-    except Exception as exc:  # noqa: BLE001 - a bug in one issue's build: the others go on
+    except Exception as exc:
         failed.append(display_path(manifest))
-        out.warn(f"{display_path(manifest)}: FAILED: internal error: {type(exc).__name__}: {exc} "
-                 "(render it alone with --debug for the traceback)")
+        out.warn(
+            f"{display_path(manifest)}: FAILED: internal error: {type(exc).__name__}: {exc} "
+            "(render it alone with --debug for the traceback)"
+        )
         return
     report(result, out, run_preflight)
 
@@ -79,5 +92,5 @@ def _ignore_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group: the parent stops the pool
 
 
-def _build(manifest: Path, options: BuildOptions):  # noqa: ANN202 - BuildResult, pickled back to the parent
+def _build(manifest: Path, options: BuildOptions):
     return build_issue(manifest, options)

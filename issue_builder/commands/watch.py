@@ -8,29 +8,46 @@ from pathlib import Path
 
 import click
 
-from issue_builder.build import BuildOptions, build_issue
-from issue_builder.commands.render import report
-from issue_builder.console import Reporter
-from issue_builder.errors import IssueBuilderError, display_path
-from issue_builder.resources import FONTS_DIR, LAYOUTS_DIR
-from issue_builder.write.editions import RenderWorker
-from issue_builder.write.profiles import PROFILES
+from issue_builder.base.console import Reporter
+from issue_builder.base.diagnostics import IssueBuilderError, display_path
+from issue_builder.base.paths import FONTS_DIR, LAYOUTS_DIR
+from issue_builder.build.driver import BuildOptions, build_issue
+from issue_builder.commands.summary import report
+from issue_builder.editions.processes import RenderWorker
+from issue_builder.layout.profiles import PROFILES
 
 
 @click.command("watch")
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Output folder. Default: build/<issue number>/ under the current folder.")
-@click.option("--only", "only", multiple=True, type=click.Choice(sorted(PROFILES)),
-              help="Edition to keep up to date (repeatable). Default: the proof.")
-@click.option("--settle", type=click.IntRange(50, 60000), default=400, show_default=True,
-              help="Milliseconds without further changes before a burst of saves is rebuilt.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder. Default: build/<issue number>/ under the current folder.",
+)
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(sorted(PROFILES)),
+    help="Edition to keep up to date (repeatable). Default: the proof.",
+)
+@click.option(
+    "--settle",
+    type=click.IntRange(50, 60000),
+    default=400,
+    show_default=True,
+    help="Milliseconds without further changes before a burst of saves is rebuilt.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems and what was rebuilt.")
 def watch_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], settle: int, quiet: bool) -> None:
-    """Rebuild MANIFEST's outputs when the manifest, an article, an image, a font or the layout changes (Ctrl-C stops)."""
+    """Rebuild MANIFEST's outputs when the manifest, an article, an image, a font or the layout changes.
+
+    Ctrl-C stops.
+    """
     import watchfiles
 
-    from issue_builder.write import weasy  # noqa: F401 - loaded once here; every rebuild's render process inherits it
+    import issue_builder.editions.render  # noqa: F401 - loaded once here; every rebuild's render process inherits it
 
     out = Reporter(quiet=quiet)
     worker = RenderWorker()  # keeps laid-out sections between rebuilds: an edit lays out only its article again
@@ -48,11 +65,11 @@ def watch_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], s
 LAYOUT_AND_FONT_FILES = {".html", ".css", ".yaml", ".otf", ".ttf", ".woff", ".woff2", ".icc", ".icm"}
 
 
-def _stop(signum: int, frame) -> None:  # noqa: ANN001
+def _stop(signum: int, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _watch(manifest: Path, options: BuildOptions, settle: int, out: Reporter, watchfiles) -> None:  # noqa: ANN001
+def _watch(manifest: Path, options: BuildOptions, settle: int, out: Reporter, watchfiles) -> None:
     inputs = _rebuild(manifest, options, out)
     folders = _folders(inputs, manifest) if inputs else _outermost({manifest.resolve().parent, LAYOUTS_DIR, FONTS_DIR})
     resolved_out = (options.out_dir or Path("build")).resolve()
@@ -70,8 +87,14 @@ def _watch(manifest: Path, options: BuildOptions, settle: int, out: Reporter, wa
         out.info(f"watching {', '.join(display_path(f) for f in folders)}; Ctrl-C stops")
         watching = False
         # watchfiles yields once nothing changed for `step` ms (the settle time), or after `debounce` ms at most
-        for changes in watchfiles.watch(*folders, watch_filter=relevant, debounce=max(5000, 10 * settle), step=settle,
-                                        raise_interrupt=False, yield_on_timeout=False):
+        for changes in watchfiles.watch(
+            *folders,
+            watch_filter=relevant,
+            debounce=max(5000, 10 * settle),
+            step=settle,
+            raise_interrupt=False,
+            yield_on_timeout=False,
+        ):
             names = sorted({display_path(Path(path)) for _, path in changes})
             out.info(f"changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
             inputs = _rebuild(manifest, options, out)
@@ -83,7 +106,7 @@ def _watch(manifest: Path, options: BuildOptions, settle: int, out: Reporter, wa
 
 def _rebuild(manifest: Path, options: BuildOptions, out: Reporter) -> set[Path]:
     """Build once; a failure is printed and the watch goes on. Returns the files the build read (none if it failed)."""
-    from issue_builder.write.state import input_files
+    from issue_builder.prepare.inputs import input_files
 
     started = time.strftime("%H:%M:%S")
     try:
@@ -92,11 +115,13 @@ def _rebuild(manifest: Path, options: BuildOptions, out: Reporter) -> set[Path]:
     except IssueBuilderError as exc:
         out.warn(f"{started} rebuild failed; still watching:\n{exc.report()}")
         return set()
-    except Exception as exc:  # noqa: BLE001 - a bug must not end the session: shown, and the render worker restarted
+    except Exception as exc:
         if options.worker is not None:
             options.worker.close()
-        out.warn(f"{started} rebuild failed with an internal error; still watching: {type(exc).__name__}: {exc} "
-                 "(render with --debug for the traceback)")
+        out.warn(
+            f"{started} rebuild failed with an internal error; still watching: {type(exc).__name__}: {exc} "
+            "(render with --debug for the traceback)"
+        )
         return set()
     out.info(f"{started} rebuilt")
     report(result, out)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from issue_builder.errors import Diagnostic, ManifestError
+from issue_builder.base.diagnostics import Diagnostic, ManifestError
 from issue_builder.load.yaml_source import KeyPath, Location, YamlDocument, read_yaml
 
 DEFAULT_PUBLICATION_FILE = "publication.yaml"
@@ -43,9 +43,13 @@ def load_manifest(manifest_path: Path) -> RawManifest:
 
     later: list[Diagnostic] = list(value_problems)
     later += [
-        issue_doc.diagnostic((key,), f"may be set only in the publication file, "
-                             "not in an issue manifest: layouts and fonts are trusted, contributors' files are not")
-        for key in PUBLICATION_ONLY_KEYS if key in issue_doc.data
+        issue_doc.diagnostic(
+            (key,),
+            "may be set only in the publication file, "
+            "not in an issue manifest: layouts and fonts are trusted, contributors' files are not",
+        )
+        for key in PUBLICATION_ONLY_KEYS
+        if key in issue_doc.data
     ]
     issue_data = {k: v for k, v in issue_doc.data.items() if k not in PUBLICATION_ONLY_KEYS}
     issue_doc = YamlDocument(data=issue_data, locations=issue_doc.locations, file=issue_doc.file)
@@ -66,8 +70,9 @@ def load_manifest(manifest_path: Path) -> RawManifest:
             problems.append(issue_doc.diagnostic(("publication",), f"file not found: {pub_name}"))
     if problems:
         raise ManifestError(_summary(problems + later), problems + later)
-    return RawManifest(document=merged, manifest_path=manifest_path, root=root, publication_path=pub_path,
-                       problems=later)
+    return RawManifest(
+        document=merged, manifest_path=manifest_path, root=root, publication_path=pub_path, problems=later
+    )
 
 
 def _inherit(pub_path: Path, issue_doc: YamlDocument) -> tuple[YamlDocument, list[Diagnostic], list[Diagnostic]]:
@@ -77,16 +82,25 @@ def _inherit(pub_path: Path, issue_doc: YamlDocument) -> tuple[YamlDocument, lis
         return issue_doc, value_problems, []
     if not isinstance(pub_doc.data, dict):
         return issue_doc, [pub_doc.diagnostic((), "a publication file must be a mapping of keys to values")], []
-    misplaced = value_problems + [pub_doc.diagnostic((key,), "belongs in an issue manifest, not in the publication file")
-                                  for key in ISSUE_ONLY_KEYS if key in pub_doc.data]
+    misplaced = value_problems + [
+        pub_doc.diagnostic((key,), "belongs in an issue manifest, not in the publication file")
+        for key in ISSUE_ONLY_KEYS
+        if key in pub_doc.data
+    ]
     publication = {k: v for k, v in pub_doc.data.items() if k not in ISSUE_ONLY_KEYS}
     locations: dict[KeyPath, Location] = {}
     data = _merge(publication, issue_doc.data, (), pub_doc, issue_doc, locations)
     return YamlDocument(data=data, locations=locations, file=issue_doc.file), [], misplaced
 
 
-def _merge(base: Any, over: Any, path: KeyPath, base_doc: YamlDocument, over_doc: YamlDocument,
-           locations: dict[KeyPath, Location]) -> Any:
+def _merge(
+    base: Any,
+    over: Any,
+    path: KeyPath,
+    base_doc: YamlDocument,
+    over_doc: YamlDocument,
+    locations: dict[KeyPath, Location],
+) -> Any:
     """Mappings merge key by key; anything else in the issue replaces the publication's value."""
     if isinstance(base, dict) and isinstance(over, dict):
         locations[path] = over_doc.locations[path]
@@ -107,7 +121,7 @@ def _merge(base: Any, over: Any, path: KeyPath, base_doc: YamlDocument, over_doc
     return over
 
 
-def _key_order(base: dict, over: dict):  # noqa: ANN202
+def _key_order(base: dict, over: dict):
     order = {k: i for i, k in enumerate(list(base) + [k for k in over if k not in base])}
     return order.__getitem__
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from issue_builder.errors import Diagnostic
+from issue_builder.base.diagnostics import Diagnostic
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 
@@ -25,9 +25,7 @@ _AMBIGUOUS_NUMBER = re.compile(
     r"^[-+]?(0[0-9]+|0[oxb][0-9a-fA-F]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9]+(_[0-9]+)+|\.(inf|Inf|INF|nan|NaN|NAN))$"
 )
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+)$")
-_STANDARD_TAGS = {
-    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
-}
+_STANDARD_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 
 
 def format_key_path(path: KeyPath) -> str:
@@ -97,7 +95,7 @@ class _Refused(Exception):
 class _StrictLoader(yaml.SafeLoader):
     """Composes the node graph only; refuses anchors and aliases (no alias bombs, no surprises)."""
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+    def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise _Refused("aliases (*name) are not allowed in manifests", event.start_mark)
@@ -115,7 +113,9 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Diagnostic]]:
     except OSError as exc:
         return None, [Diagnostic(f"cannot read file: {exc.strerror}", file=path)]
     if len(raw) > MAX_MANIFEST_BYTES:
-        return None, [Diagnostic(f"file is {size:,} bytes; a manifest may have at most {MAX_MANIFEST_BYTES:,}", file=path)]
+        return None, [
+            Diagnostic(f"file is {size:,} bytes; a manifest may have at most {MAX_MANIFEST_BYTES:,}", file=path)
+        ]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -159,7 +159,7 @@ def parse_yaml(text: str, path: Path) -> tuple[YamlDocument | None, list[Diagnos
     return doc, problems
 
 
-def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Diagnostic], loader) -> Any:  # noqa: ANN001
+def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Diagnostic], loader) -> Any:
     doc.locations[path] = Location(doc.file, node.start_mark.line + 1)
 
     def fail(message: str, at: yaml.Node = node) -> None:
@@ -200,7 +200,7 @@ def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Dia
     return _scalar(node, fail, loader)
 
 
-def _scalar(node: yaml.ScalarNode, fail, loader) -> Any:  # noqa: ANN001
+def _scalar(node: yaml.ScalarNode, fail, loader) -> Any:
     value = node.value
     if "\x00" in value:
         fail("contains a NUL character")
@@ -224,7 +224,10 @@ def _scalar(node: yaml.ScalarNode, fail, loader) -> Any:  # noqa: ANN001
         fail(f"'{value}' is ambiguous (YAML 1.1 reads it as a boolean): write true or false, or quote it")
         return REPORTED
     if _AMBIGUOUS_NUMBER.match(value):
-        fail(f"'{value}' is ambiguous (octal, sexagesimal or special number in YAML 1.1): quote it or write a plain decimal")
+        fail(
+            f"'{value}' is ambiguous (octal, sexagesimal or special number in YAML 1.1): "
+            "quote it or write a plain decimal"
+        )
         return REPORTED
     if _INT.match(value):
         return int(value)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import ImageCms
 
-from issue_builder.resources import DEFAULT_CMYK_PROFILE
+from issue_builder.base.paths import DEFAULT_CMYK_PROFILE
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,16 @@ from urllib.parse import quote, unquote
 
 from markupsafe import Markup
 
-from issue_builder.errors import Diagnostic, ManifestError
+from issue_builder.base.diagnostics import Diagnostic, ManifestError
+from issue_builder.base.paths import FONTS_DIR
+from issue_builder.base.schema import Article, IssueManifest, Picture
 from issue_builder.load.manifest import RawManifest
 from issue_builder.prepare.colour import OutputProfileFile, load_output_profile
 from issue_builder.prepare.fonts import FontFace, scan_fonts
 from issue_builder.prepare.images import ImageInfo, inspect_image
 from issue_builder.prepare.markdown import render_markdown
-from issue_builder.prepare.typography import smarten
 from issue_builder.prepare.text_files import read_utf8
-from issue_builder.resources import FONTS_DIR
-from issue_builder.validate.schema import Article, IssueManifest, Picture
+from issue_builder.prepare.typography import smarten
 from issue_builder.validate.validate import slugify
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -124,22 +124,37 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
         info = inspect(picture.src.path, doc.diagnostic(key + ("src",), picture.src.text))
         if info is None:
             return None
-        return PlacedImage(url=_url(picture.src.path, root), info=info, alt=picture.alt or "",
-                           caption=picture.caption, credit=picture.credit, focus=picture.focus)
+        return PlacedImage(
+            url=_url(picture.src.path, root),
+            info=info,
+            alt=picture.alt or "",
+            caption=picture.caption,
+            credit=picture.credit,
+            focus=picture.focus,
+        )
 
     cover = manifest.cover
     cover_info = inspect(cover.image.path, doc.diagnostic(("cover", "image"), cover.image.text))
-    cover_image = cover_info and PlacedImage(url=_url(cover.image.path, root), info=cover_info, alt=cover.alt or "",
-                                             credit=cover.credit, focus=cover.focus)
+    cover_image = cover_info and PlacedImage(
+        url=_url(cover.image.path, root), info=cover_info, alt=cover.alt or "", credit=cover.credit, focus=cover.focus
+    )
     articles = []
     inline_images: dict[str, str] = {}
     for i, article in enumerate(manifest.articles):
         key = ("articles", i)
         image = placed(article.image, key + ("image",)) if article.image else None
         body, words = _body(article, root, inspect, problems, inline_images, manifest.periodical.language)
-        articles.append(PreparedArticle(number=i + 1, id=article.slug or slugify(article.title), source=article,
-                                        kicker=article.kicker or article.section, image=image,
-                                        body_html=Markup(body), words=words))
+        articles.append(
+            PreparedArticle(
+                number=i + 1,
+                id=article.slug or slugify(article.title),
+                source=article,
+                kicker=article.kicker or article.section,
+                image=image,
+                body_html=Markup(body),
+                words=words,
+            )
+        )
 
     font_dirs = [(root / d).resolve() for d in manifest.font_dirs] + [FONTS_DIR]
     catalogue = scan_fonts(font_dirs)
@@ -148,7 +163,11 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
         family = getattr(manifest.fonts, role)
         if family not in catalogue:
             known = ", ".join(sorted(catalogue)) or "none"
-            problems.append(doc.diagnostic(("fonts", role), f"font family '{family}' not found in the font folders (found: {known})"))
+            problems.append(
+                doc.diagnostic(
+                    ("fonts", role), f"font family '{family}' not found in the font folders (found: {known})"
+                )
+            )
         else:
             faces[family] = catalogue[family]
 
@@ -161,7 +180,9 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
 
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise ManifestError(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in the manifest or its files:", problems)
+        raise ManifestError(
+            f"{len(errors)} error{'s' if len(errors) != 1 else ''} in the manifest or its files:", problems
+        )
     layout_dir = (root / manifest.layout).resolve() if manifest.layout else None
     sources = {cover_image.url: ("cover.image", cover_image.info)}
     for i, article in enumerate(articles):
@@ -169,10 +190,19 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
             sources[article.image.url] = (f"articles[{i}].image", article.image.info)
     for url, where in inline_images.items():
         sources.setdefault(url, (where, images[(root / unquote(url)).resolve()]))
-    return PreparedIssue(manifest=manifest, root=root, manifest_path=raw.manifest_path, articles=articles,
-                         cover_image=cover_image, font_faces=faces, images=list(images.values()),
-                         layout_dir=layout_dir, output_profile=output_profile, image_sources=sources,
-                         warnings=problems)
+    return PreparedIssue(
+        manifest=manifest,
+        root=root,
+        manifest_path=raw.manifest_path,
+        articles=articles,
+        cover_image=cover_image,
+        font_faces=faces,
+        images=list(images.values()),
+        layout_dir=layout_dir,
+        output_profile=output_profile,
+        image_sources=sources,
+        warnings=problems,
+    )
 
 
 def typeset_manifest_text(manifest: IssueManifest) -> IssueManifest:
@@ -186,16 +216,32 @@ def typeset_manifest_text(manifest: IssueManifest) -> IssueManifest:
     def picture(p: Picture | None) -> Picture | None:
         return p and dataclasses.replace(p, caption=smart(p.caption), credit=smart(p.credit))
 
-    articles = [dataclasses.replace(a, title=smart(a.title), dek=smart(a.dek), author=smart(a.author),
-                                    kicker=smart(a.kicker), section=smart(a.section), image=picture(a.image))
-                for a in manifest.articles]
-    cover = dataclasses.replace(manifest.cover, lines=[smart(line) for line in manifest.cover.lines],
-                                credit=smart(manifest.cover.credit))
+    articles = [
+        dataclasses.replace(
+            a,
+            title=smart(a.title),
+            dek=smart(a.dek),
+            author=smart(a.author),
+            kicker=smart(a.kicker),
+            section=smart(a.section),
+            image=picture(a.image),
+        )
+        for a in manifest.articles
+    ]
+    cover = dataclasses.replace(
+        manifest.cover, lines=[smart(line) for line in manifest.cover.lines], credit=smart(manifest.cover.credit)
+    )
     return dataclasses.replace(manifest, articles=articles, cover=cover)
 
 
-def _body(article: Article, root: Path, inspect, problems: list[Diagnostic],  # noqa: ANN001
-          inline_images: dict[str, str], language: str) -> tuple[str, int]:
+def _body(
+    article: Article,
+    root: Path,
+    inspect,
+    problems: list[Diagnostic],
+    inline_images: dict[str, str],
+    language: str,
+) -> tuple[str, int]:
     path = article.body.path
     text, problem = read_utf8(path)
     if problem is not None:

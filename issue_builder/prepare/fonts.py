@@ -50,7 +50,12 @@ def _read_face(path: Path) -> FontFace | None:
                 return None
             os2 = font["OS/2"]
             italic = bool(os2.fsSelection & 1) or bool(font["head"].macStyle & 2)
-            return FontFace(family=family, weight=int(os2.usWeightClass), style="italic" if italic else "normal",
-                            path=path.resolve(), postscript_name=names.getDebugName(6) or path.stem)
+            return FontFace(
+                family=family,
+                weight=int(os2.usWeightClass),
+                style="italic" if italic else "normal",
+                path=path.resolve(),
+                postscript_name=names.getDebugName(6) or path.stem,
+            )
     except (TTLibError, KeyError, OSError):
         return None

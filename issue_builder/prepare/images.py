@@ -63,10 +63,18 @@ def _decode(path: Path) -> ImageInfo:
         try:
             with Image.open(path, formats=ALLOWED_FORMATS) as img:
                 if img.width * img.height > MAX_PIXELS:
-                    raise ValueError(f"image is {img.width} x {img.height} pixels; at most {MAX_PIXELS:,} pixels are accepted")
+                    raise ValueError(
+                        f"image is {img.width} x {img.height} pixels; at most {MAX_PIXELS:,} pixels are accepted"
+                    )
                 img.load()
-                return ImageInfo(path=path, format=img.format, mode=img.mode, width=img.width, height=img.height,
-                                 sha256=_sha256(path))
+                return ImageInfo(
+                    path=path,
+                    format=img.format,
+                    mode=img.mode,
+                    width=img.width,
+                    height=img.height,
+                    sha256=_sha256(path),
+                )
         except Image.UnidentifiedImageError:
             raise ValueError(f"not an image in an accepted format ({', '.join(ALLOWED_FORMATS)})") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -123,7 +131,8 @@ def _for_screen(img: Image.Image) -> Image.Image:
         scale = 1 / 256 if img.mode.startswith("I;16") or img.mode == "I" else 255
         return img.convert("I" if img.mode != "F" else "F").point(lambda v: v * scale).convert("L")
     if img.mode == "LAB":
-        return ImageCms.applyTransform(img, ImageCms.buildTransform(
-            ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"))
+        return ImageCms.applyTransform(
+            img, ImageCms.buildTransform(ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB")
+        )
     has_alpha = "A" in img.getbands() or (img.mode == "P" and "transparency" in img.info)
     return img.convert("RGBA" if has_alpha else "RGB")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import nh3
 from markdown_it import MarkdownIt
@@ -14,13 +14,44 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from issue_builder.errors import Diagnostic
+from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.prepare.typography import Typography, quotes_for, use_typography
 
 _ALLOWED_TAGS = {
-    "p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "hr", "figure", "figcaption",
-    "img", "aside", "span", "sup", "sub", "code", "pre", "s", "del", "table", "thead", "tbody", "tr", "th", "td",
-    "cite", "abbr", "small", "section",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "figure",
+    "figcaption",
+    "img",
+    "aside",
+    "span",
+    "sup",
+    "sub",
+    "code",
+    "pre",
+    "s",
+    "del",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "cite",
+    "abbr",
+    "small",
+    "section",
 }
 _ALLOWED_ATTRIBUTES = {
     "*": {"lang", "dir"},
@@ -56,16 +87,18 @@ class MarkdownBody:
     typography: Typography = field(default_factory=Typography)  # what the typographer fixed, for the lint
 
 
-@lru_cache(maxsize=None)
+@cache
 def _markdown(quotes: str | tuple[str, ...] = "“”‘’") -> MarkdownIt:
     """A parser setting quotation marks `quotes` (open, close, open single, close single)."""
     md = MarkdownIt("commonmark", {"html": True, "quotes": list(quotes) if isinstance(quotes, tuple) else quotes})
     md.enable(["table", "strikethrough"])
     use_typography(md)
     md.use(footnote_plugin).use(
-        container_plugin, "pullquote",
+        container_plugin,
+        "pullquote",
         render=lambda self, tokens, idx, options, env: (
-            '<aside class="pullquote">\n' if tokens[idx].nesting == 1 else "</aside>\n"),
+            '<aside class="pullquote">\n' if tokens[idx].nesting == 1 else "</aside>\n"
+        ),
     )
     return md
 
@@ -80,11 +113,12 @@ _MD = _markdown()
 
 
 MAX_WORD = 1000  # characters: the longest web address or chemical name fits, a pasted blob does not
-_OVERLONG = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
+_OVERLONG = re.compile(rf"\S{{{MAX_WORD + 1},}}")
 
 
-def render_markdown(text: str, source: Path, image_url: Callable[[str, int], str | None],
-                    language: str = "en") -> tuple[MarkdownBody, list[Diagnostic]]:
+def render_markdown(
+    text: str, source: Path, image_url: Callable[[str, int], str | None], language: str = "en"
+) -> tuple[MarkdownBody, list[Diagnostic]]:
     """Render `text` (from `source`, written in `language`); `image_url(src, line)` maps an image's path to its
     URL, or None if refused."""
     md = markdown_for(language)
@@ -136,9 +170,14 @@ def _overlong_words(tokens: list[Token], source: Path) -> list[Diagnostic]:
         for child in token.children or []:
             if child.type == "text":
                 for match in _OVERLONG.finditer(child.content):
-                    found.append(Diagnostic(f"a word of {len(match.group()):,} characters (at most {MAX_WORD:,} are "
-                                            f"printed): {match.group()[:30]}...; break it up or shorten it",
-                                            file=source, line=_line_of(token, child)))
+                    found.append(
+                        Diagnostic(
+                            f"a word of {len(match.group()):,} characters (at most {MAX_WORD:,} are "
+                            f"printed): {match.group()[:30]}...; break it up or shorten it",
+                            file=source,
+                            line=_line_of(token, child),
+                        )
+                    )
     return found
 
 
@@ -149,7 +188,7 @@ def _line_of(token: Token, child: Token) -> int:
         at = token.content.find(f"]({child.attrGet('src') or ''}")
         if at < 0:
             at = token.content.find("![")
-        return first + token.content[:max(at, 0)].count("\n")
+        return first + token.content[: max(at, 0)].count("\n")
     return first
 
 
@@ -186,7 +225,10 @@ def _inline_footnotes(tokens: list[Token], env: dict) -> list[Token]:
     for token in kept:
         for child in token.children or []:
             if child.type == "footnote_ref":
-                inner = " ".join(_MD.renderer.renderInline(t.children or [], _MD.options, env) for t in notes.get(child.meta["id"], []))
+                inner = " ".join(
+                    _MD.renderer.renderInline(t.children or [], _MD.options, env)
+                    for t in notes.get(child.meta["id"], [])
+                )
                 child.type = "html_inline"
                 child.content = f'<span class="footnote">{inner}</span>'
     return kept
@@ -195,9 +237,14 @@ def _inline_footnotes(tokens: list[Token], env: dict) -> list[Token]:
 def _mark_figures(tokens: list[Token]) -> None:
     """An image alone in its paragraph becomes a figure; its title becomes the caption."""
     for i in range(len(tokens) - 2):
-        opening, inline, closing = tokens[i:i + 3]
-        if (opening.type == "paragraph_open" and inline.type == "inline" and closing.type == "paragraph_close"
-                and len(inline.children or []) == 1 and inline.children[0].type == "image"):
+        opening, inline, closing = tokens[i : i + 3]
+        if (
+            opening.type == "paragraph_open"
+            and inline.type == "inline"
+            and closing.type == "paragraph_close"
+            and len(inline.children or []) == 1
+            and inline.children[0].type == "image"
+        ):
             image = inline.children[0]
             caption = image.attrGet("title")
             alt = _MD.renderer.renderInlineAsText(image.children or [], _MD.options, {})

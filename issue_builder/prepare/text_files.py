@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from issue_builder.errors import Diagnostic
+from issue_builder.base.diagnostics import Diagnostic
 
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 
@@ -24,7 +24,11 @@ def read_utf8(path: Path) -> tuple[str | None, Diagnostic | None]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, Diagnostic(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", file=path, line=line)
+        return None, Diagnostic(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", file=path, line=line
+        )
     if "\x00" in text:
-        return None, Diagnostic("contains NUL bytes: not a text file", file=path, line=text[: text.index("\x00")].count("\n") + 1)
+        return None, Diagnostic(
+            "contains NUL bytes: not a text file", file=path, line=text[: text.index("\x00")].count("\n") + 1
+        )
     return text.replace("\r\n", "\n"), None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import smartquotes
@@ -13,12 +13,27 @@ from markdown_it.token import Token
 
 # Primary and secondary quotation marks by language (BCP 47 primary subtag, or a full tag where a region differs).
 QUOTES: dict[str, str | list[str]] = {
-    "en": "“”‘’", "nl": "“”‘’", "pt-br": "“”‘’",
-    "de": "„“‚‘", "cs": "„“‚‘", "sk": "„“‚‘", "de-ch": "«»‹›",
+    "en": "“”‘’",
+    "nl": "“”‘’",
+    "pt-br": "“”‘’",
+    "de": "„“‚‘",
+    "cs": "„“‚‘",
+    "sk": "„“‚‘",
+    "de-ch": "«»‹›",
     "fr": ["«\u202f", "\u202f»", "“", "”"],  # French sets the guillemets off with a narrow no-break space
-    "es": "«»“”", "it": "«»“”", "pt": "«»“”", "ca": "«»“”",
-    "ru": "«»„“", "uk": "«»„“", "pl": "„”«»",
-    "sv": "””’’", "fi": "””’’", "da": "»«›‹", "nb": "«»‘’", "nn": "«»‘’", "no": "«»‘’",
+    "es": "«»“”",
+    "it": "«»“”",
+    "pt": "«»“”",
+    "ca": "«»“”",
+    "ru": "«»„“",
+    "uk": "«»„“",
+    "pl": "„”«»",
+    "sv": "””’’",
+    "fi": "””’’",
+    "da": "»«›‹",
+    "nb": "«»‘’",
+    "nn": "«»‘’",
+    "no": "«»‘’",
 }
 _STRAIGHT = re.compile(r"[\"']")
 _EM_DASH = re.compile(r"(^|[^-])---(?=[^-]|$)", re.MULTILINE)
@@ -82,7 +97,7 @@ def _quotes_key(quotes: str | list[str]) -> str | tuple[str, ...]:
     return quotes if isinstance(quotes, str) else tuple(quotes)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plain(quotes: str | tuple[str, ...]) -> MarkdownIt:
     return MarkdownIt("zero", {"typographer": True, "quotes": list(quotes) if isinstance(quotes, tuple) else quotes})
 

@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from issue_builder.errors import display_path
+from issue_builder.base.diagnostics import display_path
 from issue_builder.proofing.fingerprint import page_fingerprints
+from issue_builder.proofing.pagediff import PageDiff
 from issue_builder.proofing.pixels import changed_areas
 from issue_builder.proofing.textdiff import diff_furniture, diff_words
-from issue_builder.proofing.words import Rect, UnreadablePdf, open_pdf, read_texts
+from issue_builder.proofing.words import UnreadablePdf, open_pdf, read_texts
 
 __all__ = ["PageDiff", "PdfComparison", "UnreadablePdf", "compare_pdfs", "summary_lines"]
 
 UNCHANGED, REFLOWED, CHANGED, VISUAL, ADDED, REMOVED = "unchanged", "reflowed", "changed", "visual", "added", "removed"
-
-
-@dataclass
-class PageDiff:
-    """One page's verdict. `number` counts from 1 in NEW (in OLD for removed pages); rects are in page coordinates."""
-
-    number: int
-    status: str  # unchanged, reflowed (same words, moved), changed (words), visual (same words, other pixels), added, removed
-    added: int = 0  # words in NEW that OLD did not have here
-    removed: int = 0  # words of OLD missing from NEW here
-    changed: int = 0  # words changed: a replaced word counts once
-    added_examples: list[str] = field(default_factory=list)
-    removed_examples: list[str] = field(default_factory=list)
-    reflowed_after: int | None = None  # the changed page whose edit moved this page's text
-    size_changed: bool = False
-    word_rects: list[Rect] = field(default_factory=list)  # added or replaced words, on the NEW page
-    deletion_rects: list[Rect] = field(default_factory=list)  # thin marks where words were removed, on the NEW page
-    old_word_rects: list[Rect] = field(default_factory=list)  # removed words on the OLD page of the same number
-    visual_rects: list[Rect] = field(default_factory=list)  # areas whose pixels differ, on the NEW page
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        for key in ("word_rects", "deletion_rects", "old_word_rects", "visual_rects"):
-            data[key] = [[round(v, 2) for v in rect] for rect in data[key]]
-        return data
 
 
 @dataclass
@@ -61,9 +37,16 @@ class PdfComparison:
         return [p for p in self.pages if p.status != UNCHANGED]
 
     def as_dict(self) -> dict:
-        return {"old": str(self.old), "new": str(self.new), "old_pages": self.old_pages, "new_pages": self.new_pages,
-                "dpi": self.dpi, "identical": self.identical, "summary": summary_lines(self),
-                "pages": [p.as_dict() for p in self.pages]}
+        return {
+            "old": str(self.old),
+            "new": str(self.new),
+            "old_pages": self.old_pages,
+            "new_pages": self.new_pages,
+            "dpi": self.dpi,
+            "identical": self.identical,
+            "summary": summary_lines(self),
+            "pages": [p.as_dict() for p in self.pages],
+        }
 
 
 def compare_pdfs(old: Path, new: Path, dpi: int = 50) -> PdfComparison:
@@ -87,8 +70,9 @@ def compare_pdfs(old: Path, new: Path, dpi: int = 50) -> PdfComparison:
             if not (old_prints and new_prints and old_prints[n] == new_prints[n]):  # else the same drawing
                 old_page, new_page = old_doc[n], new_doc[n]
                 try:
-                    page.visual_rects, page.size_changed = changed_areas(old_page, old_areas[n], new_page,
-                                                                         new_areas[n], dpi)
+                    page.visual_rects, page.size_changed = changed_areas(
+                        old_page, old_areas[n], new_page, new_areas[n], dpi
+                    )
                 finally:
                     old_page.close()
                     new_page.close()
@@ -115,7 +99,7 @@ def _name_reflow_sources(pages: list[PageDiff]) -> None:
 
 
 def summary_lines(comparison: PdfComparison) -> list[str]:
-    """What a proofreader acts on: one line per changed page, one per run of reflowed, visual, added or removed pages."""
+    """What a proofreader acts on: a line per changed page, one per run of reflowed, visual, added or removed pages."""
     if comparison.identical:
         return [f"no changes: the {comparison.new_pages} pages have the same words and the same pixels"]
     lines: list[str] = []
@@ -174,5 +158,7 @@ def _span(numbers: list[int]) -> str:
 
 def describe(comparison: PdfComparison) -> str:
     """The heading of a report: which files, how many pages each."""
-    return (f"{display_path(comparison.old)} ({comparison.old_pages} pages) -> "
-            f"{display_path(comparison.new)} ({comparison.new_pages} pages)")
+    return (
+        f"{display_path(comparison.old)} ({comparison.old_pages} pages) -> "
+        f"{display_path(comparison.new)} ({comparison.new_pages} pages)"
+    )

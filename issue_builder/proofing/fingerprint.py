@@ -57,7 +57,7 @@ def _page_digest(page: pikepdf.Dictionary, memo: dict) -> bytes:
     return digest.digest()
 
 
-def _inherited(page: pikepdf.Dictionary, key: str):  # noqa: ANN202 - any PDF object or None
+def _inherited(page: pikepdf.Dictionary, key: str):
     node, depth = page, 0
     while node is not None and depth < 64:
         if key in node:
@@ -66,7 +66,7 @@ def _inherited(page: pikepdf.Dictionary, key: str):  # noqa: ANN202 - any PDF ob
     return None
 
 
-def _digest(obj, memo: dict, active: set) -> bytes:  # noqa: ANN001 - any PDF object
+def _digest(obj, memo: dict, active: set) -> bytes:
     """A digest of an object and everything it refers to (page references as a mere mark)."""
     key = obj.objgen if isinstance(obj, pikepdf.Object) and obj.is_indirect else None
     if key is not None:

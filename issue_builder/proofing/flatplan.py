@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import colorsys
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 import pypdfium2
 from PIL import Image
@@ -36,8 +37,9 @@ class PageLabel:
         return self.article or KIND_TEXT[self.kind]
 
 
-def page_labels(pages: int, articles: Sequence[tuple[str, str, str | None]], starts: Mapping[str, int],
-                fill_pages: int) -> list[PageLabel]:
+def page_labels(
+    pages: int, articles: Sequence[tuple[str, str, str | None]], starts: Mapping[str, int], fill_pages: int
+) -> list[PageLabel]:
     """Label every page from plain facts of a render: articles as (id, title, section) in manifest order, their
     first pages, the fill page count. Page 1 is the cover, the contents run until the first article, each article
     runs until the next one starts, the fill pages come right before the back cover, which is the last page."""
@@ -115,7 +117,7 @@ def table_rows(labels: Sequence[PageLabel]) -> list[tuple[str, str, str, str, st
     return rows
 
 
-def print_table(labels: Sequence[PageLabel], console, title: str, plain: bool) -> None:  # noqa: ANN001 - rich Console
+def print_table(labels: Sequence[PageLabel], console, title: str, plain: bool) -> None:
     """The flatplan as a rich table on a terminal, or tab-separated lines (with a header) for scripts."""
     rows = table_rows(labels)
     header = ("spread", "page", "folio", "article", "section", "pages")
@@ -129,19 +131,25 @@ def print_table(labels: Sequence[PageLabel], console, title: str, plain: bool) -
     colours = section_colours(labels)
     by_number = {label.number: label for label in labels}
     table = Table(title=title, title_justify="left")
-    widths = [max(len(text) for text in column) for column in zip(header, *rows)]
+    widths = [max(len(text) for text in column) for column in zip(header, *rows, strict=False)]
     widths[3] = max(16, console.width - (sum(widths) - widths[3]) - 3 * len(header) - 1)  # titles give way
-    for name, width in zip(header, widths):
-        table.add_column(name, justify="right" if name in ("page", "folio", "pages") else "left", no_wrap=True,
-                         overflow="ellipsis", max_width=width)
+    for name, width in zip(header, widths, strict=False):
+        table.add_column(
+            name,
+            justify="right" if name in ("page", "folio", "pages") else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=width,
+        )
     for index, row in enumerate(rows):
         label = by_number[int(row[1])]
         first_of_spread = index == 0 or rows[index - 1][0] != row[0]
         last_of_spread = index + 1 == len(rows) or rows[index + 1][0] != row[0]
         article = Text(row[3], style="dim" if label.kind == "article" and not label.starts else "")
         section = Text(row[4], style=colours.get(row[4], ""))
-        table.add_row(row[0] if first_of_spread else "", row[1], row[2], article, section, row[5],
-                      end_section=last_of_spread)
+        table.add_row(
+            row[0] if first_of_spread else "", row[1], row[2], article, section, row[5], end_section=last_of_spread
+        )
     console.print(table)
 
 
@@ -164,8 +172,14 @@ class Flatplan:
             self.legend.append(("no section", NO_SECTION))
         self.legend_columns = max(1, int((self.width - 2 * MARGIN) // LEGEND_W))
         legend_rows = math.ceil(len(self.legend) / self.legend_columns)
-        self.height = (2 * MARGIN + HEADER + self.rows * (self.thumb_h + LABEL_H) + (self.rows - 1) * ROW_GAP
-                       + 10 + legend_rows * LEGEND_H)
+        self.height = (
+            2 * MARGIN
+            + HEADER
+            + self.rows * (self.thumb_h + LABEL_H)
+            + (self.rows - 1) * ROW_GAP
+            + 10
+            + legend_rows * LEGEND_H
+        )
 
     def page_boxes(self) -> dict[int, tuple[float, float, float, float]]:
         """(x, y, width, height) of every page's thumbnail in points from the top left."""
@@ -184,8 +198,15 @@ class Flatplan:
         articles = sum(label.starts for label in self.labels)
         boxes = self.page_boxes()
         canvas.text(MARGIN, MARGIN + 14, f"{self.title}: flatplan", 14, True, INK, self.width - 2 * MARGIN)
-        canvas.text(MARGIN, MARGIN + 28, f"{len(self.labels)} pages in {len(self.spreads)} reader spreads, "
-                    f"{articles} articles", 8, False, MUTED, self.width - 2 * MARGIN)
+        canvas.text(
+            MARGIN,
+            MARGIN + 28,
+            f"{len(self.labels)} pages in {len(self.spreads)} reader spreads, {articles} articles",
+            8,
+            False,
+            MUTED,
+            self.width - 2 * MARGIN,
+        )
         for label in self.labels:
             x, y, w, h = boxes[label.number]
             canvas.image(label.number - 1, x, y, w, h)

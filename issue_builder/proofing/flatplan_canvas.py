@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from PIL import Image, ImageDraw, ImageFont
 
-from issue_builder.resources import FONTS_DIR
+from issue_builder.base.paths import FONTS_DIR
 
 # reportlab embeds TrueType outlines only (Inter is CFF), so both surfaces use Charis SIL and measure alike.
-FONTS = {False: FONTS_DIR / "charis-sil" / "CharisSIL-Regular.ttf",
-         True: FONTS_DIR / "charis-sil" / "CharisSIL-Bold.ttf"}
+FONTS = {
+    False: FONTS_DIR / "charis-sil" / "CharisSIL-Regular.ttf",
+    True: FONTS_DIR / "charis-sil" / "CharisSIL-Bold.ttf",
+}
 PNG_SCALE = 2.0  # PNG pixels per layout point; the PDF places the same rasters at their point size
 
 
@@ -49,8 +52,9 @@ class PngCanvas:
 
     def _font(self, size: float, bold: bool) -> ImageFont.FreeTypeFont:
         if (size, bold) not in self.fonts:  # the basic layout engine: no dependence on the machine's raqm
-            self.fonts[size, bold] = ImageFont.truetype(str(FONTS[bold]), round(size * PNG_SCALE),
-                                                         layout_engine=ImageFont.Layout.BASIC)
+            self.fonts[size, bold] = ImageFont.truetype(
+                str(FONTS[bold]), round(size * PNG_SCALE), layout_engine=ImageFont.Layout.BASIC
+            )
         return self.fonts[size, bold]
 
     def text(self, x: float, y: float, text: str, size: float, bold: bool, colour: str, width: float) -> float:
@@ -85,8 +89,9 @@ class PdfCanvas:
             if _pdf_font(bold) not in pdfmetrics.getRegisteredFontNames():
                 pdfmetrics.registerFont(TTFont(_pdf_font(bold), str(path)))
         self.thumbs, self.height, self.metrics, self.buffer = thumbs, height, pdfmetrics, io.BytesIO()
-        self.canvas = ReportlabCanvas(self.buffer, pagesize=(width, height), invariant=1, pageCompression=1,
-                                      initialFontName=_pdf_font(False))  # no unused, unembedded Helvetica
+        self.canvas = ReportlabCanvas(
+            self.buffer, pagesize=(width, height), invariant=1, pageCompression=1, initialFontName=_pdf_font(False)
+        )  # no unused, unembedded Helvetica
         self.canvas.setTitle(title)
         self.canvas.setCreator("issue-builder flatplan")
 

@@ -11,12 +11,12 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from issue_builder.errors import OutputError, display_path
+from issue_builder.base.atomic import replace_all
+from issue_builder.base.diagnostics import OutputError, display_path
+from issue_builder.editions.marks import SLUG_FONT
+from issue_builder.editions.overlay import stamp_page
 from issue_builder.proofing.diff import REMOVED, UNCHANGED, PageDiff, PdfComparison
 from issue_builder.proofing.words import Rect, open_pdf
-from issue_builder.write.atomic import replace_all
-from issue_builder.write.marks import SLUG_FONT
-from issue_builder.write.overlay import stamp_page
 
 WORDS_RGB = (0.93, 0.27, 0.10)  # orange-red: words added or changed, and where words were removed
 VISUAL_RGB = (0.10, 0.45, 0.90)  # blue: areas whose pixels differ (an image, a colour, text that moved)
@@ -37,8 +37,14 @@ def highlighted_pdf(comparison: PdfComparison, new_pdf: Path) -> bytes:
             overlay = pikepdf.open(io.BytesIO(_overlay(marked, boxes)))
             for index, page in enumerate(marked):
                 media = boxes[page.number]
-                stamp_page(pdf, pdf.pages[page.number - 1], overlay.pages[index], (media[0], media[1]),
-                           f"IBDiffHighlight{page.number}", artifact=True)
+                stamp_page(
+                    pdf,
+                    pdf.pages[page.number - 1],
+                    overlay.pages[index],
+                    (media[0], media[1]),
+                    f"IBDiffHighlight{page.number}",
+                    artifact=True,
+                )
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, compress_streams=True)
         return out.getvalue()
@@ -66,9 +72,17 @@ def write_pngs(comparison: PdfComparison, folder: Path, dpi: int = 100) -> list[
             if page.number <= len(old_doc):
                 pictures.append(_picture(old_doc, page.number, dpi, [(page.old_word_rects, WORDS_RGB, WORDS_ALPHA)]))
             if page.status != REMOVED:
-                pictures.append(_picture(new_doc, page.number, dpi, [
-                    (page.visual_rects, VISUAL_RGB, VISUAL_ALPHA),
-                    (page.word_rects + page.deletion_rects, WORDS_RGB, WORDS_ALPHA)]))
+                pictures.append(
+                    _picture(
+                        new_doc,
+                        page.number,
+                        dpi,
+                        [
+                            (page.visual_rects, VISUAL_RGB, VISUAL_ALPHA),
+                            (page.word_rects + page.deletion_rects, WORDS_RGB, WORDS_ALPHA),
+                        ],
+                    )
+                )
             name = f"old-page-{page.number:03d}.png" if page.status == REMOVED else f"page-{page.number:03d}.png"
             files[folder / name] = _png(_side_by_side(pictures))
     finally:
@@ -78,7 +92,7 @@ def write_pngs(comparison: PdfComparison, folder: Path, dpi: int = 100) -> list[
     return list(files)
 
 
-def _replace(files: dict[Path, bytes], check) -> None:  # noqa: ANN001
+def _replace(files: dict[Path, bytes], check) -> None:
     try:
         replace_all(files, check)
     except OSError as exc:
@@ -113,7 +127,7 @@ def _rects(c: canvas.Canvas, rects: list[Rect], rgb: tuple[float, float, float],
         c.rect(x0, y0, x1 - x0, y1 - y0, stroke=1 if outline else 0, fill=1)
 
 
-def _picture(doc, number: int, dpi: int, layers: list[tuple[list[Rect], tuple, float]]) -> Image.Image:  # noqa: ANN001
+def _picture(doc, number: int, dpi: int, layers: list[tuple[list[Rect], tuple, float]]) -> Image.Image:
     """A page rendered whole (its crop box) with rectangles given in page coordinates drawn over it."""
     page = doc[number - 1]
     try:

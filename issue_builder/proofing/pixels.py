@@ -11,8 +11,9 @@ PIXEL_THRESHOLD = 40  # grey-level difference below which a pixel counts as unch
 CELL_PT = 12.0  # changed pixels are gathered in cells of about one line of text, then joined into areas
 
 
-def changed_areas(old_page: pdfium.PdfPage, old_area: Rect, new_page: pdfium.PdfPage, new_area: Rect,
-                  dpi: int) -> tuple[list[Rect], bool]:
+def changed_areas(
+    old_page: pdfium.PdfPage, old_area: Rect, new_page: pdfium.PdfPage, new_area: Rect, dpi: int
+) -> tuple[list[Rect], bool]:
     """Areas of the NEW page whose pixels differ from the OLD page; the whole page when its size changed."""
     width, height = new_area[2] - new_area[0], new_area[3] - new_area[1]
     if abs(width - (old_area[2] - old_area[0])) > 0.5 or abs(height - (old_area[3] - old_area[1])) > 0.5:
@@ -30,8 +31,14 @@ def changed_areas(old_page: pdfium.PdfPage, old_area: Rect, new_page: pdfium.Pdf
     scale = 72 / dpi * cell
     rects = []
     for x0, y0, x1, y1 in _regions(marked):
-        rects.append((new_area[0] + x0 * scale, max(new_area[1], new_area[3] - (y1 + 1) * scale),
-                      min(new_area[2], new_area[0] + (x1 + 1) * scale), new_area[3] - y0 * scale))
+        rects.append(
+            (
+                new_area[0] + x0 * scale,
+                max(new_area[1], new_area[3] - (y1 + 1) * scale),
+                min(new_area[2], new_area[0] + (x1 + 1) * scale),
+                new_area[3] - y0 * scale,
+            )
+        )
     return rects, False
 
 

@@ -12,8 +12,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from issue_builder.resources import FONTS_DIR
-from issue_builder.write.overlay import stamp_page
+from issue_builder.base.paths import FONTS_DIR
+from issue_builder.editions.overlay import stamp_page
 
 FONT = ("CharisSIL-Bold", FONTS_DIR / "charis-sil" / "CharisSIL-Bold.ttf")  # committed, so the proof embeds it
 WATERMARK = Color(0.85, 0.1, 0.1, alpha=0.16)
@@ -61,7 +61,9 @@ def unstamped(data: bytes) -> bytes:
     the slug names the build, so every stamped page differs. Other PDFs come back as they are."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
-            names = [n for n in page.obj.get("/Resources", {}).get("/XObject", {}).keys() if n.startswith("/IBProofStamp")]
+            names = [
+                n for n in page.obj.get("/Resources", {}).get("/XObject", {}).keys() if n.startswith("/IBProofStamp")
+            ]
             contents = page.obj.get("/Contents")
             if not names or not isinstance(contents, pikepdf.Array) or len(contents) < 3:
                 continue
@@ -91,7 +93,9 @@ def reader_spreads(data: bytes) -> bytes:
                 name = f"IBSpread{number}{'L' if x == 0 else 'R'}"
                 sheet.obj.Resources.XObject = sheet.obj.Resources.get("/XObject", pikepdf.Dictionary())
                 sheet.obj.Resources.XObject[f"/{name}"] = form
-                sheet.contents_add(out.make_stream(f"q 1 0 0 1 {x - box[0]:.4f} {-box[1]:.4f} cm /{name} Do Q\n".encode()))
+                sheet.contents_add(
+                    out.make_stream(f"q 1 0 0 1 {x - box[0]:.4f} {-box[1]:.4f} cm /{name} Do Q\n".encode())
+                )
         out.docinfo["/Title"] = pdf.docinfo.get("/Title", pikepdf.String("Proof"))
         out.Root.PageLayout = pikepdf.Name.SinglePage
         return _save(out)
@@ -106,9 +110,10 @@ def _draw_stamps(sizes: list[tuple[float, float]], texts: list[str]) -> bytes:
     if FONT[0] not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT[0], str(FONT[1])))
     buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=sizes[0], invariant=1, pageCompression=1,
-                      initialFontName=FONT[0], initialFontSize=SLUG_SIZE)
-    for (width, height), text in zip(sizes, texts):
+    c = canvas.Canvas(
+        buffer, pagesize=sizes[0], invariant=1, pageCompression=1, initialFontName=FONT[0], initialFontSize=SLUG_SIZE
+    )
+    for (width, height), text in zip(sizes, texts, strict=False):
         c.setPageSize((width, height))
         c.saveState()
         c.translate(width / 2, height / 2)

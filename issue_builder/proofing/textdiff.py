@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
+from issue_builder.proofing.pagediff import PageDiff
 from issue_builder.proofing.words import PdfText, Rect, Word
-
-if TYPE_CHECKING:
-    from issue_builder.proofing.diff import PageDiff
 
 MIN_MOVE = 5  # words: a shorter run removed here and added there is two changes, not a move
 MOVE_WINDOW = 3000  # words: how far text may move (reflow moves it a page or two)
@@ -48,12 +45,14 @@ def diff_words(old: list[Word], new: list[Word], pages: list[PageDiff], new_coun
     return _same_text(old, new, mapped, len(pages))
 
 
-def _find_moves(old: list[str], new: list[str], changes: list[tuple[int, int, int, int]], mapped: dict[int, int]) -> None:
+def _find_moves(
+    old: list[str], new: list[str], changes: list[tuple[int, int, int, int]], mapped: dict[int, int]
+) -> None:
     """Runs of words removed in one place and added in another are moved, not changed: text reflowed past a
     page's footnotes or figures, which stay behind on their page, changes places with them in reading order."""
     used: set[int] = set()
     for n, (i1, i2, _, _) in enumerate(changes):
-        for a1, _, j1, j2 in changes[max(0, n - MOVE_NEIGHBOURS):n + MOVE_NEIGHBOURS + 1]:
+        for a1, _, j1, j2 in changes[max(0, n - MOVE_NEIGHBOURS) : n + MOVE_NEIGHBOURS + 1]:
             if i2 == i1 or j2 == j1 or abs(a1 - i1) > MOVE_WINDOW:
                 continue
             matcher = difflib.SequenceMatcher(None, old[i1:i2], new[j1:j2], autojunk=i2 - i1 > 2000)
@@ -157,6 +156,6 @@ def _same_text(old: list[Word], new: list[Word], mapped: dict[int, int], pages: 
     for j, word in enumerate(new):
         i = mapped.get(j)
         new_on[word.page].append(i)
-        if i is not None and any(abs(a - b) > MOVE_TOLERANCE for a, b in zip(word.box, old[i].box)):
+        if i is not None and any(abs(a - b) > MOVE_TOLERANCE for a, b in zip(word.box, old[i].box, strict=False)):
             moved.add(word.page)
     return [old_on[n] == new_on[n] and n not in moved for n in range(pages)]

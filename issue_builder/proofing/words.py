@@ -11,11 +11,12 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from issue_builder.errors import IssueBuilderError, display_path
+from issue_builder.base.diagnostics import IssueBuilderError, display_path
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF points, page coordinates (origin bottom left)
 
-# U+2010 is the hyphen WeasyPrint adds where it hyphenates; U+00AD a soft hyphen; 0x02 PDFium's mark for a line-end hyphen
+# U+2010 is the hyphen WeasyPrint adds where it hyphenates; U+00AD a soft hyphen;
+# 0x02 PDFium's mark for a line-end hyphen
 BREAK_HYPHENS = "\u2010\u00ad\x02"
 WORD_RE = re.compile(r"[^\s\x00\x01\x03-\x1f]+")  # 0x02 is PDFium's line-end hyphen, part of its word
 SPACE_RE = re.compile(r"[\s\x00\x01\x03-\x1f]*")
@@ -141,8 +142,9 @@ def _char(code: int) -> str:
     return chr(code) if 0 < code < 0x110000 else " "
 
 
-def _split_by_place(textpage: pdfium.PdfTextPage, number: int, text: str, start: int, end: int,
-                    line_end: bool) -> list[Word]:
+def _split_by_place(
+    textpage: pdfium.PdfTextPage, number: int, text: str, start: int, end: int, line_end: bool
+) -> list[Word]:
     """A run of characters split where it jumps to another line or far along: PDFium may run two pieces together."""
     words: list[Word] = []
     chars: list[str] = []
@@ -153,8 +155,11 @@ def _split_by_place(textpage: pdfium.PdfTextPage, number: int, text: str, start:
             words.append(Word("".join(chars), number, ((number, tuple(box)),), True))
             chars, box = [], []
         left, bottom, right, top = char_box
-        box = [left, bottom, right, top] if not box else [min(box[0], left), min(box[1], bottom),
-                                                         max(box[2], right), max(box[3], top)]
+        box = (
+            [left, bottom, right, top]
+            if not box
+            else [min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top)]
+        )
         chars.append(text[index])
     words.append(Word("".join(chars), number, ((number, tuple(box)),), line_end))
     return words

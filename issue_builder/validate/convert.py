@@ -11,9 +11,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from issue_builder.errors import Diagnostic
+from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.types import Colour, FileRef, Length
 from issue_builder.load.yaml_source import REPORTED, KeyPath, YamlDocument
-from issue_builder.validate.types import Colour, FileRef, Length
 
 INVALID = object()
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -93,7 +93,11 @@ class Converter:
 
     def scalar(self, value: Any, hint: Any, path: KeyPath) -> Any:
         if hint is bool:
-            return value if isinstance(value, bool) else self.error(path, f"expected true or false, got {_describe(value)}")
+            return (
+                value
+                if isinstance(value, bool)
+                else self.error(path, f"expected true or false, got {_describe(value)}")
+            )
         if hint is int:
             if isinstance(value, int) and not isinstance(value, bool):
                 return value

@@ -1,4 +1,4 @@
-"""The manifest reference in Markdown, made from the schema's field docs (`python -m issue_builder.validate.reference`)."""
+"""The manifest reference in Markdown, made from the typed model's field docs (the docs site's manifest page)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,19 @@ import dataclasses
 import datetime as dt
 import typing
 
-from issue_builder.validate.schema import IssueManifest
-from issue_builder.validate.types import Colour, FileRef, Length
+from issue_builder.base.schema import IssueManifest
+from issue_builder.base.types import Colour, FileRef, Length
 
-_SCALARS = {str: "text", int: "integer", float: "number", bool: "true/false", dt.date: "date", Length: "length",
-            FileRef: "file path", Colour: "colour"}
+_SCALARS = {
+    str: "text",
+    int: "integer",
+    float: "number",
+    bool: "true/false",
+    dt.date: "date",
+    Length: "length",
+    FileRef: "file path",
+    Colour: "colour",
+}
 
 
 def reference_markdown() -> str:
@@ -23,7 +31,14 @@ def reference_markdown() -> str:
 def _table(cls: type, prefix: str, out: list[str], seen: set) -> None:
     hints = typing.get_type_hints(cls)
     title = f"`{prefix.rstrip('.')}`" if prefix else "Top level"
-    rows = [f"#### {title}", "", (cls.__doc__ or "").strip(), "", "| key | type | default | meaning |", "|---|---|---|---|"]
+    rows = [
+        f"#### {title}",
+        "",
+        (cls.__doc__ or "").strip(),
+        "",
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
     nested = []
     for f in dataclasses.fields(cls):
         hint = hints[f.name]

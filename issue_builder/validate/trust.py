@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from issue_builder.errors import Diagnostic
+from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.schema import IssueManifest
 from issue_builder.load.manifest import RawManifest
-from issue_builder.validate.schema import IssueManifest
 
 
 def contributor_files(raw: RawManifest, manifest: IssueManifest) -> list[Path]:
@@ -37,14 +37,24 @@ def trust_problems(raw: RawManifest, manifest: IssueManifest, layouts: list[Path
             why = f"lies in {among.relative_to(root).as_posix()}/, a folder of contributors' files"
         else:
             continue
-        found.append(doc.diagnostic(key, f"{_shown(folder, root)} {why}: layouts and fonts run as trusted code and "
-                                         "must be kept apart from articles and images"))
+        found.append(
+            doc.diagnostic(
+                key,
+                f"{_shown(folder, root)} {why}: layouts and fonts run as trusted code and "
+                "must be kept apart from articles and images",
+            )
+        )
     publication = raw.publication_path
     if publication is not None:
         among = next((c for c in sorted(folders) if publication.is_relative_to(c)), None)
         if among is not None:
-            found.append(doc.diagnostic(("publication",), f"the publication file {_shown(publication, root)} lies in "
-                                        f"{among.relative_to(root).as_posix()}/, a folder of contributors' files"))
+            found.append(
+                doc.diagnostic(
+                    ("publication",),
+                    f"the publication file {_shown(publication, root)} lies in "
+                    f"{among.relative_to(root).as_posix()}/, a folder of contributors' files",
+                )
+            )
     return found
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from issue_builder.errors import Diagnostic, ManifestError
+from issue_builder.base.diagnostics import Diagnostic, ManifestError
+from issue_builder.base.schema import IssueManifest
 from issue_builder.load.manifest import RawManifest
 from issue_builder.validate.convert import INVALID, Converter
-from issue_builder.validate.schema import IssueManifest
 
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -41,16 +41,29 @@ def _cross_checks(m: IssueManifest, raw: RawManifest, conv: Converter) -> list[D
         if article.slug is not None and not _SLUG.match(article.slug):
             found.append(doc.diagnostic(("articles", i, "slug"), "use lower-case letters, digits and hyphens"))
         if slug in slugs:
-            found.append(doc.diagnostic(("articles", i, "title" if article.slug is None else "slug"),
-                                        f"same identifier '{slug}' as articles[{slugs[slug]}]; set a distinct 'slug'"))
+            found.append(
+                doc.diagnostic(
+                    ("articles", i, "title" if article.slug is None else "slug"),
+                    f"same identifier '{slug}' as articles[{slugs[slug]}]; set a distinct 'slug'",
+                )
+            )
         slugs.setdefault(slug, i)
         if article.opener == "text" and article.image is not None:
-            found.append(doc.diagnostic(("articles", i, "opener"), "a 'text' opener shows no image; remove 'image' or change 'opener'"))
+            found.append(
+                doc.diagnostic(
+                    ("articles", i, "opener"), "a 'text' opener shows no image; remove 'image' or change 'opener'"
+                )
+            )
         if article.opener == "full-bleed" and article.image is None:
             found.append(doc.diagnostic(("articles", i, "opener"), "a 'full-bleed' opener needs an 'image'"))
         if article.image is not None and not article.image.alt:
-            found.append(doc.diagnostic(("articles", i, "image", "alt"), "no alt text: screen-reader users get nothing for this image",
-                                        severity="warning"))
+            found.append(
+                doc.diagnostic(
+                    ("articles", i, "image", "alt"),
+                    "no alt text: screen-reader users get nothing for this image",
+                    severity="warning",
+                )
+            )
     if not m.cover.alt:
         found.append(doc.diagnostic(("cover", "alt"), "no alt text for the cover image", severity="warning"))
     if m.periodical.slug is not None and not _SLUG.match(m.periodical.slug):
@@ -64,12 +77,21 @@ def _cross_checks(m: IssueManifest, raw: RawManifest, conv: Converter) -> list[D
             elif not resolved.is_dir():
                 found.append(doc.diagnostic(path, f"folder not found: {folder}"))
     if m.printing.marks.offset.points < m.page.bleed.points:
-        found.append(doc.diagnostic(("printing", "marks", "offset"),
-                                    f"marks would print inside the bleed: offset {m.printing.marks.offset.text} is less "
-                                    f"than the bleed {m.page.bleed.text}"))
+        found.append(
+            doc.diagnostic(
+                ("printing", "marks", "offset"),
+                f"marks would print inside the bleed: offset {m.printing.marks.offset.text} is less "
+                f"than the bleed {m.page.bleed.text}",
+            )
+        )
     if m.printing.min_ppi > m.printing.warn_ppi:
-        found.append(doc.diagnostic(("printing", "min_ppi"), f"the failing limit ({m.printing.min_ppi} ppi) is above the "
-                                                              f"warning limit warn_ppi ({m.printing.warn_ppi} ppi)"))
+        found.append(
+            doc.diagnostic(
+                ("printing", "min_ppi"),
+                f"the failing limit ({m.printing.min_ppi} ppi) is above the "
+                f"warning limit warn_ppi ({m.printing.warn_ppi} ppi)",
+            )
+        )
     page = m.page
     text_width = page.width.points - page.margin_inside.points - page.margin_outside.points
     text_height = page.height.points - page.margin_top.points - page.margin_bottom.points

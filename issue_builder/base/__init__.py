@@ -1,0 +1,1 @@
+"""Base layer: the typed model, diagnostics, paths, atomic writing and caches; imports no stage."""

@@ -1,0 +1,109 @@
+"""All-or-nothing output: every file goes to a temporary neighbour, is checked, then renamed into place."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+
+def replace_all(outputs: dict[Path, bytes], check: Callable[[Path, Path], None]) -> None:
+    """Write each target's bytes beside it, call `check(temp, target)`, then rename all into place.
+
+    If writing or any check fails, no target is touched and no temporary file is left behind.
+    """
+    temps: dict[Path, Path] = {}
+    try:
+        for target, data in outputs.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(target)
+            temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            temps[target] = temp
+            with open(temp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            check(temp, target)
+        for target, temp in temps.items():
+            os.replace(temp, target)
+        for folder in {t.parent for t in temps}:
+            _fsync_dir(folder)
+    finally:
+        for temp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+def store_in_cache(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all; a cache that cannot be written only costs time, so errors pass."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Temporary files of renders that were killed (their process is gone) are removed."""
+    for temp in target.parent.glob(f".{target.name}.*.tmp"):
+        pid = temp.name.removeprefix(f".{target.name}.").removesuffix(".tmp")
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_folder(folder: Path, files: dict[str, bytes]) -> None:
+    """Write `files` (relative names) into a new folder that then replaces `folder` whole."""
+    staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+    for leftover in (staging, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    try:
+        for name, data in files.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for _ in range(10):  # another render of the same issue may be swapping its folder in at the same moment
+            if old.exists():
+                shutil.rmtree(old)
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(folder, old)  # kept until the new folder is in place
+            try:
+                os.replace(staging, folder)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    with contextlib.suppress(OSError):
+                        os.replace(old, folder)  # the previous folder goes back
+                    raise
+        else:
+            raise OSError(errno.EBUSY, f"{folder} kept being replaced by another render")
+    finally:
+        for leftover in (staging, old):
+            if leftover.exists():
+                shutil.rmtree(leftover)

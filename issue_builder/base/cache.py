@@ -1,0 +1,94 @@
+"""Cache keys: file digests and the fingerprint of the code and libraries that shape an output."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import shutil
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from issue_builder.base.paths import PROJECT_DIR
+
+PACKAGES = (
+    "weasyprint",
+    "pydyf",
+    "tinycss2",
+    "cssselect2",
+    "pillow",
+    "pikepdf",
+    "reportlab",
+    "fonttools",
+    "uharfbuzz",
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "nh3",
+    "jinja2",
+    "pyyaml",
+)
+
+TEXT_LIBRARIES = (
+    "libpango-1.0.so.0",
+    "libpangoft2-1.0.so.0",
+    "libharfbuzz.so.0",
+    "libharfbuzz-subset.so.0",
+    "libfontconfig.so.1",
+    "libfreetype.so.6",
+    "libfribidi.so.0",
+)
+
+
+def cache_salt() -> str:
+    """Part of every cache key: cached files made by other code or libraries are not used."""
+    return tools_fingerprint()[:16]
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content, read in blocks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@lru_cache(maxsize=1)
+def tools_fingerprint() -> str:
+    """The code and libraries that shape the output: our package's source and the versions of the rest."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in sorted((PROJECT_DIR / "issue_builder").rglob("*.py")):
+        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + file_sha256(path).encode())
+    for name in PACKAGES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none".encode())
+    for library in native_libraries():
+        digest.update(library.encode())
+    qpdf = shutil.which("qpdf")
+    if qpdf:
+        version = subprocess.run([qpdf, "--version"], capture_output=True, text=True, check=False).stdout
+        digest.update(version.splitlines()[0].encode() if version else b"qpdf")
+    return digest.hexdigest()
+
+
+def native_libraries() -> list[str]:
+    """The versioned file names of the system libraries that lay out and subset text (Pango, HarfBuzz, ...).
+
+    A system upgrade of these can move a line break or change a font subset without any Python package changing
+    version, so they are part of the fingerprint: a build made with the old ones is not reused. They are loaded by
+    their sonames, as WeasyPrint loads them (importing WeasyPrint would double the time of a build with nothing to
+    do), and the dynamic linker's choice is read back from /proc/self/maps."""
+    loaded = []
+    for soname in TEXT_LIBRARIES:
+        try:
+            ctypes.CDLL(soname)
+            loaded.append(soname)
+        except OSError:
+            continue
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:  # not Linux: the sonames are what can be known
+        return loaded
+    files = {line.rsplit("/", 1)[-1] for line in maps.splitlines() if "/" in line}
+    return sorted(name for name in files if any(name.startswith(soname) for soname in loaded))

@@ -1,0 +1,291 @@
+"""The manifest schema: one typed model, a docstring per field (the README reference is made from it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field
+from typing import Any, Literal
+
+from issue_builder.base.identifiers import issn_problem
+from issue_builder.base.types import Colour, FileRef, Length
+
+
+def doc(
+    text: str,
+    default: Any = MISSING,
+    *,
+    factory: Callable[[], Any] | None = None,
+    check: Callable[[Any], str | None] | None = None,
+) -> Any:
+    """A field with its documentation; `check` returns an error message or None."""
+    meta = {"doc": text, "check": check}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _positive(value: float | int) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _non_negative_length(value: Length) -> str | None:
+    return None if value.points >= 0 else "must not be negative"
+
+
+_WEB = re.compile(r"^(https?://)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/[^\s\"<>]*)?$")
+
+
+def _web_address(value: str) -> str | None:
+    return None if _WEB.match(value) else "expected a web address such as `example.org` or `https://example.org/path`"
+
+
+def _not_blank(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+_POSITION = re.compile(r"^(left|center|right|top|bottom|\d{1,3}%)( (left|center|right|top|bottom|\d{1,3}%))?$")
+
+
+def _position(value: str) -> str | None:
+    return None if _POSITION.match(value) else "expected a position such as `50% 30%`, `center` or `left top`"
+
+
+@dataclass(frozen=True)
+class Periodical:
+    """The publication itself, usually set once in the publication file."""
+
+    name: str = doc("Name of the publication, as printed in the masthead.", check=_not_blank)
+    slug: str | None = doc(
+        "File-name stem of the outputs (`<slug>-<issue>-print.pdf`); made from `name` when absent.", None
+    )
+    tagline: str | None = doc("Line printed under the masthead on the cover.", None)
+    publisher: str | None = doc("Publisher, printed in the imprint on the back page.", None)
+    issn: str | None = doc(
+        "ISSN (e.g. `1234-5679`, check digit verified): printed in the imprint, and as an EAN-13 "
+        "barcode (977 prefix, issue number as 2-digit add-on) on the print cover.",
+        None,
+        check=issn_problem,
+    )
+    language: str = doc("Language of the text, a BCP 47 tag; drives hyphenation and the PDF's /Lang.", "en")
+    website: str | None = doc("Web address of the publication, printed in the imprint.", None, check=_web_address)
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """Trim size, bleed, margins and columns."""
+
+    width: Length = doc("Trim width.", Length.parse("8.5in"))
+    height: Length = doc("Trim height.", Length.parse("11in"))
+    bleed: Length = doc(
+        "Bleed beyond the trim on every side of the print PDF (US 0.125in, Europe 3mm).",
+        Length.parse("0.125in"),
+        check=_non_negative_length,
+    )
+    margin_top: Length = doc("Top margin (running head sits inside it).", Length.parse("0.75in"))
+    margin_bottom: Length = doc("Bottom margin (folio sits inside it).", Length.parse("0.8in"))
+    margin_inside: Length = doc("Margin at the spine.", Length.parse("0.75in"))
+    margin_outside: Length = doc("Margin at the fore-edge.", Length.parse("0.6in"))
+    columns: int = doc("Text columns of article bodies.", 2, check=_positive)
+    column_gap: Length = doc("Gap between columns.", Length.parse("0.25in"))
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """Font families, by family name, from `fonts/` or the project's own `font_dirs`."""
+
+    body: str = doc("Family of body text.", "Charis SIL")
+    heading: str = doc("Family of titles, subheads, captions and furniture.", "Inter")
+    masthead: str = doc("Family of the cover masthead.", "Bebas Neue")
+
+
+@dataclass(frozen=True)
+class Colours:
+    """Named colours; each gives `cmyk: [C, M, Y, K]` for print and `rgb: "#rrggbb"` for the web."""
+
+    ink: Colour = doc("Text colour (print: keep it 100% K).", Colour(cmyk=(0, 0, 0, 100), rgb="#1a1a1a"))
+    accent: Colour = doc("Kickers, rules, drop caps, the masthead.", Colour(cmyk=(0, 95, 90, 0), rgb="#d21f1b"))
+    muted: Colour = doc("Captions, credits, running heads.", Colour(cmyk=(0, 0, 0, 65), rgb="#6b6b6b"))
+    tint: Colour = doc("Background of boxes such as the contact block.", Colour(cmyk=(0, 4, 8, 4), rgb="#f5efe6"))
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How readers reach the publication; every field optional, absent ones are left out cleanly."""
+
+    text: str | None = doc("Sentence introducing the publication, printed before the contact details.", None)
+    email: str | None = doc("Email address.", None)
+    phone: str | None = doc("Telephone number.", None)
+    address: str | None = doc("Postal address (may span lines).", None)
+    web: str | None = doc(
+        "Web address (`example.org` or `https://...`); a link in the web PDF.", None, check=_web_address
+    )
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image with the words that go with it."""
+
+    src: FileRef = doc("Image file (JPEG, PNG, TIFF or WebP), relative to the manifest's folder.")
+    alt: str | None = doc("Alternative text for readers who cannot see the image (PDF tags, web page).", None)
+    caption: str | None = doc("Caption printed with the image.", None)
+    credit: str | None = doc("Photo credit printed with the image.", None)
+    focus: str = doc(
+        "Part of the image kept when it is cropped to fit, as CSS `object-position` (e.g. `50% 30%`).",
+        "50% 50%",
+        check=_position,
+    )
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The front cover."""
+
+    image: FileRef = doc("Cover image, printed full-bleed; relative to the manifest's folder.")
+    alt: str | None = doc("Alternative text of the cover image.", None)
+    lines: list[str] = doc("Coverlines: article teasers printed on the cover, in order.", factory=list)
+    credit: str | None = doc("Credit of the cover image, printed on the contents page.", None)
+    focus: str = doc(
+        "Part of the cover image kept when it is cropped, as CSS `object-position`.", "50% 50%", check=_position
+    )
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article, in reading order."""
+
+    title: str = doc("Title.", check=_not_blank)
+    body: FileRef = doc("Markdown file of the article's text, relative to the manifest's folder.")
+    dek: str | None = doc("Dek (standfirst): the one- or two-sentence summary under the title.", None)
+    author: str | None = doc("Byline; left out when absent.", None)
+    section: str | None = doc("Section the article belongs to; shown in contents and running heads.", None)
+    kicker: str | None = doc("Small label above the title; defaults to the section.", None)
+    image: Picture | None = doc("Lead image.", None)
+    opener: Literal["standard", "full-bleed", "text"] = doc(
+        "Layout of the opening page: `standard` (image over the title), `full-bleed` (image filling the "
+        "opening page, title on the next), `text` (no lead image, large title).",
+        "standard",
+    )
+    page_budget: int | None = doc(
+        "Pages the article is planned to fill, opening page included; a laid-out article running longer is reported.",
+        None,
+        check=_positive,
+    )
+    slug: str | None = doc("Identifier used in links and anchors; made from the title when absent.", None)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Printer's marks drawn outside the bleed of the print PDF."""
+
+    crop: bool = doc("Crop marks at the corners of the trim.", True)
+    registration: bool = doc("Registration targets at the middle of each side.", False)
+    slug: bool = doc("A slug line with publication, issue, date and page below the bleed.", False)
+    offset: Length = doc("Distance from the trim to where the marks begin; at least the bleed.", Length.parse("12pt"))
+
+
+@dataclass(frozen=True)
+class Printing:
+    """What the printer asks of the print PDF."""
+
+    pdf_x: Literal["4", "1a"] = doc(
+        "PDF/X flavour of the print PDF: `4` (PDF/X-4, transparency kept live) or `1a` "
+        "(PDF/X-1a:2003: no transparency; gradients over photos are left out and images "
+        "with alpha are flattened onto white).",
+        "4",
+    )
+    output_profile: FileRef | None = doc(
+        "The printer's CMYK output profile (.icc); the built-in coated FOGRA39 profile (`icc/`) when absent.", None
+    )
+    output_condition: str = doc("OutputConditionIdentifier of the output intent (the printing condition).", "FOGRA39")
+    output_condition_info: str = doc(
+        "Human-readable description of the printing condition.",
+        "Offset printing, coated paper (ISO 12647-2:2004/Amd 1, FOGRA39)",
+    )
+    registry: str = doc("RegistryName of the output intent.", "http://www.color.org")
+    rendering_intent: Literal["perceptual", "relative-colorimetric", "saturation", "absolute-colorimetric"] = doc(
+        "How RGB photos and colours are converted to CMYK (black point compensation is always on).",
+        "relative-colorimetric",
+    )
+    marks: Marks = doc("Printer's marks.", factory=Marks)
+    warn_ppi: int = doc(
+        "Images placed below this effective resolution (pixels per inch) are warned about.", 300, check=_positive
+    )
+    min_ppi: int = doc("Images placed below this effective resolution fail the build.", 225, check=_positive)
+    fill: Literal["house-ad", "notes", "blank", "fail"] = doc(
+        "How the page count is brought to what the binding needs (a multiple of 4 for saddle-stitch, of 2 "
+        "otherwise), with pages before the back cover: `house-ad` (a subscription ad, then ruled notes pages), "
+        "`notes`, `blank` (left blank on purpose, no folio), or `fail` with a message saying how many pages are "
+        "missing.",
+        "house-ad",
+    )
+    paper: str | None = doc("Paper stock, for the job ticket (e.g. `80 lb gloss text`).", None)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web edition readers download."""
+
+    image_ppi: int = doc(
+        "Images are reduced to about this resolution at the largest size they are placed at.", 150, check=_positive
+    )
+    jpeg_quality: int = doc(
+        "JPEG quality (1-95) of reduced photographs: lower is smaller and blurrier.",
+        80,
+        check=lambda v: None if 1 <= v <= 95 else "must be from 1 to 95",
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one edition's render, so that a runaway issue fails clearly instead of hanging a laptop or CI."""
+
+    seconds: int = doc(
+        "Longest time one edition's render may take, in seconds; it is stopped after that.", 900, check=_positive
+    )
+    memory_mb: int = doc(
+        "Most resident memory one edition's render process may use, in MB; it is stopped beyond.",
+        2000,
+        check=lambda v: None if v >= 100 else "must be at least 100",
+    )
+
+
+@dataclass(frozen=True)
+class IssueManifest:
+    """A numbered issue: the publication file's settings plus this issue's own content."""
+
+    issue: int = doc("Issue number.", check=_positive)
+    date: dt.date = doc("Publication date, `YYYY-MM-DD`; also the date stamped in the PDFs' metadata.")
+    cover: Cover = doc("Front cover.")
+    periodical: Periodical = doc("The publication (usually set in the publication file).")
+    articles: list[Article] = doc(
+        "Articles in reading order (at least one).",
+        check=lambda v: None if v else "an issue needs at least one article",
+    )
+    date_label: str | None = doc(
+        "Date as printed on the cover and in running heads (e.g. `Spring 2019`); month and year of `date` when absent.",
+        None,
+    )
+    volume: int | None = doc("Volume number, printed with the issue number when given.", None, check=_positive)
+    publication: str = doc(
+        "Publication file this manifest inherits from, relative to the manifest's folder.", "publication.yaml"
+    )
+    page: PageSetup = doc("Page geometry.", factory=PageSetup)
+    fonts: Fonts = doc("Font families.", factory=Fonts)
+    colours: Colours = doc("Colours.", factory=Colours)
+    binding: Literal["saddle-stitch", "perfect"] = doc(
+        "Binding; saddle-stitch needs a page count that is a multiple of 4.", "saddle-stitch"
+    )
+    contact: Contact = doc("Contact block printed on the back page.", factory=Contact)
+    printing: Printing = doc("Requirements of the printer for the print PDF.", factory=Printing)
+    web: WebSettings = doc("The web edition.", factory=WebSettings)
+    limits: Limits = doc("Time and memory a render may take.", factory=Limits)
+    notice: str | None = doc("A note printed in the imprint (e.g. that texts are sample copy).", None)
+    layout: str | None = doc(
+        "Layout folder overriding templates or stylesheets of the built-in layout, relative to the manifest's folder.",
+        None,
+    )
+    font_dirs: list[str] = doc(
+        "Extra font folders of the project, searched before the built-in `fonts/`.", factory=list
+    )

@@ -1,0 +1,41 @@
+"""The record of a finished build, kept beside its outputs: what it wrote, from which inputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from issue_builder.base.cache import file_sha256
+
+
+@dataclass
+class BuildRecord:
+    """What a finished build wrote, from which inputs, and what it reported."""
+
+    fingerprint: str
+    files: dict[str, str]  # path relative to the output folder -> sha256
+    summary: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_record(path: Path) -> BuildRecord | None:
+    try:
+        return BuildRecord(**json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def record_bytes(record: BuildRecord) -> bytes:
+    return json.dumps(asdict(record), indent=1, sort_keys=True).encode()
+
+
+def up_to_date(record: BuildRecord | None, key: str, out_dir: Path) -> bool:
+    """True when `record` was made from the same inputs and every file it wrote is still there, unchanged."""
+    if record is None or record.fingerprint != key:
+        return False
+    for name, digest in record.files.items():
+        path = out_dir / name
+        if not path.is_file() or file_sha256(path) != digest:
+            return False
+    return True

@@ -1,1 +1,0 @@
-"""Stage 6: read written PDFs back and check what they promise."""

@@ -1,0 +1,1 @@
+"""Checks: the written PDFs read back, the editorial lint and the preflight."""

@@ -1,0 +1,126 @@
+"""Ink checks on the page as a RIP renders it: Ghostscript rasterises each page to CMYK."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pikepdf
+from PIL import Image, ImageChops, ImageDraw, ImageMath
+
+from issue_builder.base.findings import Finding, PreflightSettings, Report
+from issue_builder.base.pdf_content import ImagePlacement
+
+RICH_BLACK_K = 0.85  # share of K above which a spot counts as black
+RICH_BLACK_CMY = 0.05  # any of C, M, Y above this in black makes it rich black
+MIN_AREA_PX = 4  # ignore anti-aliasing specks
+
+
+def check_separations(
+    path: Path,
+    pdf: pikepdf.Pdf,
+    report: Report,
+    settings: PreflightSettings,
+    placements: list[ImagePlacement],
+    page_sources: dict[int, str],
+) -> None:
+    report.checks += ["total-ink", "rich-black-areas"]
+    gs = shutil.which("gs")
+    if gs is None:
+        report.findings.append(Finding("total-ink", "warning", "Ghostscript (gs) not found: ink checks skipped"))
+        return
+    dpi = settings.separation_dpi
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run(
+            [
+                gs,
+                "-q",
+                "-dSAFER",
+                "-dBATCH",
+                "-dNOPAUSE",
+                "-dPDFSTOPONERROR",
+                "-sDEVICE=tiff32nc",
+                f"-r{dpi}",
+                f"-sOutputFile={tmp}/p%04d.tif",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if result.returncode != 0:
+            report.findings.append(
+                Finding(
+                    "total-ink",
+                    "error",
+                    f"Ghostscript could not render the file: {(result.stderr or result.stdout).strip()[:300]}",
+                )
+            )
+            return
+        for number, page in enumerate(pdf.pages, start=1):
+            raster = Path(tmp) / f"p{number:04d}.tif"
+            if raster.is_file():
+                _check_page(
+                    raster,
+                    number,
+                    page,
+                    dpi,
+                    settings,
+                    [p for p in placements if p.page == number],
+                    report,
+                    page_sources.get(number),
+                )
+
+
+def _check_page(
+    raster: Path,
+    number: int,
+    page: pikepdf.Page,
+    dpi: int,
+    settings: PreflightSettings,
+    placements: list[ImagePlacement],
+    report: Report,
+    source: str | None,
+) -> None:
+    media = [float(v) for v in page.mediabox]
+    bleed = [float(v) for v in page.obj.get("/BleedBox", page.obj.get("/TrimBox", page.mediabox))]
+    scale = dpi / 72
+
+    def to_px(x: float, y: float) -> tuple[int, int]:
+        return round((x - media[0]) * scale), round((media[3] - y) * scale)
+
+    with Image.open(raster) as img:
+        img.load()
+        # one pixel in from the bleed edge: marks start just outside it and anti-aliasing would bleed in
+        left, top = (v + 1 for v in to_px(bleed[0], bleed[3]))
+        right, bottom = (v - 1 for v in to_px(bleed[2], bleed[1]))
+        area = img.crop((max(left, 0), max(top, 0), min(right, img.width), min(bottom, img.height)))
+    c, m, y, k = area.split()
+    total = ImageMath.lambda_eval(lambda a: a["c"] + a["m"] + a["y"] + a["k"], c=c, m=m, y=y, k=k)
+    tac = total.getextrema()[1] / 255 * 100
+    if tac > settings.max_tac + 0.5:
+        report.findings.append(
+            Finding("total-ink", "error", f"total ink {tac:.0f}% (at most {settings.max_tac:.0f}%)", number, source)
+        )
+    black = k.point(lambda v: 255 if v >= 255 * RICH_BLACK_K else 0)
+    coloured = ImageChops.lighter(ImageChops.lighter(c, m), y).point(lambda v: 255 if v > 255 * RICH_BLACK_CMY else 0)
+    rich = ImageChops.multiply(black, coloured)
+    draw = ImageDraw.Draw(rich)
+    for placed in placements:  # inside photographs, rich black is what the colour conversion made: allowed
+        x0, y0 = to_px(placed.bbox[0], placed.bbox[3])
+        x1, y1 = to_px(placed.bbox[2], placed.bbox[1])
+        draw.rectangle((x0 - left - 1, y0 - top - 1, x1 - left + 1, y1 - top + 1), fill=0)
+    count = rich.histogram()[255]
+    if count >= MIN_AREA_PX:
+        report.findings.append(
+            Finding(
+                "rich-black-areas",
+                "error",
+                f"{count / scale / scale / 72 / 72 * 6.4516:.2f} cm² of black built from all four inks outside images "
+                "(text and rules must be 100% K)",
+                number,
+                source,
+            )
+        )

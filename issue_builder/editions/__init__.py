@@ -1,0 +1,1 @@
+"""Editions: the laid-out issue finished into the print, web and proof PDFs and the web page."""

@@ -1,0 +1,187 @@
+"""Finish the print edition as PDF/X-4: CMYK only, full boxes, our marks, output intent, X-4 metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pikepdf
+
+from issue_builder.editions.cmyk import CmykConverter, convert_pdf
+from issue_builder.editions.marks import MarkSheet, draw_marks
+from issue_builder.editions.overlay import stamp_page
+from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
+
+PDFX_VERSIONS = {"4": ("PDF/X-4", None, "1.6"), "1a": ("PDF/X-1:2003", "PDF/X-1a:2003", "1.4")}
+SOURCES_KEY = "/IssueBuilderSources"
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """What the finishing step needs to know about the issue and the printer."""
+
+    title: str
+    date: dt.date
+    pdf_x: str  # "4" or "1a"
+    slug_text: str  # e.g. "Socialist Revolution · Issue 18 · Spring 2019"
+    bleed: float  # points
+    marks: MarkSheet | None
+    profile_bytes: bytes
+    profile_description: str
+    output_condition: str
+    output_condition_info: str
+    registry: str
+    rendering_intent: str
+    sources: dict  # {"pages": {n: "articles[i] Title"}, "images": [{page, width, height, source}]}
+    cache_dir: Path | None = None  # photographs converted to CMYK, kept by content hash between renders
+
+
+class NotX1a(ValueError):
+    """PDF/X-1a was asked for, but the file uses what X-1a forbids: transparency, or fonts PDF 1.4 cannot embed."""
+
+
+def opentype_fonts(pdf: pikepdf.Pdf) -> list[str]:
+    """Fonts embedded as OpenType programs (FontFile3 /OpenType, a PDF 1.6 feature)."""
+    found = []
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+            program = obj.get("/FontFile3")
+            if program is not None and program.get("/Subtype") == "/OpenType":
+                found.append(str(obj.get("/FontName", "?")).lstrip("/"))
+    return found
+
+
+def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
+    """Take WeasyPrint's print PDF and return a PDF/X-4 or PDF/X-1a file."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        convert_pdf(pdf, CmykConverter(job.profile_bytes, job.rendering_intent, job.cache_dir))
+        if job.pdf_x == "1a":
+            left = remove_transparency(pdf) + [
+                f"font {name} is OpenType/CFF, which PDF 1.4 cannot embed" for name in opentype_fonts(pdf)
+            ]
+            if left:
+                raise NotX1a("; ".join(sorted(set(left))[:8]))
+        _set_boxes_and_marks(pdf, job)
+        _output_intent(pdf, job)
+        _metadata(pdf, job)
+        if job.sources:
+            # read by `issue-builder preflight` to name the manifest entry behind a finding
+            pdf.Root[SOURCES_KEY] = pikepdf.String(json.dumps(job.sources, sort_keys=True, ensure_ascii=False))
+        out = io.BytesIO()
+        version = PDFX_VERSIONS[job.pdf_x][2]
+        streams = pikepdf.ObjectStreamMode.generate if job.pdf_x == "4" else pikepdf.ObjectStreamMode.disable
+        pdf.save(
+            out,
+            deterministic_id=True,
+            force_version=version,
+            object_stream_mode=streams,
+            compress_streams=True,
+            recompress_flate=False,
+        )
+        return out.getvalue()
+
+
+def _set_boxes_and_marks(pdf: pikepdf.Pdf, job: PrintJob) -> None:
+    sheet = job.marks
+    overlay = None
+    if sheet is not None and (sheet.crop or sheet.registration or sheet.slug):
+        slugs = [f"{job.slug_text} · page {n} of {len(pdf.pages)}" for n in range(1, len(pdf.pages) + 1)]
+        overlay = pikepdf.open(io.BytesIO(draw_marks(sheet, slugs)))
+    for number, page in enumerate(pdf.pages):
+        trim = [float(v) for v in page.obj.get("/TrimBox", page.mediabox)]
+        b = job.bleed
+        margin = sheet.margin if sheet is not None else b
+        page.obj.TrimBox = pikepdf.Array(trim)
+        page.obj.BleedBox = pikepdf.Array([trim[0] - b, trim[1] - b, trim[2] + b, trim[3] + b])
+        media = [trim[0] - margin, trim[1] - margin, trim[2] + margin, trim[3] + margin]
+        page.obj.MediaBox = pikepdf.Array(media)
+        for key in ("/ArtBox", "/CropBox"):
+            if key in page.obj:
+                del page.obj[key]
+        if overlay is not None:
+            stamp_page(pdf, page, overlay.pages[number], (media[0], media[1]), f"IBPrinterMarks{number + 1}")
+
+
+def remove_transparency(pdf: pikepdf.Pdf, dry_run: bool = False) -> list[str]:
+    """Drop transparency groups, which WeasyPrint adds around opaque content too; list the transparency that remains.
+
+    Without soft masks, constant alpha below 1 or blend modes, an isolated group composites exactly like its content
+    drawn directly, so removing the group changes nothing on the page. With `dry_run`, groups count as transparency
+    and nothing is changed (for preflight).
+    """
+    left, groups = [], []
+    for obj in pdf.objects:
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+            continue
+        if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image":
+            if "/SMask" in obj:
+                left.append("an image with an alpha channel")
+            continue
+        if obj.get("/Type") == "/ExtGState" or (("/ca" in obj or "/CA" in obj) and "/Subtype" not in obj):
+            mask = obj.get("/SMask")
+            if mask is not None and str(mask) != "/None":
+                left.append("a soft mask (a gradient with transparency or a masked element)")
+            left += [f"constant alpha {float(obj[k]):g}" for k in ("/ca", "/CA") if k in obj and float(obj[k]) < 1]
+            if "/BM" in obj and str(obj.BM) not in ("/Normal", "/Compatible"):
+                left.append(f"blend mode {obj.BM}")
+        group = obj.get("/Group")
+        if isinstance(group, pikepdf.Dictionary) and group.get("/S") == "/Transparency":
+            groups.append(obj)
+    if dry_run:
+        return left + ["a transparency group"] * bool(groups)
+    if not left:
+        for obj in groups:
+            del obj["/Group"]
+    return left
+
+
+def _output_intent(pdf: pikepdf.Pdf, job: PrintJob) -> None:
+    profile = pdf.make_stream(job.profile_bytes)
+    profile.N = 4
+    intent = pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent,
+        S=pikepdf.Name.GTS_PDFX,
+        OutputConditionIdentifier=pikepdf.String(job.output_condition),
+        OutputCondition=pikepdf.String(job.output_condition_info),
+        RegistryName=pikepdf.String(job.registry),
+        Info=pikepdf.String(job.profile_description or job.output_condition_info),
+        DestOutputProfile=profile,
+    )
+    pdf.Root.OutputIntents = pikepdf.Array([intent])
+
+
+def _metadata(pdf: pikepdf.Pdf, job: PrintJob) -> None:
+    info = pdf.docinfo
+    info.Title = pikepdf.String(job.title)
+    info.CreationDate = info.ModDate = pdf_date(job.date)
+    info.Trapped = pikepdf.Name("/False")
+    version, conformance, _ = PDFX_VERSIONS[job.pdf_x]
+    info.GTS_PDFXVersion = pikepdf.String(version)
+    if conformance:
+        info.GTS_PDFXConformance = pikepdf.String(conformance)
+    if "/Creator" in info:
+        info.Creator = pikepdf.String("issue-builder")
+    # the document information and the XMP must say the same things
+    properties = [
+        f"<pdf:Producer>{escape(str(info.get('/Producer', 'WeasyPrint')))}</pdf:Producer>",
+        "<pdf:Trapped>False</pdf:Trapped>",
+        "<xmpMM:VersionID>1</xmpMM:VersionID>",
+        "<xmpMM:RenditionClass>default</xmpMM:RenditionClass>",
+        f"<pdfxid:GTS_PDFXVersion>{version}</pdfxid:GTS_PDFXVersion>",
+    ]
+    if conformance:
+        properties.append(f"<pdfxid:GTS_PDFXConformance>{conformance}</pdfxid:GTS_PDFXConformance>")
+    if "/Author" in info:
+        properties.append(f"<dc:creator><rdf:Seq><rdf:li>{escape(str(info.Author))}</rdf:li></rdf:Seq></dc:creator>")
+    if "/Subject" in info:
+        properties.append(
+            f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(str(info.Subject))}'
+            "</rdf:li></rdf:Alt></dc:description>"
+        )
+    if "/Keywords" in info:
+        properties.append(f"<pdf:Keywords>{escape(str(info.Keywords))}</pdf:Keywords>")
+    set_xmp(pdf, job.title, job.date, content_uuid(pdf), properties, {"pdfxid": "http://www.npes.org/pdfx/ns/id/"})

@@ -1,0 +1,172 @@
+"""Finish the web edition: images at screen resolution, sRGB output intent, PDF/UA identification, linearized."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import math
+import shutil
+import subprocess
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pikepdf
+from PIL import Image
+
+from issue_builder.base.atomic import store_in_cache
+from issue_builder.base.cache import cache_salt
+from issue_builder.base.paths import ICC_DIR
+from issue_builder.base.pdf_content import image_placements
+from issue_builder.editions.cmyk import image_traits
+from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
+
+SRGB_PROFILE = ICC_DIR / "sRGB.icc"
+
+
+@dataclass(frozen=True)
+class WebJob:
+    """What the web finishing step needs: metadata, and how far to reduce images."""
+
+    title: str
+    authors: list[str]
+    subject: str
+    keywords: str
+    language: str
+    date: dt.date
+    image_ppi: int
+    jpeg_quality: int
+    cache_dir: Path | None = None  # reduced images, kept by content hash between renders
+
+
+def finish_web(data: bytes, job: WebJob) -> bytes:
+    """Take WeasyPrint's web PDF and return the file readers download."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir)
+        profile = pdf.make_stream(SRGB_PROFILE.read_bytes())
+        profile.N = 3
+        pdf.Root.OutputIntents = pikepdf.Array(
+            [
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.OutputIntent,
+                    S=pikepdf.Name.GTS_PDFA1,
+                    OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
+                    RegistryName=pikepdf.String("http://www.color.org"),
+                    Info=pikepdf.String("sRGB IEC61966-2.1"),
+                    DestOutputProfile=profile,
+                )
+            ]
+        )
+        preferences = pdf.Root.get("/ViewerPreferences", pikepdf.Dictionary())
+        preferences.DisplayDocTitle = True
+        pdf.Root.ViewerPreferences = preferences
+        _metadata(pdf, job)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, compress_streams=True, recompress_flate=False)
+        return linearize(out.getvalue())
+
+
+def linearize(data: bytes) -> bytes:
+    """Linearize ("fast web view") with the qpdf command.
+
+    pikepdf's own linearization (libqpdf 12) fails Debian's `qpdf --check-linearization` (qpdf 11) and the other way
+    round; readers' tools are the packaged qpdf's kind, so that is the one used. Without qpdf the file stays as it is.
+    """
+    qpdf = shutil.which("qpdf")
+    if qpdf is None:
+        return data
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
+        source.write_bytes(data)
+        result = subprocess.run(
+            [qpdf, "--linearize", "--deterministic-id", str(source), str(target)], capture_output=True, text=True
+        )
+        if result.returncode not in (0, 3) or not target.is_file():
+            raise RuntimeError(f"qpdf --linearize failed: {result.stderr.strip()}")
+        return target.read_bytes()
+
+
+def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int, cache_dir: Path | None = None) -> int:
+    """Reduce every image to about `ppi` at the largest size it is placed at; returns how many were reduced."""
+    largest: dict[tuple[int, int], float] = {}
+    for placed in image_placements(pdf):
+        width_in = (placed.bbox[2] - placed.bbox[0]) / 72
+        largest[placed.objgen] = max(largest.get(placed.objgen, 0.0), width_in)
+    reduced = 0
+    for objgen, width_in in largest.items():
+        image = pdf.get_object(objgen)
+        target = math.ceil(width_in * ppi)
+        width, height = int(image.Width), int(image.Height)
+        if width <= target * 1.05 or target < 8:
+            continue
+        size = (target, max(1, round(height * target / width)))
+        data, jpeg = _reduced(image, size, quality, cache_dir)
+        image.write(data, **({"filter": pikepdf.Name.DCTDecode} if jpeg else {}))
+        for key in ("/DecodeParms", "/Decode"):
+            if key in image:
+                del image[key]
+        image.Width, image.Height = size
+        mask = image.get("/SMask")
+        if isinstance(mask, pikepdf.Stream):
+            mask.write(_reduced(mask, size, quality, cache_dir)[0])
+            if "/DecodeParms" in mask:
+                del mask["/DecodeParms"]
+            mask.Width, mask.Height = size
+        reduced += 1
+    return reduced
+
+
+def _reduced(image: pikepdf.Stream, size: tuple[int, int], quality: int, cache_dir: Path | None) -> tuple[bytes, bool]:
+    """The image's samples at `size` (a JPEG for photographs), made once and then kept by content hash."""
+    jpeg = image.get("/Filter") == pikepdf.Name.DCTDecode
+    path = None
+    if cache_dir is not None:
+        digest = hashlib.sha256(image.read_raw_bytes() + f"{size}{quality}{image_traits(image)}{cache_salt()}".encode())
+        path = cache_dir / f"web-{digest.hexdigest()[:32]}.bin"
+        if path.is_file():
+            cached = path.read_bytes()
+            return cached[1:] if cached[:1] == b"J" else zlib.decompress(cached[1:]), cached[:1] == b"J"
+    pil = pikepdf.PdfImage(image).as_pil_image()
+    if pil.mode in ("RGBA", "LA"):  # pikepdf joins the soft mask in; it stays a stream of its own here
+        pil = pil.convert(pil.mode[:-1] if pil.mode == "LA" else "RGB")
+    pil = pil.resize(size, Image.LANCZOS)
+    if jpeg and pil.mode in ("RGB", "L"):
+        buffer = io.BytesIO()
+        pil.save(buffer, "JPEG", quality=quality, optimize=True)
+        data = buffer.getvalue()
+    else:
+        data, jpeg = pil.tobytes(), False
+    if path is not None:
+        store_in_cache(path, b"J" + data if jpeg else b"R" + zlib.compress(data, 1))
+    return data, jpeg
+
+
+def _metadata(pdf: pikepdf.Pdf, job: WebJob) -> None:
+    authors = "".join(f"<rdf:li>{escape(a)}</rdf:li>" for a in job.authors)
+    set_xmp(
+        pdf,
+        job.title,
+        job.date,
+        content_uuid(pdf, job.title),
+        [
+            f"<dc:creator><rdf:Seq>{authors}</rdf:Seq></dc:creator>",
+            '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">'
+            f"{escape(job.subject)}</rdf:li></rdf:Alt></dc:description>",
+            f"<dc:language><rdf:Bag><rdf:li>{escape(job.language)}</rdf:li></rdf:Bag></dc:language>",
+            f"<pdf:Keywords>{escape(job.keywords)}</pdf:Keywords>",
+            "<pdf:Producer>issue-builder (WeasyPrint)</pdf:Producer>",
+            "<pdfuaid:part>1</pdfuaid:part>",
+        ],
+        {"pdfuaid": "http://www.aiim.org/pdfua/ns/id/"},
+    )
+    info = pdf.docinfo
+    info.Title = pikepdf.String(job.title)
+    info.Author = pikepdf.String(", ".join(job.authors))
+    info.Subject = pikepdf.String(job.subject)
+    info.Keywords = pikepdf.String(job.keywords)
+    info.Creator = pikepdf.String("issue-builder")
+    info.Producer = pikepdf.String("issue-builder (WeasyPrint)")
+    info.CreationDate = info.ModDate = pdf_date(job.date)

@@ -1,0 +1,141 @@
+"""XMP metadata packets for the finished PDFs: the common properties, plus each edition's own.
+
+The packet is built as an XML tree (xml.etree), so every value is escaped by the serialiser, never by hand, and
+properties handed in as XML text are parsed, so a malformed one fails here instead of making a broken packet.
+Nothing in it comes from the clock or from randomness: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from xml.sax.saxutils import quoteattr
+
+import pikepdf
+
+X = "adobe:ns:meta/"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XML = "http://www.w3.org/XML/1998/namespace"
+_NAMESPACES = {
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+    "pdf": "http://ns.adobe.com/pdf/1.3/",
+}
+# array properties of the schemas we write, and the RDF container each one takes
+_CONTAINERS = {
+    "dc:creator": "Seq",
+    "dc:language": "Bag",
+    "dc:subject": "Bag",
+    "dc:contributor": "Bag",
+    "dc:publisher": "Bag",
+    "dc:title": "Alt",
+    "dc:description": "Alt",
+    "dc:rights": "Alt",
+}
+_XPACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+_XPACKET_END = '\n<?xpacket end="w"?>'
+
+Value = str | Sequence[str]
+Property = str | tuple[str, Value]  # an XML element as text, or (prefixed name, value) for the tree to write
+
+
+def content_uuid(pdf: pikepdf.Pdf, salt: str = "") -> str:
+    """A document ID derived from the pages' content: the same input gives the same ID, no clock or randomness."""
+    digest = hashlib.sha256(salt.encode())
+    for page in pdf.pages:
+        contents = page.obj.get("/Contents")
+        parts = contents if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
+        for part in parts:
+            digest.update(part.read_bytes())
+    return f"uuid:{uuid.UUID(bytes=digest.digest()[:16], version=4)}"
+
+
+def set_xmp(
+    pdf: pikepdf.Pdf,
+    title: str,
+    date: dt.date,
+    document_id: str,
+    properties: list[Property],
+    namespaces: dict[str, str],
+) -> None:
+    """Write the XMP packet: title, dates, tool and IDs, then `properties` in `namespaces`.
+
+    A property is either an XML element as text (`"<pdf:Trapped>False</pdf:Trapped>"`, its values already
+    escaped) or a pair `("dc:creator", ["A & B"])` whose value the XML library escapes; a list becomes the
+    property's RDF container (Seq, Bag or Alt). The packet replaces any metadata the PDF had.
+    """
+    packet = xmp_packet(title, date, document_id, properties, namespaces)
+    pdf.Root.Metadata = pdf.make_stream(packet, Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
+
+
+def xmp_packet(
+    title: str, date: dt.date, document_id: str, properties: list[Property], namespaces: dict[str, str]
+) -> bytes:
+    """The XMP packet `set_xmp` writes, as UTF-8 bytes."""
+    declared = {**_NAMESPACES, **namespaces}
+    for prefix, uri in {"x": X, "rdf": RDF, **declared}.items():
+        ET.register_namespace(prefix, uri)
+    stamp = f"{date.isoformat()}T00:00:00Z"
+    root = ET.Element(f"{{{X}}}xmpmeta")
+    rdf = ET.SubElement(root, f"{{{RDF}}}RDF")
+    description = ET.SubElement(rdf, f"{{{RDF}}}Description", {f"{{{RDF}}}about": ""})
+    common: list[tuple[str, Value]] = [
+        ("dc:format", "application/pdf"),
+        ("dc:title", [title]),
+        ("xmp:CreateDate", stamp),
+        ("xmp:ModifyDate", stamp),
+        ("xmp:MetadataDate", stamp),
+        ("xmp:CreatorTool", "issue-builder"),
+        ("xmpMM:DocumentID", document_id),
+        ("xmpMM:InstanceID", document_id),
+    ]
+    for item in [*common, *properties]:
+        if isinstance(item, str):
+            description.append(_parse_element(item, declared))
+        else:
+            description.append(_element(*item, declared))
+    ET.indent(root, space=" ")
+    return (_XPACKET_BEGIN + ET.tostring(root, encoding="unicode") + _XPACKET_END).encode("utf-8")
+
+
+def _qualified(name: str, namespaces: dict[str, str]) -> str:
+    prefix, _, local = name.partition(":")
+    if prefix not in namespaces or not local:
+        raise ValueError(f"XMP property {name!r}: no namespace declared for the prefix {prefix!r}")
+    return f"{{{namespaces[prefix]}}}{local}"
+
+
+def _element(name: str, value: Value, namespaces: dict[str, str]) -> ET.Element:
+    element = ET.Element(_qualified(name, namespaces))
+    if isinstance(value, str):
+        element.text = value
+        return element
+    kind = _CONTAINERS.get(name)
+    if kind is None:
+        raise ValueError(f"XMP property {name!r} takes a single value, not a list")
+    container = ET.SubElement(element, f"{{{RDF}}}{kind}")
+    for item in value:
+        li = ET.SubElement(container, f"{{{RDF}}}li", {f"{{{XML}}}lang": "x-default"} if kind == "Alt" else {})
+        li.text = item
+    return element
+
+
+def _parse_element(text: str, namespaces: dict[str, str]) -> ET.Element:
+    """One property given as XML text, parsed with the packet's namespaces in scope."""
+    declarations = "".join(f" xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in {"rdf": RDF, **namespaces}.items())
+    try:
+        wrapper = ET.fromstring(f"<wrapper{declarations}>{text}</wrapper>")
+    except ET.ParseError as exc:
+        raise ValueError(f"XMP property is not well-formed XML ({exc}): {text}") from None
+    if len(wrapper) != 1 or (wrapper.text or "").strip() or (wrapper[0].tail or "").strip():
+        raise ValueError(f"XMP property must be exactly one element: {text}")
+    return wrapper[0]
+
+
+def pdf_date(date: dt.date) -> pikepdf.String:
+    """A date as the document information dictionary writes it."""
+    return pikepdf.String(f"D:{date.strftime('%Y%m%d')}000000Z")

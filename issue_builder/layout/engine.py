@@ -1,0 +1,11 @@
+"""WeasyPrint, loaded only once fontconfig sees nothing but the committed fonts: import it from here alone."""
+
+from issue_builder.layout.fontconfig import isolate_fontconfig
+
+isolate_fontconfig()  # before WeasyPrint creates its first font configuration
+
+import weasyprint  # noqa: E402
+from weasyprint.formatting_structure import boxes  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
+
+__all__ = ["URLFetcher", "URLFetcherResponse", "boxes", "weasyprint"]

@@ -1,0 +1,58 @@
+"""The sandboxed URL fetcher: WeasyPrint may read only files inside the allowed folders."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from issue_builder.layout.engine import URLFetcher, URLFetcherResponse
+
+_TYPES = {".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".svg": "image/svg+xml"}
+BUILD_SCHEME = "issue-builder-build"  # files the build made: converted images, the barcode
+
+
+def build_url(name: str) -> str:
+    """The URL the layout places a file of the build under: the same wherever the output folder is, so that
+    WeasyPrint (which names images after their URL) writes the same bytes for any output folder."""
+    return f"{BUILD_SCHEME}:{name}"
+
+
+class SandboxFetcher(URLFetcher):
+    """Serves `file:` URLs under `roots`; refuses everything else and remembers what it refused."""
+
+    def __init__(self, roots: list[Path], generated: dict[str, bytes] | None = None, build_dir: Path | None = None):
+        super().__init__(allowed_protocols={"file", BUILD_SCHEME}, allow_redirects=False)
+        self.roots = [r.resolve() for r in roots]
+        self.generated = generated or {}  # build files served from memory (the barcode), by name
+        self.build_dir = build_dir  # build files on disk (converted images), by name
+        self.refused: list[tuple[str, str]] = []
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme == BUILD_SCHEME:
+            return self._build_file(url, unquote(parts.path))
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return self._refuse(url, "only files inside the issue, its layout and fonts may be loaded")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots):
+            return self._refuse(url, "outside the issue folder, its layout and fonts")
+        if not path.is_file():
+            return self._refuse(url, "file not found")
+        mime = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+    def _build_file(self, url: str, name: str) -> URLFetcherResponse:
+        mime = _TYPES.get(Path(name).suffix.lower()) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if name in self.generated:
+            return URLFetcherResponse(url, self.generated[name], {"Content-Type": mime})
+        if self.build_dir is None or not name or "/" in name or name.startswith("."):
+            return self._refuse(url, "not a file of this build")
+        path = self.build_dir / name
+        if not path.is_file():
+            return self._refuse(url, "file not found")
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+    def _refuse(self, url: str, why: str) -> URLFetcherResponse:
+        self.refused.append((url, why))
+        raise ValueError(f"refused {url}: {why}")

@@ -1,0 +1,44 @@
+"""The stages in order: load, validate, prepare; shared by every command that reads a manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from issue_builder.base.diagnostics import ManifestError
+from issue_builder.base.paths import require_resources
+from issue_builder.load.layouts import layout_chain
+from issue_builder.load.manifest import RawManifest, load_manifest
+from issue_builder.prepare.content import PreparedIssue, prepare
+from issue_builder.validate.trust import trust_problems
+from issue_builder.validate.validate import validate
+
+Overrides = dict[tuple[str, ...], Any]  # key path -> value given on the command line (None: not given)
+
+
+def prepare_issue(manifest_path: Path, overrides: Overrides | None = None) -> PreparedIssue:
+    """Read, validate and prepare an issue, with command-line `overrides` applied before validation (so that they
+    are checked like the manifest's own values); raises ManifestError listing every problem."""
+    require_resources()
+    raw = load_manifest(manifest_path)
+    for path, value in (overrides or {}).items():
+        if value is not None:
+            _override(raw, path, value)
+    manifest, warnings = validate(raw)
+    layout_dir = (raw.root / manifest.layout).resolve() if manifest.layout else None
+    chain = layout_chain(layout_dir, raw.root)  # a broken layout.yaml is reported by `check` too
+    untrusted = trust_problems(raw, manifest, chain[:-1])  # the built-in base layout is the package's own
+    if untrusted:
+        raise ManifestError(f"{len(untrusted)} error{'s' if len(untrusted) != 1 else ''} in the manifest:", untrusted)
+    issue = prepare(raw, manifest, warnings)
+    issue.publication_path = raw.publication_path
+    return issue
+
+
+def _override(raw: RawManifest, path: tuple[str, ...], value: Any) -> None:
+    data = raw.document.data
+    for key in path[:-1]:
+        data = data.setdefault(key, {})
+        if not isinstance(data, dict):
+            return  # a value of the wrong kind: validation reports it where it was written
+    data[path[-1]] = value

@@ -1,1 +1,0 @@
-"""Stage 4: render the prepared issue into HTML through the layout chain."""
