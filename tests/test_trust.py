@@ -3,6 +3,7 @@ templates see plain values, so no file can be read or written from one."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,8 +107,15 @@ def test_the_publication_file_is_never_a_contributors_file(cli, bulletin):
     (bulletin / "7" / "articles" / "pub.yaml").write_text(publication, "utf-8")
     manifest.write_text("publication: 7/articles/pub.yaml\n" + manifest.read_text("utf-8"), "utf-8")
     assert_refused_without_output(
-        cli, bulletin, "7.yaml:1: publication: the publication file 7/articles/pub.yaml lies in 7/articles/"
+        cli, bulletin, "7.yaml:1: publication: an issue manifest cannot choose its publication"
     )
+
+
+def test_an_image_the_markdown_places_in_the_layout_folder_is_refused(cli, bulletin):
+    shutil.copy(bulletin / "7" / "img" / "badge.png", bulletin / "layout" / "badge.png")
+    article = bulletin / "7" / "articles" / "meeting.md"
+    article.write_text(article.read_text("utf-8") + "\n![A badge](../../layout/badge.png)\n", "utf-8")
+    assert_refused_without_output(cli, bulletin, "layout: layout holds the contributor's file layout/badge.png")
 
 
 @pytest.mark.parametrize(

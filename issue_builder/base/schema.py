@@ -268,9 +268,6 @@ class IssueManifest:
         None,
     )
     volume: int | None = doc("Volume number, printed with the issue number when given.", None, check=_positive)
-    publication: str = doc(
-        "Publication file this manifest inherits from, relative to the manifest's folder.", "publication.yaml"
-    )
     page: PageSetup = doc("Page geometry.", factory=PageSetup)
     fonts: Fonts = doc("Font families.", factory=Fonts)
     colours: Colours = doc("Colours.", factory=Colours)

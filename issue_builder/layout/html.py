@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,8 @@ def render_html(
     m = issue.manifest
 
     def colour(name: str) -> str:
+        if name not in {f.name for f in dataclasses.fields(m.colours)}:
+            raise ValueError(f"no colour named {name!r} in the publication's colours")
         value = getattr(m.colours, name)
         return value.device_cmyk if profile.colour_model == "cmyk" else value.rgb
 

@@ -11,7 +11,7 @@ from issue_builder.load.yaml_source import KeyPath, Location, YamlDocument, read
 
 DEFAULT_PUBLICATION_FILE = "publication.yaml"
 # Keys that describe one issue only; a publication file may not set them.
-ISSUE_ONLY_KEYS = ("issue", "date", "date_label", "volume", "cover", "articles", "publication")
+ISSUE_ONLY_KEYS = ("issue", "date", "date_label", "volume", "cover", "articles")
 # Keys that choose code and resources run as trusted (templates, fonts) or bound the build; an issue manifest,
 # written by contributors, may not set them: only the publication file, which production staff keep.
 PUBLICATION_ONLY_KEYS = ("layout", "font_dirs", "limits")
@@ -53,21 +53,26 @@ def load_manifest(manifest_path: Path) -> RawManifest:
     ]
     issue_data = {k: v for k, v in issue_doc.data.items() if k not in PUBLICATION_ONLY_KEYS}
     issue_doc = YamlDocument(data=issue_data, locations=issue_doc.locations, file=issue_doc.file)
-    pub_name = issue_doc.data.get("publication", DEFAULT_PUBLICATION_FILE)
     pub_path: Path | None = None
     merged = issue_doc
-    if isinstance(pub_name, str):
-        candidate = (root / pub_name).resolve()
-        explicit = "publication" in issue_doc.data
-        if not candidate.is_relative_to(root):
-            problems.append(issue_doc.diagnostic(("publication",), f"must lie inside {root.name}/: {pub_name}"))
-        elif candidate.is_file():
-            pub_path = candidate
-            merged, fatal, misplaced = _inherit(candidate, issue_doc)
-            problems += fatal
-            later += misplaced
-        elif explicit:
-            problems.append(issue_doc.diagnostic(("publication",), f"file not found: {pub_name}"))
+    if "publication" in issue_doc.data:
+        # the publication file decides what runs as trusted (layout, fonts, limits): a contributor's manifest may
+        # not point at another file, such as one of its own
+        problems.append(
+            issue_doc.diagnostic(
+                ("publication",),
+                f"an issue manifest cannot choose its publication file: it is always {DEFAULT_PUBLICATION_FILE} "
+                "beside the manifest",
+            )
+        )
+    candidate = root / DEFAULT_PUBLICATION_FILE
+    if candidate.is_file() and not candidate.is_symlink():
+        pub_path = candidate.resolve()
+        merged, fatal, misplaced = _inherit(pub_path, issue_doc)
+        problems += fatal
+        later += misplaced
+    elif candidate.is_symlink():
+        problems.append(Diagnostic("the publication file may not be a symbolic link", file=candidate))
     if problems:
         raise ManifestError(_summary(problems + later), problems + later)
     return RawManifest(

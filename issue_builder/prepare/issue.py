@@ -31,6 +31,9 @@ def prepare_issue(manifest_path: Path, overrides: Overrides | None = None) -> Pr
     if untrusted:
         raise ManifestError(f"{len(untrusted)} error{'s' if len(untrusted) != 1 else ''} in the manifest:", untrusted)
     issue = prepare(raw, manifest, warnings)
+    untrusted = trust_problems(raw, manifest, chain[:-1], [info.path for info in issue.images])
+    if untrusted:  # the images the articles place, known once their Markdown is read
+        raise ManifestError(f"{len(untrusted)} error{'s' if len(untrusted) != 1 else ''} in the manifest:", untrusted)
     issue.publication_path = raw.publication_path
     return issue
 

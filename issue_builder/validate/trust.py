@@ -19,11 +19,13 @@ def contributor_files(raw: RawManifest, manifest: IssueManifest) -> list[Path]:
     return files
 
 
-def trust_problems(raw: RawManifest, manifest: IssueManifest, layouts: list[Path]) -> list[Diagnostic]:
+def trust_problems(
+    raw: RawManifest, manifest: IssueManifest, layouts: list[Path], more_files: list[Path] | None = None
+) -> list[Diagnostic]:
     """Why a trusted folder (the issue's layout folders, its font folders) or the publication file cannot be
     trusted: it holds a contributor's file, or lies in a folder that does (the issue folder itself aside)."""
     doc, root = raw.document, raw.root
-    files = contributor_files(raw, manifest)
+    files = contributor_files(raw, manifest) + list(more_files or [])  # e.g. images the Markdown places
     folders = {f.parent for f in files} - {root}
     trusted = [(("layout",), folder) for folder in layouts]
     trusted += [(("font_dirs", j), (root / d).resolve()) for j, d in enumerate(manifest.font_dirs)]
