@@ -11,7 +11,6 @@ from typing import Any
 import jinja2.runtime
 import jinja2.utils
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup
 
 
 class Record:
@@ -94,4 +93,4 @@ def template_context(values: dict[str, Any], functions: dict[str, Any] | None = 
     return context
 
 
-__all__ = ["Markup", "PlainSandbox", "Record", "plain", "template_context"]
+__all__ = ["PlainSandbox", "Record", "plain", "template_context"]

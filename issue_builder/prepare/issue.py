@@ -27,13 +27,10 @@ def prepare_issue(manifest_path: Path, overrides: Overrides | None = None) -> Pr
     manifest, warnings = validate(raw)
     layout_dir = (raw.root / manifest.layout).resolve() if manifest.layout else None
     chain = layout_chain(layout_dir, raw.root)  # a broken layout.yaml is reported by `check` too
-    untrusted = trust_problems(raw, manifest, chain[:-1])  # the built-in base layout is the package's own
-    if untrusted:
-        raise ManifestError(f"{len(untrusted)} error{'s' if len(untrusted) != 1 else ''} in the manifest:", untrusted)
+    _refuse_untrusted(trust_problems(raw, manifest, chain[:-1]))  # the built-in base layout is the package's own
     issue = prepare(raw, manifest, warnings)
-    untrusted = trust_problems(raw, manifest, chain[:-1], [info.path for info in issue.images])
-    if untrusted:  # the images the articles place, known once their Markdown is read
-        raise ManifestError(f"{len(untrusted)} error{'s' if len(untrusted) != 1 else ''} in the manifest:", untrusted)
+    # the images the articles place are known once their Markdown is read
+    _refuse_untrusted(trust_problems(raw, manifest, chain[:-1], [info.path for info in issue.images]))
     issue.publication_path = raw.publication_path
     return issue
 
@@ -45,3 +42,8 @@ def _override(raw: RawManifest, path: tuple[str, ...], value: Any) -> None:
         if not isinstance(data, dict):
             return  # a value of the wrong kind: validation reports it where it was written
     data[path[-1]] = value
+
+
+def _refuse_untrusted(problems: list) -> None:
+    if problems:
+        raise ManifestError(f"{len(problems)} error{'s' if len(problems) != 1 else ''} in the manifest:", problems)
