@@ -7,8 +7,9 @@
 
 Every case runs in a fresh wrapper process: wall time, CPU (user + sys of the whole process tree) and the peak RSS
 of any one process of the tree. Cases, in order, all in one temporary folder:
-  bare weasyprint   `weasyprint -u <manifest folder>` on the tool's own print HTML (editorial document, then the
-                    fill pages and back cover; `render --only print --keep-html` writes them, untimed), both timed
+  bare weasyprint   WeasyPrint alone (bench/bare_weasyprint.py, one process) laying out and writing the HTML one
+                    render lays out: front, each article, fill pages and back cover (`render --only print
+                    --keep-html` writes them, untimed)
   cold render       `issue-builder render MANIFEST` into a new folder: nothing cached by an earlier render
   full render       `issue-builder render MANIFEST --force` (print and web PDFs, web page), the content-hashed
                     caches of converted images, fonts and pictures warm from the earlier renders
@@ -30,7 +31,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import shutil
 import statistics
 import sys
@@ -56,7 +56,8 @@ def tool(name: str, module: str) -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", module]
 
 
-IB, WEASYPRINT = tool("issue-builder", "issue_builder"), tool("weasyprint", "weasyprint")
+IB = tool("issue-builder", "issue_builder")
+BARE = Path(__file__).with_name("bare_weasyprint.py")
 
 
 def outputs(folder: Path) -> dict[str, int]:
@@ -192,11 +193,10 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
     html_out, full_out, proof_out, bare_out = tmp / "html", tmp / "full", tmp / "proof", tmp / "bare"
     keep_html = [*IB, "render", str(manifest), "--out", str(html_out), "--only", "print", "--keep-html", "--force"]
     run_case(keep_html, html_out)
-    documents = sorted(html_out.glob("*-print.html")) + sorted(html_out.glob("*-print-tail.html"))
+    documents = sorted(html_out.glob("*-html/*.html"))
     bare_out.mkdir()
-    base_url = manifest.parent.as_uri() + "/"
-    steps = [[*WEASYPRINT, "-u", base_url, str(doc), str(bare_out / (doc.stem + ".pdf"))] for doc in documents]
-    bare_command = ["sh", "-c", " && ".join(shlex.join(step) for step in steps)]
+    base_url = manifest.parent.resolve().as_uri() + "/"
+    bare_command = [sys.executable, str(BARE), base_url, str(bare_out), *map(str, documents)]
     render = [*IB, "render", str(manifest), "--out", str(full_out)]
     proof = [*IB, "proof", str(manifest), "--out", str(proof_out), "--force"]
     measured: dict[str, list[dict]] = {"bare": [], "cold": [], "full": [], "unchanged": [], "proof": []}
@@ -210,7 +210,7 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         measured["unchanged"].append(unchanged)
         measured["proof"].append(run_case(proof, proof_out))
     cases = {
-        "bare_weasyprint": summarize("bare weasyprint on the print HTML", bare_command, measured["bare"]),
+        "bare_weasyprint": summarize("bare weasyprint on the HTML laid out", bare_command, measured["bare"]),
         "cold_render": summarize(
             "render into a new folder (cold caches)", [*render[:-1], "<new folder>"], measured["cold"]
         ),

@@ -56,17 +56,18 @@ def flatplan_run(tmp_path_factory) -> tuple[Path, str, str]:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> tuple[bytes, list[PageLabel]]:
     """The bulletin's web edition rendered once, with its page labels."""
-    from issue_builder.editions.render import render_edition
-    from issue_builder.layout.profiles import PROFILES
+    from issue_builder.editions.finishers import EditionOptions
+    from issue_builder.editions.render import render_issue
     from issue_builder.prepare.issue import prepare_issue
 
     folder = copy_fixture("bulletin", tmp_path_factory.mktemp("edition"))
     issue = prepare_issue(folder / "7.yaml")
-    edition = render_edition(issue, PROFILES["web"], folder / ".cache")
+    rendered = render_issue(issue, ("web",), folder / ".cache", EditionOptions())
+    layout = rendered.layout
     labels = page_labels(
-        edition.pages, [(a.id, a.title, a.section) for a in issue.articles], edition.article_pages, edition.fill_pages
+        layout.pages, [(a.id, a.title, a.section) for a in issue.articles], layout.article_pages, layout.fill_pages
     )
-    return edition.pdf, labels
+    return rendered.editions[0].pdf, labels
 
 
 def test_page_labels_from_plain_values():

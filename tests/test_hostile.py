@@ -300,7 +300,11 @@ def sanitised(tmp_path_factory, outside, listener):
     with Image.open(img / "towers.jpg") as towers:
         towers.convert("CMYK").save(img / "towers.jpg", quality=90, comment=control.encode())
     result = run(["render", "7.yaml", "--out", "out", "--keep-html", "--quiet"], folder)
-    html = (folder / "out" / "the-tenant-bulletin-7-web.html").read_text("utf-8") if result.returncode == 0 else ""
+    html = (
+        "".join(p.read_text("utf-8") for p in (folder / "out" / "the-tenant-bulletin-7-html").iterdir())
+        if result.returncode == 0
+        else ""
+    )
     return folder, result, html, attacks, control
 
 

@@ -210,15 +210,14 @@ def _prepare(folder: Path):
 def _pages(issue, html: str | None = None) -> list:
     import weasyprint
 
-    import issue_builder.editions.render  # noqa: F401 - isolates fontconfig before WeasyPrint loads fonts
+    import issue_builder.layout.engine  # noqa: F401 - isolates fontconfig before WeasyPrint loads fonts
     from issue_builder.base.paths import FONTS_DIR
     from issue_builder.layout.fetcher import SandboxFetcher
     from issue_builder.layout.html import render_html
-    from issue_builder.layout.profiles import PROFILES
 
     if html is not None:
         return weasyprint.HTML(string=html).render().pages
-    rendered = render_html(issue, PROFILES["web"], part="main")
+    rendered = render_html(issue, part="main")
     fetcher = SandboxFetcher([issue.root, FONTS_DIR, *rendered.layout_chain])
     return weasyprint.HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher).render().pages
 

@@ -183,12 +183,11 @@ def test_an_image_changed_in_place_is_decoded_again(tmp_path):
 def test_an_edited_template_is_used_at_once_by_the_same_process(bulletin):
     """Compiled templates are kept in memory (by source checksum): an edit in `watch` must still show."""
     from issue_builder.layout.html import render_html
-    from issue_builder.layout.profiles import PROFILES
     from issue_builder.prepare.issue import prepare_issue
 
     issue = prepare_issue(bulletin / "7.yaml")
-    assert "union's own print shop" in render_html(issue, PROFILES["web"], part="tail").html
+    assert "union's own print shop" in render_html(issue, part="tail").html
     back = bulletin / "layout" / "back.html"
     back.write_text(back.read_text("utf-8").replace("union's own print shop", "co-op down the road"), "utf-8")
-    html = render_html(issue, PROFILES["web"], part="tail").html
+    html = render_html(issue, part="tail").html
     assert "co-op down the road" in html and "union's own print shop" not in html

@@ -46,6 +46,32 @@ def test_stale_temporary_files_of_killed_renders_are_removed(bulletin: Path):
     assert not stale.exists()
 
 
+def test_a_web_swap_killed_between_its_renames_is_undone_by_the_next_render(bulletin: Path):
+    """Killed after moving web/ aside and before moving the new one in: the next render cleans up."""
+    first = subprocess.run(COMMAND + ["--only", "web"], cwd=bulletin, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    out = bulletin / "out"
+    (out / "web").rename(out / ".web.999999999.old")  # the state a SIGKILL between the renames leaves
+    (out / ".web.999999999.tmp").mkdir()
+    (out / ".web.999999999.tmp" / "index.html").write_text("half", "utf-8")
+    again = subprocess.run(COMMAND + ["--only", "web", "--force"], cwd=bulletin, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert (out / "web" / "index.html").is_file() and not list(out.glob(".web.*"))
+
+
+def test_scratch_folders_of_killed_renders_are_removed_by_the_next(bulletin: Path, tmp_path: Path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    stale = scratch / "issue-builder-scratch-999999999-abcd"
+    (stale / "sub").mkdir(parents=True)
+    (stale / "sub" / "font.ttf").write_bytes(b"x" * 1000)
+    environment = {**os.environ, "TMPDIR": str(scratch)}
+    result = subprocess.run(COMMAND + ["--only", "web"], cwd=bulletin, capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists()
+    assert not list(scratch.glob("issue-builder-scratch-*"))  # its own scratch folder is gone too
+
+
 def test_two_renders_at_once_do_not_corrupt_each_other(bulletin: Path):
     reference = subprocess.run(COMMAND[:-3] + ["--out", "reference", "--quiet"], cwd=bulletin, capture_output=True)
     assert reference.returncode == 0

@@ -91,3 +91,40 @@ def test_web_fonts_cover_the_page_and_keep_their_licence(rendered_bulletin: Path
         assert len(cmap) < 400, path.name  # cut down, not the whole font
         missing = {c for c in text if c.isprintable() and not c.isspace() and ord(c) not in cmap}
         assert not missing, (path.name, missing)
+
+
+def test_web_pictures_are_named_by_content_whatever_their_file_names(tmp_path: Path):
+    """Two pictures with one file name in two folders, and a name with a space and an accent: each its own file
+    at its own size, with a name a browser fetches as written."""
+    import re
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from conftest import copy_fixture
+
+    folder = copy_fixture("bulletin", tmp_path)
+    (folder / "7" / "other").mkdir()
+    Image.new("RGB", (900, 300), (200, 40, 40)).save(folder / "7" / "other" / "towers.jpg", quality=90)
+    Image.new("RGB", (600, 600), (40, 40, 200)).save(folder / "7" / "img" / "café photo.jpg", quality=90)
+    manifest = folder / "7.yaml"
+    text = manifest.read_text("utf-8").replace("src: 7/img/badge.png", "src: 7/other/towers.jpg", 1)
+    manifest.write_text(text.replace("image: 7/img/cover.jpg", "image: 7/img/café photo.jpg", 1), "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "issue_builder", "render", "7.yaml", "--out", "out", "--only", "web", "--quiet"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    index = (folder / "out" / "web" / "index.html").read_text("utf-8")
+    names = re.findall(r'src="(img/[^"]+)"', index)
+    assert len(names) == len(set(names)) == 3 and all(re.fullmatch(r"img/[0-9a-f]+-\d+\.jpg", n) for n in names)
+    colours = set()
+    for name in names:
+        with Image.open(folder / "out" / "web" / name) as picture:
+            tag = re.search(rf'src="{re.escape(name)}"[^>]*width="(\d+)" height="(\d+)"', index)
+            assert tag is not None and picture.size == (int(tag.group(1)), int(tag.group(2)))
+            colours.add(picture.convert("RGB").resize((1, 1)).getpixel((0, 0)))
+    assert len(colours) == 3  # three different pictures, none written over another

@@ -58,6 +58,29 @@ def _remove_stale_temps(target: Path) -> None:
                 temp.unlink()
 
 
+def _remove_stale_swaps(folder: Path) -> None:
+    """The staging and previous folders of a swap whose render was killed (its process gone) are removed; if it was
+    killed between its two renames, the previous folder is put back first."""
+    for suffix in (".old", ".tmp"):  # the previous folder first: it goes back if the folder itself is missing
+        for leftover in folder.parent.glob(f".{folder.name}.*{suffix}"):
+            pid = leftover.name.removeprefix(f".{folder.name}.").removesuffix(suffix)
+            if not pid.isdigit() or _alive(int(pid)):
+                continue
+            if suffix == ".old" and not folder.exists():
+                with contextlib.suppress(OSError):
+                    os.replace(leftover, folder)
+                    continue
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def remove_stale_scratch(parent: Path, prefix: str) -> None:
+    """Folders `<prefix><pid>-*` in `parent` whose process is gone (a render killed outright) are removed."""
+    for leftover in parent.glob(f"{prefix}*-*"):
+        pid = leftover.name.removeprefix(prefix).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -78,6 +101,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def replace_folder(folder: Path, files: dict[str, bytes]) -> None:
     """Write `files` (relative names) into a new folder that then replaces `folder` whole."""
+    _remove_stale_swaps(folder)
     staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
     for leftover in (staging, old):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,12 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from issue_builder.base.diagnostics import Diagnostic, ManifestError
 from issue_builder.base.paths import PROJECT_DIR
+
+MAX_INPUT_BYTES = 1024**3  # any one file a build reads: a 90-megapixel 16-bit TIFF fits, a runaway file does not
+MAX_FONT_BYTES = 128 * 1024**2  # one font file: the largest CJK fonts are about 30 MB
+_BLOCK = 1024 * 1024
 
 PACKAGES = (
     "weasyprint",
@@ -46,10 +52,21 @@ def cache_salt() -> str:
     return tools_fingerprint()[:16]
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's content, read in blocks."""
+def file_sha256(path: Path, limit: int | None = None) -> str:
+    """The SHA-256 of a file's content, read in blocks; past `limit` bytes, a ManifestError naming the file."""
+    digest, size = hashlib.sha256(), 0
     with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        while block := handle.read(_BLOCK):
+            size += len(block)
+            if limit is not None and size > limit:
+                raise ManifestError("", [too_large(path, max(size, os.fstat(handle.fileno()).st_size), limit)])
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def too_large(path: Path, size: int, limit: int) -> Diagnostic:
+    """The error for a file larger than a build reads."""
+    return Diagnostic(f"file is {size:,} bytes; a build reads files of at most {limit:,} bytes", file=path)
 
 
 @lru_cache(maxsize=1)

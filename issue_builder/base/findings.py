@@ -17,6 +17,8 @@ class PreflightSettings:
     separations: bool = True  # rasterise with Ghostscript for ink checks
     separation_dpi: int = 36
     pdf_x: str = "4"  # "4" for PDF/X-4, "1a" for PDF/X-1a:2003
+    trim: tuple[float, float] | None = None  # the publication's trim size in points, when known
+    media_margin: float = 72.0  # points the media may extend beyond the trim on each side (bleed, marks, slug)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,13 @@ def _positive(value: float | int) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+MAX_ISSUE = 999_999  # issue and volume numbers: enough for a daily for 2,700 years; they end up in file names
+
+
+def _issue_number(value: int) -> str | None:
+    return None if 0 < value <= MAX_ISSUE else f"must be a whole number from 1 to {MAX_ISSUE:,}"
+
+
 def _non_negative_length(value: Length) -> str | None:
     return None if value.points >= 0 else "must not be negative"
 
@@ -239,13 +246,15 @@ class WebSettings:
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on one edition's render, so that a runaway issue fails clearly instead of hanging a laptop or CI."""
+    """Bounds on one render, so that a runaway issue fails clearly instead of hanging a laptop or CI."""
 
     seconds: int = doc(
-        "Longest time one edition's render may take, in seconds; it is stopped after that.", 900, check=_positive
+        "Longest time one render (layout and every edition's finishing) may take, in seconds; then it is stopped.",
+        900,
+        check=_positive,
     )
     memory_mb: int = doc(
-        "Most resident memory one edition's render process may use, in MB; it is stopped beyond.",
+        "Most memory the render process and its finishing processes may use together, in MB; it is stopped beyond.",
         2000,
         check=lambda v: None if v >= 100 else "must be at least 100",
     )
@@ -255,7 +264,7 @@ class Limits:
 class IssueManifest:
     """A numbered issue: the publication file's settings plus this issue's own content."""
 
-    issue: int = doc("Issue number.", check=_positive)
+    issue: int = doc(f"Issue number (1 to {MAX_ISSUE:,}).", check=_issue_number)
     date: dt.date = doc("Publication date, `YYYY-MM-DD`; also the date stamped in the PDFs' metadata.")
     cover: Cover = doc("Front cover.")
     periodical: Periodical = doc("The publication (usually set in the publication file).")
@@ -267,7 +276,7 @@ class IssueManifest:
         "Date as printed on the cover and in running heads (e.g. `Spring 2019`); month and year of `date` when absent.",
         None,
     )
-    volume: int | None = doc("Volume number, printed with the issue number when given.", None, check=_positive)
+    volume: int | None = doc("Volume number, printed with the issue number when given.", None, check=_issue_number)
     page: PageSetup = doc("Page geometry.", factory=PageSetup)
     fonts: Fonts = doc("Font families.", factory=Fonts)
     colours: Colours = doc("Colours.", factory=Colours)

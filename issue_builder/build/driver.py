@@ -1,8 +1,10 @@
-"""One build of an issue: load to prepared content, editions rendered side by side, checked, written all-or-nothing."""
+"""One build of an issue: prepared, laid out once, every edition finished from that layout, checked, written
+all-or-nothing."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import shutil
 import time
@@ -15,8 +17,8 @@ from issue_builder.base.cache import file_sha256
 from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError, display_path
 from issue_builder.build import record as records
 from issue_builder.checks.outputs import edition_problems
-from issue_builder.editions.processes import Limits, RenderWorker, render_editions
-from issue_builder.layout.profiles import PROFILES
+from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS, Edition, EditionOptions
+from issue_builder.editions.processes import Limits, RenderWorker, render_in_child
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.inputs import changed_since, content_time, fingerprint
 from issue_builder.prepare.issue import prepare_issue
@@ -26,7 +28,7 @@ from issue_builder.prepare.issue import prepare_issue
 class BuildOptions:
     """What to build and how; the same options on the same inputs give the same bytes."""
 
-    profiles: tuple[str, ...] = ("print", "web")
+    editions: tuple[str, ...] = DEFAULT_EDITIONS  # names in editions.finishers.FINISHERS
     out_dir: Path | None = None
     strict: bool = False
     keep_html: bool = False
@@ -34,14 +36,13 @@ class BuildOptions:
     proof_round: str | None = None
     spreads: bool = False
     reuse: bool = True  # outputs of identical inputs are kept as they are instead of rendered again
-    parallel: bool = True
     limits: Limits | None = None  # None: the manifest's `limits`
     worker: RenderWorker | None = None  # a long-lived render process (watch) instead of one per edition
 
     def settings(self) -> dict:
         """The options that shape the outputs (a part of the build's fingerprint)."""
         return {
-            "profiles": sorted(self.profiles),
+            "editions": sorted(self.editions),
             "keep_html": self.keep_html,
             "pdf_x": self.pdf_x,
             "round": self.proof_round,
@@ -57,7 +58,7 @@ class BuildResult:
     out_dir: Path
     files: list[Path]
     summary: dict
-    warnings: list[str]
+    warnings: list[Diagnostic]
     reused: bool
     seconds: float = 0.0
     article_pages: dict[str, int] = field(default_factory=dict)
@@ -90,87 +91,71 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
     key = fingerprint(issue, settings)
     record = records.load_record(record_path)
     if options.reuse and records.up_to_date(record, key, out_dir):
-        _fail_on_strict(options, record.warnings, manifest)
+        warnings = [Diagnostic.from_dict(w) for w in record.warnings]
+        _fail_on_strict(options, warnings, manifest)
         return BuildResult(
             issue,
             out_dir,
             [out_dir / n for n in record.files],
             record.summary,
-            record.warnings,
+            warnings,
             reused=True,
             seconds=time.monotonic() - started,
             article_pages=record.summary.get("article_pages", {}),
         )
 
-    step("rendering " + " and ".join(options.profiles))
-    done: list[str] = []
+    step("laying out the issue")
     limits = options.limits or Limits(issue.manifest.limits.seconds, issue.manifest.limits.memory_mb)
-    editions = render_editions(
+    rendered = render_in_child(
         issue,
-        [PROFILES[n] for n in options.profiles],
+        options.editions,
         out_dir / ".cache",
+        EditionOptions(
+            build=key[:10],
+            as_of=content_time(issue).strftime("%Y-%m-%d %H:%M UTC"),
+            proof_round=options.proof_round,
+            spreads=options.spreads,
+        ),
         limits,
-        parallel=options.parallel,
+        step=step,
         worker=options.worker,
         # the web page's pictures and fonts need not wait for the PDFs: made meanwhile, and
         # cached by content, they are ready when the page is put together
-        meanwhile=lambda: (
-            _prepare_web_page(issue, out_dir) if any(PROFILES[n].web_finish for n in options.profiles) else None
-        ),
-        on_done=lambda name: (done.append(name), step(f"rendered {', '.join(done)}")),
+        meanwhile=(lambda: _prepare_web_page(issue, out_dir)) if _web_edition(options.editions) else None,
     )
-    errors = [Diagnostic(f"{e.profile.name}: {m}") for e in editions for m in e.messages if m.severity == "error"]
-    warnings = [str(w) for w in issue.warnings]
-    warnings += [
-        f"{e.profile.name}: {m}"
-        for e in editions
-        for m in e.messages
-        if m.severity == "warning" and m.kind != "editorial"
-    ]
-    warnings += list(
-        dict.fromkeys(str(m) for e in editions for m in e.messages if m.kind == "editorial")
-    )  # same in each
-    counts = {e.profile.name: e.pages for e in editions}
-    if len(set(counts.values())) > 1:
-        warnings.append(f"editions differ in page count: {counts}")
+    layout = rendered.layout
+    found = list(issue.warnings) + layout.diagnostics
+    found += [dataclasses.replace(d, edition=e.name) for e in rendered.editions for d in e.diagnostics]
+    errors = [d for d in found if d.severity == "error"]
+    warnings = [d for d in found if d.severity == "warning"]
     if errors:
         raise RenderError(f"{display_path(manifest)}: the render failed; no output was written:", errors)
     _fail_on_strict(options, warnings, manifest)
 
     step("checking and writing the files")
     stem = f"{issue.slug}-{issue.manifest.issue}"
-    first = editions[0]
-    targets = {}
-    files: dict[Path, bytes] = {}
-    for edition in editions:
-        pdf = edition.pdf
-        name = f"{stem}-{edition.profile.name}.pdf"
-        if edition.profile.proof_stamp:
-            pdf, name = _proof(issue, edition, key, options), f"{stem}-proof{'-spreads' if options.spreads else ''}.pdf"
-        targets[out_dir / name] = edition
-        files[out_dir / name] = pdf
-        if options.keep_html:
-            files[out_dir / f"{stem}-{edition.profile.name}.html"] = edition.html_parts[0].encode()
-            files[out_dir / f"{stem}-{edition.profile.name}-tail.html"] = edition.html_parts[1].encode()
+    files = {out_dir / e.file_name: e.pdf for e in rendered.editions}
+    editions_by_path = {out_dir / e.file_name: e for e in rendered.editions}
 
     def check(temp: Path, target: Path) -> None:
-        if target in targets and not options.spreads:
-            _, problems = edition_problems(temp, targets[target], issue)
+        if target in editions_by_path:
+            problems = edition_problems(temp, editions_by_path[target], layout.article_pages, issue)
             if problems:
                 raise OutputError(
-                    f"{target.name} failed its checks; the previous file was kept:", [Diagnostic(p) for p in problems]
+                    f"{target.name} failed its checks; the previous file was kept:",
+                    [Diagnostic(p, edition=editions_by_path[target].name) for p in problems],
                 )
 
-    web = next((e for e in editions if e.profile.web_finish), None)
     summary = {
-        "pages": first.pages,
-        "fill_pages": first.fill_pages,
-        "article_pages": first.article_pages,
-        "sizes": {e.profile.name: len(e.pdf) for e in editions},
-        "sections": {e.profile.name: e.sections for e in editions if e.profile.sectioned},
+        "pages": layout.pages,
+        "fill_pages": layout.fill_pages,
+        "article_pages": layout.article_pages,
+        "sizes": {e.name: len(e.pdf) for e in rendered.editions},
+        "sections": list(layout.sections),
     }
     written = list(files)
-    page_files = _web_page(issue, out_dir, stem, web) if web is not None else {}
+    web = next((e for e in rendered.editions if FINISHERS[e.name].web_page), None)
+    page_files = _web_page(issue, out_dir, web) if web is not None else {}
     try:
         replace_all(files, check)
     except OSError as exc:
@@ -181,8 +166,11 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         if page_files:
             replace_folder(out_dir / "web", page_files)
             written += [out_dir / "web" / name for name in page_files]
+        if options.keep_html:
+            replace_folder(out_dir / f"{stem}-html", {name: html.encode() for name, html in layout.html.items()})
+            written += [out_dir / f"{stem}-html" / name for name in layout.html]
         digests = {str(p.relative_to(out_dir)): file_sha256(p) for p in written}
-        record = records.BuildRecord(key, digests, summary, warnings)
+        record = records.BuildRecord(key, digests, summary, [w.as_dict() for w in warnings])
         if changed_since(issue, began - 1):  # saved while we rendered: let the next build look again
             record_path.unlink(missing_ok=True)
         else:
@@ -200,7 +188,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         warnings,
         reused=False,
         seconds=time.monotonic() - started,
-        article_pages=first.article_pages,
+        article_pages=layout.article_pages,
     )
 
 
@@ -220,12 +208,16 @@ def _has_outputs(folder: Path) -> bool:
     return any(p.name != ".cache" for p in folder.iterdir())
 
 
+def _web_edition(editions: tuple[str, ...]) -> bool:
+    return any(FINISHERS[name].web_page for name in editions)
+
+
 def _prepare_web_page(issue: PreparedIssue, out_dir: Path) -> None:
     with contextlib.suppress(Exception):  # only a head start: the web page is made (and fails) for real later
-        _web_page(issue, out_dir, "", None)
+        _web_page(issue, out_dir, None)
 
 
-def _web_page(issue: PreparedIssue, out_dir: Path, stem: str, web) -> dict[str, bytes]:
+def _web_page(issue: PreparedIssue, out_dir: Path, web: Edition | None) -> dict[str, bytes]:
     from issue_builder.editions.web_page import web_page_files
     from issue_builder.prepare.images import placeable
 
@@ -235,40 +227,13 @@ def _web_page(issue: PreparedIssue, out_dir: Path, stem: str, web) -> dict[str, 
         raise OutputError(
             f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept"
         ) from None
-    name = f"{stem}-{web.profile.name}.pdf" if web is not None else "edition.pdf"
-    return web_page_files(issue, name, web.pdf if web is not None else b"", placed, (out_dir / ".cache").resolve())
+    name, pdf = (web.file_name, web.pdf) if web is not None else ("edition.pdf", b"")
+    return web_page_files(issue, name, pdf, placed, (out_dir / ".cache").resolve())
 
 
-def _fail_on_strict(options: BuildOptions, warnings: list[str], manifest: Path) -> None:
+def _fail_on_strict(options: BuildOptions, warnings: list[Diagnostic], manifest: Path) -> None:
     if options.strict and warnings:
         raise RenderError(
             f"{display_path(manifest)}: {len(warnings)} warning(s) and --strict is set; no output was written:",
-            [Diagnostic(w) for w in warnings],
+            warnings,
         )
-
-
-def _proof(issue: PreparedIssue, edition, key: str, options: BuildOptions) -> bytes:
-    from issue_builder.proofing.stamp import ProofSlug, reader_spreads, stamp_proof
-
-    when = content_time(issue).strftime("%Y-%m-%d %H:%M UTC")
-    slug = ProofSlug(
-        publication=issue.manifest.periodical.name,
-        issue=issue.manifest.issue,
-        build=key[:10],
-        as_of=when,
-        round=options.proof_round,
-    )
-    pdf = stamp_proof(edition.pdf, slug, page_articles(issue, edition.article_pages, edition.pages, edition.fill_pages))
-    return reader_spreads(pdf) if options.spreads else pdf
-
-
-def page_articles(issue: PreparedIssue, starts: dict[str, int], pages: int, fill_pages: int) -> dict[int, str]:
-    """The title of the article running on each page; covers, contents and fill pages have none."""
-    found: dict[int, str] = {}
-    ordered = sorted((page, a.title) for a in issue.articles if (page := starts.get(a.id)))
-    last_editorial = pages - fill_pages - 1
-    for number in range(1, last_editorial + 1):
-        running = [title for page, title in ordered if page <= number]
-        if running:
-            found[number] = running[-1]
-    return found

@@ -16,14 +16,15 @@ class BuildRecord:
     fingerprint: str
     files: dict[str, str]  # path relative to the output folder -> sha256
     summary: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # Diagnostic.as_dict() of each warning
 
 
 def load_record(path: Path) -> BuildRecord | None:
     try:
-        return BuildRecord(**json.loads(path.read_text("utf-8")))
+        record = BuildRecord(**json.loads(path.read_text("utf-8")))
     except (OSError, ValueError, TypeError):
         return None
+    return record if all(isinstance(w, dict) for w in record.warnings) else None
 
 
 def record_bytes(record: BuildRecord) -> bytes:

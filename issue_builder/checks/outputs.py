@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pikepdf
 
-from issue_builder.checks.readback import PdfFacts, read_back
+from issue_builder.checks.readback import read_back
+from issue_builder.editions.finishers import FINISHERS, Edition
 from issue_builder.prepare.content import PreparedIssue
 
-PROOF_FONT = "CharisSIL-Bold"  # the proof stamp's font, committed and embedded whatever the publication uses
 
-if TYPE_CHECKING:  # importing write.weasy loads WeasyPrint; only rendering commands need it
-    from issue_builder.editions.render import Edition
-
-
-def edition_problems(path: Path, edition: Edition, issue: PreparedIssue) -> tuple[PdfFacts | None, list[str]]:
+def edition_problems(path: Path, edition: Edition, article_pages: dict[str, int], issue: PreparedIssue) -> list[str]:
     """Read the file back; list what breaks the edition's promises (empty when all is well)."""
     try:
         facts = read_back(path)
     except pikepdf.PdfError as exc:
-        return None, [f"the written file is not a readable PDF: {exc}"]
+        return [f"the written file is not a readable PDF: {exc}"]
+    finisher = FINISHERS[edition.name]
     problems = []
     if facts.pages != edition.pages:
         problems.append(f"has {facts.pages} pages, the layout made {edition.pages}")
@@ -29,18 +25,16 @@ def edition_problems(path: Path, edition: Edition, issue: PreparedIssue) -> tupl
     for font in facts.fonts:
         if not font.embedded:
             problems.append(f"font {font.base_name} is not embedded")
-        if not _from_families(font.base_name, issue) and not (
-            edition.profile.proof_stamp and PROOF_FONT in font.base_name
-        ):
+        if not _from_families(font.base_name, issue) and not any(f in font.base_name for f in finisher.extra_fonts):
             problems.append(f"font {font.base_name} is not one of the publication's families ({', '.join(families)})")
     if facts.embedded_files:
         problems.append("contains embedded files (attachments)")
-    if not edition.profile.links and facts.annotations:
-        problems.append(f"has {facts.annotations} annotations; the {edition.profile.name} edition must have none")
-    missing = [a.id for a in issue.articles if a.id not in edition.article_pages]
+    if not finisher.links and facts.annotations:
+        problems.append(f"has {facts.annotations} annotations; the {edition.name} edition must have none")
+    missing = [a.id for a in issue.articles if a.id not in article_pages]
     if missing:
         problems.append(f"articles missing from the pages: {', '.join(missing)}")
-    return facts, problems
+    return problems
 
 
 def _from_families(name: str, issue: PreparedIssue) -> bool:

@@ -8,7 +8,7 @@ import click
 
 from issue_builder.base.atomic import replace_all
 from issue_builder.base.console import Reporter
-from issue_builder.base.diagnostics import OutputError, display_path
+from issue_builder.base.diagnostics import OutputError, display_path, summarise
 from issue_builder.build.driver import BuildOptions, build_issue
 
 
@@ -30,7 +30,7 @@ def flatplan_command(manifest: Path, out_dir: Path | None, png: bool, pdf: bool,
     out = Reporter(quiet=quiet)
     with out.status("checking the manifest") as status:
         # the web edition is trimmed: its pages are what the flatplan shows
-        result = build_issue(manifest, BuildOptions(profiles=("web",), out_dir=out_dir), step=status.update)
+        result = build_issue(manifest, BuildOptions(editions=("web",), out_dir=out_dir), step=status.update)
         issue, out_dir, summary = result.issue, result.out_dir, result.summary
         (web_pdf,) = [p for p in result.files if p.name.endswith("-web.pdf") and p.parent == out_dir]
         labels = page_labels(
@@ -49,8 +49,8 @@ def flatplan_command(manifest: Path, out_dir: Path | None, png: bool, pdf: bool,
             if pdf:
                 files[stem.with_suffix(".pdf")] = plan.pdf()
 
-    for warning in result.warnings:
-        out.warn(f"warning: {warning}")
+    for line in summarise([str(w) for w in result.warnings]):
+        out.warn(line)
     try:
         replace_all(files, lambda temp, target: None)
     except OSError as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from issue_builder.base.console import Reporter
-from issue_builder.base.diagnostics import OutputError, display_path
+from issue_builder.base.diagnostics import OutputError, display_path, summarise
 from issue_builder.build.driver import BuildOptions, build_issue
 from issue_builder.checks.preflight.run import preflight
 from issue_builder.commands.preflight import report_text, settings_from_manifest, show_report
@@ -32,11 +32,11 @@ def package_command(manifest: Path, out_dir: Path | None, pdf_x: str | None, qui
     """Render, preflight and package MANIFEST's print PDF for the printer."""
     started = time.monotonic()
     out = Reporter(quiet=quiet)
-    options = BuildOptions(profiles=("print",), out_dir=out_dir, pdf_x=pdf_x)
+    options = BuildOptions(editions=("print",), out_dir=out_dir, pdf_x=pdf_x)
     with out.status("rendering the print edition") as status:
         result = build_issue(manifest, options, step=status.update)
-    for warning in result.warnings:
-        out.warn(f"warning: {warning}")
+    for line in summarise([str(w) for w in result.warnings]):
+        out.warn(line)
     issue, out_dir = result.issue, result.out_dir
     (pdf_path,) = [p for p in result.files if p.name.endswith("-print.pdf")]
     pages = result.summary["pages"]

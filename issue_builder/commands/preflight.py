@@ -33,6 +33,8 @@ def settings_from_manifest(manifest: IssueManifest, separations: bool = True) ->
         page_multiple=4 if manifest.binding == "saddle-stitch" else 2,
         separations=separations,
         pdf_x=manifest.printing.pdf_x,
+        trim=(manifest.page.width.points, manifest.page.height.points),
+        media_margin=max(manifest.page.bleed.points, manifest.printing.marks.offset.points) + 72,
     )
 
 

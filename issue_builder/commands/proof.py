@@ -53,7 +53,7 @@ def proof_command(
         earlier = since.read_bytes()  # before the build: the earlier proof may be the file this build replaces
     out = Reporter(quiet=quiet)
     options = BuildOptions(
-        profiles=("proof",), out_dir=out_dir, proof_round=proof_round, spreads=spreads, reuse=not force
+        editions=("proof",), out_dir=out_dir, proof_round=proof_round, spreads=spreads, reuse=not force
     )
     with out.status("checking the manifest") as status:
         result = build_issue(manifest, options, step=status.update)
@@ -65,9 +65,9 @@ def proof_command(
 
 def _changes_since(old: Path, earlier: bytes, proof: Path, out: Reporter) -> None:
     """Which pages changed since an earlier proof (stamps set aside), and a copy of the proof with them marked."""
+    from issue_builder.editions.stamp import unstamped
     from issue_builder.proofing.diff import compare_pdfs, summary_lines
     from issue_builder.proofing.highlight import write_highlights
-    from issue_builder.proofing.stamp import unstamped
     from issue_builder.proofing.words import UnreadablePdf
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,7 +9,7 @@ import click
 from issue_builder.base.console import Reporter
 from issue_builder.build.driver import BuildOptions, build_issue
 from issue_builder.commands.summary import report
-from issue_builder.layout.profiles import DEFAULT_PROFILES, PROFILES
+from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS
 
 
 @click.command("render")
@@ -24,7 +24,7 @@ from issue_builder.layout.profiles import DEFAULT_PROFILES, PROFILES
     "--only",
     "only",
     multiple=True,
-    type=click.Choice(sorted(PROFILES)),
+    type=click.Choice(sorted(FINISHERS)),
     help="Write only this edition (repeatable). Default: print and web.",
 )
 @click.option("--strict", is_flag=True, help="Fail on any warning, not only on errors.")
@@ -59,7 +59,7 @@ def render_command(
     if out_dir is not None and len(manifests) > 1:
         raise click.UsageError("--out takes one manifest; several issues go to build/<issue number>/ each")
     options = BuildOptions(
-        profiles=tuple(dict.fromkeys(only)) or DEFAULT_PROFILES,
+        editions=tuple(dict.fromkeys(only)) or DEFAULT_EDITIONS,
         out_dir=out_dir,
         strict=strict,
         keep_html=keep_html,

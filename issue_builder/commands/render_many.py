@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import replace
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,8 +21,6 @@ def render_many(manifests: list[Path], options: BuildOptions, jobs: int, out: Re
         unique.setdefault(manifest.resolve(), manifest)
     manifests = list(unique.values())
     _refuse_shared_folders(manifests)
-    # one issue per worker; with several workers each issue renders its editions one after the other
-    options = replace(options, parallel=jobs == 1)
     failed: list[str] = []
     progress = Progress(
         TextColumn("{task.description}"),

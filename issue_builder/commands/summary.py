@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from issue_builder.base.console import Reporter
-from issue_builder.base.diagnostics import display_path
+from issue_builder.base.diagnostics import display_path, summarise
 from issue_builder.build.driver import BuildResult
 
 
 def report(result: BuildResult, out: Reporter, run_preflight: bool = False) -> None:
     """What a user reads after a build: warnings, files written (or kept) and a one-line summary."""
-    for warning in result.warnings:
-        out.warn(f"warning: {warning}")
+    for line in summarise([str(w) for w in result.warnings]):
+        out.warn(line)
     verb = "unchanged" if result.reused else "wrote"
     pdfs = [p for p in result.files if p.suffix in (".pdf", ".html") and p.parent == result.out_dir]
     for path in pdfs:
         out.info(f"{verb} {display_path(path)}")
+    html = sorted({p.parent for p in result.files if p.suffix == ".html" and p.parent.name.endswith("-html")})
+    for folder in html:
+        out.info(f"{verb} {display_path(folder)}/ (the HTML laid out, one file per document)")
     if any(p.parent.name == "web" for p in result.files):
         out.info(f"{verb} {display_path(result.out_dir / 'web' / 'index.html')} (the issue's web page)")
     if run_preflight:
@@ -25,9 +28,9 @@ def report(result: BuildResult, out: Reporter, run_preflight: bool = False) -> N
     filled = f" ({fill} fill page{'s' if fill > 1 else ''}, {m.printing.fill}, before the back cover)" if fill else ""
     sizes = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in s.get("sizes", {}).items())
     kept = "; inputs unchanged, nothing rendered" if result.reused else ""
-    for name, (laid, reused) in s.get("sections", {}).items():
-        if reused and not result.reused:
-            kept += f"; {name}: {laid} of {laid + reused} sections laid out again"
+    laid, reused = s.get("sections", (0, 0))
+    if reused and not result.reused:
+        kept += f"; {laid} of {laid + reused} sections laid out again"
     out.info(
         f"{result.issue.title}: {s.get('pages')} pages{filled}, {sizes}, {len(result.warnings)} warnings, "
         f"{result.seconds:.1f} s{kept}"

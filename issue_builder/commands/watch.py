@@ -13,8 +13,8 @@ from issue_builder.base.diagnostics import IssueBuilderError, display_path
 from issue_builder.base.paths import FONTS_DIR, LAYOUTS_DIR
 from issue_builder.build.driver import BuildOptions, build_issue
 from issue_builder.commands.summary import report
+from issue_builder.editions.finishers import FINISHERS
 from issue_builder.editions.processes import RenderWorker
-from issue_builder.layout.profiles import PROFILES
 
 
 @click.command("watch")
@@ -29,7 +29,7 @@ from issue_builder.layout.profiles import PROFILES
     "--only",
     "only",
     multiple=True,
-    type=click.Choice(sorted(PROFILES)),
+    type=click.Choice(sorted(FINISHERS)),
     help="Edition to keep up to date (repeatable). Default: the proof.",
 )
 @click.option(
@@ -51,7 +51,7 @@ def watch_command(manifest: Path, out_dir: Path | None, only: tuple[str, ...], s
 
     out = Reporter(quiet=quiet)
     worker = RenderWorker()  # keeps laid-out sections between rebuilds: an edit lays out only its article again
-    options = BuildOptions(profiles=tuple(dict.fromkeys(only)) or ("proof",), out_dir=out_dir, worker=worker)
+    options = BuildOptions(editions=tuple(dict.fromkeys(only)) or ("proof",), out_dir=out_dir, worker=worker)
     signal.signal(signal.SIGTERM, _stop)  # `kill` stops the watch as Ctrl-C does: the render worker goes with it
     try:
         _watch(manifest, options, settle, out, watchfiles)

@@ -3,54 +3,32 @@ from, and images placed below the printer's resolution."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import unquote
+import dataclasses
 
+from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.editions.marks import MarkSheet
 from issue_builder.editions.pdfx import PrintJob
 from issue_builder.editions.web import WebJob
-from issue_builder.layout.resolution import Placement
-from issue_builder.prepare.content import PreparedArticle, PreparedIssue
+from issue_builder.layout.document import Layout, article_at, image_source
+from issue_builder.prepare.content import PreparedIssue
 
 
-@dataclass(frozen=True)
-class RenderMessage:
-    """Something WeasyPrint or the sandbox reported while rendering an edition."""
-
-    severity: str  # "error" fails the build; "warning" is listed (and fails under --strict)
-    kind: str  # missing-resource, missing-glyph, refused-url, unknown-anchor, css, editorial, other
-    text: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.text}"
-
-
-def pixel_sizes(issue: PreparedIssue, originals: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """Pixel size of every image by the URL the layout placed it under (original or converted copy)."""
-    sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
-    sizes.update({copy: sizes[url] for copy, url in originals.items()})
-    return sizes
-
-
-def image_and_page_sources(
-    pages: list, article_pages: dict[str, int], issue: PreparedIssue, originals: dict[str, str], placed: list[Placement]
-) -> dict:
+def image_and_page_sources(layout: Layout, issue: PreparedIssue) -> dict:
     """Where each page and each placed image comes from, for the preflight report of our own builds."""
     page_sources = {}
-    for number in range(1, len(pages) + 1):
-        article = article_at(number, article_pages, issue)
+    for number in range(1, layout.pages + 1):
+        article = article_at(number, layout.article_pages, issue)
         if article is not None:
             page_sources[number] = f"articles[{article.number - 1}] {article.title}"
-    sizes = pixel_sizes(issue, originals)
     images = []
-    for p in placed:
-        url = originals.get(p.src, p.src)
+    for placed in layout.placements:
+        info = issue.image_sources[placed.src][1]
         images.append(
             {
-                "page": p.page,
-                "width": sizes[p.src][0],
-                "height": sizes[p.src][1],
-                "source": f"{issue.image_sources[url][0]} ({unquote(url)})",
+                "page": placed.page,
+                "width": info.width,
+                "height": info.height,
+                "source": image_source(issue, placed.src),
             }
         )
     return {"pages": page_sources, "images": images}
@@ -99,36 +77,37 @@ def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
         registry=m.printing.registry,
         rendering_intent=m.printing.rendering_intent,
         sources=sources or {},
+        declared=declared_colours(issue),
     )
 
 
-def resolution_messages(
-    placed_images: list[Placement], issue: PreparedIssue, originals: dict[str, str]
-) -> list[RenderMessage]:
+def resolution_diagnostics(layout: Layout, issue: PreparedIssue) -> list[Diagnostic]:
+    """Images placed below the printer's resolution: warnings below `warn_ppi`, errors below `min_ppi`."""
     printing = issue.manifest.printing
     found = []
-    for placed in placed_images:
+    for placed in layout.placements:
         if placed.ppi >= max(printing.warn_ppi, printing.min_ppi):
             continue
-        where, _ = issue.image_sources[originals.get(placed.src, placed.src)]
         severity = "error" if placed.ppi < printing.min_ppi else "warning"
         limit = printing.min_ppi if severity == "error" else printing.warn_ppi
         found.append(
-            RenderMessage(
-                severity,
-                "image-resolution",
-                f"page {placed.page}: {where} ({unquote(originals.get(placed.src, placed.src))}) "
-                f"is {placed.ppi:.0f} ppi at "
+            Diagnostic(
+                f"{image_source(issue, placed.src)} is {placed.ppi:.0f} ppi at "
                 f"{placed.width_in:.2f} x {placed.height_in:.2f} in (below {limit} ppi)",
+                severity=severity,
+                code="image-resolution",
+                page=placed.page,
             )
         )
     return found
 
 
-def article_at(page: int, starts: dict[str, int], issue: PreparedIssue) -> PreparedArticle | None:
-    """The article running on `page` (the last one started by then), if any."""
-    current = None
-    for article in issue.articles:
-        if starts.get(article.id, page + 1) <= page:
-            current = article
-    return current
+def declared_colours(issue: PreparedIssue) -> dict[tuple[int, int, int], tuple[float, float, float, float]]:
+    """The sRGB value (0-255) of each colour the publication declares -> its declared CMYK (0-1)."""
+    found = {}
+    colours = issue.manifest.colours
+    for f in dataclasses.fields(colours):
+        value = getattr(colours, f.name)
+        rgb = value.rgb.lstrip("#")
+        found[tuple(int(rgb[i : i + 2], 16) for i in (0, 2, 4))] = tuple(v / 100 for v in value.cmyk)
+    return found

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pikepdf
 
-from issue_builder.editions.cmyk import CmykConverter, convert_pdf
+from issue_builder.editions.colours import CmykConverter, convert_pdf
 from issue_builder.editions.marks import MarkSheet, draw_marks
 from issue_builder.editions.overlay import stamp_page
 from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
@@ -37,6 +37,7 @@ class PrintJob:
     registry: str
     rendering_intent: str
     sources: dict  # {"pages": {n: "articles[i] Title"}, "images": [{page, width, height, source}]}
+    declared: dict = field(default_factory=dict)  # (r, g, b) 0-255 of each declared colour -> its CMYK, 0-1
     cache_dir: Path | None = None  # photographs converted to CMYK, kept by content hash between renders
 
 
@@ -58,7 +59,8 @@ def opentype_fonts(pdf: pikepdf.Pdf) -> list[str]:
 def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
     """Take WeasyPrint's print PDF and return a PDF/X-4 or PDF/X-1a file."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        convert_pdf(pdf, CmykConverter(job.profile_bytes, job.rendering_intent, job.cache_dir))
+        _drop_screen_features(pdf)
+        convert_pdf(pdf, CmykConverter(job.profile_bytes, job.rendering_intent, job.cache_dir, job.declared))
         if job.pdf_x == "1a":
             left = remove_transparency(pdf) + [
                 f"font {name} is OpenType/CFF, which PDF 1.4 cannot embed" for name in opentype_fonts(pdf)
@@ -83,6 +85,17 @@ def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
             recompress_flate=False,
         )
         return out.getvalue()
+
+
+def _drop_screen_features(pdf: pikepdf.Pdf) -> None:
+    """No links (PDF/X forbids annotations on the trimmed page) and no structure tree: a press reads neither."""
+    for page in pdf.pages:
+        for key in ("/Annots", "/StructParents", "/Tabs"):
+            if key in page.obj:
+                del page.obj[key]
+    for key in ("/StructTreeRoot", "/MarkInfo"):
+        if key in pdf.Root:
+            del pdf.Root[key]
 
 
 def _set_boxes_and_marks(pdf: pikepdf.Pdf, job: PrintJob) -> None:

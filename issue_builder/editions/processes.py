@@ -1,4 +1,4 @@
-"""Render editions in child processes, side by side, each bounded in time and memory."""
+"""Render in a child process bounded in time and memory: a one-off child, or a long-lived worker for `watch`."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from issue_builder.base.atomic import remove_stale_scratch
+from issue_builder.base.bounded import ChildFailed
 from issue_builder.base.diagnostics import IssueBuilderError, ManifestError, OutputError, RenderError
-from issue_builder.layout.profiles import OutputProfile
 from issue_builder.prepare.content import PreparedIssue
 
 if TYPE_CHECKING:
-    from issue_builder.editions.render import Edition
+    from issue_builder.editions.finishers import EditionOptions
+    from issue_builder.editions.render import Rendered
 
 _ERRORS = {cls.__name__: cls for cls in (IssueBuilderError, ManifestError, OutputError, RenderError)}
 POLL_SECONDS = 0.1
@@ -38,86 +40,66 @@ class Limits:
     memory_mb: int
 
 
-class InternalError(Exception):
-    """A bug in a child process, carried to the parent with its traceback (shown under --debug)."""
-
-    def __init__(self, message: str, child_traceback: str):
-        super().__init__(message)
-        self.child_traceback = child_traceback
-
-    def __reduce__(self):
-        return (type(self), (str(self), self.child_traceback))
-
-
-def render_editions(
+def render_in_child(
     issue: PreparedIssue,
-    profiles: list[OutputProfile],
+    editions: tuple[str, ...],
     cache_dir: Path,
+    options: EditionOptions,
     limits: Limits,
-    parallel: bool = True,
-    on_done: Callable[[str], None] | None = None,
+    step: Callable[[str], None] = lambda _: None,
     worker: RenderWorker | None = None,
     meanwhile: Callable[[], None] | None = None,
-) -> list[Edition]:
-    """Every edition of `profiles`, rendered in its own child process (all at once when `parallel`).
+) -> Rendered:
+    """The issue laid out and its `editions` finished in a child process (or in `worker`), bounded by `limits`.
 
     A child that runs past `limits.seconds` or whose resident memory passes `limits.memory_mb` is killed and the
-    build fails with a message saying which limit was hit and where to raise it.
+    build fails with a message saying which limit was hit and where to raise it. `meanwhile` runs in a thread of
+    this process while the child works.
     """
+    request = (issue, editions, cache_dir, options)
     if worker is not None:
-        editions = []
-        for profile in profiles:
-            editions.append(worker.render(issue, profile, cache_dir, limits))
-            if on_done:
-                on_done(profile.name)
-        return editions
+        return worker.render(request, limits, step)
     import issue_builder.editions.render  # noqa: F401 - loaded once, before the fork: every child inherits it
 
     context = multiprocessing.get_context("fork")  # the prepared issue is inherited, not pickled
-    pending = list(profiles)
-    running: dict[str, tuple] = {}
-    results: dict[str, Edition] = {}
-    helper: threading.Thread | None = None
+    receive, send = context.Pipe(duplex=False)
+    scratch = _scratch_folder()
+    process = context.Process(target=_in_scratch, args=(scratch, _child, request, send), daemon=True)
+    helper = None
     try:
-        while pending or running:
-            if not pending and meanwhile is not None and helper is None:
-                # in a thread of this process, started only once every child has forked: a fork while a thread
-                # holds a lock (imports, logging) could leave the child waiting forever
-                helper = threading.Thread(target=meanwhile, daemon=True)
-                helper.start()
-            while pending and (parallel or not running):
-                profile = pending.pop(0)
-                receive, send = context.Pipe(duplex=False)
-                scratch = tempfile.mkdtemp(prefix="issue-builder-")
-                process = context.Process(
-                    target=_in_scratch, args=(scratch, _child, issue, profile, cache_dir, send), daemon=True
-                )
-                process.start()
-                send.close()
-                running[profile.name] = (process, receive, scratch, time.monotonic())
-            for name, (process, receive, scratch, began) in list(running.items()):
-                if receive.poll(POLL_SECONDS / max(len(running), 1)):
-                    results[name] = _result(name, receive)
-                    process.join()
-                    shutil.rmtree(scratch, ignore_errors=True)
-                    del running[name]
-                    if on_done:
-                        on_done(name)
-                elif not process.is_alive() and not receive.poll():
-                    raise RenderError(
-                        f"the {name} edition's render stopped unexpectedly (exit code {process.exitcode})"
-                    )
-                else:
-                    _enforce(name, process, limits, began)
+        process.start()
+        send.close()
+        if meanwhile is not None:
+            # started only once the child has forked: a fork while a thread holds a lock (imports, logging) could
+            # leave the child waiting forever
+            helper = threading.Thread(target=meanwhile, daemon=True)
+            helper.start()
+        return _await(process, receive, limits, step)
     finally:
-        for process, receive, scratch, _ in running.values():
-            process.kill()
-            process.join()
-            receive.close()
-            shutil.rmtree(scratch, ignore_errors=True)
+        process.kill()
+        process.join()
+        receive.close()
+        shutil.rmtree(scratch, ignore_errors=True)
         if helper is not None:
             helper.join()  # its files are done (or it failed) before the build goes on, or cleans up
-    return [results[p.name] for p in profiles]
+
+
+def _await(process, connection, limits: Limits, step: Callable[[str], None]) -> Rendered:
+    """The child's result, its progress passed to `step`, the limits enforced while it works."""
+    started = time.monotonic()
+    while True:
+        if connection.poll(POLL_SECONDS):
+            try:
+                message = connection.recv()
+            except EOFError:
+                raise RenderError("the render stopped without a result") from None
+            if message[0] == "step":
+                step(message[1])
+                continue
+            return _result(message)
+        if not process.is_alive() and not connection.poll():
+            raise RenderError(f"the render stopped unexpectedly (exit code {process.exitcode})")
+        _enforce(process, limits, started)
 
 
 class RenderWorker:
@@ -131,22 +113,15 @@ class RenderWorker:
         self.connection = None
         self.scratch: str | None = None
 
-    def render(self, issue: PreparedIssue, profile: OutputProfile, cache_dir: Path, limits: Limits) -> Edition:
+    def render(self, request: tuple, limits: Limits, step: Callable[[str], None]) -> Rendered:
         if self.process is None or not self.process.is_alive():
             self._start()
-        started = time.monotonic()
         try:
-            self.connection.send((issue, profile, cache_dir))
-            while not self.connection.poll(POLL_SECONDS):
-                if not self.process.is_alive():
-                    raise RenderError(
-                        f"the {profile.name} edition's render stopped unexpectedly (exit code {self.process.exitcode})"
-                    )
-                _enforce(profile.name, self.process, limits, started)
+            self.connection.send(request)
+            return _await(self.process, self.connection, limits, step)
         except BaseException:
             self.close()  # stopped mid-render, or its answer unread: start afresh next time
             raise
-        return _result(profile.name, self.connection)
 
     def close(self) -> None:
         if self.process is not None:
@@ -160,10 +135,19 @@ class RenderWorker:
     def _start(self) -> None:
         context = multiprocessing.get_context("fork")
         self.connection, theirs = context.Pipe(duplex=True)
-        self.scratch = tempfile.mkdtemp(prefix="issue-builder-")
+        self.scratch = _scratch_folder()
         self.process = context.Process(target=_in_scratch, args=(self.scratch, _serve, theirs), daemon=True)
         self.process.start()
         theirs.close()
+
+
+SCRATCH_PREFIX = "issue-builder-scratch-"
+
+
+def _scratch_folder() -> str:
+    """A temporary folder for a child, named after this process: the next render removes it if we are killed."""
+    remove_stale_scratch(Path(tempfile.gettempdir()), SCRATCH_PREFIX)
+    return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
 
 
 def _in_scratch(scratch: str, target: Callable, *args) -> None:
@@ -181,29 +165,23 @@ def _in_scratch(scratch: str, target: Callable, *args) -> None:
 def _serve(connection) -> None:
     while True:
         try:
-            issue, profile, cache_dir = connection.recv()
+            request = connection.recv()
         except EOFError:
             return
-        _child(issue, profile, cache_dir, connection, close=False)
+        _child(request, connection, close=False)
 
 
-def _child(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path, send, close: bool = True) -> None:
+def _child(request: tuple, send, close: bool = True) -> None:
     try:
-        from issue_builder.editions.render import render_edition
+        from issue_builder.editions.render import render_issue
 
-        send.send(("ok", render_edition(issue, profile, cache_dir)))
+        issue, editions, cache_dir, options = request
+        send.send(("ok", render_issue(issue, editions, cache_dir, options, lambda text: send.send(("step", text)))))
     except IssueBuilderError as exc:
         send.send(("user", type(exc).__name__, str(exc), exc.diagnostics))
     except OSError as exc:  # a full disk or temporary folder: the user's to fix, not a bug
-        send.send(
-            (
-                "user",
-                "OutputError",
-                f"the {profile.name} edition could not be rendered: "
-                f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}",
-                [],
-            )
-        )
+        where = f" ({exc.filename})" if exc.filename else ""
+        send.send(("user", "OutputError", f"the issue could not be rendered: {exc.strerror or exc}{where}", []))
     except Exception as exc:
         send.send(("bug", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:
@@ -211,41 +189,56 @@ def _child(issue: PreparedIssue, profile: OutputProfile, cache_dir: Path, send, 
             send.close()
 
 
-def _result(name: str, receive) -> Edition:
-    try:
-        message = receive.recv()
-    except EOFError:
-        raise RenderError(f"the {name} edition's render stopped without a result") from None
+def _result(message: tuple) -> Rendered:
     if message[0] == "ok":
         return message[1]
     if message[0] == "user":
         _, kind, text, diagnostics = message
         raise _ERRORS.get(kind, IssueBuilderError)(text, diagnostics)
-    raise InternalError(f"{message[1]} (in the {name} edition's render process)", message[2])
+    raise ChildFailed(f"{message[1]} (in the render process)", message[2])
 
 
-def _enforce(name: str, process, limits: Limits, started: float) -> None:
+def _enforce(process, limits: Limits, started: float) -> None:
     elapsed = time.monotonic() - started
     if elapsed > limits.seconds:
         raise RenderError(
-            f"the {name} edition took longer than {limits.seconds:g} s and was stopped; "
+            f"the render took longer than {limits.seconds:g} s and was stopped; "
             "raise limits.seconds in the publication file if the issue really needs it"
         )
     rss = resident_mb(process.pid)
     if rss is not None and rss > limits.memory_mb:
         raise RenderError(
-            f"the {name} edition needed more than {limits.memory_mb} MB of memory and was stopped; "
+            f"the render needed more than {limits.memory_mb} MB of memory and was stopped; "
             "raise limits.memory_mb in the publication file if the issue really needs it"
         )
 
 
 def resident_mb(pid: int) -> float | None:
-    """Resident memory of a process in MB (Linux /proc; None where that is not available)."""
+    """Memory of a process and its children in MB: their proportional set sizes (pages shared after a fork
+    counted once), or resident sizes where the kernel gives no PSS; None where /proc is not available."""
+    total, found = 0.0, False
+    for member in [pid, *_descendants(pid)]:
+        size = _field_kb(f"/proc/{member}/smaps_rollup", "Pss:") or _field_kb(f"/proc/{member}/status", "VmRSS:")
+        if size is not None:
+            total, found = total + size / 1024, True
+    return total if found else None
+
+
+def _descendants(pid: int) -> list[int]:
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+            children = [int(c) for c in listing.read().split()]
+    except (OSError, ValueError):
+        return []
+    return [d for c in children for d in (c, *_descendants(c))]
+
+
+def _field_kb(path: str, name: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as lines:
+            for line in lines:
+                if line.startswith(name):
+                    return int(line.split()[1])
     except (OSError, ValueError):
         return None
     return None

@@ -21,7 +21,8 @@ from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.cache import cache_salt
 from issue_builder.base.paths import ICC_DIR
 from issue_builder.base.pdf_content import image_placements
-from issue_builder.editions.cmyk import image_traits
+from issue_builder.editions.colours import image_traits
+from issue_builder.editions.screen import screen_pages
 from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
 
 SRGB_PROFILE = ICC_DIR / "sRGB.icc"
@@ -43,8 +44,9 @@ class WebJob:
 
 
 def finish_web(data: bytes, job: WebJob) -> bytes:
-    """Take WeasyPrint's web PDF and return the file readers download."""
+    """Take the laid-out issue's PDF and return the file readers download."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
+        screen_pages(pdf, job.cache_dir)
         downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir)
         profile = pdf.make_stream(SRGB_PROFILE.read_bytes())
         profile.N = 3

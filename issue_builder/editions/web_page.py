@@ -18,7 +18,6 @@ from issue_builder.base.cache import file_sha256 as file_digest
 from issue_builder.layout.html import contact_sentence
 from issue_builder.layout.templates import make_environment
 from issue_builder.layout.values import template_context
-from issue_builder.load.layouts import layout_chain
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import ALLOWED_FORMATS
 
@@ -54,7 +53,9 @@ def web_page_files(
     pictures: dict[str, Picture] = {}
     wanted = [(issue.cover_image, COVER_WIDTH)] + [(a.image, PICTURE_WIDTH) for a in issue.articles if a.image]
     for image, width in wanted:
-        name = f"img/{Path(image.url).stem}.jpg"
+        # named by content and size: two pictures called alike in different folders stay apart, and the name is
+        # plain ASCII whatever the file was called
+        name = f"img/{image.info.sha256[:20]}-{width}.jpg"
         data = _cached(
             cache_dir,
             ("picture", image.info.sha256, width, JPEG_QUALITY),
@@ -64,7 +65,7 @@ def web_page_files(
             size = written.size
         files[name] = data
         pictures[image.url] = Picture(name, *size)
-    env = make_environment(layout_chain(issue.layout_dir, issue.root))
+    env = make_environment(issue.layout_chain)
     values = {
         "issue": issue,
         "m": issue.manifest,

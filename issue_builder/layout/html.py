@@ -1,4 +1,4 @@
-"""Render the prepared issue into one HTML document for an output profile."""
+"""Render the prepared issue into the HTML of the one layout every edition is finished from."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ from markupsafe import Markup
 
 from issue_builder.base.diagnostics import Diagnostic, RenderError
 from issue_builder.base.schema import Contact
-from issue_builder.layout.profiles import OutputProfile
 from issue_builder.layout.templates import extra_stylesheets, make_environment, read_contained
 from issue_builder.layout.values import template_context
-from issue_builder.load.layouts import layout_chain
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
 MASTER_TEMPLATE = "issue.html"
@@ -54,7 +52,6 @@ class Barcode:
 
 def render_html(
     issue: PreparedIssue,
-    profile: OutputProfile,
     part: str = "main",
     first_page: int = 1,
     fill_pages: int = 0,
@@ -64,11 +61,14 @@ def render_html(
     article: PreparedArticle | None = None,
     starts: dict[str, int] | None = None,
 ) -> RenderedHtml:
-    """The HTML of one part of the issue for `profile`, numbered from `first_page`: "main" (cover to last article),
-    "tail" (fill pages and back cover), or for sectioned layouts "front" (cover and contents, which print `starts`:
-    article id -> first page) and "article" (`article` alone). Template errors become RenderError naming the
-    template and line."""
-    chain = layout_chain(issue.layout_dir, issue.root)
+    """The HTML of one part of the issue, numbered from `first_page`: "main" (cover to last article), "tail" (fill
+    pages and back cover), "front" (cover and contents, which print `starts`: article id -> first page) or "article"
+    (`article` alone). Template errors become RenderError naming the template and line.
+
+    Pages run into the bleed and colours are the publication's sRGB values: the print edition's finisher gives
+    each declared colour its declared CMYK and crops nothing; the screen editions are cropped to the trim.
+    """
+    chain = issue.layout_chain
     env = make_environment(chain)
     env.filters["drop_cap"] = drop_cap
     urls = image_urls or {}
@@ -81,16 +81,14 @@ def render_html(
     def colour(name: str) -> str:
         if name not in {f.name for f in dataclasses.fields(m.colours)}:
             raise ValueError(f"no colour named {name!r} in the publication's colours")
-        value = getattr(m.colours, name)
-        return value.device_cmyk if profile.colour_model == "cmyk" else value.rgb
+        return getattr(m.colours, name).rgb
 
     context = template_context(
         {
             "issue": issue,
             "m": m,
-            "profile": profile,
-            "white": "device-cmyk(0 0 0 0)" if profile.colour_model == "cmyk" else "#fff",
-            "bleed": m.page.bleed.points if profile.bleed else 0.0,
+            "white": "#fff",
+            "bleed": m.page.bleed.points,
             "contact_sentence": contact_sentence(m.contact),
             "font_faces": [face for faces in issue.font_faces.values() for face in faces],
             "part": part,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ import yaml
 from issue_builder.base.diagnostics import Diagnostic
 
 MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_DEPTH = 32  # levels of nested mappings and lists: a manifest needs about five
+MAX_DIGITS = 18  # digits of a whole number: far beyond any count, size or year a manifest holds
 
 KeyPath = tuple[str | int, ...]
 
@@ -25,6 +28,9 @@ _AMBIGUOUS_NUMBER = re.compile(
     r"^[-+]?(0[0-9]+|0[oxb][0-9a-fA-F]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9]+(_[0-9]+)+|\.(inf|Inf|INF|nan|NaN|NAN))$"
 )
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+)$")
+# characters no text may hold: C0 controls but tab and line breaks, lone surrogates (made by "\ud800"
+# escapes, they cannot be written as UTF-8) and the non-characters U+FFFE and U+FFFF
+_BAD_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _STANDARD_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 
 
@@ -93,7 +99,10 @@ class _Refused(Exception):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """Composes the node graph only; refuses anchors and aliases (no alias bombs, no surprises)."""
+    """Composes the node graph only; refuses anchors and aliases (no alias bombs, no surprises) and nesting deeper
+    than MAX_DEPTH (PyYAML composes recursively: hundreds of levels exhaust Python's stack)."""
+
+    depth = 0
 
     def compose_node(self, parent, index):
         event = self.peek_event()
@@ -101,7 +110,13 @@ class _StrictLoader(yaml.SafeLoader):
             raise _Refused("aliases (*name) are not allowed in manifests", event.start_mark)
         if getattr(event, "anchor", None):
             raise _Refused("anchors (&name) are not allowed in manifests", event.start_mark)
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(f"mappings and lists nested more than {MAX_DEPTH} levels deep", event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Diagnostic]]:
@@ -177,6 +192,9 @@ def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Dia
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _STANDARD_TAGS:
                 fail("keys must be plain words", key_node)
                 continue
+            if bad_character(key_node.value):
+                fail(f"a key contains {bad_character(key_node.value)}", key_node)
+                continue
             key = key_node.value
             if key in result:
                 first = doc.locations[path + (key,)].line
@@ -200,10 +218,24 @@ def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Dia
     return _scalar(node, fail, loader)
 
 
+def bad_character(text: str) -> str | None:
+    """What is wrong with the first character no text may hold, or None when there is none."""
+    found = _BAD_CHARACTER.search(text)
+    return _describe_character(ord(found.group())) if found else None
+
+
+def _describe_character(code: int) -> str:
+    """`a NUL character` or `the character U+D800 (a lone surrogate), which no text may hold`."""
+    if code == 0:
+        return "a NUL character"
+    kind = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character or non-character"
+    return f"the character U+{code:04X} ({kind}), which no text may hold"
+
+
 def _scalar(node: yaml.ScalarNode, fail, loader) -> Any:
     value = node.value
-    if "\x00" in value:
-        fail("contains a NUL character")
+    if bad_character(value):
+        fail(f"contains {bad_character(value)}")
         return REPORTED
     if node.style is not None:  # quoted or block scalar: always a string
         if node.tag != "tag:yaml.org,2002:str":
@@ -230,7 +262,14 @@ def _scalar(node: yaml.ScalarNode, fail, loader) -> Any:
         )
         return REPORTED
     if _INT.match(value):
+        if len(value.lstrip("+-")) > MAX_DIGITS:
+            fail(f"a number of {len(value.lstrip('+-')):,} digits is too large (at most {MAX_DIGITS} digits)")
+            return REPORTED
         return int(value)
     if _FLOAT.match(value):
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            fail(f"the number {value[:30]}{'...' if len(value) > 30 else ''} is too large")
+            return REPORTED
+        return number
     return value

@@ -10,6 +10,8 @@ from PIL import ImageCms
 
 from issue_builder.base.paths import DEFAULT_CMYK_PROFILE
 
+MAX_PROFILE_BYTES = 32 * 1024**2  # an ICC output profile: the largest printing profiles are a few MB
+
 
 @dataclass(frozen=True)
 class OutputProfileFile:
@@ -23,7 +25,10 @@ class OutputProfileFile:
 def load_output_profile(path: Path | None) -> OutputProfileFile:
     """Read `path` (or the built-in profile); raises ValueError with a message for the user."""
     path = path or DEFAULT_CMYK_PROFILE
-    data = path.read_bytes()
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_PROFILE_BYTES + 1)  # never more: a huge (or sparse) file is not read whole
+    if len(data) > MAX_PROFILE_BYTES:
+        raise ValueError(f"the profile is larger than {MAX_PROFILE_BYTES:,} bytes: not an output profile")
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(data))
     except (OSError, ImageCms.PyCMSError) as exc:

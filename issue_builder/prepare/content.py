@@ -86,6 +86,7 @@ class PreparedIssue:
     image_sources: dict[str, tuple[str, ImageInfo]] = field(default_factory=dict)  # URL -> (where named, image)
     warnings: list[Diagnostic] = field(default_factory=list)
     publication_path: Path | None = None  # the publication file the manifest inherits from, if any
+    layout_chain: list[Path] = field(default_factory=list)  # the layout's folders, most specific first
 
     @property
     def slug(self) -> str:

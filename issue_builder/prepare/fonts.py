@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont, TTLibError
 
+from issue_builder.base.cache import MAX_FONT_BYTES
+
 FONT_SUFFIXES = (".ttf", ".otf")
 
 
@@ -43,6 +45,8 @@ def scan_fonts(folders: list[Path]) -> dict[str, list[FontFace]]:
 
 def _read_face(path: Path) -> FontFace | None:
     try:
+        if path.stat().st_size > MAX_FONT_BYTES:  # refused with its size by the input check of the build
+            return None
         with TTFont(path, lazy=True) as font:
             names = font["name"]
             family = names.getDebugName(16) or names.getDebugName(1)

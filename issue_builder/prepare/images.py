@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageFile
+
+from issue_builder.base.cache import MAX_INPUT_BYTES, file_sha256
 
 # Formats a layout can place; Pillow is told to try only these (never EPS, whatever the file is called).
 ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP")
@@ -66,6 +67,9 @@ def _decode(path: Path) -> ImageInfo:
                     raise ValueError(
                         f"image is {img.width} x {img.height} pixels; at most {MAX_PIXELS:,} pixels are accepted"
                     )
+                size = os.fstat(img.fp.fileno()).st_size if img.fp else 0
+                if size > MAX_INPUT_BYTES:  # a picture followed by gigabytes of anything is never hashed whole
+                    raise ValueError(f"image is {size:,} bytes; a build reads files of at most {MAX_INPUT_BYTES:,}")
                 img.load()
                 return ImageInfo(
                     path=path,
@@ -87,8 +91,7 @@ def _decode(path: Path) -> ImageInfo:
 
 def _sha256(path: Path) -> str:
     # streamed, and only once the file decoded: a huge file that is no image is never read whole
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return file_sha256(path, MAX_INPUT_BYTES)
 
 
 # What WeasyPrint places as it is; anything else is converted first (TIFF, WebP, 16-bit, LAB, CMYK PNG...).

@@ -8,10 +8,12 @@ import json
 import os
 from pathlib import Path
 
-from issue_builder.base.cache import file_sha256, tools_fingerprint
+from issue_builder.base.cache import MAX_FONT_BYTES, MAX_INPUT_BYTES, file_sha256, too_large, tools_fingerprint
+from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.base.paths import DATA_DIR, DEFAULT_CMYK_PROFILE, FONTS_DIR, ICC_DIR
 from issue_builder.load.layouts import layout_chain
 from issue_builder.prepare.content import PreparedIssue
+from issue_builder.prepare.fonts import FONT_SUFFIXES
 
 
 def input_files(issue: PreparedIssue) -> list[Path]:
@@ -25,8 +27,7 @@ def input_files(issue: PreparedIssue) -> list[Path]:
     files.append(m.printing.output_profile.path if m.printing.output_profile else DEFAULT_CMYK_PROFILE)
     folders = layout_chain(issue.layout_dir, issue.root) + [FONTS_DIR, ICC_DIR]
     folders += [(issue.root / d).resolve() for d in m.font_dirs]
-    for folder in folders:
-        files += [p for p in folder.rglob("*") if p.is_file()]
+    files += folder_files(folders)
     return sorted(set(files))
 
 
@@ -37,8 +38,27 @@ def resources_digest(issue: PreparedIssue) -> str:
     digest = hashlib.sha256()
     for path in input_files(issue):
         if path not in bodies:
-            digest.update(_portable(path, issue).encode() + b"\0" + file_sha256(path).encode())
+            digest.update(_portable(path, issue).encode() + b"\0" + file_sha256(path, MAX_INPUT_BYTES).encode())
     return digest.hexdigest()
+
+
+def oversized(files: list[Path]) -> list[Diagnostic]:
+    """An error for each file larger than a build reads (fonts have a lower limit), found without reading any."""
+    found = []
+    for path in files:
+        limit = MAX_FONT_BYTES if path.suffix.lower() in FONT_SUFFIXES else MAX_INPUT_BYTES
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue  # reported by whatever reads it
+        if size > limit:
+            found.append(too_large(path, size, limit))
+    return found
+
+
+def folder_files(folders: list[Path]) -> list[Path]:
+    """The files in `folders` and their subfolders."""
+    return [p for folder in folders for p in folder.rglob("*") if p.is_file()]
 
 
 def fingerprint(issue: PreparedIssue, settings: dict) -> str:
@@ -51,7 +71,7 @@ def fingerprint(issue: PreparedIssue, settings: dict) -> str:
     digest.update(tools_fingerprint().encode())
     digest.update(content_time(issue).isoformat().encode())  # printed on proofs
     for path in input_files(issue):
-        digest.update(_portable(path, issue).encode() + b"\0" + file_sha256(path).encode())
+        digest.update(_portable(path, issue).encode() + b"\0" + file_sha256(path, MAX_INPUT_BYTES).encode())
     return digest.hexdigest()
 
 

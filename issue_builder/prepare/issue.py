@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from issue_builder.base.diagnostics import ManifestError
-from issue_builder.base.paths import require_resources
+from issue_builder.base.paths import FONTS_DIR, ICC_DIR, require_resources
 from issue_builder.load.layouts import layout_chain
 from issue_builder.load.manifest import RawManifest, load_manifest
 from issue_builder.prepare.content import PreparedIssue, prepare
+from issue_builder.prepare.inputs import folder_files, input_files, oversized
 from issue_builder.validate.trust import trust_problems
 from issue_builder.validate.validate import validate
 
@@ -28,10 +29,14 @@ def prepare_issue(manifest_path: Path, overrides: Overrides | None = None) -> Pr
     layout_dir = (raw.root / manifest.layout).resolve() if manifest.layout else None
     chain = layout_chain(layout_dir, raw.root)  # a broken layout.yaml is reported by `check` too
     _refuse_untrusted(trust_problems(raw, manifest, chain[:-1]))  # the built-in base layout is the package's own
+    fonts = [(raw.root / folder).resolve() for folder in manifest.font_dirs]
+    _refuse_untrusted(oversized(folder_files(chain + fonts + [FONTS_DIR, ICC_DIR])))  # before a font is opened
     issue = prepare(raw, manifest, warnings)
     # the images the articles place are known once their Markdown is read
     _refuse_untrusted(trust_problems(raw, manifest, chain[:-1], [info.path for info in issue.images]))
     issue.publication_path = raw.publication_path
+    _refuse_untrusted(oversized(input_files(issue)))  # the images and profile too: the build hashes every input
+    issue.layout_chain = chain
     return issue
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nh3
@@ -66,6 +67,12 @@ _ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
 }
 _LINK = re.compile(r"^(https?://|mailto:|#)", re.IGNORECASE)
+_VOID_TAGS = {"br", "hr", "img"}
+MAX_HTML_DEPTH = 40  # nested elements of a body: WeasyPrint lays out each level by recursion
+MAX_TABLE_COLUMNS = 50  # columns of a table (spans counted): more cannot be read on a page, and lay out slowly
+MAX_ROWSPAN = 1000
+_SPAN_LIMITS = {"colspan": MAX_TABLE_COLUMNS, "rowspan": MAX_ROWSPAN}
+_HTML_INTEGER = re.compile(r"[ \t\n\f\r]*\+?([0-9]+)")  # how HTML reads colspan and rowspan: the leading digits
 
 
 @dataclass
@@ -93,6 +100,7 @@ def _markdown(quotes: str | tuple[str, ...] = "“”‘’") -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "quotes": list(quotes) if isinstance(quotes, tuple) else quotes})
     md.enable(["table", "strikethrough"])
     use_typography(md)
+    _report_dropped_nesting(md)
     md.use(footnote_plugin).use(
         container_plugin,
         "pullquote",
@@ -101,6 +109,20 @@ def _markdown(quotes: str | tuple[str, ...] = "“”‘’") -> MarkdownIt:
         ),
     )
     return md
+
+
+def _report_dropped_nesting(md: MarkdownIt) -> None:
+    """Record in `env["too_deep"]` each line where the block parser meets its nesting limit with text left: there
+    markdown-it drops the rest of the list or quote (and all that follows it inside) without a word."""
+    tokenize = md.block.tokenize
+
+    def guarded(state, start: int, end: int, *args) -> None:
+        line = state.skipEmptyLines(start)
+        if state.level >= md.options.maxNesting and line < end and state.sCount[line] >= state.blkIndent:
+            state.env.setdefault("too_deep", []).append(line + 1)
+        tokenize(state, start, end, *args)
+
+    md.block.tokenize = guarded
 
 
 def markdown_for(language: str) -> MarkdownIt:
@@ -132,8 +154,9 @@ def render_markdown(
         in_note = {"footnote_open": True, "footnote_close": False}.get(token.type, in_note)
         if token.type == "heading_open" and token.tag == "h1":
             token.tag = "h2"  # the article title is the page's h1
+        image_lines = _image_lines(token)
         for child in token.children or []:
-            line = _line_of(token, child)
+            line = image_lines.get(id(child)) or _line_of(token, child)
             if child.type == "image":
                 src = child.attrGet("src") or ""
                 alt = md.renderer.renderInlineAsText(child.children or [], md.options, {})
@@ -145,10 +168,22 @@ def render_markdown(
             elif child.type == "footnote_ref" and in_note:
                 problems.append(Diagnostic("a footnote may not refer to another footnote", file=source, line=line))
     problems += _overlong_words(tokens, source)
+    problems += _dropped_nesting(env, source, md.options.maxNesting)
     tokens = _inline_footnotes(tokens, env)
     _mark_figures(tokens)
     html = md.renderer.render(tokens, md.options, env)
-    clean = nh3.clean(
+    clean = _sanitise(html, urls)
+    problems += _shape_problems(
+        clean, tokens, source, lambda k: _sanitise(md.renderer.render(tokens[:k], md.options, env), urls)
+    )
+    words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
+    typography = env.get("typography") or Typography()
+    return MarkdownBody(html=clean, images=images, words=words, typography=typography), problems
+
+
+def _sanitise(html: str, urls: dict[str, str]) -> str:
+    """The HTML with only the allowed tags and attributes, links and images checked."""
+    return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
@@ -157,9 +192,92 @@ def render_markdown(
         link_rel="noopener",
         strip_comments=True,
     )
-    words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
-    typography = env.get("typography") or Typography()
-    return MarkdownBody(html=clean, images=images, words=words, typography=typography), problems
+
+
+def _dropped_nesting(env: dict, source: Path, levels: int) -> list[Diagnostic]:
+    """An error for the first place where the Markdown reader would drop text nested too deeply."""
+    lines = sorted(set(env.get("too_deep", [])))
+    if not lines:
+        return []
+    more = f" (and {len(lines) - 1} more place{'s' if len(lines) > 2 else ''} after it)" if len(lines) > 1 else ""
+    return [
+        Diagnostic(
+            f"lists and block quotes nested too deeply{more}: the Markdown reader holds {levels} levels (a list "
+            "takes two, a quote one) and would drop this text and everything after it in the same list or quote; "
+            "nest less deeply",
+            file=source,
+            line=lines[0],
+        )
+    ]
+
+
+class _Shape(HTMLParser):
+    """The deepest nesting and the widest table row of well-formed HTML (as the sanitiser writes it)."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=False)
+        self.depth = self.deepest = self.widest = self.tallest = 0
+        self.rows: list[int] = []  # cells so far (spans counted) of each open table row
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _VOID_TAGS:
+            return
+        self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
+        if tag == "tr":
+            self.rows.append(0)
+        elif tag in ("td", "th") and self.rows:
+            spans = {name: _html_integer(value) or 1 for name, value in attrs if name in _SPAN_LIMITS}
+            self.rows[-1] += spans.get("colspan", 1)
+            self.widest = max(self.widest, self.rows[-1])
+            self.tallest = max(self.tallest, spans.get("rowspan", 1))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID_TAGS:
+            return
+        self.depth -= 1
+        if tag == "tr" and self.rows:
+            self.rows.pop()
+
+    def problems(self) -> dict[str, str]:
+        """What is beyond the limits, by kind."""
+        found = {}
+        if self.deepest > MAX_HTML_DEPTH:
+            found["deepest"] = f"HTML elements nested {self.deepest} levels deep (at most {MAX_HTML_DEPTH})"
+        if self.widest > MAX_TABLE_COLUMNS:
+            found["widest"] = f"a table row of more than {MAX_TABLE_COLUMNS} columns (spans counted)"
+        if self.tallest > MAX_ROWSPAN:
+            found["tallest"] = f"a table cell spanning more than {MAX_ROWSPAN:,} rows"
+        return found
+
+
+def _shape_problems(
+    clean: str, tokens: list[Token], source: Path, sanitised_prefix: Callable[[int], str]
+) -> list[Diagnostic]:
+    """Errors for structures nested or tables wider than the layout can take, each at the line where it first
+    goes beyond the limit (found by sanitising ever shorter runs of the tokens: only when there is a problem)."""
+    found = []
+    ends = [k for k in range(1, len(tokens) + 1) if tokens[k - 1].level == 0 and tokens[k - 1].nesting <= 0]
+    for kind, message in _Shape(clean).problems().items():
+        low, high = 0, len(ends) - 1  # the first top-level block at whose end the problem is there
+        while low < high:
+            middle = (low + high) // 2
+            if kind in _Shape(sanitised_prefix(ends[middle])).problems():
+                high = middle
+            else:
+                low = middle + 1
+        block = tokens[ends[low - 1] if low else 0 : ends[low]] if ends else tokens
+        line = next((t.map[0] + 1 for t in block if t.map), None)
+        found.append(Diagnostic(f"{message}: the layout cannot take it; simplify the structure", source, line))
+    return found
+
+
+def _html_integer(value: str | None) -> int | None:
+    """An attribute value read as HTML reads colspan and rowspan: its leading digits."""
+    match = _HTML_INTEGER.match(value or "")
+    return int(match.group(1).lstrip("0")[:9] or "0") if match else None
 
 
 def _overlong_words(tokens: list[Token], source: Path) -> list[Diagnostic]:
@@ -182,14 +300,28 @@ def _overlong_words(tokens: list[Token], source: Path) -> list[Diagnostic]:
 
 
 def _line_of(token: Token, child: Token) -> int:
-    """The source line of an inline element: its block's first line plus the line breaks before it."""
-    first = (token.map[0] + 1) if token.map else 1
-    if child.type == "image":
-        at = token.content.find(f"]({child.attrGet('src') or ''}")
-        if at < 0:
-            at = token.content.find("![")
-        return first + token.content[: max(at, 0)].count("\n")
-    return first
+    """The source line of an inline element other than an image: its block's first line."""
+    return (token.map[0] + 1) if token.map else 1
+
+
+def _image_lines(token: Token) -> dict[int, int]:
+    """The source line of each image of an inline token (by the image token's id): the line of its `](src`, or
+    of its `![`; each search goes on from the last image and stops at the next, so that it takes linear time."""
+    lines: dict[int, int] = {}
+    content, line, done = token.content, _line_of(token, token), 0
+    for child in token.children or []:
+        if child.type != "image":
+            continue
+        start = content.find("![", done)
+        if start < 0:
+            lines[id(child)] = line
+            continue
+        following = content.find("![", start + 2)
+        at = content.find(f"]({child.attrGet('src') or ''}", start, following if following >= 0 else len(content))
+        at = at if at >= 0 else start
+        line += content.count("\n", done, at)
+        lines[id(child)], done = line, at
+    return lines
 
 
 def _filter_attribute(tag: str, attr: str, value: str, urls: dict[str, str]) -> str | None:
@@ -199,6 +331,9 @@ def _filter_attribute(tag: str, attr: str, value: str, urls: dict[str, str]) -> 
         return value if value in urls else None  # only images the build checked
     if attr == "class":
         return value if value in {"pullquote", "footnote", "inline-figure"} else None
+    if attr in _SPAN_LIMITS:  # beyond the limit is an error; kept one over it so that the check sees it
+        number = _html_integer(value)
+        return None if number is None else str(min(number, _SPAN_LIMITS[attr] + 1))
     return value
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_core import smartquotes
+from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace
 from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 
@@ -39,7 +39,7 @@ _STRAIGHT = re.compile(r"[\"']")
 _EM_DASH = re.compile(r"(^|[^-])---(?=[^-]|$)", re.MULTILINE)
 _EN_DASH = re.compile(r"(^|\s)--(?=\s|$)|(^|[^-\s])--(?=[^-\s]|$)", re.MULTILINE)
 _ELLIPSIS = re.compile(r"\.\.\.")
-_TAG = re.compile(r"(<!--.*?-->|<[^<>]*>)", re.DOTALL)
+_TAG = re.compile(r"(<!--.*?(?:-->|\Z)|<[^<>]*>)", re.DOTALL)  # an unclosed comment runs to the end, as in HTML
 _RAW_TAGS = re.compile(r"<(/?)(pre|code|kbd|samp|script|style|textarea)\b", re.IGNORECASE)
 
 
@@ -82,6 +82,7 @@ def use_typography(md: MarkdownIt) -> None:
     ellipses only, count every change in `env["typography"]`, and set HTML blocks and image titles too."""
     md.options["typographer"] = True
     md.core.ruler.at("replacements", _replace_and_count)
+    md.core.ruler.at("smartquotes", smartquotes)
     md.enable(["replacements", "smartquotes"])
     md.core.ruler.after("smartquotes", "typography_count", _count_and_finish)
 
@@ -160,6 +161,91 @@ def _count_and_finish(state: StateCore) -> None:
         if found.unpaired and token.map:
             found.unpaired_lines.append(token.map[0] + 1)
         counts.add(found)
+
+
+def smartquotes(state: StateCore) -> None:
+    """markdown-it's `smartquotes` rule in linear time: its own takes time quadratic in the quotes of a paragraph
+    (it copies the text for each quote and searches all open quotes for a partner)."""
+    if state.md.options.typographer:
+        for token in state.tokens:
+            if token.type == "inline" and token.children and _STRAIGHT.search(token.content):
+                _pair_quotes(token.children, state.md.options.quotes)
+
+
+def _pair_quotes(tokens: list[Token], quotes: str | list[str]) -> None:
+    """The quotes of one paragraph's inline tokens, decided exactly as markdown-it decides them.
+
+    The text of each token is kept as a list of pieces, one per original character, so that a replacement never
+    moves a position; open quotes waiting for a partner are indexed by kind and nesting level."""
+    pieces = {i: list(t.content) for i, t in enumerate(tokens) if t.type == "text"}
+    stack: list[tuple[int, int, bool, int]] = []  # (token, position, single, level), levels never decreasing
+    waiting: dict[tuple[bool, int], list[int]] = {}  # (single, level) -> their indices in the stack
+
+    def truncate(length: int) -> None:
+        while len(stack) > length:
+            _, _, single, level = stack.pop()
+            waiting[(single, level)].pop()
+
+    for i, token in enumerate(tokens):
+        level = token.level
+        keep = len(stack)
+        while keep and stack[keep - 1][3] > level:
+            keep -= 1
+        truncate(keep)
+        if token.type != "text":
+            continue
+        text, chars = token.content, pieces[i]
+        for found in _STRAIGHT.finditer(text):
+            at, single = found.start(), found.group() == "'"
+            last = chars[at - 1][-1] if at > 0 else _neighbour(tokens, pieces, range(i - 1, -1, -1), -1)
+            after = (
+                chars[at + 1][0] if at + 1 < len(chars) else _neighbour(tokens, pieces, range(i + 1, len(tokens)), 0)
+            )
+            can_open, can_close = _can_open_close(last, after, found.group())
+            if not can_open and not can_close:
+                if single:
+                    chars[at] = "\u2019"  # an apostrophe in a word
+                continue
+            partners = waiting.get((single, level)) if can_close else None
+            if partners:
+                j = partners[-1]
+                opener_token, opener_at = stack[j][0], stack[j][1]
+                chars[at] = quotes[3] if single else quotes[1]
+                pieces[opener_token][opener_at] = quotes[2] if single else quotes[0]
+                truncate(j)
+            elif can_open:
+                stack.append((i, at, single, level))
+                waiting.setdefault((single, level), []).append(len(stack) - 1)
+            elif can_close and single:
+                chars[at] = "\u2019"
+    for i, chars in pieces.items():
+        tokens[i].content = "".join(chars)
+
+
+def _neighbour(tokens: list[Token], pieces: dict[int, list[str]], order: range, end: int) -> str:
+    """The character next to a quote at the edge of its token: from the nearest token with text on that side
+    (not across a line break), or a space."""
+    for j in order:
+        if tokens[j].type in ("softbreak", "hardbreak"):
+            break
+        if tokens[j].content:
+            content = pieces[j] if j in pieces else tokens[j].content
+            return content[end][end]
+    return " "
+
+
+def _can_open_close(last: str, after: str, quote: str) -> tuple[bool, bool]:
+    """Whether a quote between the characters `last` and `after` may open and may close a quotation."""
+    last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
+    after_punct = isMdAsciiPunct(ord(after)) or isPunctChar(after)
+    last_space, after_space = isWhiteSpace(ord(last)), isWhiteSpace(ord(after))
+    can_open = not after_space and not (after_punct and not (last_space or last_punct))
+    can_close = not last_space and not (last_punct and not (after_space or after_punct))
+    if after == '"' and quote == '"' and "0" <= last <= "9":
+        can_open = can_close = False  # 1"" - the first quote is an inch mark
+    if can_open and can_close:  # within a run of punctuation, not within a word
+        can_open, can_close = last_punct, after_punct
+    return can_open, can_close
 
 
 def _smarten_children(children: list[Token], md: MarkdownIt) -> Typography:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
+
+from issue_builder.base.bounded import OverBudget, call_bounded
 from issue_builder.base.diagnostics import display_path
+from issue_builder.base.pdf_content import measure_drawing
 from issue_builder.proofing.fingerprint import page_fingerprints
 from issue_builder.proofing.pagediff import PageDiff
 from issue_builder.proofing.pixels import changed_areas
@@ -50,7 +54,37 @@ class PdfComparison:
 
 
 def compare_pdfs(old: Path, new: Path, dpi: int = 50) -> PdfComparison:
-    """Compare OLD and NEW: a word-level diff over the whole document, then a pixel diff of each pair of pages."""
+    """Compare OLD and NEW: a word-level diff over the whole document, then a pixel diff of each pair of pages.
+
+    Each file's drawing is first measured against a budget; PDFium then reads and renders both in a child process
+    limited in time and memory. A file past a limit raises UnreadablePdf or LimitExceeded (exit 2).
+    """
+    for path in (old, new):
+        check_drawing(path)
+    what = f"the comparison of {display_path(old)} with {display_path(new)}"
+    return call_bounded(_compare, old, new, dpi, what=what)
+
+
+def check_drawing(path: Path) -> None:
+    """Raise UnreadablePdf when the file asks for more drawing than a renderer should be given (fan-out included).
+
+    A file pikepdf cannot open is left to PDFium, which names what is wrong with it.
+    """
+    try:
+        pdf = pikepdf.open(path)
+    except (pikepdf.PdfError, pikepdf.PasswordError, OSError, ValueError, RecursionError):
+        return
+    with pdf:
+        try:
+            measure_drawing(pdf)
+        except OverBudget as exc:
+            raise UnreadablePdf(f"{display_path(path)}: too complex to compare: it asks for {exc}") from None
+        except (pikepdf.PdfError, TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError):
+            return  # malformed beyond reading: PDFium reads what it can, within its limits
+
+
+def _compare(old: Path, new: Path, dpi: int) -> PdfComparison:
+    """compare_pdfs in this process."""
     old_doc = open_pdf(old)
     try:
         new_doc = open_pdf(new)

@@ -25,8 +25,8 @@ def page_fingerprints(path: Path) -> list[bytes] | None:
         with pikepdf.open(path) as pdf:
             memo: dict[tuple[int, int], bytes] = {}
             return [_page_digest(page.obj, memo) for page in pdf.pages]
-    except (pikepdf.PdfError, OSError, ValueError, RecursionError):
-        return None
+    except (pikepdf.PdfError, OSError, ValueError, RecursionError, TypeError, AttributeError, KeyError, IndexError):
+        return None  # malformed objects too: every page is then compared by its pixels
 
 
 def _page_digest(page: pikepdf.Dictionary, memo: dict) -> bytes:

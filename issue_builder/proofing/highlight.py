@@ -12,15 +12,18 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from issue_builder.base.atomic import replace_all
+from issue_builder.base.bounded import call_bounded
 from issue_builder.base.diagnostics import OutputError, display_path
 from issue_builder.editions.marks import SLUG_FONT
 from issue_builder.editions.overlay import stamp_page
 from issue_builder.proofing.diff import REMOVED, UNCHANGED, PageDiff, PdfComparison
+from issue_builder.proofing.pixels import capped_dpi
 from issue_builder.proofing.words import Rect, open_pdf
 
 WORDS_RGB = (0.93, 0.27, 0.10)  # orange-red: words added or changed, and where words were removed
 VISUAL_RGB = (0.10, 0.45, 0.90)  # blue: areas whose pixels differ (an image, a colour, text that moved)
 WORDS_ALPHA, VISUAL_ALPHA = 0.35, 0.12
+MALFORMED = (pikepdf.PdfError, TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError)
 PNG_GAP = 16  # pixels between the old and the new page in a PNG
 
 
@@ -31,23 +34,39 @@ def highlighted_pdf(comparison: PdfComparison, new_pdf: Path) -> bytes:
     except (pikepdf.PdfError, OSError) as exc:
         raise OutputError(f"{display_path(new_pdf)}: cannot be read to highlight it ({exc})") from None
     with pdf:
-        marked = [p for p in comparison.pages if p.status not in (UNCHANGED, REMOVED) and p.number <= len(pdf.pages)]
-        boxes = {p.number: [float(v) for v in pdf.pages[p.number - 1].mediabox] for p in marked}
-        if marked:
-            overlay = pikepdf.open(io.BytesIO(_overlay(marked, boxes)))
-            for index, page in enumerate(marked):
-                media = boxes[page.number]
-                stamp_page(
-                    pdf,
-                    pdf.pages[page.number - 1],
-                    overlay.pages[index],
-                    (media[0], media[1]),
-                    f"IBDiffHighlight{page.number}",
-                    artifact=True,
-                )
+        try:
+            _mark(pdf, comparison)
+        except MALFORMED as exc:
+            raise OutputError(
+                f"{display_path(new_pdf)}: the highlighted copy cannot be made: the file is malformed ({exc})"
+            ) from None
         out = io.BytesIO()
-        pdf.save(out, deterministic_id=True, compress_streams=True)
+        # pikepdf updates the PDF version in the XMP metadata on saving, and fails when /Metadata is not XMP
+        try:
+            pdf.save(out, deterministic_id=True, compress_streams=True)
+        except pikepdf.PdfError:
+            out = io.BytesIO()
+            pdf.save(out, deterministic_id=True, compress_streams=True, fix_metadata_version=False)
         return out.getvalue()
+
+
+def _mark(pdf: pikepdf.Pdf, comparison: PdfComparison) -> None:
+    """Draw the changed areas over every differing page of `pdf`."""
+    marked = [p for p in comparison.pages if p.status not in (UNCHANGED, REMOVED) and p.number <= len(pdf.pages)]
+    boxes = {p.number: [float(v) for v in pdf.pages[p.number - 1].mediabox] for p in marked}
+    if not marked:
+        return
+    overlay = pikepdf.open(io.BytesIO(_overlay(marked, boxes)))
+    for index, page in enumerate(marked):
+        media = boxes[page.number]
+        stamp_page(
+            pdf,
+            pdf.pages[page.number - 1],
+            overlay.pages[index],
+            (media[0], media[1]),
+            f"IBDiffHighlight{page.number}",
+            artifact=True,
+        )
 
 
 def write_highlights(comparison: PdfComparison, new_pdf: Path, out_pdf: Path) -> None:
@@ -63,7 +82,18 @@ def write_highlights(comparison: PdfComparison, new_pdf: Path, out_pdf: Path) ->
 
 
 def write_pngs(comparison: PdfComparison, folder: Path, dpi: int = 100) -> list[Path]:
-    """PNGs of the differing pages, the old page left of the new one, both highlighted; returns the files written."""
+    """PNGs of the differing pages, the old page left of the new one, both highlighted; returns the files written.
+
+    The pages are rendered in a child process limited in time and memory (the files are untrusted).
+    """
+    what = f"drawing the changed pages of {display_path(comparison.new)}"
+    files = call_bounded(_pngs, comparison, folder, dpi, what=what)
+    _replace(files, lambda temp, target: None)
+    return list(files)
+
+
+def _pngs(comparison: PdfComparison, folder: Path, dpi: int) -> dict[Path, bytes]:
+    """The PNG of each differing page, by the file it is written to."""
     files: dict[Path, bytes] = {}
     old_doc, new_doc = open_pdf(comparison.old), open_pdf(comparison.new)
     try:
@@ -88,8 +118,7 @@ def write_pngs(comparison: PdfComparison, folder: Path, dpi: int = 100) -> list[
     finally:
         old_doc.close()
         new_doc.close()
-    _replace(files, lambda temp, target: None)
-    return list(files)
+    return files
 
 
 def _replace(files: dict[Path, bytes], check) -> None:
@@ -131,7 +160,9 @@ def _picture(doc, number: int, dpi: int, layers: list[tuple[list[Rect], tuple, f
     """A page rendered whole (its crop box) with rectangles given in page coordinates drawn over it."""
     page = doc[number - 1]
     try:
-        left, _, _, top = page.get_cropbox()
+        crop = page.get_cropbox()
+        left, top = crop[0], crop[3]
+        dpi = capped_dpi(crop, dpi)
         bitmap = page.render(scale=dpi / 72)
         image = bitmap.to_pil().convert("RGBA")
         bitmap.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pypdfium2 as pdfium
 from PIL import Image, ImageChops
 
@@ -9,6 +11,7 @@ from issue_builder.proofing.words import Rect
 
 PIXEL_THRESHOLD = 40  # grey-level difference below which a pixel counts as unchanged (anti-aliasing, JPEG noise)
 CELL_PT = 12.0  # changed pixels are gathered in cells of about one line of text, then joined into areas
+MAX_PIXELS = 40_000_000  # pixels of one rendered page: a larger page is rendered at a lower resolution
 
 
 def changed_areas(
@@ -18,6 +21,7 @@ def changed_areas(
     width, height = new_area[2] - new_area[0], new_area[3] - new_area[1]
     if abs(width - (old_area[2] - old_area[0])) > 0.5 or abs(height - (old_area[3] - old_area[1])) > 0.5:
         return [new_area], True
+    dpi = capped_dpi(new_area, dpi)
     old_image, new_image = render_area(old_page, old_area, dpi), render_area(new_page, new_area, dpi)
     if old_image.size != new_image.size:  # rounding of the same size in points
         old_image = old_image.resize(new_image.size)
@@ -75,8 +79,15 @@ def _regions(cells: set[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
     return sorted(boxes, key=lambda b: (b[1], b[0]))
 
 
+def capped_dpi(area: Rect, dpi: float) -> float:
+    """`dpi`, or less when `area` rendered at `dpi` would pass MAX_PIXELS."""
+    square_inches = max(area[2] - area[0], 1) * max(area[3] - area[1], 1) / 72 / 72
+    return min(dpi, math.sqrt(MAX_PIXELS / square_inches))
+
+
 def render_area(page: pdfium.PdfPage, area: Rect, dpi: float) -> Image.Image:
-    """The page's `area` as an RGB picture at `dpi`."""
+    """The page's `area` as an RGB picture at `dpi` (at most MAX_PIXELS: lower for a huge page)."""
+    dpi = capped_dpi(area, dpi)
     crop = page.get_cropbox()
     margins = (area[0] - crop[0], area[1] - crop[1], crop[2] - area[2], crop[3] - area[3])
     bitmap = page.render(scale=dpi / 72, crop=margins)

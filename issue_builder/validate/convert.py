@@ -13,11 +13,12 @@ from typing import Any
 
 from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.base.types import Colour, FileRef, Length
-from issue_builder.load.yaml_source import REPORTED, KeyPath, YamlDocument
+from issue_builder.load.yaml_source import REPORTED, KeyPath, YamlDocument, bad_character
 
 INVALID = object()
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_WHOLE = 2**31 - 1  # no count, size or setting of a manifest comes near; larger ones overflow libraries
 _TYPE_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
 
 
@@ -100,15 +101,19 @@ class Converter:
             )
         if hint is int:
             if isinstance(value, int) and not isinstance(value, bool):
-                return value
+                return value if abs(value) <= MAX_WHOLE else self.error(path, f"too large: at most {MAX_WHOLE:,}")
             return self.error(path, f"expected a whole number, got {_describe(value)}")
         if hint is float:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return float(value)
+                return (
+                    float(value) if abs(value) <= MAX_WHOLE else self.error(path, f"too large: at most {MAX_WHOLE:,}")
+                )
             return self.error(path, f"expected a number, got {_describe(value)}")
         if not isinstance(value, str):
             expected = "a date YYYY-MM-DD" if hint is dt.date else _TYPE_NAMES.get(hint, "text")
             return self.error(path, f"expected {expected}, got {_describe(value)}")
+        if bad_character(value):  # a value given on the command line, not read from YAML
+            return self.error(path, f"contains {bad_character(value)}")
         if hint is str:
             return value
         if hint is dt.date:

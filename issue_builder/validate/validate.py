@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
@@ -11,6 +12,7 @@ from issue_builder.load.manifest import RawManifest
 from issue_builder.validate.convert import INVALID, Converter
 
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_SLUG = 100  # characters of the publication's slug: output file names stay well below the 255 bytes allowed
 
 
 def slugify(text: str) -> str:
@@ -66,8 +68,19 @@ def _cross_checks(m: IssueManifest, raw: RawManifest, conv: Converter) -> list[D
             )
     if not m.cover.alt:
         found.append(doc.diagnostic(("cover", "alt"), "no alt text for the cover image", severity="warning"))
+    found += _colour_clashes(m, doc)
     if m.periodical.slug is not None and not _SLUG.match(m.periodical.slug):
         found.append(doc.diagnostic(("periodical", "slug"), "use lower-case letters, digits and hyphens"))
+    slug = m.periodical.slug or slugify(m.periodical.name)
+    if len(slug) > MAX_SLUG:
+        key = "slug" if m.periodical.slug else "name"
+        found.append(
+            doc.diagnostic(
+                ("periodical", key),
+                f"the output file names start with the slug '{slug[:30]}...' of {len(slug):,} characters "
+                f"(at most {MAX_SLUG}); set a shorter 'periodical.slug'",
+            )
+        )
     for key, folders in (("layout", [m.layout] if m.layout else []), ("font_dirs", m.font_dirs)):
         for j, folder in enumerate(folders):
             path = (key,) if key == "layout" else (key, j)
@@ -99,4 +112,23 @@ def _cross_checks(m: IssueManifest, raw: RawManifest, conv: Converter) -> list[D
         found.append(doc.diagnostic(("page",), "margins leave less than 1 inch for text"))
     elif (text_width - (page.columns - 1) * page.column_gap.points) / page.columns < 72:
         found.append(doc.diagnostic(("page", "columns"), f"{page.columns} columns would each be narrower than 1 inch"))
+    return found
+
+
+def _colour_clashes(m: IssueManifest, doc) -> list[Diagnostic]:
+    """Declared colours sharing an sRGB value but not their CMYK: the layout is in sRGB, so the print edition
+    could not tell which CMYK each place should get."""
+    found = []
+    seen: dict[str, tuple[str, tuple]] = {}
+    for f in dataclasses.fields(m.colours):
+        colour = getattr(m.colours, f.name)
+        earlier = seen.setdefault(colour.rgb, (f.name, colour.cmyk))
+        if earlier[1] != colour.cmyk:
+            found.append(
+                doc.diagnostic(
+                    ("colours", f.name, "rgb"),
+                    f"same rgb {colour.rgb} as colours.{earlier[0]} but other cmyk values; "
+                    "give each declared colour its own rgb",
+                )
+            )
     return found

@@ -7,6 +7,7 @@ import re
 import pikepdf
 
 from issue_builder.base.findings import Finding, PreflightSettings, Report
+from issue_builder.base.pdf_content import entries, is_dict, items, numbers
 from issue_builder.editions.pdfx import opentype_fonts, remove_transparency
 
 _PDFX = re.compile(
@@ -14,19 +15,43 @@ _PDFX = re.compile(
 )
 
 
+MAX_XMP_BYTES = 16 * 1024 * 1024  # XMP metadata read; PDF/X identification sits in its first kilobytes
+
+
+def _xmp(pdf: pikepdf.Pdf, report: Report) -> str:
+    """The document's XMP metadata as text; empty (and a finding) when /Metadata is not a stream."""
+    metadata = pdf.Root.get("/Metadata")
+    if metadata is None:
+        return ""
+    if not isinstance(metadata, pikepdf.Stream):
+        report.findings.append(Finding("pdfx-identification", "error", "the document's /Metadata is not a stream"))
+        return ""
+    try:
+        return metadata.read_bytes()[:MAX_XMP_BYTES].decode("utf-8", "replace")
+    except pikepdf.PdfError as exc:
+        report.findings.append(Finding("pdfx-identification", "error", f"the XMP metadata cannot be read ({exc})"))
+        return ""
+
+
+def _info(pdf: pikepdf.Pdf, key: str) -> str:
+    """An entry of the document information dictionary as text; empty when absent or unreadable."""
+    info = pdf.trailer.get("/Info")
+    return str(info.get(key, "")) if isinstance(info, pikepdf.Dictionary) else ""
+
+
 def check_document(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings) -> None:
     add = report.findings.append
     report.checks += ["pdfx-identification", "output-intent", "encryption", "actions", "attachments", "page-count"]
-    xmp = pdf.Root.Metadata.read_bytes().decode("utf-8", "replace") if "/Metadata" in pdf.Root else ""
+    xmp = _xmp(pdf, report)
     match = _PDFX.search(xmp)
-    version = (match.group(1) or match.group(2)) if match else str(pdf.docinfo.get("/GTS_PDFXVersion", ""))
+    version = (match.group(1) or match.group(2)) if match else _info(pdf, "/GTS_PDFXVersion")
     wanted = "PDF/X-4" if settings.pdf_x == "4" else "PDF/X-1"
     if not version:
         add(Finding("pdfx-identification", "error", "no PDF/X version (GTS_PDFXVersion) in the metadata"))
     elif not version.startswith(wanted):
         add(Finding("pdfx-identification", "error", f"identified as {version}, not {wanted}"))
     if settings.pdf_x == "1a":
-        conformance = str(pdf.docinfo.get("/GTS_PDFXConformance", ""))
+        conformance = _info(pdf, "/GTS_PDFXConformance")
         if not conformance.startswith("PDF/X-1a"):
             add(Finding("pdfx-identification", "error", "no GTS_PDFXConformance PDF/X-1a in the document information"))
         if float(pdf.pdf_version) > 1.4:
@@ -43,24 +68,10 @@ def check_document(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings
         add(Finding("pdfx-identification", "error", "no document ID (xmpMM:DocumentID) in the XMP metadata"))
     if "/ID" not in pdf.trailer:
         add(Finding("pdfx-identification", "error", "no /ID in the file trailer"))
-    intents = [i for i in pdf.Root.get("/OutputIntents", []) if i.get("/S") == "/GTS_PDFX"]
-    if not intents:
-        add(Finding("output-intent", "error", "no PDF/X output intent (/OutputIntents with /S /GTS_PDFX)"))
-    for intent in intents:
-        profile = intent.get("/DestOutputProfile")
-        if profile is None:
-            add(Finding("output-intent", "error", "the output intent embeds no output profile (DestOutputProfile)"))
-        elif int(profile.get("/N", 0)) != 4:
-            add(
-                Finding(
-                    "output-intent", "error", f"the output profile has {profile.get('/N')} components, not 4 (CMYK)"
-                )
-            )
-        if not str(intent.get("/OutputConditionIdentifier", "")):
-            add(Finding("output-intent", "error", "the output intent has no OutputConditionIdentifier"))
+    _check_intents(pdf, report)
     if pdf.is_encrypted or "/Encrypt" in pdf.trailer:
         add(Finding("encryption", "error", "the file is encrypted"))
-    names = pdf.Root.get("/Names", {})
+    names = entries(pdf.Root, "/Names")
     if "/JavaScript" in names or "/OpenAction" in pdf.Root or "/AA" in pdf.Root:
         add(Finding("actions", "error", "the document has JavaScript or actions (OpenAction, AA)"))
     if "/EmbeddedFiles" in names:
@@ -76,3 +87,34 @@ def check_document(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings
                 f"{len(pdf.pages)} pages: the binding needs a multiple of {settings.page_multiple} ({missing} missing)",
             )
         )
+
+
+def _check_intents(pdf: pikepdf.Pdf, report: Report) -> None:
+    """A PDF/X output intent with a four-component (CMYK) output profile and a printing condition."""
+    add = report.findings.append
+    if "/OutputIntents" in pdf.Root and not isinstance(pdf.Root.get("/OutputIntents"), pikepdf.Array):
+        add(Finding("output-intent", "error", "/OutputIntents is not an array"))
+    listed = items(pdf.Root, "/OutputIntents")
+    if any(not is_dict(i) for i in listed):
+        add(Finding("output-intent", "error", "an /OutputIntents entry is not an output intent dictionary"))
+    intents = [i for i in listed if is_dict(i) and i.get("/S") == "/GTS_PDFX"]
+    if not intents:
+        add(Finding("output-intent", "error", "no PDF/X output intent (/OutputIntents with /S /GTS_PDFX)"))
+    for intent in intents:
+        profile = intent.get("/DestOutputProfile")
+        if profile is None:
+            add(Finding("output-intent", "error", "the output intent embeds no output profile (DestOutputProfile)"))
+        elif not isinstance(profile, pikepdf.Stream):
+            add(Finding("output-intent", "error", "the output intent's DestOutputProfile is not an ICC profile stream"))
+        else:
+            components = numbers([profile.get("/N", 0)], 1)
+            if components != [4]:
+                add(
+                    Finding(
+                        "output-intent",
+                        "error",
+                        f"the output profile has {profile.get('/N')} components, not 4 (CMYK)",
+                    )
+                )
+        if not str(intent.get("/OutputConditionIdentifier", "")):
+            add(Finding("output-intent", "error", "the output intent has no OutputConditionIdentifier"))

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pikepdf
 from PIL import Image, ImageChops, ImageDraw, ImageMath
 
+from issue_builder.base.bounded import LimitExceeded, run_tool
 from issue_builder.base.findings import Finding, PreflightSettings, Report
-from issue_builder.base.pdf_content import ImagePlacement
+from issue_builder.base.pdf_content import ImagePlacement, numbers
 
 RICH_BLACK_K = 0.85  # share of K above which a spot counts as black
 RICH_BLACK_CMY = 0.05  # any of C, M, Y above this in black makes it rich black
 MIN_AREA_PX = 4  # ignore anti-aliasing specks
+MAX_RASTER_PIXELS = 80_000_000  # pixels of one page's raster, below Pillow's decompression-bomb warning
 
 
 def check_separations(
@@ -32,24 +33,35 @@ def check_separations(
         report.findings.append(Finding("total-ink", "warning", "Ghostscript (gs) not found: ink checks skipped"))
         return
     dpi = settings.separation_dpi
-    with tempfile.TemporaryDirectory() as tmp:
-        result = subprocess.run(
-            [
-                gs,
-                "-q",
-                "-dSAFER",
-                "-dBATCH",
-                "-dNOPAUSE",
-                "-dPDFSTOPONERROR",
-                "-sDEVICE=tiff32nc",
-                f"-r{dpi}",
-                f"-sOutputFile={tmp}/p%04d.tif",
-                str(path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
+    too_large = _too_large(pdf, dpi)
+    if too_large is not None:
+        report.findings.append(
+            Finding("total-ink", "warning", "ink checks skipped: the page is too large to rasterise", too_large)
         )
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            result = run_tool(
+                [
+                    gs,
+                    "-q",
+                    "-dSAFER",
+                    "-dBATCH",
+                    "-dNOPAUSE",
+                    "-dPDFSTOPONERROR",
+                    "-sDEVICE=tiff32nc",
+                    f"-r{dpi}",
+                    f"-sOutputFile={tmp}/p%04d.tif",
+                    str(path),
+                ],
+                "Ghostscript",
+                capture_output=True,
+                text=True,
+                errors="replace",
+            )
+        except LimitExceeded as exc:
+            report.findings.append(Finding("total-ink", "error", f"the ink checks could not be done: {exc}"))
+            return
         if result.returncode != 0:
             report.findings.append(
                 Finding(
@@ -84,15 +96,24 @@ def _check_page(
     report: Report,
     source: str | None,
 ) -> None:
-    media = [float(v) for v in page.mediabox]
-    bleed = [float(v) for v in page.obj.get("/BleedBox", page.obj.get("/TrimBox", page.mediabox))]
+    media = numbers(page.mediabox, 4)
+    bleed = numbers(page.obj.get("/BleedBox", page.obj.get("/TrimBox", page.mediabox)), 4) or media
+    if media is None:
+        return  # the boxes check has said so
     scale = dpi / 72
 
     def to_px(x: float, y: float) -> tuple[int, int]:
         return round((x - media[0]) * scale), round((media[3] - y) * scale)
 
-    with Image.open(raster) as img:
+    try:
+        img = Image.open(raster)
         img.load()
+    except (Image.DecompressionBombError, OSError) as exc:
+        report.findings.append(
+            Finding("total-ink", "error", f"the page's raster cannot be read: {exc}", number, source)
+        )
+        return
+    with img:
         # one pixel in from the bleed edge: marks start just outside it and anti-aliasing would bleed in
         left, top = (v + 1 for v in to_px(bleed[0], bleed[3]))
         right, bottom = (v - 1 for v in to_px(bleed[2], bleed[1]))
@@ -124,3 +145,19 @@ def _check_page(
                 source,
             )
         )
+
+
+def _too_large(pdf: pikepdf.Pdf, dpi: int) -> int | None:
+    """The first page whose raster at `dpi` would pass MAX_RASTER_PIXELS (or whose size cannot be read), if any."""
+    for number, page in enumerate(pdf.pages, start=1):
+        try:
+            media = numbers(page.mediabox, 4)
+        except (pikepdf.PdfError, TypeError, ValueError, AttributeError):
+            media = None
+        if media is None:
+            return number
+        unit = numbers([page.obj.get("/UserUnit", 1)], 1) or [1.0]
+        pixels = abs(media[2] - media[0]) * abs(media[3] - media[1]) * (max(unit[0], 1.0) * dpi / 72) ** 2
+        if pixels > MAX_RASTER_PIXELS:
+            return number
+    return None

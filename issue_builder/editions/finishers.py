@@ -1,0 +1,141 @@
+"""The editions: one table of finishers, each turning the laid-out issue's PDF into the file of one edition."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+
+from issue_builder.base.diagnostics import Diagnostic, RenderError
+from issue_builder.editions.jobs import image_and_page_sources, print_job, resolution_diagnostics, web_job
+from issue_builder.editions.pdfx import NotX1a, finish_pdfx
+from issue_builder.editions.screen import screen_pages
+from issue_builder.editions.stamp import FONT as PROOF_FONT
+from issue_builder.editions.stamp import ProofSlug, reader_spreads, stamp_proof
+from issue_builder.editions.web import finish_web
+from issue_builder.layout.document import Layout, article_at
+from issue_builder.prepare.content import PreparedIssue
+
+
+@dataclass(frozen=True)
+class EditionOptions:
+    """Build options some finishers read: the proof's slug and spreads."""
+
+    build: str = ""  # short content hash of the inputs, printed on proofs
+    as_of: str = ""  # when the newest input changed, printed on proofs
+    proof_round: str | None = None
+    spreads: bool = False
+
+
+@dataclass(frozen=True)
+class FinishJob:
+    """What a finisher works from: the prepared issue, its layout, a cache folder and the build's options."""
+
+    issue: PreparedIssue
+    layout: Layout
+    cache_dir: Path
+    options: EditionOptions
+
+
+@dataclass
+class Edition:
+    """One finished edition, not yet written to its place."""
+
+    name: str
+    file_name: str  # without the folder: e.g. socialist-revolution-18-print.pdf
+    pdf: bytes
+    pages: int  # pages in the file (reader spreads put two on a sheet)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finisher:
+    """How one edition is made from the laid-out issue, and what its file promises."""
+
+    name: str
+    description: str
+    finish: Callable[[bytes, FinishJob], Edition]
+    links: bool  # keeps clickable links and contents (checked on the written file)
+    extra_fonts: tuple[str, ...] = ()  # fonts it draws beyond the publication's families
+    web_page: bool = False  # the issue's web page links to this edition's file
+
+
+def _print(pdf: bytes, job: FinishJob) -> Edition:
+    issue = job.issue
+    try:
+        sources = image_and_page_sources(job.layout, issue)
+        finished = finish_pdfx(pdf, dataclasses.replace(print_job(issue, sources), cache_dir=job.cache_dir))
+    except NotX1a as exc:
+        raise RenderError(
+            "the print PDF cannot be PDF/X-1a (use TrueType fonts and a layout without "
+            f"transparency, or PDF/X-4): {exc}"
+        ) from None
+    return Edition(
+        "print", _file_name(issue, "print"), finished, job.layout.pages, resolution_diagnostics(job.layout, issue)
+    )
+
+
+def _web(pdf: bytes, job: FinishJob) -> Edition:
+    finished = finish_web(pdf, dataclasses.replace(web_job(job.issue), cache_dir=job.cache_dir))
+    return Edition("web", _file_name(job.issue, "web"), finished, job.layout.pages)
+
+
+def _proof(pdf: bytes, job: FinishJob) -> Edition:
+    issue, layout, options = job.issue, job.layout, job.options
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        screen_pages(document, job.cache_dir)
+        out = io.BytesIO()
+        document.save(out, deterministic_id=True)
+    slug = ProofSlug(
+        publication=issue.manifest.periodical.name,
+        issue=issue.manifest.issue,
+        build=options.build,
+        as_of=options.as_of,
+        round=options.proof_round,
+    )
+    running = {}
+    for number in range(1, layout.pages - layout.fill_pages):  # not on the fill pages and the back cover
+        article = article_at(number, layout.article_pages, issue)
+        if article is not None:
+            running[number] = article.title
+    stamped = stamp_proof(out.getvalue(), slug, running)
+    if not options.spreads:
+        return Edition("proof", _file_name(issue, "proof"), stamped, layout.pages)
+    spreads = reader_spreads(stamped)
+    return Edition("proof", _file_name(issue, "proof-spreads"), spreads, len(pikepdf.open(io.BytesIO(spreads)).pages))
+
+
+def _file_name(issue: PreparedIssue, edition: str) -> str:
+    return f"{issue.slug}-{issue.manifest.issue}-{edition}.pdf"
+
+
+FINISHERS: dict[str, Finisher] = {
+    f.name: f
+    for f in (
+        Finisher(
+            "print",
+            "print PDF for the printer: PDF/X-4, trim + bleed, marks, CMYK only, full-resolution images",
+            _print,
+            links=False,
+        ),
+        Finisher(
+            "web",
+            "web PDF for readers: trimmed, sRGB, images at about 150 ppi, links, bookmarks, tags",
+            _web,
+            links=True,
+            web_page=True,
+        ),
+        Finisher(
+            "proof",
+            "proof PDF for production staff: trimmed pages, PROOF watermark, slug with build and page",
+            _proof,
+            links=True,
+            extra_fonts=(PROOF_FONT[0],),
+        ),
+    )
+}
+DEFAULT_EDITIONS = ("print", "web")
