@@ -17,7 +17,7 @@ from issue_builder.editions.screen import screen_pages
 from issue_builder.editions.stamp import FONT as PROOF_FONT
 from issue_builder.editions.stamp import ProofSlug, reader_spreads, stamp_proof
 from issue_builder.editions.web import finish_web
-from issue_builder.layout.document import Layout, article_at
+from issue_builder.layout.laid_out import Layout, article_at
 from issue_builder.prepare.content import PreparedIssue
 
 

@@ -9,7 +9,7 @@ from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.editions.marks import MarkSheet
 from issue_builder.editions.pdfx import PrintJob
 from issue_builder.editions.web import WebJob
-from issue_builder.layout.document import Layout, article_at, image_source
+from issue_builder.layout.laid_out import Layout, article_at, image_source
 from issue_builder.prepare.content import PreparedIssue
 
 

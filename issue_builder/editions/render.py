@@ -10,7 +10,8 @@ from pathlib import Path
 
 from issue_builder.base.forked import Forked
 from issue_builder.editions.finishers import FINISHERS, Edition, EditionOptions, FinishJob
-from issue_builder.layout.document import Layout, lay_out_issue
+from issue_builder.layout.document import lay_out_issue
+from issue_builder.layout.laid_out import Layout
 from issue_builder.prepare.content import PreparedIssue
 
 

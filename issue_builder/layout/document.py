@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
 
 from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError
 from issue_builder.base.identifiers import ean13_for_issn
@@ -17,11 +15,12 @@ from issue_builder.layout.engine import weasyprint
 from issue_builder.layout.fetcher import SandboxFetcher, build_url
 from issue_builder.layout.fit import page_budget_findings, title_findings
 from issue_builder.layout.html import Barcode, RenderedHtml, render_html
+from issue_builder.layout.laid_out import Layout, Placement, article_at
 from issue_builder.layout.overflow import find_overflows, lost_text
-from issue_builder.layout.resolution import Placement, placements
+from issue_builder.layout.resolution import placements
 from issue_builder.layout.sections import CACHE as SECTIONS
 from issue_builder.layout.sections import LaidOut, lay_out_sections, section_key
-from issue_builder.prepare.content import PreparedArticle, PreparedIssue
+from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import placeable
 from issue_builder.prepare.inputs import resources_digest
 
@@ -29,20 +28,6 @@ _NOTDEF = re.compile(
     r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S
 )
 WRITE_OPTIONS = {"pdf_tags": True}  # tags cost little to write; the finishers of untagged editions drop them
-
-
-@dataclass
-class Layout:
-    """The laid-out issue, written once as PDF, and what its layout reported."""
-
-    pdf: bytes  # trim + bleed, sRGB, tagged, with links: what every finisher starts from
-    pages: int
-    article_pages: dict[str, int]  # article id -> first page
-    fill_pages: int
-    placements: list[Placement]  # every placed image, by the URL of its original
-    html: dict[str, str]  # the HTML laid out, by file name in the order laid out: front, articles, tail
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    sections: tuple[int, int] = (0, 0)  # (sections laid out, sections taken from the process's cache)
 
 
 class _Capture(logging.Handler):
@@ -154,20 +139,6 @@ def _diagnostics(pages, main_pages, article_pages, capture, fetcher, issue: Prep
         where = f"{article.title}: " if article else ""
         found.append(Diagnostic(f"{where}{problem}", code="overflow", page=number))
     return found
-
-
-def article_at(page: int, starts: dict[str, int], issue: PreparedIssue) -> PreparedArticle | None:
-    """The article running on `page` (the last one started by then), if any."""
-    current = None
-    for article in issue.articles:
-        if starts.get(article.id, page + 1) <= page:
-            current = article
-    return current
-
-
-def image_source(issue: PreparedIssue, url: str) -> str:
-    """Where a placed image comes from, as a user finds it: the manifest entry and the file."""
-    return f"{issue.image_sources[url][0]} ({unquote(url)})"
 
 
 def _barcode(issue: PreparedIssue) -> tuple[Barcode | None, dict[str, bytes]]:

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from issue_builder.layout.engine import boxes
+from issue_builder.layout.laid_out import Placement
 
 CSS_PX_PER_INCH = 96
-
-
-@dataclass(frozen=True)
-class Placement:
-    """An image as placed on a page: which file, how big, at what effective resolution."""
-
-    page: int
-    src: str
-    width_in: float
-    height_in: float
-    ppi: float
 
 
 def placements(pages: list, pixel_sizes: dict[str, tuple[int, int]]) -> list[Placement]:

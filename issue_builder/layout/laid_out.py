@@ -1,0 +1,48 @@
+"""The laid-out issue as later stages see it: its PDF, pages and what its layout reported; no WeasyPrint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.prepare.content import PreparedArticle, PreparedIssue
+
+
+@dataclass(frozen=True)
+class Placement:
+    """An image as placed on a page: which file, how big, at what effective resolution."""
+
+    page: int
+    src: str
+    width_in: float
+    height_in: float
+    ppi: float
+
+
+@dataclass
+class Layout:
+    """The laid-out issue, written once as PDF, and what its layout reported."""
+
+    pdf: bytes  # trim + bleed, sRGB, tagged, with links: what every finisher starts from
+    pages: int
+    article_pages: dict[str, int]  # article id -> first page
+    fill_pages: int
+    placements: list[Placement]  # every placed image, by the URL of its original
+    html: dict[str, str]  # the HTML laid out, by file name in the order laid out: front, articles, tail
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sections: tuple[int, int] = (0, 0)  # (sections laid out, sections taken from the process's cache)
+
+
+def article_at(page: int, starts: dict[str, int], issue: PreparedIssue) -> PreparedArticle | None:
+    """The article running on `page` (the last one started by then), if any."""
+    current = None
+    for article in issue.articles:
+        if starts.get(article.id, page + 1) <= page:
+            current = article
+    return current
+
+
+def image_source(issue: PreparedIssue, url: str) -> str:
+    """Where a placed image comes from, as a user finds it: the manifest entry and the file."""
+    return f"{issue.image_sources[url][0]} ({unquote(url)})"
