@@ -106,7 +106,9 @@ def _proof(pdf: bytes, job: FinishJob) -> Edition:
     if not options.spreads:
         return Edition("proof", _file_name(issue, "proof"), stamped, layout.pages)
     spreads = reader_spreads(stamped)
-    return Edition("proof", _file_name(issue, "proof-spreads"), spreads, len(pikepdf.open(io.BytesIO(spreads)).pages))
+    with pikepdf.open(io.BytesIO(spreads)) as sheets:
+        sheet_count = len(sheets.pages)
+    return Edition("proof", _file_name(issue, "proof-spreads"), spreads, sheet_count)
 
 
 def _file_name(issue: PreparedIssue, edition: str) -> str:

@@ -242,8 +242,3 @@ def _field_kb(path: str, name: str) -> int | None:
     except (OSError, ValueError):
         return None
     return None
-
-
-def cpu_count() -> int:
-    """Cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

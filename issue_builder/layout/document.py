@@ -155,7 +155,7 @@ def _layout(rendered: RenderedHtml, fetcher: SandboxFetcher):
 
 def _cached_layout(rendered: RenderedHtml, fetcher: SandboxFetcher, capture: _Capture, resources: str):
     """A section laid out, or taken from the process's cache with the messages its layout gave."""
-    key = section_key(rendered, {}, resources)
+    key = section_key(rendered, resources)
     laid = SECTIONS.get(key)
     if laid is None:
         records, refused = len(capture.records), len(fetcher.refused)

@@ -59,10 +59,10 @@ class SectionCache:
 CACHE = SectionCache()  # lives as long as the process: one render, or a whole `watch` session in its worker
 
 
-def section_key(rendered: RenderedHtml, options: dict, resources: str) -> str:
-    """What a section's layout depends on: its HTML, the render options and the files it draws on."""
+def section_key(rendered: RenderedHtml, resources: str) -> str:
+    """What a section's layout depends on: its HTML and the files it draws on."""
     digest = hashlib.sha256(rendered.html.encode())
-    digest.update(f"\0{rendered.base_url}\0{sorted(options.items())!r}\0{resources}".encode())
+    digest.update(f"\0{rendered.base_url}\0{resources}".encode())
     return digest.hexdigest()
 
 
