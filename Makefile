@@ -3,19 +3,31 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# python3-venv provides ensurepip for the virtual environment; WeasyPrint needs Pango; HarfBuzz's subsetter keeps font subsets (and so PDFs) reproducible;
-# qpdf, poppler, Ghostscript and zbar (barcodes) are the independent checkers the tests read PDFs back with;
-# Chromium opens the issue's web page in the tests (driven by Playwright, which is told to use it).
-SYSTEM_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf poppler-utils ghostscript zbar-tools chromium
+# What rendering needs: python3-venv provides ensurepip for the virtual environment; WeasyPrint needs Pango;
+# HarfBuzz's subsetter keeps font subsets (and so PDFs) reproducible; qpdf linearizes the web PDF (without it the
+# web PDF is written unlinearized, and so different).
+RENDER_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf
+# What only the tests need: poppler, Ghostscript and zbar (barcodes) are the independent checkers the tests read
+# PDFs back with (Ghostscript also gives `preflight` its ink checks); Chromium opens the issue's web page in the
+# tests (driven by Playwright, which is told to use it).
+TEST_PACKAGES := poppler-utils ghostscript zbar-tools chromium pandoc
 
-.PHONY: render test system setup
+# axe-core checks the web page's accessibility in the tests (run in Chromium); from the npm registry, into build/.
+AXE_VERSION := 4.14.1
+AXE := build/axe/node_modules/axe-core/axe.min.js
+
+.PHONY: render test system test-system setup
 
 render: setup
 	$(BIN)/issue-builder render issues/18.yaml
 
-test: setup
+test: setup test-system $(AXE)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/python -m pytest
+
+$(AXE):
+	@command -v npm >/dev/null || { $(call install_missing,npm); }
+	npm install --no-save --no-audit --no-fund --silent --prefix build/axe axe-core@$(AXE_VERSION)
 
 setup: system $(VENV)/.installed
 
@@ -24,13 +36,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-system:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Installs the packages of $(1) that are missing (as root, or with sudo).
+install_missing = missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:" $$missing; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+system:
+	@$(call install_missing,$(RENDER_PACKAGES))
+
+test-system:
+	@$(call install_missing,$(TEST_PACKAGES))
 
 # Paint the sample issue's synthetic photographs again (issues/18/img and its SOURCES.md; byte-identical output).
 .PHONY: sample-images

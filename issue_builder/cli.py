@@ -12,14 +12,20 @@ from issue_builder import __version__
 from issue_builder.base.console import print_error
 from issue_builder.base.diagnostics import IssueBuilderError
 
-# each command's module is imported only when that command runs: `render` with nothing to do stays quick
+# each command's module is imported only when that command runs: `render` with nothing to do stays quick.
+# In the order of the work (start an issue, check it, render it, ...), one line per command.
 COMMANDS = {
-    "render": "issue_builder.commands.render:render_command",
+    "new": "issue_builder.commands.new:new_command",
+    "schema": "issue_builder.commands.schema:schema_command",
+    "import": "issue_builder.commands.import_:import_command",
     "check": "issue_builder.commands.check:check_command",
+    "render": "issue_builder.commands.render:render_command",
     "preflight": "issue_builder.commands.preflight:preflight_command",
     "package": "issue_builder.commands.package:package_command",
+    "impose": "issue_builder.commands.impose:impose_command",
     "diff": "issue_builder.commands.diff:diff_command",
     "proof": "issue_builder.commands.proof:proof_command",
+    "comments": "issue_builder.commands.comments:comments_command",
     "watch": "issue_builder.commands.watch:watch_command",
     "flatplan": "issue_builder.commands.flatplan:flatplan_command",
 }

@@ -2,59 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-import pypdfium2
 import pytest
 
+from helpers import copy_fixture, run_cli
 from issue_builder.cli import main
-
-FIXTURES = Path(__file__).parent / "fixtures"
-REPO = Path(__file__).parent.parent
-
-
-@dataclass
-class Result:
-    """What a user sees after running the command."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(capsys: pytest.CaptureFixture, *args: str) -> Result:
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return Result(code, out, err)
-
-
-def copy_fixture(name: str, dest: Path) -> Path:
-    """Copy a fixture issue folder to `dest` and return the copy's folder."""
-    target = dest / name
-    shutil.copytree(FIXTURES / name, target)
-    return target
-
-
-def page_texts(pdf: Path) -> list[str]:
-    """The text of every page, in order."""
-    doc = pypdfium2.PdfDocument(str(pdf))
-    try:
-        texts = []
-        for page in doc:
-            textpage = page.get_textpage()
-            texts.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-        return texts
-    finally:
-        doc.close()
 
 
 @pytest.fixture

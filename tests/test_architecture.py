@@ -7,7 +7,7 @@ import sys
 
 import grimp
 
-from conftest import REPO
+from helpers import REPO
 
 
 def test_stages_import_only_the_layers_below_them():

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import FIXTURES, REPO
+from helpers import FIXTURES, REPO
 
 CASES = {"bare_weasyprint", "cold_render", "full_render", "nothing_changed", "full_proof", "watch_edit", "synthetic_16"}
 

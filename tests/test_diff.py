@@ -16,7 +16,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from conftest import copy_fixture, page_texts
+from helpers import copy_fixture, page_texts
 from issue_builder.cli import main
 from issue_builder.editions.marks import SLUG_FONT
 from issue_builder.proofing.diff import compare_pdfs, summary_lines

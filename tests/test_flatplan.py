@@ -13,7 +13,7 @@ from PIL import Image, ImageChops, ImageStat
 from reportlab.pdfgen.canvas import Canvas
 from rich.console import Console
 
-from conftest import copy_fixture, page_texts
+from helpers import copy_fixture, page_texts
 from issue_builder.cli import main
 from issue_builder.proofing.flatplan import Flatplan, PageLabel, page_labels, print_table, spreads
 from issue_builder.proofing.flatplan_canvas import PNG_SCALE

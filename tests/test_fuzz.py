@@ -1,14 +1,19 @@
-"""Property-based tests: any manifest text or Markdown either works or raises the project's own user error."""
+"""Property-based tests: any manifest text or Markdown either works or raises the project's own user error; any
+content stream is read as pikepdf reads it."""
 
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
+import pikepdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from issue_builder.base.bounded import Budget
 from issue_builder.base.diagnostics import IssueBuilderError
+from issue_builder.base.pdf_content import read_instructions
 from issue_builder.base.schema import IssueManifest
 from issue_builder.load.yaml_source import parse_yaml
 from issue_builder.prepare.markdown import render_markdown
@@ -79,3 +84,37 @@ def test_any_markdown_renders_sanitised_html(text):
         assert not re.search(r'(href|src)\s*=\s*"?\s*(javascript|file|data):', tag), tag
         assert not tag.startswith(("<script", "<iframe", "<object", "<embed", "<link", "<style")), tag
     assert all(p.message for p in problems)
+
+
+CONTENT_TOKENS = st.sampled_from(
+    [b"0", b"-3", b"+4", b"007", b"0.5", b".25", b"5.", b"-0.", b"1.50", b"/CS0", b"/a#20b", b"(t)", b"(a\\)b)"]
+    + [b"<41>", b"[1 /a (b) 5.]", b"<< /A 1. >>", b"true", b"null", b"[]", b")", b"]", b">>", b"{", b"1e3", b"%c\n"]
+    + [b"rg", b"RG", b"k", b"cs", b"scn", b"Tj", b"q", b"Q", b"cm", b"Do", b"BT", b"ET", b"BI", b"ID", b"EI"]
+    + [b"BI /W 1 /H 1 /CS /RGB /BPC 8 ID \x80\x00\x00 EI", b"BI /W 2 /H 1 /CS /G /BPC 8 /D [1. 0] ID \x00\x01 EI"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CONTENT_TOKENS, max_size=40).map(b" ".join))
+def test_the_content_walker_reads_what_pikepdf_parses(content):
+    """The colour conversion writes back what the walker reads: the same instructions as pikepdf's own parser."""
+    pdf = pikepdf.new()
+    stream = pdf.make_stream(content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pikepdf warns of an unexpected end of stream
+        try:
+            expected = [
+                i if isinstance(i, pikepdf.ContentStreamInlineImage) else (list(i.operands), i.operator)
+                for i in pikepdf.parse_content_stream(stream)
+            ]
+            written = pikepdf.unparse_content_stream(expected)
+        except (pikepdf.PdfError, IndexError, AttributeError):
+            return  # pikepdf cannot read or write it back (an inline image without data): no reference
+    read: list = []
+    read_instructions(
+        stream,
+        Budget(),
+        lambda operands, op: read.append(operands[0].instruction() if op == "BI" else (operands, pikepdf.Operator(op))),
+        rewrite=True,
+    )
+    assert pikepdf.unparse_content_stream(read) == written

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import zlib
+from functools import partial
 from pathlib import Path
 
 import pikepdf
@@ -20,12 +21,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
+from helpers import FIXTURES
 from issue_builder.base import bounded
 from issue_builder.base.bounded import Budget, LimitExceeded, Limits, OverBudget, call_bounded, run_tool
-from issue_builder.base.diagnostics import IssueBuilderError
-from issue_builder.base.findings import PreflightSettings
+from issue_builder.base.diagnostics import IssueBuilderError, RenderError
+from issue_builder.base.forked import ChildFailed, Forked
+from issue_builder.base.paths import ICC_DIR
+from issue_builder.base.preflight_report import PreflightSettings
 from issue_builder.checks.preflight.run import preflight as run_preflight
+from issue_builder.editions.colours import CmykConverter, convert_pdf
 
 Name = pikepdf.Name
 needs_gs = pytest.mark.skipif(shutil.which("gs") is None, reason="Ghostscript not installed")
@@ -91,7 +95,7 @@ def _preflight(cli, pdf: Path, *options: str) -> tuple[int, dict, str]:
 
 
 def _messages(report: dict, check: str) -> list[str]:
-    return [f["message"] for f in report.get("findings", []) if f["check"] == check]
+    return [f["message"] for f in report.get("findings", []) if f["code"] == check]
 
 
 # ---------------------------------------------------------------- item 3: tiny files, endless drawing
@@ -127,7 +131,7 @@ def test_a_million_saved_graphics_states_skip_ghostscript(cli, tmp_path):
 
 def test_a_few_dozen_saved_states_are_a_warning(cli, tmp_path):
     _, report, _ = _preflight(cli, many_operators(tmp_path / "q.pdf", b"q\n", 40), "--no-separations")
-    (finding,) = [f for f in report["findings"] if f["check"] == "complexity"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "complexity"]
     assert finding["severity"] == "warning" and "40 levels deep" in finding["message"]
 
 
@@ -182,6 +186,28 @@ def test_call_bounded_returns_raises_and_stops():
         call_bounded(_allocate, 1000, what="a greedy reader", limits=Limits(seconds=20, memory_mb=100))
 
 
+def _raise(error: BaseException) -> None:
+    raise error
+
+
+def test_forked_work_side_by_side_gives_results_and_errors_as_they_were():
+    started = time.monotonic()
+    naps = [Forked(partial(_sleep, 1)) for _ in range(3)]
+    assert [nap.result() for nap in naps] == ["slept"] * 3
+    assert time.monotonic() - started < 2.5  # side by side, not one after the other
+    with pytest.raises(IssueBuilderError, match="the user's fault"):
+        Forked(partial(_fail, "the user's fault")).result()
+    with pytest.raises(FileNotFoundError):  # a disk problem stays one: the caller says what it means for the user
+        Forked(partial(_raise, FileNotFoundError(2, "no such file", "gone.pdf"))).result()
+    with pytest.raises(ChildFailed, match=r"RuntimeError: a bug \(in a forked process\)") as bug:
+        Forked(partial(_raise, RuntimeError("a bug"))).result()
+    assert "RuntimeError: a bug" in bug.value.child_traceback
+    with pytest.raises(ChildFailed, match=r"KeyError: 'x' \(in the child process of the check\)"):
+        call_bounded(_raise, KeyError("x"), what="the check")
+    with pytest.raises(LimitExceeded, match="a deep reader stopped: the file nests its objects too deeply"):
+        call_bounded(_raise, RecursionError(), what="a deep reader")
+
+
 def test_the_budget_counts_every_form_each_time_it_is_drawn():
     budget = Budget(operators=5, forms=2)
     budget.form()
@@ -192,6 +218,36 @@ def test_the_budget_counts_every_form_each_time_it_is_drawn():
         budget.operator()
     with pytest.raises(OverBudget, match="more than 5 drawing operations"):
         budget.operator()
+
+
+def _to_cmyk(pdf: pikepdf.Pdf, budget: Budget | None = None) -> None:
+    profile = (ICC_DIR / "issue-builder-fogra39-tac300.icc").read_bytes()
+    convert_pdf(pdf, CmykConverter(profile, "relative-colorimetric"), budget)
+
+
+def _operators(owner) -> list[str]:
+    return [str(instruction.operator) for instruction in pikepdf.parse_content_stream(owner)]
+
+
+def test_the_colour_conversion_converts_each_form_once_within_its_budget(tmp_path):
+    pdf = pikepdf.open(fan_out_chain(tmp_path / "fan.pdf", levels=12))  # 4 ** 12 forms drawn, 13 forms in all
+    forms = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Form"]
+    for form in forms:
+        form.write(b"1 0 0 rg " + form.read_bytes())
+    _to_cmyk(pdf)
+    assert len(forms) == 13 and all(_operators(form)[:1] == ["k"] for form in forms)
+    pdf = pikepdf.open(self_drawing_form(tmp_path / "self.pdf"))
+    _to_cmyk(pdf)
+    with pytest.raises(RenderError, match="too complex to convert its colours: it asks for more than 3 drawing"):
+        _to_cmyk(_page_pdf(b"q Q q Q 1 0 0 rg"), Budget(operators=3))
+
+
+def test_the_colour_conversion_keeps_inline_images_and_odd_operands():
+    pdf = _page_pdf(b"1 0 0 rg BI /W 1 /H 1 /CS /G /BPC 8 ID \x80 EI /a /b /c RG 0 0 5 5 re f")
+    _to_cmyk(pdf)
+    (page,) = pdf.pages
+    assert _operators(page) == ["k", "INLINE IMAGE", "RG", "re", "f"]  # malformed colours are left for preflight
+    assert b"\nBI\n/W 1 /H 1 /CS /G /BPC 8\nID\n\x80 EI\n" in page.obj.Contents.read_bytes()
 
 
 def test_diff_of_a_form_that_draws_itself_is_a_clean_error(cli, tmp_path):

@@ -16,6 +16,7 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
+from helpers import line_of
 from issue_builder.base.cache import MAX_FONT_BYTES, MAX_INPUT_BYTES, file_sha256
 from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, ManifestError, RenderError
 from issue_builder.prepare.markdown import MAX_HTML_DEPTH, render_markdown
@@ -205,10 +206,6 @@ def test_huge_files_are_refused_without_being_read(bulletin, case):
 
 
 # --- item 6: crashes from untrusted content --------------------------------------------------------------------
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in line)
 
 
 def test_yaml_nested_400_levels_is_an_error_with_its_line(cli, bulletin):

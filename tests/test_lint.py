@@ -7,19 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import edit, line_of
 from issue_builder.checks.editorial import SHORT_BODY_WORDS, normalise
 from issue_builder.prepare.markdown import render_markdown
 from issue_builder.prepare.typography import smarten
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text("utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), "utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(n for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1) if needle in line)
 
 
 def md(text: str, language: str = "en"):
@@ -224,7 +215,7 @@ def _pages(issue, html: str | None = None) -> list:
 
 @pytest.fixture(scope="module")
 def laid_out_bulletin(tmp_path_factory):
-    from conftest import copy_fixture
+    from helpers import copy_fixture
 
     folder = copy_fixture("bulletin", tmp_path_factory.mktemp("lint"))
     edit(folder / "7.yaml", "    opener: text\n", "    opener: text\n    page_budget: 1\n")
@@ -297,3 +288,28 @@ def test_a_render_reports_articles_over_their_page_budget(cli, bulletin):
     assert "warning: editorial: articles[0] runs 2 pages, budget 1" in result.stderr
     strict = cli("render", str(manifest), "--out", str(bulletin / "out"), "--only", "web", "--strict", "--force")
     assert strict.exit_code == 1 and "articles[0] runs 2 pages, budget 1" in strict.stderr
+
+
+def test_alt_texts_that_say_nothing_about_the_picture_are_named(cli, bulletin: Path):
+    manifest = bulletin / "7.yaml"
+    edit(manifest, "  alt: Tower blocks at dusk", "  alt: The Tenant Bulletin issue 7 cover")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 0, result.stderr
+    cover = f"7.yaml:{line_of(manifest, 'The Tenant Bulletin issue 7 cover')}: warning: cover.alt: alt text"
+    assert any(
+        line.endswith("says that there is a picture, not what it shows: describe it") and cover in line
+        for line in result.stderr.splitlines()
+    ), result.stderr
+    assert "repeats the title" not in result.stderr
+
+
+def test_an_alt_text_that_repeats_the_title_is_named(cli, bulletin: Path):
+    manifest = bulletin / "7.yaml"
+    text = manifest.read_text("utf-8")
+    title = "After Eleven Months of Organising Door to Door, the Tenants of the Riverside Towers Won Every One of Their Repair Demands"
+    first_alt = next(
+        line for line in text.splitlines() if line.strip().startswith("alt:") and "Tower blocks" not in line
+    )
+    edit(manifest, first_alt, first_alt.split("alt:")[0] + f"alt: {title}")
+    result = cli("check", str(manifest))
+    assert "articles[0].image.alt: alt text only repeats the title" in result.stderr, result.stderr

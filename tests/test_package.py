@@ -7,7 +7,8 @@ import json
 import zipfile
 
 from PIL import Image
-from test_validate import edit
+
+from helpers import edit
 
 
 def test_package_holds_pdf_report_proofs_profile_ticket_and_checksums(cli, bulletin):

@@ -13,7 +13,7 @@ import pytest
 import weasyprint
 from PIL import Image
 
-from conftest import FIXTURES
+from helpers import FIXTURES
 
 PRINT = "the-tenant-bulletin-7-print.pdf"
 needs_gs = pytest.mark.skipif(shutil.which("gs") is None, reason="Ghostscript not installed")
@@ -26,7 +26,7 @@ def preflight(cli, pdf: Path, *options: str) -> tuple[int, dict]:
 
 
 def findings(report: dict, check: str) -> list[dict]:
-    return [f for f in report["findings"] if f["check"] == check]
+    return [f for f in report["findings"] if f["code"] == check]
 
 
 def broken(rendered: Path, tmp_path: Path, change) -> Path:
@@ -81,7 +81,7 @@ def test_rgb_image_is_reported_with_page_and_manifest_entry(cli, rendered_bullet
     assert code == 1
     rgb = findings(report, "device-rgb")
     assert {f["page"] for f in rgb} == {3}, rgb
-    assert all(f["source"].startswith("articles[0]") for f in rgb)
+    assert all(f["key"].startswith("articles[0]") for f in rgb)
 
 
 def test_unembedded_font_is_reported(cli, rendered_bulletin, tmp_path):
@@ -108,6 +108,27 @@ def test_missing_trim_box_is_reported(cli, rendered_bulletin, tmp_path):
     assert [(f["page"], f["message"]) for f in findings(report, "boxes")] == [(4, "no TrimBox")]
 
 
+def test_json_findings_are_diagnostics_of_the_file(cli, rendered_bulletin, tmp_path):
+    def drop_trim(pdf):
+        del pdf.pages[3].obj["/TrimBox"]
+
+    path = broken(rendered_bulletin, tmp_path, drop_trim)
+    code, report = preflight(cli, path, "--no-separations")
+    (finding,) = findings(report, "boxes")
+    assert report["file"] == str(path) and code == 1
+    assert finding["key"].startswith("articles[0] After Eleven Months")  # the article page 4 belongs to
+    assert finding == {
+        "message": "no TrimBox",
+        "file": str(path),
+        "line": None,
+        "key": finding["key"],
+        "severity": "error",
+        "code": "boxes",
+        "page": 4,
+        "edition": "",
+    }
+
+
 def test_short_bleed_is_reported(cli, rendered_bulletin, tmp_path):
     def short_bleed(pdf):
         trim = [float(v) for v in pdf.pages[1].TrimBox]
@@ -125,8 +146,8 @@ def test_low_resolution_photo_is_reported(cli, rendered_bulletin):
     )
     assert code == 1
     low = {(f["page"], f["severity"]): f for f in findings(report, "image-resolution")}
-    assert "148 ppi" in low[(1, "error")]["message"] and low[(1, "error")]["source"].startswith("cover.image")
-    assert "254 ppi" in low[(3, "warning")]["message"] and low[(3, "warning")]["source"].startswith("articles[0].image")
+    assert "148 ppi" in low[(1, "error")]["message"] and low[(1, "error")]["key"].startswith("cover.image")
+    assert "254 ppi" in low[(3, "warning")]["message"] and low[(3, "warning")]["key"].startswith("articles[0].image")
 
 
 @needs_gs
@@ -194,7 +215,9 @@ def test_unusable_input_exits_2(cli, tmp_path):
     assert cli("preflight", str(tmp_path / "missing.pdf")).exit_code == 2
 
 
-def test_human_report_is_a_table_with_a_verdict(cli, rendered_bulletin):
+def test_human_report_lists_findings_with_a_verdict(
+    cli, rendered_bulletin
+):  # piped: plain lines (see test_preflight_output)
     result = cli(
         "preflight",
         str(rendered_bulletin / PRINT),
@@ -206,7 +229,8 @@ def test_human_report_is_a_table_with_a_verdict(cli, rendered_bulletin):
     )
     assert result.exit_code == 1
     assert "image-resolution" in result.stdout and "FAIL: 3 error(s)" in result.stdout
-    assert "cover.image" in result.stdout
+    cover = next(line for line in result.stdout.splitlines() if "cover.image" in line).split("\t")
+    assert cover[:3] == ["1", "image-resolution", "error"] and "148 ppi" in cover[3]
 
 
 def test_attachments_are_reported(cli, rendered_bulletin, tmp_path):

@@ -130,7 +130,7 @@ def test_unknown_font_family_is_an_error(cli, bulletin):
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
     assert (
-        "fonts.body: font family 'Comic Sans' not found in the font folders (found: Bebas Neue, Charis SIL, Inter)"
+        "fonts.body: font family 'Comic Sans' not found in the font folders (found: Bebas Neue, Charis SIL, Inter, Noto Naskh Arabic, Noto Sans Mono, Noto Serif Hebrew)"
         in result.stderr
     )
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
+from helpers import page_texts, squeeze
+
 MM = 72 / 25.4
 PRINT = "the-tenant-bulletin-7-print.pdf"
 
@@ -87,8 +89,6 @@ def test_boxes_bleed_and_marks(rendered_bulletin: Path):
 
 
 def test_slug_line_names_the_page(rendered_bulletin: Path):
-    from conftest import page_texts
-
     texts = page_texts(rendered_bulletin / PRINT)
     assert "The Tenant Bulletin · Issue 7 · October 2024 · page 3 of 8" in texts[2]
 
@@ -122,8 +122,6 @@ def test_page_count_meets_the_binding(rendered_bulletin: Path):
 
 
 def read_pages(path: Path) -> list[str]:
-    from conftest import page_texts
-
     return page_texts(path)
 
 
@@ -134,8 +132,6 @@ def cut_last_article(bulletin: Path) -> None:
 
 
 def test_missing_pages_are_filled_before_the_back_cover(cli, bulletin):
-    from test_render import squeeze
-
     cut_last_article(bulletin)
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--only", "web")
     assert result.exit_code == 0, result.stderr
@@ -176,8 +172,8 @@ def test_low_resolution_images_warn_and_fail_with_their_manifest_entry(cli, bull
     assert result.exit_code == 1
     err = result.stderr
     assert (
-        "print: image-resolution: page 1: cover.image (7/img/cover.jpg) is 148 ppi at 6.06 x 8.50 in (below 150 ppi)"
-        in err
+        "print: image-resolution: page 1: cover.image (7/img/cover.jpg) is 148 ppi placed at 6.06 x 8.50 in with bleed "
+        "(5.83 x 8.27 in inside the trim), cropped from 6.06 x 8.59 in (below 150 ppi)" in err
     )
     assert "print: image-resolution: page 6: articles[2].image (7/img/badge.png) is 106 ppi" in err
     pub.write_text(pub.read_text("utf-8").replace("  min_ppi: 150", "  min_ppi: 100"), "utf-8")
@@ -264,7 +260,7 @@ def test_preflight_for_x1a_flags_transparency_and_version(cli, rendered_bulletin
         "preflight", str(rendered_bulletin / PRINT), "--pdf-x", "1a", "--bleed", "3mm", "--no-separations", "--json"
     )
     assert result.exit_code == 1
-    checks = {f["check"] for f in json.loads(result.stdout)["findings"]}
+    checks = {f["code"] for f in json.loads(result.stdout)["findings"]}
     assert {"pdfx-identification", "pdf-version", "transparency", "fonts"} <= checks
 
 

@@ -8,17 +8,22 @@ from pathlib import Path
 
 import pikepdf
 
-from conftest import page_texts
+from helpers import page_texts
 
 A5 = (148 / 25.4 * 72, 210 / 25.4 * 72)
 PROOF = "the-tenant-bulletin-7-proof.pdf"
 
 
+def round_file(name: str) -> str:
+    """The proof of a named round of corrections, kept beside the others."""
+    return f"the-tenant-bulletin-7-proof-round-{name}.pdf"
+
+
 def test_proof_has_watermark_and_slug_on_every_page(cli, bulletin: Path):
     result = cli("proof", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"), "--round", "2")
     assert result.exit_code == 0, result.stderr
-    assert "wrote " in result.stdout and PROOF in result.stdout
-    proof = bulletin / "out" / PROOF
+    assert "wrote " in result.stdout and round_file("2") in result.stdout
+    proof = bulletin / "out" / round_file("2")
     texts = page_texts(proof)
     assert len(texts) == 8
     for number, text in enumerate(texts, start=1):
@@ -64,7 +69,7 @@ def test_proofs_are_byte_identical_across_processes(bulletin: Path):
 def test_proof_since_an_earlier_round_names_the_changed_page(cli, bulletin: Path):
     out = bulletin / "out"
     assert cli("proof", str(bulletin / "7.yaml"), "--out", str(out), "--round", "1").exit_code == 0
-    first = out / PROOF  # the file the new proof replaces: compared as it was before the build
+    first = out / round_file("1")
     article = bulletin / "7" / "articles" / "meeting.md"
     text = article.read_text("utf-8")
     cut = text.index("\n\n", len(text) // 2)
@@ -74,7 +79,30 @@ def test_proof_since_an_earlier_round_names_the_changed_page(cli, bulletin: Path
     # the slugs name other builds and rounds on every page; only the edited page is reported
     assert "1 page changed" in result.stdout
     assert "p. 7: 3 words changed (3 added)" in result.stdout or "p. 6: 3 words changed (3 added)" in result.stdout
-    marked = out / "the-tenant-bulletin-7-proof-changes.pdf"
+    assert first.is_file()  # each round's proof kept beside the others
+    marked = out / "the-tenant-bulletin-7-proof-round-2-changes.pdf"
     assert len(page_texts(marked)) == 8
     missing = cli("proof", str(bulletin / "7.yaml"), "--out", str(out), "--since", str(bulletin / "nope.pdf"))
     assert missing.exit_code == 2 and "nope.pdf: file not found" in missing.stderr
+
+
+def test_a_reordered_issue_reports_the_moved_articles_not_changed_words(cli, bulletin: Path):
+    out = bulletin / "out"
+    assert cli("proof", str(bulletin / "7.yaml"), "--out", str(out), "--round", "1").exit_code == 0
+    manifest = bulletin / "7.yaml"
+    text = manifest.read_text("utf-8")
+    lease, meeting = text.index("  - title: The New Lease Law"), text.index("  - title: Meeting Notes")
+    manifest.write_text(text[:lease] + text[meeting:].rstrip("\n") + "\n" + text[lease:meeting], "utf-8")
+    # --since takes the name of a round kept in the output folder
+    result = cli("proof", str(manifest), "--out", str(out), "--round", "2", "--since", "1")
+    assert result.exit_code == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "p. 5-6: “Meeting Notes” moved from p. 6-7" in lines, result.stdout
+    assert "p. 7: “The New Lease Law” moved from p. 5" in lines, result.stdout
+    assert "words changed" not in result.stdout and "word changed" not in result.stdout, result.stdout
+    # the pages of the moved articles read as they did: the second proof really has them elsewhere
+    texts = [" ".join(t.split()) for t in page_texts(out / round_file("2"))]
+    assert "Meeting Notes" in texts[4] and "page 5 of 8 · Meeting Notes" in texts[4]
+    assert "arliament passed the new lease law" in texts[6]  # its first letter is a drop cap, read apart
+    missing = cli("proof", str(manifest), "--out", str(out), "--since", "9")
+    assert missing.exit_code == 2 and "no proof of round 9" in missing.stderr and "rounds there: 1, 2" in missing.stderr

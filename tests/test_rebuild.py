@@ -6,13 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-from test_validate import edit
-
-from conftest import copy_fixture, page_texts
+from helpers import copy_fixture, edit, page_texts, start_watch
 
 PRINT = "the-tenant-bulletin-7-print.pdf"
 
@@ -94,37 +91,8 @@ def test_issues_that_would_share_an_output_folder_are_refused_before_rendering(t
     assert "nothing was rendered" in done.stderr and not (tmp_path / "build").exists()
 
 
-class _Lines:
-    """Lines a child process prints, collected by a thread so the test can wait for one."""
-
-    def __init__(self, process: subprocess.Popen):
-        self.lines: list[str] = []
-        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
-        self.thread.start()
-
-    def _read(self, process: subprocess.Popen) -> None:
-        for line in process.stdout:
-            self.lines.append(line)
-
-    def wait_for(self, text: str, count: int = 1, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while sum(text in line for line in self.lines) < count:
-            assert time.monotonic() < deadline, f"no {text!r} ({count}x) in:\n{''.join(self.lines)}"
-            time.sleep(0.1)
-
-
 def test_watch_rebuilds_the_proof_after_an_edit_and_survives_a_broken_save(bulletin: Path):
-    command = [sys.executable, "-m", "issue_builder", "watch", "7.yaml", "--out", "out", "--settle", "300"]
-    # Ctrl-C's default action even when the tests run in the background (where SIGINT is ignored, and inherited so)
-    process = subprocess.Popen(
-        command,
-        cwd=bulletin,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    lines = _Lines(process)
+    process, lines = start_watch(bulletin)
     proof = bulletin / "out" / "the-tenant-bulletin-7-proof.pdf"
     try:
         lines.wait_for("watching")

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from pathlib import Path
 
 import pytest
-from test_validate import edit
 
-
-def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+from helpers import digests, edit
 
 
 def test_missing_glyph_fails_naming_article_and_character(cli, bulletin):

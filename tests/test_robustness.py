@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from test_render_failures import digests
+from helpers import digests
 
 COMMAND = [sys.executable, "-m", "issue_builder", "render", "7.yaml", "--out", "out", "--quiet"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from conftest import REPO
+from helpers import REPO
 
 IMG = REPO / "issues" / "18" / "img"
 

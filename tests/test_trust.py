@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from helpers import line_of
 from issue_builder.layout.values import PlainSandbox, Record, plain, template_context
 
 SECRET = "CANARY-SECRET-7f3a"
@@ -29,10 +30,6 @@ def publication_with(bulletin: Path, extra: str) -> None:
     """Replace the publication's `layout:` line with `extra` (any YAML lines)."""
     publication = bulletin / "publication.yaml"
     publication.write_text(publication.read_text("utf-8").replace("layout: layout\n", extra), "utf-8")
-
-
-def line_of(path: Path, text: str) -> int:
-    return next(n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if text in line)
 
 
 def assert_refused_without_output(cli, bulletin: Path, *needles: str) -> None:

@@ -3,20 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text("utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), "utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
-        if needle in line:
-            return number
-    raise AssertionError(needle)
+from helpers import edit, line_of
 
 
 def test_valid_issue_checks_clean(cli, bulletin):
@@ -156,4 +144,44 @@ def test_resolution_limits_must_be_in_order(cli, bulletin):
     assert result.exit_code == 2
     assert (
         "printing.min_ppi: the failing limit (150 ppi) is above the warning limit warn_ppi (100 ppi)" in result.stderr
+    )
+
+
+def test_contact_email_phone_and_web_are_validated(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    edit(pub, "  email: bulletin@example.org", "  email: editors at example dot org")
+    edit(pub, "  address:", "  phone: call the office\n  web: www.example..org\n  address:")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2
+    err = result.stderr
+    assert (
+        f"publication.yaml:{line_of(pub, 'email:')}: contact.email: expected an email address such as "
+        "`editors@example.org`" in err
+    )
+    assert f"publication.yaml:{line_of(pub, 'phone:')}: contact.phone: expected a telephone number" in err
+    assert f"publication.yaml:{line_of(pub, 'web: www')}: contact.web: expected a web address" in err
+
+
+def test_usual_ways_of_writing_contact_details_are_accepted(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    for email, phone, web in [
+        ("first.last+print@mail.example.co.uk", "+44 20 7946 0958", "https://www.example.org:8443/join?from=print"),
+        ("redaction@xn--gazette-qta.example", "(212) 555-0100 ext. 12", "example.org/contact#form"),
+        ("o'brien@example.ie", "01 23 45 67 89", "HTTP://EXAMPLE.ORG"),
+    ]:
+        original = pub.read_text("utf-8")
+        edit(pub, "  email: bulletin@example.org", f'  email: "{email}"\n  phone: "{phone}"\n  web: "{web}"')
+        result = cli("check", str(bulletin / "7.yaml"))
+        assert result.exit_code == 0, (email, phone, web, result.stderr)
+        pub.write_text(original, "utf-8")
+
+
+def test_a_coverline_with_an_unquoted_colon_gets_a_hint(cli, bulletin):
+    manifest = bulletin / "7.yaml"
+    edit(manifest, "    - Rent strike wins repairs", "    - Rent strike: the tenants won")
+    result = cli("check", str(manifest))
+    assert result.exit_code == 2
+    assert (
+        f"7.yaml:{line_of(manifest, 'Rent strike:')}: cover.lines[0]: expected text, got a mapping; text holding ': ' "
+        'must be quoted, or YAML reads a mapping: write "Rent strike: the tenants won"' in result.stderr
     )

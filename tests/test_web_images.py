@@ -1,14 +1,109 @@
-"""Web images reduced to screen resolution keep their colours and their transparency."""
+"""Web images: every photograph stored as a JPEG at the web settings whatever its source format; drawings and
+pictures with alpha kept lossless; colours and transparency kept."""
 
 from __future__ import annotations
 
 import io
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
 
 import pikepdf
+import pytest
 import weasyprint
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
+from helpers import copy_fixture
 from issue_builder.editions.web import downsample_images
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils not installed")
+
+
+def photo(size: tuple[int, int] = (900, 600)) -> Image.Image:
+    """A photograph-like picture: gradients, blurred blotches and grain."""
+    red = Image.linear_gradient("L").rotate(30).resize(size)
+    green = Image.radial_gradient("L").resize(size)
+    blue = Image.effect_noise(size, 60).filter(ImageFilter.GaussianBlur(12))
+    grain = Image.merge("RGB", [Image.effect_noise(size, 12) for _ in range(3)])
+    return ImageChops.add(Image.merge("RGB", (red, green, blue)), grain, offset=-100)
+
+
+def save_png16(picture: Image.Image, path: Path) -> None:
+    """`picture` as a 16-bit RGB PNG (Pillow writes 8-bit RGB only): each sample's low byte made up."""
+    width, height = picture.size
+    samples = picture.tobytes()
+    rows = b"".join(
+        b"\0" + b"".join(bytes((v, v ^ 0x5A)) for v in samples[y * width * 3 : (y + 1) * width * 3])
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    )
+
+
+def photo_files(folder: Path, size: tuple[int, int] = (900, 600)) -> dict[str, Path]:
+    """The same photograph as a TIFF, a 16-bit PNG, a WebP and an 8-bit PNG without alpha."""
+    picture = photo(size)
+    files = {name: folder / name for name in ("photo.tif", "photo16.png", "photo.webp", "photo.png")}
+    picture.save(files["photo.tif"], compression="tiff_lzw")
+    save_png16(picture, files["photo16.png"])
+    picture.save(files["photo.webp"], quality=90)
+    picture.save(files["photo.png"])
+    with Image.open(files["photo16.png"]) as check:
+        assert check.tile[0].args == "RGB;16B"  # truly 16 bits a sample
+    return files
+
+
+def placed_image(path: Path, width: str) -> tuple[pikepdf.Pdf, pikepdf.Stream]:
+    """A PDF from WeasyPrint with `path` placed `width` wide, and its image."""
+    html = f'<style>@page {{ size: 8in 8in; margin: 0 }}</style><img src="{path.as_uri()}" style="width: {width}">'
+    pdf = pikepdf.open(io.BytesIO(weasyprint.HTML(string=html).write_pdf()))
+    return pdf, next(x for x in pdf.pages[0].Resources.XObject.values() if x.Subtype == "/Image")
+
+
+def difference(a: Image.Image, b: Image.Image) -> float:
+    """The mean difference of two pictures' samples (0-255) seen from afar: grain averaged out, colours compared."""
+    a, b = (p.convert("RGB").resize((a.width // 10, a.height // 10), Image.BOX) for p in (a, b))
+    return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3
+
+
+@pytest.mark.parametrize("name", ["photo.tif", "photo16.png", "photo.webp", "photo.png"])
+@pytest.mark.parametrize("width", ["3in", "6in"])  # reduced from 900 px to 450; placed at its 150 ppi already
+def test_photographs_become_jpeg_whatever_their_format(tmp_path, name, width):
+    source = photo_files(tmp_path)[name]
+    pdf, image = placed_image(source, width)
+    lossless = len(image.read_raw_bytes())
+    assert image.Filter == "/FlateDecode"  # what WeasyPrint stores: the losslessly compressed samples
+    assert downsample_images(pdf, ppi=150, quality=80) == 1
+    assert image.Filter == "/DCTDecode" and int(image.BitsPerComponent) == 8
+    assert int(image.Width) == (450 if width == "3in" else 900)
+    assert len(image.read_raw_bytes()) < lossless / 3
+    with Image.open(source) as original:
+        reduced = original.convert("RGB").resize((int(image.Width), int(image.Height)), Image.LANCZOS)
+    assert difference(pikepdf.PdfImage(image).as_pil_image(), reduced) < 6
+
+
+def test_a_drawing_stays_lossless(tmp_path):
+    drawing = Image.new("RGB", (900, 600), "white")
+    pen = ImageDraw.Draw(drawing)
+    for i in range(12):
+        pen.rectangle((i * 70, 40 + i * 30, i * 70 + 60, 560), fill=(200, 30 + i * 15, 40))
+        pen.line((0, i * 50, 900, 600 - i * 50), fill="black", width=3)
+    drawing.save(tmp_path / "chart.png")
+    pdf, image = placed_image(tmp_path / "chart.png", "6in")
+    before = image.read_raw_bytes()
+    assert downsample_images(pdf, ppi=150, quality=80) == 0
+    assert image.Filter == "/FlateDecode" and image.read_raw_bytes() == before
+    pdf, image = placed_image(tmp_path / "chart.png", "2in")  # reduced, still lossless
+    assert downsample_images(pdf, ppi=150, quality=80) == 1
+    assert image.get("/Filter") != "/DCTDecode" and int(image.Width) == 300
 
 
 def test_images_with_alpha_are_reduced_without_garbling(tmp_path):
@@ -25,3 +120,45 @@ def test_images_with_alpha_are_reduced_without_garbling(tmp_path):
     left, right = reduced.getpixel((75, 150)), reduced.getpixel((225, 150))
     assert abs(left[0] - 200) < 8 and left[1] < 40 and left[3] == 255
     assert right[3] == 0
+
+
+def test_a_photograph_with_alpha_keeps_its_mask_exact(tmp_path):
+    picture = photo().convert("RGBA")
+    picture.putalpha(Image.radial_gradient("L").resize(picture.size))
+    picture.save(tmp_path / "vignette.png")
+    pdf, image = placed_image(tmp_path / "vignette.png", "6in")
+    assert downsample_images(pdf, ppi=150, quality=80) == 0  # at its size already: kept as it is
+    assert image.Filter == "/FlateDecode" and isinstance(image.get("/SMask"), pikepdf.Stream)
+
+
+def pdfimages(pdf: Path) -> list[dict[str, str]]:
+    """Every image of `pdf` as poppler's `pdfimages -list` describes it."""
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    head, _rule, *rows = listing.splitlines()
+    names = head.split()
+    return [dict(zip(names, row.split(), strict=False)) for row in rows]
+
+
+@needs_poppler
+def test_web_pdf_of_an_issue_with_tiff_16_bit_png_and_webp_photos(cli, tmp_path):
+    issue = copy_fixture("bulletin", tmp_path)
+    files = photo_files(issue / "7" / "img", (1800, 1200))
+    manifest = issue / "7.yaml"
+    text = manifest.read_text("utf-8").replace("7/img/cover.jpg", "7/img/photo16.png")
+    manifest.write_text(text.replace("7/img/towers.jpg", "7/img/photo.tif"), "utf-8")
+    meeting = issue / "7" / "articles" / "meeting.md"
+    meeting.write_text(meeting.read_text("utf-8").replace("../img/plan.jpg", "../img/photo.webp"), "utf-8")
+    result = cli("render", str(manifest), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    web = tmp_path / "out" / "the-tenant-bulletin-7-web.pdf"
+    listed = pdfimages(web)
+    masked = {i["object"] for i in listed if i["type"] == "smask"}
+    images = [i for i in listed if i["type"] == "image"]
+    photos = [i for i in images if i["object"] not in masked]  # the cover and the two pictures in articles
+    assert len(photos) == 3 and all(i["enc"] == "jpeg" for i in photos), listed
+    badge = [i for i in images if i["object"] in masked]  # the badge has alpha: lossless, with its soft mask
+    assert len(badge) == 1 and badge[0]["enc"] == "image", listed
+    assert web.stat().st_size < 1_500_000, web.stat().st_size  # 7.4 MB before the photos were re-encoded
+    printed = pdfimages(tmp_path / "out" / "the-tenant-bulletin-7-print.pdf")
+    assert all(i["enc"] == "image" for i in printed if i["width"] == "1800")  # print: full resolution, lossless
+    assert sum(f.stat().st_size for f in files.values()) > 5 * web.stat().st_size

@@ -102,7 +102,7 @@ def test_web_pictures_are_named_by_content_whatever_their_file_names(tmp_path: P
 
     from PIL import Image
 
-    from conftest import copy_fixture
+    from helpers import copy_fixture
 
     folder = copy_fixture("bulletin", tmp_path)
     (folder / "7" / "other").mkdir()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO
+from helpers import FIXTURES, REPO
 from issue_builder.checks.readback import read_back
 
 # What a checkout holds that is no part of a build (and can be large, or change under a concurrent test run).

@@ -94,3 +94,60 @@ def test_oversized_file_is_refused_before_parsing(tmp_path):
 
 def test_control_characters_are_errors_with_their_line():
     assert errors("a: 1\nb: x\x07y\n") == ["m.yaml:2: invalid YAML: character U+0007 is not allowed"]
+
+
+def test_an_unquoted_colon_in_a_value_is_named_with_the_fix():
+    text = "issue: 1\narticles:\n  - title: x\n    dek: Venezuela: the day they did not pass\n"
+    assert errors(text) == [
+        "m.yaml:4: invalid YAML: mapping values are not allowed here; a value holding ': ' must be quoted, "
+        'e.g. dek: "Venezuela: the day they did not pass"'
+    ]
+    (message,) = errors('title: He said "no": twice\n')
+    assert message.endswith("""e.g. title: 'He said "no": twice'""")
+
+
+def test_a_key_out_of_line_is_not_taken_for_a_colon_in_a_value():
+    (message,) = errors("articles:\n  - title: a\n     dek: b\n")
+    assert message == (
+        "m.yaml:3: invalid YAML: mapping values are not allowed here; this key is not lined up with the keys of "
+        "its mapping: check its indentation against the lines above"
+    )
+
+
+@pytest.mark.parametrize("text", ["cover:\n\timage: a.jpg\n", "cover:\n  image: a.jpg\n  \talt: x\n"])
+def test_tab_indentation_gets_a_hint(text):
+    (message,) = errors(text)
+    assert message.startswith(f"m.yaml:{text.count(chr(10), 0, text.index(chr(9))) + 1}: invalid YAML: ")
+    assert message.endswith("YAML is indented with spaces, never tabs: replace the tab on this line with spaces")
+
+
+def test_an_unclosed_quote_names_the_line_where_it_opens():
+    text = 'issue: 1\ntitle: "Venezuela: the day\ndek: x\nauthor: y\n'
+    assert errors(text) == [
+        'm.yaml:2: invalid YAML: found unexpected end of stream; the quoted value that begins on this line with " '
+        'is never closed: add the closing "'
+    ]
+    (message,) = errors("issue: 1\ntitle: 'Tis the season\ndek: x\n")
+    assert message.startswith("m.yaml:2: ") and "apostrophe ('Tis), put the whole value in double quotes" in message
+
+
+def test_text_after_a_closing_quote_gets_a_hint():
+    (message,) = errors('title: "Hands off" Venezuela\n')
+    assert message == (
+        "m.yaml:1: invalid YAML: expected <block end>, but found '<scalar>'; the value goes on after its closing \": "
+        """put the whole value in quotes of the other kind, e.g. title: '"Hands off" Venezuela'"""
+    )
+    (message,) = errors("title: 'It's here'\n")
+    assert message.endswith('e.g. title: "It\'s here"')
+
+
+def test_values_that_cannot_begin_a_plain_scalar_get_a_hint():
+    (message,) = errors("author: @someone\n")
+    assert message.endswith("a value cannot begin with @: put the whole value in quotes")
+    (message,) = errors('title: "C:\\path"\n')
+    assert "a backslash in double quotes begins an escape" in message
+
+
+def test_hints_do_not_change_what_is_accepted():
+    doc, problems = parse_yaml('dek: "Venezuela: the day"\nlines:\n  - "Matamoros: won"\n', Path("m.yaml"))
+    assert problems == [] and doc.data == {"dek": "Venezuela: the day", "lines": ["Matamoros: won"]}

@@ -11,10 +11,16 @@ from pathlib import Path
 
 
 def replace_all(outputs: dict[Path, bytes], check: Callable[[Path, Path], None]) -> None:
-    """Write each target's bytes beside it, call `check(temp, target)`, then rename all into place.
+    """Write each target's bytes beside it, call `check(temp, target)` for each, then rename all into place.
 
     If writing or any check fails, no target is touched and no temporary file is left behind.
     """
+    replace_all_checked(outputs, lambda temps: [check(temp, target) for target, temp in temps.items()])
+
+
+def replace_all_checked(outputs: dict[Path, bytes], check_all: Callable[[dict[Path, Path]], object]) -> None:
+    """Write each target's bytes beside it, call `check_all({target: temp})` once (checks that may run side by
+    side), then rename all into place; as `replace_all`, all or nothing."""
     temps: dict[Path, Path] = {}
     try:
         for target, data in outputs.items():
@@ -26,7 +32,7 @@ def replace_all(outputs: dict[Path, bytes], check: Callable[[Path, Path], None])
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            check(temp, target)
+        check_all(dict(temps))
         for target, temp in temps.items():
             os.replace(temp, target)
         for folder in {t.parent for t in temps}:

@@ -1,8 +1,9 @@
 """Content preflight checks: DeviceRGB anywhere, effective resolution of placed images, rich-black text.
 
-Content streams are read with pikepdf's stream parser one instruction at a time, within a `Budget` of operators
-and form invocations (a form counted each time it is drawn), so a tiny hostile file cannot exhaust the machine;
-operands of the wrong number or type, and objects of the wrong type, become findings.
+Content streams are read with pikepdf's stream parser one instruction at a time (`read_instructions`, which the
+colour conversion reads and rewrites them with too), within a `Budget` of operators and form invocations (a form
+counted each time it is drawn), so a tiny hostile file cannot exhaust the machine; operands of the wrong number or
+type, and objects of the wrong type, become findings.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from decimal import Decimal
 import pikepdf
 
 from issue_builder.base.bounded import Budget, OverBudget
-from issue_builder.base.findings import Finding, PreflightSettings, Report
+from issue_builder.base.placed_size import placed_size
+from issue_builder.base.preflight_report import PreflightSettings, Report
 
 Matrix = tuple[float, float, float, float, float, float]
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in page space
 IDENTITY: Matrix = (1, 0, 0, 1, 0, 0)
 _TEXT_OPS = {"Tj", "TJ", "'", '"'}
+_PATH_OPS = {"m", "l", "c", "v", "y", "re"}  # path construction
+_PAINT_OPS = {"n", "S", "s", "f", "F", "f*", "B", "B*", "b", "b*"}  # a path ends (and a pending clip applies)
 MAX_FORM_DEPTH = 12  # forms inside forms read; deeper ones are not drawn by most renderers either
 SAVE_DEPTH_LIMIT = 28  # q nesting allowed by ISO 32000-1, Annex C
 SAVE_DEPTH_ERROR = 1000  # q nesting that makes renderers crawl (Ghostscript is quadratic in it)
@@ -29,23 +34,55 @@ MAX_SPACE_DEPTH = 8  # colour spaces based on colour spaces (Indexed over Separa
 
 @dataclass(frozen=True)
 class ImagePlacement:
-    """An image drawn on a page, with its bounding box in page space and its effective resolution."""
+    """An image drawn on a page: its bounding box in page space (the whole picture as scaled, cropped or not), the
+    part the page shows (inside its clipping paths and the page's bleed box), and its effective resolution."""
 
     page: int
     width_px: int
     height_px: int
-    bbox: tuple[float, float, float, float]
+    bbox: Rect
     ppi: float
     objgen: tuple[int, int] = (0, 0)
+    frame: Rect | None = None  # what the page shows of it, bleed included (None: nothing)
+    trimmed: Rect | None = None  # what of that is inside the trim
+
+    def size(self) -> str:
+        """Its size as every message states it (see `placed_size`)."""
+        return placed_size(_inches(self.frame or self.bbox), _inches(self.trimmed), _inches(self.bbox))
 
 
-def _multiply(m: Matrix, n: Matrix) -> Matrix:
+def _inches(rect: Rect | None) -> tuple[float, float] | None:
+    return None if rect is None else ((rect[2] - rect[0]) / 72, (rect[3] - rect[1]) / 72)
+
+
+def _intersect(a: Rect | None, b: Rect | None) -> Rect | None:
+    """The overlap of `a` with `b` (None when they do not meet, or when `a` is None); a `b` of None limits nothing."""
+    if a is None or b is None:
+        return a
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
+
+
+def _bounds(points: list[tuple[float, float]]) -> Rect:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _box(page, key: str, fallback: Rect | None) -> Rect | None:
+    """A page box (/TrimBox, /BleedBox...) as a rectangle; `fallback` when absent or malformed."""
+    value = numbers(page.get(key), 4) if isinstance(page.get(key), pikepdf.Array) else None
+    return fallback if value is None else _bounds([(value[0], value[1]), (value[2], value[3])])
+
+
+def multiply(m: Matrix, n: Matrix) -> Matrix:
+    """The matrix m then n (PDF's row-vector convention)."""
     a, b, c, d, e, f = m
     A, B, C, D, E, F = n
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+def apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    """The point (x, y) through m."""
     return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
 
 
@@ -80,13 +117,33 @@ def items(obj, key: str) -> list:
     return list(value) if isinstance(value, pikepdf.Array) else []
 
 
-def read_instructions(owner, budget: Budget, handle: Callable[[list, str], None]) -> None:
+@dataclass(frozen=True)
+class InlineImage:
+    """An inline image (BI ... ID ... EI) as its content stream holds it."""
+
+    tokens: tuple  # the keys and values of its dictionary, as written
+    data: pikepdf.Object | None  # its samples, between ID and EI
+
+    @property
+    def details(self) -> dict:
+        """Its dictionary by key name (names only: a malformed key is left out)."""
+        pairs = self.tokens
+        return {str(k): v for k, v in zip(pairs[::2], pairs[1::2], strict=False) if isinstance(k, pikepdf.Name)}
+
+    def instruction(self) -> pikepdf.ContentStreamInlineImage:
+        """The inline image as an instruction to write back into a content stream."""
+        tokens = pikepdf.ContentStreamInstruction(list(self.tokens), pikepdf.Operator("ID")).operands  # pikepdf's list
+        return pikepdf.ContentStreamInlineImage(pikepdf.PdfInlineImage(image_data=self.data, image_object=tokens))
+
+
+def read_instructions(owner, budget: Budget, handle: Callable[[list, str], None], rewrite: bool = False) -> None:
     """Pass each instruction of a page's or a stream's content to `handle(operands, operator)`, one at a time.
 
-    Inline images arrive as operator "BI" with their dictionary as the one operand. Raises OverBudget past the
-    budget, pikepdf.PdfError or TypeError when the content cannot be read.
+    An inline image arrives as operator "BI" with an `InlineImage` as its one operand. At most MAX_OPERANDS operands
+    are kept of an instruction unless `rewrite` is set, for a caller that writes the instructions back. Raises
+    OverBudget past the budget, pikepdf.PdfError or TypeError when the content cannot be read.
     """
-    parser = _Instructions(budget, handle)
+    parser = _Instructions(budget, handle, None if rewrite else MAX_OPERANDS)
     if isinstance(owner, pikepdf.Stream):
         pikepdf.Object._parse_stream(owner, parser)  # what pikepdf.parse_content_stream uses, one object at a time
         return
@@ -102,31 +159,31 @@ def read_instructions(owner, budget: Budget, handle: Callable[[list, str], None]
 class _Instructions(pikepdf.StreamParser):
     """Groups the parser's objects into instructions and counts them against the budget."""
 
-    def __init__(self, budget: Budget, handle: Callable[[list, str], None]):
+    def __init__(self, budget: Budget, handle: Callable[[list, str], None], keep: int | None):
         super().__init__()
-        self.budget, self.handle = budget, handle
+        self.budget, self.handle, self.keep = budget, handle, keep
         self.operands: list = []
         self.inline: list | None = None  # the dictionary entries of an inline image, between BI and EI
 
     def handle_object(self, obj, offset: int, length: int) -> None:
         if not isinstance(obj, pikepdf.Operator):
             self.budget.operand()
-            if len(self.operands) < MAX_OPERANDS:
+            if self.keep is None or len(self.operands) < self.keep:
                 self.operands.append(obj)
             return
         self.budget.operator()
         op, operands, self.operands = str(obj), self.operands, []
+        # grouped as pikepdf.parse_content_stream groups them, so that what is written back is what pikepdf writes
         if op == "BI":
             self.inline = []
+        elif self.inline is None:
+            self.handle(operands, op)
         elif op == "ID":
             self.inline = operands
         elif op == "EI":
-            pairs = self.inline or []
-            details = {str(k): v for k, v in zip(pairs[::2], pairs[1::2], strict=False) if isinstance(k, pikepdf.Name)}
+            image = InlineImage(tuple(self.inline), operands[0] if operands else None)
             self.inline = None
-            self.handle([details], "BI")
-        else:
-            self.handle(operands, op)
+            self.handle([image], "BI")
 
     def handle_eof(self) -> None:
         self.operands = []
@@ -152,36 +209,29 @@ def check_content(
         try:
             walker.page(page.obj, annotations=True)
         except OverBudget as exc:
-            report.findings.append(
-                Finding(
-                    "complexity",
-                    "error",
-                    f"reading stopped at this page: the file asks for {exc}; too complex to check or print safely",
-                    number,
-                    page_sources.get(number),
-                )
+            report.add(
+                "complexity",
+                "error",
+                f"reading stopped at this page: the file asks for {exc}; too complex to check or print safely",
+                number,
+                page_sources.get(number),
             )
             placements += walker.placements
             break
         placements += walker.placements
     for placed in placements:
         source = image_sources.get((placed.page, placed.width_px, placed.height_px)) or page_sources.get(placed.page)
-        size = f"{(placed.bbox[2] - placed.bbox[0]) / 72:.2f} x {(placed.bbox[3] - placed.bbox[1]) / 72:.2f} in"
-        text = f"image {placed.width_px} x {placed.height_px} px placed at {size}: {placed.ppi:.0f} ppi"
+        text = f"image {placed.width_px} x {placed.height_px} px {placed.size()}: {placed.ppi:.0f} ppi"
         if placed.ppi < settings.min_ppi:
-            report.findings.append(
-                Finding("image-resolution", "error", f"{text} (minimum {settings.min_ppi})", placed.page, source)
-            )
+            report.add("image-resolution", "error", f"{text} (minimum {settings.min_ppi})", placed.page, source)
         elif placed.ppi < settings.warn_ppi:
-            report.findings.append(
-                Finding("image-resolution", "warning", f"{text} (below {settings.warn_ppi})", placed.page, source)
-            )
+            report.add("image-resolution", "warning", f"{text} (below {settings.warn_ppi})", placed.page, source)
     return placements
 
 
 def image_placements(pdf: pikepdf.Pdf, budget: Budget | None = None) -> list[ImagePlacement]:
     """Where every image XObject is drawn, on every page (no findings are kept); OverBudget past the budget."""
-    scratch = Report(file="", pages=len(pdf.pages))
+    scratch = Report(None, len(pdf.pages))
     budget = budget or Budget()
     placements = []
     for number, page in enumerate(pdf.pages, start=1):
@@ -197,7 +247,7 @@ def measure_drawing(pdf: pikepdf.Pdf, budget: Budget | None = None) -> None:
     Raises OverBudget past the budget, or when a form draws itself (a renderer would draw it until its own
     nesting limit, as many times over as the form draws itself at each level).
     """
-    scratch = Report(file="", pages=len(pdf.pages))
+    scratch = Report(None, len(pdf.pages))
     budget = budget or Budget()
     for number, page in enumerate(pdf.pages, start=1):
         walker = _Walker(number, scratch, None, budget)
@@ -241,6 +291,8 @@ class _Walker:
         self._active: list[tuple[int, int]] = []  # the streams being read, outermost first
         self._resources: dict[tuple, tuple[dict, dict, dict]] = {}  # what each resource dictionary provides
         self._forms: dict[tuple[int, int], Matrix] = {}  # each form's matrix, its group checked
+        self.sheet: Rect | None = None  # what the page shows: its bleed box (or crop box, or media box)
+        self.trim: Rect | None = None
 
     def rgb(self, what: str) -> None:
         self.finding("device-rgb", f"DeviceRGB: {what}")
@@ -249,13 +301,15 @@ class _Walker:
         """Add a finding about this page, once."""
         if message not in self._said:
             self._said.add(message)
-            self.report.findings.append(Finding(check, severity, message, self.page_number, self.source))
+            self.report.add(check, severity, message, self.page_number, self.source)
 
     def malformed(self, what: str) -> None:
         self.finding("structure", f"malformed content: {what}")
 
     def page(self, page: pikepdf.Dictionary, annotations: bool) -> None:
         """Read a page's content, its group and (when asked) its annotations' appearances."""
+        self.sheet = _box(page, "/BleedBox", _box(page, "/CropBox", _box(page, "/MediaBox", None)))
+        self.trim = _box(page, "/TrimBox", self.sheet)
         self.walk(page, page.get("/Resources"), IDENTITY, depth=0)
         _check_groups(page, self)
         if not annotations:
@@ -269,8 +323,11 @@ class _Walker:
             for stream in streams:
                 self.walk(stream, stream.get("/Resources"), IDENTITY, depth=1, collect=False)
 
-    def walk(self, owner, resources, ctm: Matrix, depth: int, collect: bool = True, name: str = "") -> None:
-        """Scan one content stream; `collect` is False inside soft masks, whose images are not placed on the page."""
+    def walk(
+        self, owner, resources, ctm: Matrix, depth: int, collect: bool = True, name: str = "", clip: Rect | None = None
+    ) -> None:
+        """Scan one content stream; `collect` is False inside soft masks, whose images are not placed on the page;
+        `clip` bounds what it can show (the clipping paths in force where a form is drawn)."""
         if depth:
             self.budget.form()
         if depth > MAX_FORM_DEPTH:
@@ -283,18 +340,18 @@ class _Walker:
         if key is not None:
             self._active.append(key)
         try:
-            self._walk(owner, resources, ctm, depth, collect)
+            self._walk(owner, resources, ctm, depth, collect, clip)
         finally:
             if key is not None:
                 self._active.pop()
 
-    def _walk(self, owner, resources, ctm: Matrix, depth: int, collect: bool) -> None:
+    def _walk(self, owner, resources, ctm: Matrix, depth: int, collect: bool, clip: Rect | None) -> None:
         key = resources.objgen if isinstance(resources, pikepdf.Object) and resources.is_indirect else None
         key = key or (owner.objgen if isinstance(owner, pikepdf.Stream) else ("page",))
         if key not in self._resources:  # a form drawn many times has its resources looked through once
             self._resources[key] = self._look_through(resources, ctm, depth, collect)
         spaces, shadings, xobjects = self._resources[key]
-        state = _State(ctm)
+        state = _State(ctm, clip)
         try:
             read_instructions(
                 owner, self.budget, lambda o, op: self._do(o, op, state, spaces, shadings, xobjects, depth, collect)
@@ -343,7 +400,7 @@ class _Walker:
                     self.rgb(f"shading pattern {pattern_name}")
             elif pattern.get("/PatternType") == 1 and isinstance(pattern, pikepdf.Stream):
                 matrix = self._matrix(pattern, f"pattern {pattern_name}")
-                self.walk(pattern, pattern.get("/Resources"), _multiply(matrix, ctm), depth + 1, collect, pattern_name)
+                self.walk(pattern, pattern.get("/Resources"), multiply(matrix, ctm), depth + 1, collect, pattern_name)
         return spaces, shadings, entries(resources, "/XObject")
 
     def _do(self, operands: list, op: str, state: _State, spaces, shadings, xobjects, depth: int, collect: bool):
@@ -352,12 +409,18 @@ class _Walker:
             state.save()
         elif op == "Q":
             state.restore()
+        elif op in _PATH_OPS:
+            state.extend_path(op, operands)
+        elif op in ("W", "W*"):
+            state.clipping = True
+        elif op in _PAINT_OPS:
+            state.end_path()
         elif op == "cm":
             matrix = numbers(operands, 6)
             if matrix is None:
                 self.malformed(f"cm takes six numbers, found {_describe(operands)}")
             else:
-                state.ctm = _multiply(tuple(matrix), state.ctm)
+                state.ctm = multiply(tuple(matrix), state.ctm)
         elif op in ("rg", "RG"):
             self.rgb(f"colour operator {op}")
             if op == "rg":
@@ -380,7 +443,7 @@ class _Walker:
         elif op in _TEXT_OPS and state.fill_space == pikepdf.Name.DeviceCMYK and not self._rich_black_said:
             self._text_colour(state.fill)
         elif op == "BI":
-            details = operands[0] if operands else {}
+            details = operands[0].details
             space = details.get("/ColorSpace", details.get("/CS"))
             if isinstance(space, pikepdf.Name) and str(space) in spaces:
                 space = spaces[str(space)]
@@ -394,9 +457,9 @@ class _Walker:
         elif op == "Do":
             name = self._name(op, operands)
             if name is not None:
-                self._xobject(name, xobjects.get(name), state.ctm, depth, collect)
+                self._xobject(name, xobjects.get(name), state.ctm, depth, collect, state.clip)
 
-    def _xobject(self, name: str, xobject, ctm: Matrix, depth: int, collect: bool) -> None:
+    def _xobject(self, name: str, xobject, ctm: Matrix, depth: int, collect: bool, clip: Rect | None) -> None:
         """Draw the XObject `name`: an image is placed, a form read."""
         if xobject is None:
             return
@@ -405,13 +468,13 @@ class _Walker:
             return
         subtype = xobject.get("/Subtype")
         if subtype == "/Image":
-            self._image(xobject, name, ctm, collect)
+            self._image(xobject, name, ctm, collect, clip)
         elif subtype == "/Form":
             matrix = self._forms.get(xobject.objgen)
             if matrix is None:
                 _check_groups(xobject, self)
                 matrix = self._forms[xobject.objgen] = self._matrix(xobject, f"form {name}")
-            self.walk(xobject, xobject.get("/Resources"), _multiply(matrix, ctm), depth + 1, collect, name)
+            self.walk(xobject, xobject.get("/Resources"), multiply(matrix, ctm), depth + 1, collect, name, clip)
 
     def _name(self, op: str, operands: list) -> str | None:
         """The resource name an operator takes as its last operand, or None (and a finding) when it has none."""
@@ -444,7 +507,7 @@ class _Walker:
                 "body text must be 100% K only",
             )
 
-    def _image(self, image: pikepdf.Stream, name: str, ctm: Matrix, collect: bool) -> None:
+    def _image(self, image: pikepdf.Stream, name: str, ctm: Matrix, collect: bool, clip: Rect | None) -> None:
         if _is_rgb(image.get("/ColorSpace")):
             self.rgb(f"image {name}")
         mask = image.get("/SMask")
@@ -460,33 +523,53 @@ class _Walker:
             return
         w, h = int(size[0]), int(size[1])
         ppi = min(w / (width_pt / 72), h / (height_pt / 72))
-        corners = [_apply(ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))]
-        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-        self.placements.append(
-            ImagePlacement(self.page_number, w, h, (min(xs), min(ys), max(xs), max(ys)), ppi, image.objgen)
-        )
+        bbox = _bounds([apply(ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))])
+        frame = _intersect(_intersect(bbox, clip), self.sheet)
+        trimmed = _intersect(frame, self.trim)
+        self.placements.append(ImagePlacement(self.page_number, w, h, bbox, ppi, image.objgen, frame, trimmed))
 
 
 class _State:
-    """The graphics state the checks follow (transformation and fill colour), with its stack of saves."""
+    """The graphics state the checks follow (transformation, clip as a bounding box, fill colour), with its stack of
+    saves, and the bounds of the path being built."""
 
-    def __init__(self, ctm: Matrix):
-        self.ctm = ctm
+    def __init__(self, ctm: Matrix, clip: Rect | None = None):
+        self.ctm, self.clip = ctm, clip
         self.fill_space, self.fill = pikepdf.Name.DeviceGray, [0]
         self.stack: list[tuple] = []
         self.depth = self.deepest = 0
+        self.path: Rect | None = None  # in page space
+        self.clipping = False  # W or W* seen: the path clips once it ends
+
+    def extend_path(self, op: str, operands: list) -> None:
+        """Add a path operator's points (a rectangle's corners) to the bounds of the path being built."""
+        values = numbers(operands)
+        if not values or len(values) % 2:
+            return
+        if op == "re" and len(values) == 4:
+            x, y, w, h = values
+            values = [x, y, x + w, y, x, y + h, x + w, y + h]
+        points = [apply(self.ctm, values[i], values[i + 1]) for i in range(0, len(values), 2)]
+        self.path = _bounds(points + ([] if self.path is None else [self.path[:2], self.path[2:]]))
+
+    def end_path(self) -> None:
+        """A path painted or ended: its bounds clip what follows when W or W* came before."""
+        if self.clipping:
+            path = self.path or (0.0, 0.0, 0.0, 0.0)
+            self.clip = _intersect(path, self.clip) if self.clip is not None else path
+        self.path, self.clipping = None, False
 
     def save(self) -> None:
         self.depth += 1
         self.deepest = max(self.deepest, self.depth)
         if self.depth <= SAVE_DEPTH_ERROR:  # deeper saves are counted, not kept: a million `q` stays small
-            self.stack.append((self.ctm, self.fill_space, self.fill))
+            self.stack.append((self.ctm, self.clip, self.fill_space, self.fill))
 
     def restore(self) -> None:
         if self.depth <= 0:
             return
         if self.depth <= SAVE_DEPTH_ERROR:
-            self.ctm, self.fill_space, self.fill = self.stack.pop()
+            self.ctm, self.clip, self.fill_space, self.fill = self.stack.pop()
         self.depth -= 1
 
 
@@ -496,3 +579,12 @@ def _describe(operands: list) -> str:
         return "no operands"
     kinds = ", ".join(type(v).__name__ for v in operands[:6]) + (", ..." if len(operands) > 6 else "")
     return f"{len(operands)} operand{'s' if len(operands) != 1 else ''} ({kinds})"
+
+
+def replace_content(pdf: pikepdf.Pdf, owner, instructions: list) -> None:
+    """Write `instructions` as the content of `owner`: a form or pattern stream, or a page (a new stream)."""
+    data = pikepdf.unparse_content_stream(instructions)
+    if isinstance(owner, pikepdf.Stream):
+        owner.write(data)
+    else:
+        owner.Contents = pdf.make_stream(data)

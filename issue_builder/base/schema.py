@@ -1,15 +1,34 @@
-"""The manifest schema: one typed model, a docstring per field (the README reference is made from it)."""
+"""The manifest schema: one typed model, a docstring per field (the docs' reference and the JSON Schema are made
+from it)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from issue_builder.base.identifiers import issn_problem
 from issue_builder.base.types import Colour, FileRef, Length
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check of one field's value: `test` returns an error message or None; `schema` states the same rule to
+    editors as JSON Schema keywords (as far as JSON Schema can say it: check digits, for one, it cannot)."""
+
+    test: Callable[[Any], str | None]
+    schema: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self, value: Any) -> str | None:
+        return self.test(value)
+
+
+def rule(test: Callable[[Any], str | None], **schema: Any) -> Rule:
+    """A Rule whose JSON Schema keywords are given by name: `rule(test, minimum=1)`."""
+    return Rule(test, MappingProxyType(schema))
 
 
 def doc(
@@ -17,7 +36,7 @@ def doc(
     default: Any = MISSING,
     *,
     factory: Callable[[], Any] | None = None,
-    check: Callable[[Any], str | None] | None = None,
+    check: Rule | None = None,
 ) -> Any:
     """A field with its documentation; `check` returns an error message or None."""
     meta = {"doc": text, "check": check}
@@ -26,37 +45,90 @@ def doc(
     return field(default=default, metadata=meta)
 
 
-def _positive(value: float | int) -> str | None:
+def _positive_test(value: float | int) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
+
+_positive = rule(_positive_test, exclusiveMinimum=0)
 
 MAX_ISSUE = 999_999  # issue and volume numbers: enough for a daily for 2,700 years; they end up in file names
 
 
-def _issue_number(value: int) -> str | None:
+def _issue_number_test(value: int) -> str | None:
     return None if 0 < value <= MAX_ISSUE else f"must be a whole number from 1 to {MAX_ISSUE:,}"
 
 
-def _non_negative_length(value: Length) -> str | None:
+_issue_number = rule(_issue_number_test, minimum=1, maximum=MAX_ISSUE)
+
+
+def _non_negative_length_test(value: Length) -> str | None:
     return None if value.points >= 0 else "must not be negative"
 
 
-_WEB = re.compile(r"^(https?://)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/[^\s\"<>]*)?$")
+_non_negative_length = rule(_non_negative_length_test)
+_issn = rule(issn_problem, pattern=r"^\s*\d{4}-?\d{3}[\dXx]\s*$")
+
+# A host name: DNS labels ending in a top-level domain of letters (or an IDNA `xn--` one).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = rf"(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})"
+# A web address as printed: an optional http(s)://, the host, an optional port, path, query or fragment.
+# (The patterns are also JSON Schema patterns, read as JavaScript regular expressions: no needless escapes.)
+_WEB = re.compile(rf'^(?:[hH][tT][tT][pP][sS]?://)?{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][^\s<>"]*)?$')
 
 
-def _web_address(value: str) -> str | None:
+def _web_address_test(value: str) -> str | None:
     return None if _WEB.match(value) else "expected a web address such as `example.org` or `https://example.org/path`"
 
 
-def _not_blank(value: str) -> str | None:
+_web_address = rule(_web_address_test, pattern=_WEB.pattern)
+
+# An email address as HTML forms accept one (the WHATWG definition: a strict subset of RFC 5322's that every mail
+# system takes), with a dot in the domain: a printed address reaches the public internet, not `admin@localhost`.
+_EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_HOST}$")
+
+
+def _email_test(value: str) -> str | None:
+    if _EMAIL.match(value):
+        return None
+    return "expected an email address such as `editors@example.org`"
+
+
+_email = rule(_email_test, pattern=_EMAIL.pattern)
+
+# A telephone number as printed for readers: digits grouped by spaces, hyphens, dots, slashes or brackets, an
+# optional leading + (international form), 5 to 15 digits (E.164 numbers have at most 15), an optional extension.
+# Conservative on purpose: without the publication's country a national number cannot be checked any further.
+_PHONE = re.compile(r"^\+?[0-9(]([0-9 ./()-]*[0-9])?( ?(ext\.?|x) ?[0-9]{1,6})?$")
+_EXTENSION = re.compile(r" ?(ext\.?|x) ?[0-9]{1,6}$")
+
+
+def _phone_test(value: str) -> str | None:
+    digits = sum(c.isdigit() for c in _EXTENSION.sub("", value))
+    if _PHONE.match(value) and 5 <= digits <= 15:
+        return None
+    return (
+        "expected a telephone number such as `646-791-6279` or `+44 20 7946 0958`: 5 to 15 digits grouped by "
+        "spaces, hyphens, dots or brackets, an optional leading + and extension (`ext. 12`)"
+    )
+
+
+_phone = rule(_phone_test, pattern=_PHONE.pattern)
+
+
+def _not_blank_test(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
 
+
+_not_blank = rule(_not_blank_test, pattern=r"\S")
 
 _POSITION = re.compile(r"^(left|center|right|top|bottom|\d{1,3}%)( (left|center|right|top|bottom|\d{1,3}%))?$")
 
 
-def _position(value: str) -> str | None:
+def _position_test(value: str) -> str | None:
     return None if _POSITION.match(value) else "expected a position such as `50% 30%`, `center` or `left top`"
+
+
+_position = rule(_position_test, pattern=_POSITION.pattern)
 
 
 @dataclass(frozen=True)
@@ -73,7 +145,7 @@ class Periodical:
         "ISSN (e.g. `1234-5679`, check digit verified): printed in the imprint, and as an EAN-13 "
         "barcode (977 prefix, issue number as 2-digit add-on) on the print cover.",
         None,
-        check=issn_problem,
+        check=_issn,
     )
     language: str = doc("Language of the text, a BCP 47 tag; drives hyphenation and the PDF's /Lang.", "en")
     website: str | None = doc("Web address of the publication, printed in the imprint.", None, check=_web_address)
@@ -105,6 +177,24 @@ class Fonts:
     body: str = doc("Family of body text.", "Charis SIL")
     heading: str = doc("Family of titles, subheads, captions and furniture.", "Inter")
     masthead: str = doc("Family of the cover masthead.", "Bebas Neue")
+    code: str = doc("Family of inline code and code blocks: a monospace face.", "Noto Sans Mono")
+    fallback: list[str] = doc(
+        "Families for the characters of other scripts, tried in order after the body or heading family for a "
+        "character it lacks (a Hebrew or Arabic word in English text).",
+        factory=lambda: ["Noto Serif Hebrew", "Noto Naskh Arabic"],
+    )
+
+
+@dataclass(frozen=True)
+class Typesetting:
+    """How typed text is set."""
+
+    dashes: Literal["en", "em", "spaced-en", "spaced-em", "closed-em"] = doc(
+        "What `--` and `---` become: `en` (`--` an en dash, `---` an em dash, spaces as typed), `em` (both em "
+        "dashes), `spaced-en` or `spaced-em` (set off by a no-break space before and a space after), `closed-em` "
+        "(an em dash with no spaces). A `--` between digits (`10--12`) is always a closed en dash.",
+        "en",
+    )
 
 
 @dataclass(frozen=True)
@@ -122,8 +212,13 @@ class Contact:
     """How readers reach the publication; every field optional, absent ones are left out cleanly."""
 
     text: str | None = doc("Sentence introducing the publication, printed before the contact details.", None)
-    email: str | None = doc("Email address.", None)
-    phone: str | None = doc("Telephone number.", None)
+    email: str | None = doc("Email address (`editors@example.org`).", None, check=_email)
+    phone: str | None = doc(
+        "Telephone number as printed (`646-791-6279`, `+44 20 7946 0958`): digits grouped by spaces, hyphens, dots "
+        "or brackets.",
+        None,
+        check=_phone,
+    )
     address: str | None = doc("Postal address (may span lines).", None)
     web: str | None = doc(
         "Web address (`example.org` or `https://...`); a link in the web PDF.", None, check=_web_address
@@ -145,6 +240,9 @@ class Picture:
     )
 
 
+CoverColour = Literal["white", "ink", "accent", "muted", "tint"]
+
+
 @dataclass(frozen=True)
 class Cover:
     """The front cover."""
@@ -155,6 +253,16 @@ class Cover:
     credit: str | None = doc("Credit of the cover image, printed on the contents page.", None)
     focus: str = doc(
         "Part of the cover image kept when it is cropped, as CSS `object-position`.", "50% 50%", check=_position
+    )
+    masthead_colour: CoverColour = doc(
+        "Colour of the masthead: `white` or one of `colours` (`ink`, `accent`, `muted`, `tint`).", "white"
+    )
+    tagline_colour: CoverColour = doc("Colour of the tagline and the issue line under the masthead.", "white")
+    lines_colour: CoverColour = doc("Colour of the coverlines.", "white")
+    scrim: Literal["dark", "light", "none"] = doc(
+        "Shading between the picture and the cover type, top and bottom: `dark` (for light type), `light` (for "
+        "dark type on a light picture) or `none`. PDF/X-1a has no transparency and leaves it out.",
+        "dark",
     )
 
 
@@ -171,7 +279,7 @@ class Article:
     image: Picture | None = doc("Lead image.", None)
     opener: Literal["standard", "full-bleed", "text"] = doc(
         "Layout of the opening page: `standard` (image over the title), `full-bleed` (image filling the "
-        "opening page, title on the next), `text` (no lead image, large title).",
+        "opening page, title, dek and byline on a panel over it), `text` (no lead image, large title).",
         "standard",
     )
     page_budget: int | None = doc(
@@ -190,6 +298,15 @@ class Marks:
     registration: bool = doc("Registration targets at the middle of each side.", False)
     slug: bool = doc("A slug line with publication, issue, date and page below the bleed.", False)
     offset: Length = doc("Distance from the trim to where the marks begin; at least the bleed.", Length.parse("12pt"))
+
+
+def _rich_black_test(value: list[float] | None) -> str | None:
+    if value is None or (len(value) == 4 and all(0 <= v <= 100 for v in value) and value[3] > 0):
+        return None
+    return "expected four percentages `[C, M, Y, K]` from 0 to 100 with some K, such as `[40, 30, 30, 100]`"
+
+
+_rich_black = rule(_rich_black_test, minItems=4, maxItems=4)
 
 
 @dataclass(frozen=True)
@@ -228,6 +345,22 @@ class Printing:
         "house-ad",
     )
     paper: str | None = doc("Paper stock, for the job ticket (e.g. `80 lb gloss text`).", None)
+    overprint: bool = doc(
+        "Black (100% K) text and thin black rules (up to 2 pt) overprint the colours under them, so that "
+        "misregistration shows no white halo around them; white never overprints. `false`: everything knocks out.",
+        True,
+    )
+    rich_black: list[float] | None = doc(
+        "Rich black `[C, M, Y, K]` (percent) for large black areas (at least 18 pt wide both ways and a square inch); "
+        "C, M and Y are scaled down to keep within `max_ink`. Never used for text. `null`: large areas stay 100% K.",
+        factory=lambda: [40, 30, 30, 100],
+        check=_rich_black,
+    )
+    max_ink: int = doc(
+        "Highest total ink (C + M + Y + K, percent) the press takes: the rich black keeps within it.",
+        300,
+        check=rule(lambda v: None if 100 <= v <= 400 else "must be from 100 to 400", minimum=100, maximum=400),
+    )
 
 
 @dataclass(frozen=True)
@@ -240,7 +373,7 @@ class WebSettings:
     jpeg_quality: int = doc(
         "JPEG quality (1-95) of reduced photographs: lower is smaller and blurrier.",
         80,
-        check=lambda v: None if 1 <= v <= 95 else "must be from 1 to 95",
+        check=rule(lambda v: None if 1 <= v <= 95 else "must be from 1 to 95", minimum=1, maximum=95),
     )
 
 
@@ -256,7 +389,7 @@ class Limits:
     memory_mb: int = doc(
         "Most memory the render process and its finishing processes may use together, in MB; it is stopped beyond.",
         2000,
-        check=lambda v: None if v >= 100 else "must be at least 100",
+        check=rule(lambda v: None if v >= 100 else "must be at least 100", minimum=100),
     )
 
 
@@ -270,7 +403,7 @@ class IssueManifest:
     periodical: Periodical = doc("The publication (usually set in the publication file).")
     articles: list[Article] = doc(
         "Articles in reading order (at least one).",
-        check=lambda v: None if v else "an issue needs at least one article",
+        check=rule(lambda v: None if v else "an issue needs at least one article", minItems=1),
     )
     date_label: str | None = doc(
         "Date as printed on the cover and in running heads (e.g. `Spring 2019`); month and year of `date` when absent.",
@@ -279,6 +412,7 @@ class IssueManifest:
     volume: int | None = doc("Volume number, printed with the issue number when given.", None, check=_issue_number)
     page: PageSetup = doc("Page geometry.", factory=PageSetup)
     fonts: Fonts = doc("Font families.", factory=Fonts)
+    typesetting: Typesetting = doc("How typed text is set (dashes).", factory=Typesetting)
     colours: Colours = doc("Colours.", factory=Colours)
     binding: Literal["saddle-stitch", "perfect"] = doc(
         "Binding; saddle-stitch needs a page count that is a multiple of 4.", "saddle-stitch"

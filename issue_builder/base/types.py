@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _UNITS = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54, "pc": 12.0}
-_LENGTH = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(pt|in|mm|cm|pc)\s*$")
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+LENGTH_PATTERN = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(pt|in|mm|cm|pc)\s*$")
+HEX_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Length:
 
     @classmethod
     def parse(cls, text: str) -> Length:
-        match = _LENGTH.match(text)
+        match = LENGTH_PATTERN.match(text)
         if not match:
             raise ValueError(f"expected a length such as 8.5in, 3mm or 9pt, got '{text}'")
         number, unit = match.groups()
@@ -53,7 +53,7 @@ class Colour:
             or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and 0 <= c <= 100 for c in cmyk)
         ):
             raise ValueError("cmyk must be four percentages from 0 to 100, e.g. [0, 95, 90, 0]")
-        if not isinstance(rgb, str) or not _HEX.match(rgb):
+        if not isinstance(rgb, str) or not HEX_PATTERN.match(rgb):
             raise ValueError(f'rgb must be a hex colour such as "#d21f1b", got {rgb!r}')
         return cls(cmyk=tuple(float(c) for c in cmyk), rgb=rgb.lower())
 

@@ -6,19 +6,29 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from issue_builder.base.atomic import replace_all, replace_folder
+from issue_builder.base.atomic import replace_all, replace_all_checked, replace_folder
 from issue_builder.base.cache import file_sha256
-from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError, display_path
+from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, OutputError, RenderError, display_path
+from issue_builder.base.forked import Forked
 from issue_builder.build import record as records
+from issue_builder.checks.cover_contrast import cover_contrast_findings
 from issue_builder.checks.outputs import edition_problems
+from issue_builder.checks.pdfua import pdfua_findings
+from issue_builder.checks.running_heads import running_head_problems
+from issue_builder.checks.words import WordCheck
 from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS, Edition, EditionOptions
 from issue_builder.editions.processes import Limits, RenderWorker, render_in_child
+from issue_builder.editions.stamp import unstamped
+from issue_builder.layout.laid_out import Layout
+from issue_builder.precheck.links import link_findings
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.inputs import changed_since, content_time, fingerprint
 from issue_builder.prepare.issue import prepare_issue
@@ -35,6 +45,7 @@ class BuildOptions:
     pdf_x: str | None = None
     proof_round: str | None = None
     spreads: bool = False
+    full_resolution: bool = False  # proofs keep the print pictures
     reuse: bool = True  # outputs of identical inputs are kept as they are instead of rendered again
     limits: Limits | None = None  # None: the manifest's `limits`
     worker: RenderWorker | None = None  # a long-lived render process (watch) instead of one per edition
@@ -47,6 +58,7 @@ class BuildOptions:
             "pdf_x": self.pdf_x,
             "round": self.proof_round,
             "spreads": self.spreads,
+            "full_resolution": self.full_resolution,
         }
 
 
@@ -84,6 +96,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
     step("checking the manifest")
     issue = prepare_issue(manifest, {("printing", "pdf_x"): options.pdf_x})
     out_dir = options.out_dir or Path("build") / str(issue.manifest.issue)
+    _refuse_another_issue(out_dir, issue)
     settings = options.settings()
     record_path = (
         out_dir / ".cache" / f"build-{hashlib.sha256(repr(sorted(settings.items())).encode()).hexdigest()[:12]}.json"
@@ -93,6 +106,9 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
     if options.reuse and records.up_to_date(record, key, out_dir):
         warnings = [Diagnostic.from_dict(w) for w in record.warnings]
         _fail_on_strict(options, warnings, manifest)
+        if not (out_dir / ".cache" / OWNER_FILE).exists():  # a folder made before owners were written
+            with contextlib.suppress(OSError):
+                replace_all({out_dir / ".cache" / OWNER_FILE: _owner_bytes(issue)}, lambda *_: None)
         return BuildResult(
             issue,
             out_dir,
@@ -115,6 +131,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
             as_of=content_time(issue).strftime("%Y-%m-%d %H:%M UTC"),
             proof_round=options.proof_round,
             spreads=options.spreads,
+            full_resolution=options.full_resolution,
         ),
         limits,
         step=step,
@@ -124,7 +141,9 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         meanwhile=(lambda: _prepare_web_page(issue, out_dir)) if _web_edition(options.editions) else None,
     )
     layout = rendered.layout
-    found = list(issue.warnings) + layout.diagnostics
+    found = list(issue.warnings) + layout.diagnostics + _layout_findings(issue, layout, rendered.editions)
+    # links the web PDF drops (the layout's own unknown anchors are among its diagnostics already)
+    found += [d for d in link_findings(issue, "".join(layout.html.values())) if d.severity == "warning"]
     found += [dataclasses.replace(d, edition=e.name) for e in rendered.editions for d in e.diagnostics]
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]
@@ -136,14 +155,36 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
     stem = f"{issue.slug}-{issue.manifest.issue}"
     files = {out_dir / e.file_name: e.pdf for e in rendered.editions}
     editions_by_path = {out_dir / e.file_name: e for e in rendered.editions}
+    words = WordCheck(issue, layout)
 
-    def check(temp: Path, target: Path) -> None:
-        if target in editions_by_path:
-            problems = edition_problems(temp, editions_by_path[target], layout.article_pages, issue)
+    def check_all(temps: dict[Path, Path]) -> None:
+        # each written file read back in a forked copy of this process, side by side
+        checks = {
+            target: Forked(partial(_edition_checks, temp, editions_by_path[target], layout, issue, words, options))
+            for target, temp in temps.items()
+            if target in editions_by_path
+        }
+        outcomes = {}
+        for target, running in checks.items():  # every child waited for before any verdict: none left behind
+            try:
+                outcomes[target] = running.result()
+            except BaseException as exc:
+                outcomes[target] = exc
+        for target, outcome in outcomes.items():
+            if isinstance(outcome, BaseException):
+                raise outcome
+            edition = editions_by_path[target]
+            problems, lost = outcome
             if problems:
                 raise OutputError(
                     f"{target.name} failed its checks; the previous file was kept:",
-                    [Diagnostic(p, edition=editions_by_path[target].name) for p in problems],
+                    [Diagnostic(p, edition=edition.name) for p in problems],
+                )
+            if lost:
+                raise RenderError(
+                    f"{display_path(manifest)}: text was lost on the way to the {edition.name} PDF (words of the "
+                    "articles missing from their pages); no output was written:",
+                    [dataclasses.replace(d, edition=edition.name) for d in lost],
                 )
 
     summary = {
@@ -157,7 +198,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
     web = next((e for e in rendered.editions if FINISHERS[e.name].web_page), None)
     page_files = _web_page(issue, out_dir, web) if web is not None else {}
     try:
-        replace_all(files, check)
+        replace_all_checked(files, check_all)
     except OSError as exc:
         raise OutputError(
             f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept"
@@ -171,10 +212,12 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
             written += [out_dir / f"{stem}-html" / name for name in layout.html]
         digests = {str(p.relative_to(out_dir)): file_sha256(p) for p in written}
         record = records.BuildRecord(key, digests, summary, [w.as_dict() for w in warnings])
+        kept = {out_dir / ".cache" / OWNER_FILE: _owner_bytes(issue)}
         if changed_since(issue, began - 1):  # saved while we rendered: let the next build look again
             record_path.unlink(missing_ok=True)
         else:
-            replace_all({record_path: records.record_bytes(record)}, lambda *_: None)
+            kept[record_path] = records.record_bytes(record)
+        replace_all(kept, lambda *_: None)
     except OSError as exc:
         raise OutputError(
             f"the PDFs were written, but not the web page in {display_path(out_dir / 'web')}: "
@@ -190,6 +233,67 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         seconds=time.monotonic() - started,
         article_pages=layout.article_pages,
     )
+
+
+class OutputFolderTaken(IssueBuilderError):
+    """The output folder holds the outputs of another issue, whose web page and build record a build would replace."""
+
+    exit_code = 2
+
+
+OWNER_FILE = "issue.json"  # in the output folder's .cache: the issue whose outputs the folder holds
+
+
+def _owner_bytes(issue: PreparedIssue) -> bytes:
+    return json.dumps(
+        {"issue": f"{issue.slug}-{issue.manifest.issue}", "title": issue.title, "manifest": str(issue.manifest_path)},
+        indent=1,
+    ).encode()
+
+
+def _refuse_another_issue(out_dir: Path, issue: PreparedIssue) -> None:
+    """An output folder holds one issue: its PDFs are named after it, but its web page (`web/`) and build records
+    are not, so a second issue would replace the first one's. Refused rather than kept apart, so that `web/` stays
+    where the README and every command expect it."""
+    try:
+        owner = json.loads((out_dir / ".cache" / OWNER_FILE).read_text("utf-8"))
+        other, title, where = owner["issue"], owner["title"], owner["manifest"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return  # no owner yet (a new folder, or one made before owners were written)
+    if other != f"{issue.slug}-{issue.manifest.issue}":
+        raise OutputFolderTaken(
+            f"{display_path(out_dir)} holds the outputs of {title} ({display_path(Path(where))}); {issue.title} "
+            f"would replace its web page and build record. Render each issue into a folder of its own (--out), or "
+            f"delete {display_path(out_dir)} first"
+        )
+
+
+def _edition_checks(
+    temp: Path, edition: Edition, layout: Layout, issue: PreparedIssue, words: WordCheck, options: BuildOptions
+) -> tuple[list[str], list[Diagnostic]]:
+    """What breaks the written file's promises, and the words it lost."""
+    problems = edition_problems(temp, edition, layout.article_pages, issue)
+    if edition.name == "web":
+        problems += [f"PDF/UA: {d}" for d in pdfua_findings(temp) if d.severity == "error"]
+    if problems:
+        return problems, []
+    return [], words.lost(temp, spreads=options.spreads and edition.name == "proof")
+
+
+def _layout_findings(issue: PreparedIssue, layout: Layout, editions: list[Edition]) -> list[Diagnostic]:
+    """What the finished pages show about the layout: running heads and folios, and cover text against its picture
+    (read from a screen edition: the check measures sRGB; a print-only build leaves it out)."""
+    pages = {e.name: e for e in editions if not e.file_name.endswith("-spreads.pdf")}  # one page a sheet
+    found = []
+    read = pages.get("print") or pages.get("web")
+    pdf = read.pdf if read is not None else unstamped(pages["proof"].pdf) if "proof" in pages else None
+    if pdf is not None:
+        found += running_head_problems(pdf, issue, layout.article_pages, layout.pages - layout.fill_pages - 1)
+    screen = pages.get("web")
+    pdf = screen.pdf if screen is not None else unstamped(pages["proof"].pdf) if "proof" in pages else None
+    if pdf is not None:
+        found += cover_contrast_findings(pdf, issue)
+    return found
 
 
 def default_out(manifest: Path) -> Path | None:

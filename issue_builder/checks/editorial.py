@@ -7,14 +7,14 @@ from pathlib import Path
 
 from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.load.layouts import layout_chain
-from issue_builder.load.manifest import load_manifest
 from issue_builder.load.yaml_source import KeyPath, YamlDocument, format_key_path
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
-from issue_builder.prepare.markdown import render_markdown
-from issue_builder.prepare.text_files import read_utf8
 from issue_builder.prepare.typography import Typography, smarten
 
 SHORT_BODY_WORDS = 150  # a body under this many words is reported as short
+# words that say a picture is there, not what it shows (an alt text of only these, names and numbers says nothing)
+_GENERIC_ALT = {"cover", "image", "photo", "photograph", "picture", "illustration", "graphic", "img", "front", "page"}
+_FILLER_ALT = {"the", "a", "an", "of", "issue", "no", "number", "vol", "volume", "for", "this"}
 _FOLD = str.maketrans(
     {
         "“": '"',
@@ -37,14 +37,35 @@ _FOLD = str.maketrans(
 def lint(issue: PreparedIssue, document: YamlDocument | None = None) -> list[Diagnostic]:
     """Every editorial finding, as warnings naming the manifest file, line and key (or the Markdown file and line).
 
-    `document` is the merged manifest as read (with locations); it is read again from the issue's manifest if absent.
+    `document` is the merged manifest as read (with locations): the prepared issue's own unless given.
     """
-    doc = document if document is not None else load_manifest(issue.manifest_path).document
+    doc = document or issue.document
     found = _repeats(issue, doc) + _bylines(issue, doc)
     for article in issue.articles:
         found += _body(article, issue, doc)
-    found += _manifest_typography(issue, doc)
+    found += _manifest_typography(issue, doc) + _alt_texts(issue, doc)
     return sorted(found, key=lambda d: (d.file != doc.file, str(d.file), d.line or 0))  # reading order of the files
+
+
+def _alt_texts(issue: PreparedIssue, doc: YamlDocument) -> list[Diagnostic]:
+    """Alt texts a screen reader gains nothing from: the title again, or "cover"/"photo" and the like."""
+    pictures = [(("cover", "alt"), issue.manifest.cover.alt, None)]
+    for a in issue.articles:
+        if a.image is not None:
+            pictures.append((("articles", a.number - 1, "image", "alt"), a.image.alt, a.title))
+    name = set(normalise(issue.manifest.periodical.name).split())
+    found = []
+    for key, alt, title in pictures:
+        if not alt:
+            continue  # a missing alt text is the validator's to report
+        said = normalise(alt)
+        if title is not None and said == normalise(title):
+            found.append(_warn(doc, key, "alt text only repeats the title: say what the picture shows"))
+        elif set(said.split()) - name - _FILLER_ALT - _GENERIC_ALT <= {w for w in said.split() if w.isdigit()}:
+            found.append(
+                _warn(doc, key, f"alt text {alt!r} says that there is a picture, not what it shows: describe it")
+            )
+    return found
 
 
 def normalise(text: str) -> str:
@@ -121,11 +142,7 @@ def _body(article: PreparedArticle, issue: PreparedIssue, doc: YamlDocument) -> 
             )
         )
     path: Path = article.source.body.path
-    text, problem = read_utf8(path)
-    if problem is not None:  # reported by prepare
-        return found
-    body, _ = render_markdown(text, path, lambda src, line: None, issue.manifest.periodical.language)
-    for image in body.images:
+    for image in article.images_in_body:
         if not image.alt.strip():
             found.append(
                 Diagnostic(
@@ -136,7 +153,7 @@ def _body(article: PreparedArticle, issue: PreparedIssue, doc: YamlDocument) -> 
                     severity="warning",
                 )
             )
-    return found + _typography(doc, key, body.typography, f" ({article.source.body.text})")
+    return found + _typography(doc, key, article.typography, f" ({article.source.body.text})")
 
 
 def _typography(

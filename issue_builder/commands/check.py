@@ -1,4 +1,5 @@
-"""`issue-builder check`: validate a manifest and every file it references, and lint the issue, without rendering."""
+"""`issue-builder check`: validate a manifest and every file it references, find what a render would report
+before layout, and lint the issue, without rendering."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import click
 from issue_builder.base.console import Reporter
 from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, ManifestError, display_path
 from issue_builder.checks.editorial import lint
+from issue_builder.commands.options import quiet_option
+from issue_builder.precheck.run import BEFORE_LAYOUT, RENDER_ONLY, prelayout_findings
 from issue_builder.prepare.issue import prepare_issue
 
 
 def finding_dict(finding: Diagnostic, stage: str) -> dict:
-    """A finding as JSON data: `stage` is "manifest" (validation and preparation) or "lint" (editorial lint)."""
+    """A finding as JSON data: `stage` is "manifest" (validation and preparation), "precheck" (what a render would
+    report, found before layout) or "lint" (editorial lint)."""
     return {
         "severity": finding.severity,
         "stage": stage,
@@ -22,17 +26,25 @@ def finding_dict(finding: Diagnostic, stage: str) -> dict:
         "line": finding.line,
         "key": finding.key,
         "message": finding.message,
+        "code": finding.code,
+        "edition": finding.edition,
     }
 
 
 @click.command("check")
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--strict", is_flag=True, help="Treat warnings (the editorial lint's included) as errors.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on warnings too: the render's (those render --strict fails on), the links' and the editorial lint's.",
+)
+@quiet_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result and every finding as JSON on stdout.")
 def check_command(manifest: Path, strict: bool, quiet: bool, as_json: bool) -> None:
-    """Check MANIFEST: YAML, schema, referenced files, images, Markdown and fonts; then the editorial lint
-    (repeated titles and deks, short bodies, missing bylines, straight quotes and other typing)."""
+    """Check MANIFEST without laying it out, in seconds: YAML, schema, referenced files, images, Markdown and
+    fonts; then what a render would find before layout (a character no font has, a picture placed at a fixed size
+    below the printer's resolution, a link the web PDF cannot carry); then the editorial lint (repeated titles and
+    deks, short bodies, missing bylines, straight quotes and other typing). Exit 1 on what a render would fail on."""
     out = Reporter(quiet=quiet)
     try:
         issue = prepare_issue(manifest)
@@ -48,8 +60,11 @@ def check_command(manifest: Path, strict: bool, quiet: bool, as_json: bool) -> N
                 )
             )
         raise
-    found = [(w, "manifest") for w in issue.warnings] + [(w, "lint") for w in lint(issue)]
-    findings = [(f, stage) for f, stage in found if f.severity != "note"]
+    found = [(w, "manifest") for w in issue.warnings]
+    found += [(f, "precheck") for f in prelayout_findings(issue)]
+    found += [(w, "lint") for w in lint(issue)]
+    errors = [f for f, _ in found if f.severity == "error"]
+    findings = [(f, stage) for f, stage in found if f.severity == "warning"]
     notes = [f for f, _ in found if f.severity == "note"]
     words = sum(a.words for a in issue.articles)
     if as_json:
@@ -57,12 +72,14 @@ def check_command(manifest: Path, strict: bool, quiet: bool, as_json: bool) -> N
             json.dumps(
                 {
                     "manifest": display_path(manifest),
-                    "ok": not (strict and findings),
+                    "ok": not errors and not (strict and findings),
                     "issue": issue.manifest.issue,
                     "articles": len(issue.articles),
                     "words": words,
                     "images": len(issue.images),
                     "findings": [finding_dict(f, stage) for f, stage in found],
+                    "checked_before_layout": list(BEFORE_LAYOUT),
+                    "render_only": list(RENDER_ONLY),
                 }
             )
         )
@@ -71,6 +88,13 @@ def check_command(manifest: Path, strict: bool, quiet: bool, as_json: bool) -> N
             out.info(str(finding))
         for finding, _ in findings:
             out.warn(str(finding))
+        out.info(f"only a render checks: {'; '.join(RENDER_ONLY)}")
+    if errors:
+        raise IssueBuilderError(
+            f"{display_path(manifest)}: {len(errors)} error{'s' if len(errors) != 1 else ''} a render would fail on, "
+            "found before layout:",
+            errors,
+        )
     if strict and findings:
         raise IssueBuilderError(f"{len(findings)} warning(s) and --strict is set")
     linted = sum(1 for _, stage in findings if stage == "lint")

@@ -10,16 +10,12 @@ from issue_builder.base.atomic import replace_all
 from issue_builder.base.console import Reporter
 from issue_builder.base.diagnostics import OutputError, display_path, summarise
 from issue_builder.build.driver import BuildOptions, build_issue
+from issue_builder.commands.options import out_dir_option
 
 
 @click.command("flatplan")
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder. Default: build/<issue number>/ under the current folder.",
-)
+@out_dir_option
 @click.option("--png/--no-png", default=True, help="Write <slug>-<issue>-flatplan.png (default: yes).")
 @click.option("--pdf/--no-pdf", default=True, help="Write <slug>-<issue>-flatplan.pdf, one page (default: yes).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress; the table as tab-separated lines.")

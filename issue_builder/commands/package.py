@@ -12,22 +12,16 @@ from issue_builder.base.console import Reporter
 from issue_builder.base.diagnostics import OutputError, display_path, summarise
 from issue_builder.build.driver import BuildOptions, build_issue
 from issue_builder.checks.preflight.run import preflight
+from issue_builder.commands.options import out_dir_option, pdf_x_option, quiet_option
 from issue_builder.commands.preflight import report_text, settings_from_manifest, show_report
 from issue_builder.package.printer import PackageFile, job_ticket, proofs, write_package
 
 
 @click.command("package")
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder. Default: build/<issue number>/ under the current folder.",
-)
-@click.option(
-    "--pdf-x", type=click.Choice(["4", "1a"]), help="PDF/X flavour of the print PDF (default: the publication's)."
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
+@out_dir_option
+@pdf_x_option
+@quiet_option
 def package_command(manifest: Path, out_dir: Path | None, pdf_x: str | None, quiet: bool) -> None:
     """Render, preflight and package MANIFEST's print PDF for the printer."""
     started = time.monotonic()

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from issue_builder.base.console import Reporter
 from issue_builder.base.diagnostics import IssueBuilderError
-from issue_builder.base.findings import PreflightSettings, Report
+from issue_builder.base.preflight_report import FindingGroup, PreflightSettings, Report
 from issue_builder.base.schema import IssueManifest
 from issue_builder.base.types import Length
+from issue_builder.checks.pdfua import pdfua_report
 from issue_builder.checks.preflight.run import preflight
 
 
@@ -39,40 +40,69 @@ def settings_from_manifest(manifest: IssueManifest, separations: bool = True) ->
 
 
 def show_report(report: Report, out: Reporter, as_json: bool) -> None:
-    """Print the report as a table (or JSON) and raise PreflightFailed when it has errors."""
+    """Print the report (JSON, a table on a terminal, plain lines otherwise); PreflightFailed when it has errors."""
     if as_json:
         out.out.print_json(json.dumps(report.as_dict()))
-    else:
+    elif out.out.is_terminal:
         _print_table(report, out.out)
+    else:
+        out.out.file.write(report_text(report))
+        out.out.file.flush()
     if not report.passed:
         raise PreflightFailed(f"{report.file}: failed preflight ({len(report.errors)} error(s), listed above)")
 
 
 def report_text(report: Report) -> str:
-    """The human report as plain text, for files."""
-    console = Console(record=True, width=140, file=io.StringIO(), emoji=False, highlight=False)
-    _print_table(report, console)
-    return console.export_text()
+    """The human report as plain text, for files and pipes: a title, a header, then one line per finding (findings
+    alike but for their page as one, with its pages), tab-separated, then the verdict."""
+    columns = _columns(report)
+    lines = [_title(report), "\t".join(columns)]
+    for group in report.grouped():
+        lines.append("\t".join(" ".join(value.split()) or "-" for value in _row(group)[: len(columns)]))
+    lines.append(_verdict(report))
+    return "".join(line + "\n" for line in lines)
+
+
+COLUMNS = ("pages", "check", "severity", "finding", "source")
+
+
+def _columns(report: Report) -> tuple[str, ...]:
+    """The columns, without `source` for a file whose findings name no manifest entry (one we did not build)."""
+    return COLUMNS if any(d.key for d in report.diagnostics) else COLUMNS[:-1]
+
+
+def _row(group: FindingGroup) -> tuple[str, ...]:
+    d = group.diagnostic
+    return (group.page_range, d.code, d.severity, d.message, d.key)
+
+
+def _title(report: Report) -> str:
+    return f"Preflight of {report.file} ({report.pages} pages)"
+
+
+def _verdict(report: Report) -> str:
+    verdict = "PASS" if report.passed else "FAIL"
+    rows = len(report.grouped())
+    grouped = f" in {rows} row(s)" if rows < len(report.diagnostics) else ""
+    return (
+        f"{verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s){grouped}; "
+        f"checked: {', '.join(report.checks)}"
+    )
 
 
 def _print_table(report: Report, console: Console) -> None:
-    table = Table(title=f"Preflight of {report.file} ({report.pages} pages)", show_lines=False)
-    table.add_column("page", no_wrap=True)
-    table.add_column("check", no_wrap=True)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("finding", overflow="fold", ratio=3)
-    table.add_column("source", overflow="fold", ratio=2)
-    for f in report.findings:
-        style = {"error": "red", "warning": "yellow"}.get(f.severity, "")
-        table.add_row(str(f.page or "-"), f.check, f.severity, f.message, f.source or "", style=style)
-    if report.findings:
+    table = Table(title=Text(_title(report)), show_lines=False)
+    columns = _columns(report)
+    for name in columns:
+        wraps = name in ("pages", "finding", "source")  # a long run of scattered pages wraps too
+        table.add_column(name, no_wrap=not wraps, overflow="fold", ratio={"finding": 3, "source": 2}.get(name))
+    for group in report.grouped():
+        style = {"error": "red", "warning": "yellow"}.get(group.diagnostic.severity, "")
+        # Text: what a file names (its images, fonts) is never read as markup
+        table.add_row(*(Text(value) for value in _row(group)[: len(columns)]), style=style)
+    if report.diagnostics:
         console.print(table)
-    errors = len(report.errors)
-    warnings = sum(1 for f in report.findings if f.severity == "warning")
-    verdict = "PASS" if report.passed else "FAIL"
-    console.print(
-        f"{verdict}: {errors} error(s), {warnings} warning(s); checked: {', '.join(report.checks)}", markup=False
-    )
+    console.print(_verdict(report), markup=False)
 
 
 @click.command("preflight")
@@ -93,6 +123,13 @@ def _print_table(report: Report, console: Console) -> None:
 )
 @click.option("--pdf-x", type=click.Choice(["4", "1a"]), help="The PDF/X flavour to check against (default 4).")
 @click.option("--no-separations", is_flag=True, help="Skip the ink checks that rasterise pages with Ghostscript.")
+@click.option(
+    "--profile",
+    type=click.Choice(["print", "pdfua"]),
+    default="print",
+    show_default=True,
+    help="print: the printer's checks; pdfua: the PDF/UA-1 conditions a program can check (web PDFs).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def preflight_command(
     pdf: Path,
@@ -104,9 +141,13 @@ def preflight_command(
     binding: str | None,
     pdf_x: str | None,
     no_separations: bool,
+    profile: str,
     as_json: bool,
 ) -> None:
     """Check PDF against the print profile. Exit 0 pass, 1 failed checks, 2 unusable input."""
+    if profile == "pdfua":
+        show_report(pdfua_report(pdf), Reporter(), as_json)
+        return
     settings = PreflightSettings(separations=not no_separations, max_tac=max_tac)
     if manifest is not None:
         from issue_builder.prepare.issue import prepare_issue

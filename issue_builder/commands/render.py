@@ -8,6 +8,7 @@ import click
 
 from issue_builder.base.console import Reporter
 from issue_builder.build.driver import BuildOptions, build_issue
+from issue_builder.commands.options import quiet_option
 from issue_builder.commands.summary import report
 from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS
 
@@ -42,7 +43,7 @@ from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS
     show_default=True,
     help="Issues rendered at once when several manifests are given.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
+@quiet_option
 def render_command(
     manifests: tuple[Path, ...],
     out_dir: Path | None,

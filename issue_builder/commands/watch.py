@@ -12,6 +12,7 @@ from issue_builder.base.console import Reporter
 from issue_builder.base.diagnostics import IssueBuilderError, display_path
 from issue_builder.base.paths import FONTS_DIR, LAYOUTS_DIR
 from issue_builder.build.driver import BuildOptions, build_issue
+from issue_builder.commands.options import out_dir_option
 from issue_builder.commands.summary import report
 from issue_builder.editions.finishers import FINISHERS
 from issue_builder.editions.processes import RenderWorker
@@ -19,12 +20,7 @@ from issue_builder.editions.processes import RenderWorker
 
 @click.command("watch")
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder. Default: build/<issue number>/ under the current folder.",
-)
+@out_dir_option
 @click.option(
     "--only",
     "only",
@@ -79,8 +75,16 @@ def _watch(manifest: Path, options: BuildOptions, settle: int, out: Reporter, wa
         if p.is_relative_to(resolved_out) or p.name.startswith((".", "#")) or p.name.endswith(("~", ".tmp", ".swp")):
             return False
         # after a failed build any file may be the missing one; otherwise what the last build read counts, and any
-        # layout or font file (a new template override, stylesheet or font is read by the next build)
-        return not inputs or p in inputs or p == manifest.resolve() or p.suffix.lower() in LAYOUT_AND_FONT_FILES
+        # layout or font file (a new template override, stylesheet or font is read by the next build), and a
+        # folder holding what it read that appears or goes (a layout folder swapped by renames: its files send
+        # no events of their own)
+        return (
+            not inputs
+            or p in inputs
+            or p == manifest.resolve()
+            or p.suffix.lower() in LAYOUT_AND_FONT_FILES
+            or (change != watchfiles.Change.modified and any(i.is_relative_to(p) for i in inputs))
+        )
 
     watching = True
     while watching:
@@ -125,7 +129,11 @@ def _rebuild(manifest: Path, options: BuildOptions, out: Reporter) -> set[Path]:
         return set()
     out.info(f"{started} rebuilt")
     report(result, out)
-    return set(input_files(result.issue))
+    issue = result.issue
+    # the publication's layout and font folders themselves too: watched from the folder above them, a folder
+    # swapped in by renames is seen (a watch on the folder itself would follow the old one to its new name)
+    trusted = issue.layout_chain[:-1] + [(issue.root / d).resolve() for d in issue.manifest.font_dirs]
+    return set(input_files(issue)) | set(trusted)
 
 
 def _folders(inputs: set[Path], manifest: Path) -> list[Path]:

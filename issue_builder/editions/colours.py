@@ -9,6 +9,7 @@ photograph, a layout's own device-cmyk()): a plain complement, as no input profi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import zlib
@@ -19,7 +20,10 @@ import pikepdf
 from PIL import Image, ImageCms
 
 from issue_builder.base.atomic import store_in_cache
+from issue_builder.base.bounded import Budget, OverBudget
 from issue_builder.base.cache import cache_salt
+from issue_builder.base.diagnostics import RenderError
+from issue_builder.base.pdf_content import read_instructions, replace_content
 
 _INTENTS = {
     "perceptual": ImageCms.Intent.PERCEPTUAL,
@@ -30,6 +34,7 @@ _INTENTS = {
 _RGB = pikepdf.Name.DeviceRGB
 _CMYK = pikepdf.Name.DeviceCMYK
 JPEG_QUALITY = 92
+MAX_NESTING = 100  # forms, patterns, soft masks inside one another: deeper than any layout, within Python's stack
 
 
 class CmykConverter:
@@ -96,54 +101,85 @@ class RgbConverter:
 Converter = CmykConverter | RgbConverter
 
 
-def convert_pdf(pdf: pikepdf.Pdf, converter: Converter) -> None:
-    """Rewrite all pages of `pdf` in place so that nothing in the converter's source space remains."""
-    done: set[tuple[int, int]] = set()
-    for page in pdf.pages:
-        _convert_content(page.obj, page.obj.get("/Resources"), converter, pdf)
-        _convert_resources(page.obj.get("/Resources"), converter, pdf, done)
-        _convert_group(page.obj, converter)
+def convert_pdf(pdf: pikepdf.Pdf, converter: Converter, budget: Budget | None = None) -> None:
+    """Rewrite all pages of `pdf` in place so that nothing in the converter's source space remains.
+
+    Content is read with the preflight's walker within `budget`, each form, pattern and soft mask once however
+    often it is drawn; a layout past the budget is a RenderError.
+    """
+    conversion = _Conversion(pdf, converter, budget or Budget())
+    try:
+        for page in pdf.pages:
+            conversion.content(page.obj)
+            conversion.resources(page.obj.get("/Resources"), depth=0)
+            _convert_group(page.obj, converter)
+    except OverBudget as exc:
+        raise RenderError(f"the layout is too complex to convert its colours: it asks for {exc}") from None
 
 
-def _convert_resources(resources, converter: Converter, pdf: pikepdf.Pdf, done: set) -> None:
-    if resources is None:
-        return
-    for xobject in dict(resources.get("/XObject", {})).values():
-        if _seen(xobject, done):
-            continue
-        if xobject.get("/Subtype") == "/Image":
-            _convert_image(xobject, converter, pdf)
-        elif xobject.get("/Subtype") == "/Form":
-            _convert_form(xobject, converter, pdf, done)
-    for pattern in dict(resources.get("/Pattern", {})).values():
-        if _seen(pattern, done):
-            continue
-        if pattern.get("/PatternType") == 1:
-            _convert_form(pattern, converter, pdf, done)
-        elif "/Shading" in pattern:
-            _convert_shading(pattern.Shading, converter)
-    for shading in dict(resources.get("/Shading", {})).values():
-        if not _seen(shading, done):
-            _convert_shading(shading, converter)
-    for gstate in dict(resources.get("/ExtGState", {})).values():
-        mask = gstate.get("/SMask")
-        if isinstance(mask, pikepdf.Dictionary) and "/G" in mask and not _seen(mask.G, done):
-            _convert_form(mask.G, converter, pdf, done, soft_mask=True)
-    colour_spaces = resources.get("/ColorSpace")
-    if colour_spaces is not None:
-        for name, space in dict(colour_spaces).items():
-            if space == converter.source:
-                colour_spaces[name] = converter.target
+class _Conversion:
+    """One file's conversion: what was converted already, and the budget its content is read within."""
 
+    def __init__(self, pdf: pikepdf.Pdf, converter: Converter, budget: Budget):
+        self.pdf, self.converter, self.budget = pdf, converter, budget
+        self.done: set[tuple[int, int]] = set()
 
-def _convert_form(form, converter: Converter, pdf: pikepdf.Pdf, done: set, soft_mask: bool = False) -> None:
-    _convert_content(form, form.get("/Resources"), converter, pdf)
-    _convert_resources(form.get("/Resources"), converter, pdf, done)
-    # A luminosity soft mask keeps its own blending space: grey levels there are alpha, not ink.
-    if not soft_mask:
-        _convert_group(form, converter)
-    elif form.get("/Group", {}).get("/CS") == converter.source:
-        form.Group.CS = pikepdf.Name.DeviceGray
+    def resources(self, resources, depth: int) -> None:
+        """Convert what a resource dictionary holds: images, forms, patterns, shadings, soft masks, colour spaces."""
+        if resources is None:
+            return
+        converter, done = self.converter, self.done
+        for xobject in dict(resources.get("/XObject", {})).values():
+            if _seen(xobject, done):
+                continue
+            if xobject.get("/Subtype") == "/Image":
+                _convert_image(xobject, converter, self.pdf)
+            elif xobject.get("/Subtype") == "/Form":
+                self.form(xobject, depth + 1)
+        for pattern in dict(resources.get("/Pattern", {})).values():
+            if _seen(pattern, done):
+                continue
+            if pattern.get("/PatternType") == 1:
+                self.form(pattern, depth + 1)
+            elif "/Shading" in pattern:
+                _convert_shading(pattern.Shading, converter)
+        for shading in dict(resources.get("/Shading", {})).values():
+            if not _seen(shading, done):
+                _convert_shading(shading, converter)
+        for gstate in dict(resources.get("/ExtGState", {})).values():
+            mask = gstate.get("/SMask")
+            if isinstance(mask, pikepdf.Dictionary) and "/G" in mask and not _seen(mask.G, done):
+                self.form(mask.G, depth + 1, soft_mask=True)
+        colour_spaces = resources.get("/ColorSpace")
+        if colour_spaces is not None:
+            for name, space in dict(colour_spaces).items():
+                if space == converter.source:
+                    colour_spaces[name] = converter.target
+
+    def form(self, form, depth: int, soft_mask: bool = False) -> None:
+        """Convert a form, a tiling pattern or a soft mask's group: its content, then what its resources hold."""
+        self.budget.form()
+        if depth > MAX_NESTING:
+            raise OverBudget(f"forms, patterns or soft masks nested more than {MAX_NESTING} deep")
+        self.content(form)
+        self.resources(form.get("/Resources"), depth)
+        # A luminosity soft mask keeps its own blending space: grey levels there are alpha, not ink.
+        if not soft_mask:
+            _convert_group(form, self.converter)
+        elif form.get("/Group", {}).get("/CS") == self.converter.source:
+            form.Group.CS = pikepdf.Name.DeviceGray
+
+    def content(self, owner) -> None:
+        """Rewrite the content of a page or a form when it sets colours in the source space."""
+        resources = owner.get("/Resources")
+        source_names = {self.converter.source}
+        if resources is not None and "/ColorSpace" in resources:
+            spaces = dict(resources.ColorSpace).items()
+            source_names |= {pikepdf.Name(n) for n, cs in spaces if cs == self.converter.source}
+        recolour = _Recolour(self.converter, source_names)
+        read_instructions(owner, self.budget, recolour.instruction, rewrite=True)
+        if recolour.changed:
+            replace_content(self.pdf, owner, recolour.out)
 
 
 def _convert_group(obj, converter: Converter) -> None:
@@ -152,45 +188,58 @@ def _convert_group(obj, converter: Converter) -> None:
         group.CS = converter.target
 
 
-def _convert_content(owner, resources, converter: Converter, pdf: pikepdf.Pdf) -> None:
-    source_names = {converter.source}
-    if resources is not None and "/ColorSpace" in resources:
-        source_names |= {pikepdf.Name(n) for n, cs in dict(resources.ColorSpace).items() if cs == converter.source}
-    components = 3 if converter.source == _RGB else 4
-    instructions = pikepdf.parse_content_stream(owner)
-    out = []
-    state = [{"fill": False, "stroke": False}]
-    changed = False
-    for operands, operator in instructions:
-        op = str(operator)
+class _Recolour:
+    """One content stream's instructions, with colours in the converter's source space given in its target."""
+
+    def __init__(self, converter: Converter, source_names: set):
+        self.converter, self.source_names = converter, source_names
+        self.components = 3 if converter.source == _RGB else 4
+        self.out: list = []
+        self.state = [{"fill": False, "stroke": False}]
+        self.changed = False
+
+    def instruction(self, operands: list, op: str) -> None:
+        """Take one instruction, converted when it sets a colour in the source space."""
+        if op == "BI":
+            self.out.append(operands[0].instruction())
+            return
+        state, converter = self.state, self.converter
         if op == "q":
             state.append(dict(state[-1]))
         elif op == "Q" and len(state) > 1:
             state.pop()
         elif op in ("cs", "CS"):
             key = "fill" if op == "cs" else "stroke"
-            state[-1][key] = bool(operands) and operands[0] in source_names
+            state[-1][key] = bool(operands) and _is_name_in(operands[0], self.source_names)
             if state[-1][key]:
-                operands, changed = [converter.target], True
-        elif op in converter.operators and len(operands) == components:
-            operands, operator, changed = (
-                _operands(operands, converter),
-                pikepdf.Operator(converter.operators[op]),
-                True,
-            )
+                operands, self.changed = [converter.target], True
+        elif op in converter.operators and (colour := self._colour(operands)) is not None:
+            operands, op, self.changed = colour, converter.operators[op], True
         elif (
             op in ("sc", "scn", "SC", "SCN")
             and state[-1]["fill" if op in ("sc", "scn") else "stroke"]
-            and len(operands) == components
+            and (colour := self._colour(operands)) is not None
         ):
-            operands, changed = _operands(operands, converter), True
-        out.append(pikepdf.ContentStreamInstruction(operands, operator))
-    if changed:
-        data = pikepdf.unparse_content_stream(out)
-        if isinstance(owner, pikepdf.Stream):
-            owner.write(data)
-        else:
-            owner.Contents = pdf.make_stream(data)
+            operands, self.changed = colour, True
+        self.out.append((operands, _operator(op)))
+
+    def _colour(self, operands: list) -> list | None:
+        """The operands as a colour in the target space, or None when they are no colour in the source space."""
+        if len(operands) != self.components:
+            return None
+        try:
+            return _operands(operands, self.converter)
+        except TypeError:  # not numbers: a malformed instruction, left as it is
+            return None
+
+
+@functools.cache
+def _operator(op: str) -> pikepdf.Operator:
+    return pikepdf.Operator(op)
+
+
+def _is_name_in(operand, names: set) -> bool:
+    return isinstance(operand, pikepdf.Name) and operand in names
 
 
 def _operands(operands, converter: Converter) -> list:

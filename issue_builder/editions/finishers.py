@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,9 @@ from issue_builder.editions.jobs import image_and_page_sources, print_job, resol
 from issue_builder.editions.pdfx import NotX1a, finish_pdfx
 from issue_builder.editions.screen import screen_pages
 from issue_builder.editions.stamp import FONT as PROOF_FONT
-from issue_builder.editions.stamp import ProofSlug, reader_spreads, stamp_proof
-from issue_builder.editions.web import finish_web
+from issue_builder.editions.stamp import ProofSlug, proof_stamped, reader_spreads, save_pdf
+from issue_builder.editions.structure import structure_job
+from issue_builder.editions.web import downsample_images, finish_web
 from issue_builder.layout.laid_out import Layout, article_at
 from issue_builder.prepare.content import PreparedIssue
 
@@ -29,6 +31,7 @@ class EditionOptions:
     as_of: str = ""  # when the newest input changed, printed on proofs
     proof_round: str | None = None
     spreads: bool = False
+    full_resolution: bool = False  # proofs keep the print pictures instead of screen-resolution copies
 
 
 @dataclass(frozen=True)
@@ -80,16 +83,15 @@ def _print(pdf: bytes, job: FinishJob) -> Edition:
 
 
 def _web(pdf: bytes, job: FinishJob) -> Edition:
-    finished = finish_web(pdf, dataclasses.replace(web_job(job.issue), cache_dir=job.cache_dir))
+    web = dataclasses.replace(
+        web_job(job.issue), cache_dir=job.cache_dir, structure=structure_job(job.issue, job.layout)
+    )
+    finished = finish_web(pdf, web)
     return Edition("web", _file_name(job.issue, "web"), finished, job.layout.pages)
 
 
 def _proof(pdf: bytes, job: FinishJob) -> Edition:
     issue, layout, options = job.issue, job.layout, job.options
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        screen_pages(document, job.cache_dir)
-        out = io.BytesIO()
-        document.save(out, deterministic_id=True)
     slug = ProofSlug(
         publication=issue.manifest.periodical.name,
         issue=issue.manifest.issue,
@@ -102,17 +104,26 @@ def _proof(pdf: bytes, job: FinishJob) -> Edition:
         article = article_at(number, layout.article_pages, issue)
         if article is not None:
             running[number] = article.title
-    stamped = stamp_proof(out.getvalue(), slug, running)
-    if not options.spreads:
-        return Edition("proof", _file_name(issue, "proof"), stamped, layout.pages)
-    spreads = reader_spreads(stamped)
-    with pikepdf.open(io.BytesIO(spreads)) as sheets:
-        sheet_count = len(sheets.pages)
-    return Edition("proof", _file_name(issue, "proof-spreads"), spreads, sheet_count)
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        screen_pages(document, job.cache_dir)
+        if not options.full_resolution:  # small enough to email; the print edition is the one to check pictures in
+            m = issue.manifest
+            downsample_images(document, m.web.image_ppi, m.web.jpeg_quality, job.cache_dir)
+        name = "proof" if options.proof_round is None else f"proof-round-{_file_safe(options.proof_round)}"
+        with proof_stamped(document, slug, running):
+            if options.spreads:
+                spreads, sheets = reader_spreads(document)
+                return Edition("proof", _file_name(issue, f"{name}-spreads"), spreads, sheets)
+            return Edition("proof", _file_name(issue, name), save_pdf(document), layout.pages)
 
 
 def _file_name(issue: PreparedIssue, edition: str) -> str:
     return f"{issue.slug}-{issue.manifest.issue}-{edition}.pdf"
+
+
+def _file_safe(text: str) -> str:
+    """`text` (a round's name) as part of a file name: letters, digits, dots and hyphens."""
+    return re.sub(r"[^0-9A-Za-z.]+", "-", text).strip("-.") or "unnamed"
 
 
 FINISHERS: dict[str, Finisher] = {

@@ -78,6 +78,9 @@ def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
         rendering_intent=m.printing.rendering_intent,
         sources=sources or {},
         declared=declared_colours(issue),
+        overprint=m.printing.overprint,
+        rich_black=None if m.printing.rich_black is None else tuple(m.printing.rich_black),
+        max_ink=m.printing.max_ink,
     )
 
 
@@ -92,8 +95,7 @@ def resolution_diagnostics(layout: Layout, issue: PreparedIssue) -> list[Diagnos
         limit = printing.min_ppi if severity == "error" else printing.warn_ppi
         found.append(
             Diagnostic(
-                f"{image_source(issue, placed.src)} is {placed.ppi:.0f} ppi at "
-                f"{placed.width_in:.2f} x {placed.height_in:.2f} in (below {limit} ppi)",
+                f"{image_source(issue, placed.src)} is {placed.ppi:.0f} ppi {placed.size()} (below {limit} ppi)",
                 severity=severity,
                 code="image-resolution",
                 page=placed.page,

@@ -31,6 +31,7 @@ class MarkSheet:
     crop: bool
     registration: bool
     slug: bool
+    fold: bool = False  # a printer spread: fold marks at the middle of the top and bottom edges
 
     @property
     def margin(self) -> float:
@@ -63,13 +64,24 @@ def draw_marks(sheet: MarkSheet, slugs: list[str]) -> bytes:
         if sheet.crop:
             _crop_marks(c, sheet)
         if sheet.registration:
+            across = sheet.width / 4 if sheet.fold else sheet.width / 2  # clear of the fold marks
             for x, y in (
-                (sheet.width / 2, -sheet.offset - 9),
-                (sheet.width / 2, sheet.height + sheet.offset + 9),
+                (sheet.width - across, -sheet.offset - 9),  # the slug runs from the left at the foot
+                (across, sheet.height + sheet.offset + 9),
                 (-sheet.offset - 9, sheet.height / 2),
                 (sheet.width + sheet.offset + 9, sheet.height / 2),
             ):
                 _target(c, x, y)
+        if sheet.fold:
+            c.setDash(3, 2)
+            for y, direction in ((0, -1), (sheet.height, 1)):
+                c.line(
+                    sheet.width / 2,
+                    y + direction * sheet.offset,
+                    sheet.width / 2,
+                    y + direction * (sheet.offset + MARK_LENGTH),
+                )
+            c.setDash()
         if sheet.slug:
             c.setFont(SLUG_FONT[0], SLUG_FONT_SIZE)
             c.drawString(0, -sheet.offset - SLUG_FONT_SIZE, slug)

@@ -14,6 +14,7 @@ import pikepdf
 from issue_builder.editions.colours import CmykConverter, convert_pdf
 from issue_builder.editions.marks import MarkSheet, draw_marks
 from issue_builder.editions.overlay import stamp_page
+from issue_builder.editions.prepress import RICH_BLACK, PressInks, apply_press_inks, rich_black
 from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
 
 PDFX_VERSIONS = {"4": ("PDF/X-4", None, "1.6"), "1a": ("PDF/X-1:2003", "PDF/X-1a:2003", "1.4")}
@@ -39,6 +40,9 @@ class PrintJob:
     sources: dict  # {"pages": {n: "articles[i] Title"}, "images": [{page, width, height, source}]}
     declared: dict = field(default_factory=dict)  # (r, g, b) 0-255 of each declared colour -> its CMYK, 0-1
     cache_dir: Path | None = None  # photographs converted to CMYK, kept by content hash between renders
+    overprint: bool = True  # 100 % K text and thin black rules overprint
+    rich_black: tuple[float, ...] | None = RICH_BLACK  # percent, for large black areas; None: they stay 100 % K
+    max_ink: float = 300.0  # percent: the press's total ink limit, which the rich black keeps within
 
 
 class NotX1a(ValueError):
@@ -67,6 +71,8 @@ def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
             ]
             if left:
                 raise NotX1a("; ".join(sorted(set(left))[:8]))
+        rich = rich_black(job.rich_black, job.max_ink) if job.rich_black is not None else None
+        apply_press_inks(pdf, PressInks(overprint=job.overprint, rich_black=rich))
         _set_boxes_and_marks(pdf, job)
         _output_intent(pdf, job)
         _metadata(pdf, job)

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import multiprocessing
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from issue_builder.base.atomic import remove_stale_scratch
-from issue_builder.base.bounded import ChildFailed
 from issue_builder.base.diagnostics import IssueBuilderError, ManifestError, OutputError, RenderError
+from issue_builder.base.forked import ChildFailed, Limits, die_with_parent
 from issue_builder.prepare.content import PreparedIssue
 
 if TYPE_CHECKING:
@@ -29,15 +25,7 @@ if TYPE_CHECKING:
 
 _ERRORS = {cls.__name__: cls for cls in (IssueBuilderError, ManifestError, OutputError, RenderError)}
 POLL_SECONDS = 0.1
-PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its parent dies
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long and how large one edition's render may grow before it is stopped."""
-
-    seconds: float
-    memory_mb: int
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def render_in_child(
@@ -156,9 +144,7 @@ def _in_scratch(scratch: str, target: Callable, *args) -> None:
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    die_with_parent()
     target(*args)
 
 
@@ -205,7 +191,9 @@ def _enforce(process, limits: Limits, started: float) -> None:
             f"the render took longer than {limits.seconds:g} s and was stopped; "
             "raise limits.seconds in the publication file if the issue really needs it"
         )
-    rss = resident_mb(process.pid)
+    rss = resident_mb(process.pid, exact=False)
+    if rss is not None and rss > limits.memory_mb:
+        rss = resident_mb(process.pid)  # resident sizes count pages shared after a fork twice: look closer
     if rss is not None and rss > limits.memory_mb:
         raise RenderError(
             f"the render needed more than {limits.memory_mb} MB of memory and was stopped; "
@@ -213,15 +201,30 @@ def _enforce(process, limits: Limits, started: float) -> None:
         )
 
 
-def resident_mb(pid: int) -> float | None:
+def resident_mb(pid: int, exact: bool = True) -> float | None:
     """Memory of a process and its children in MB: their proportional set sizes (pages shared after a fork
-    counted once), or resident sizes where the kernel gives no PSS; None where /proc is not available."""
+    counted once), or resident sizes where the kernel gives no PSS; None where /proc is not available.
+
+    Not `exact`: the sum of resident sizes, an upper bound read in microseconds (PSS takes milliseconds a process,
+    too dear to poll ten times a second through a whole render).
+    """
     total, found = 0.0, False
     for member in [pid, *_descendants(pid)]:
-        size = _field_kb(f"/proc/{member}/smaps_rollup", "Pss:") or _field_kb(f"/proc/{member}/status", "VmRSS:")
+        if exact:
+            size = _field_kb(f"/proc/{member}/smaps_rollup", "Pss:") or _field_kb(f"/proc/{member}/status", "VmRSS:")
+        else:
+            size = _statm_kb(member)
         if size is not None:
             total, found = total + size / 1024, True
     return total if found else None
+
+
+def _statm_kb(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _descendants(pid: int) -> list[int]:

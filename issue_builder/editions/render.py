@@ -35,10 +35,13 @@ def render_issue(
     The finishers share nothing but the layout's PDF, so all but the last run in forked copies of this process,
     side by side (they are bounded with it: its limits count its children's memory too).
     """
-    layout = lay_out_issue(issue, cache_dir)
+    layout = lay_out_issue(issue, cache_dir, step)
     step(f"laid out {layout.pages} pages; finishing {', '.join(editions)}")
     job = FinishJob(issue, layout, cache_dir.resolve(), options)
-    forked = [Forked(partial(FINISHERS[name].finish, layout.pdf, job)) for name in editions[:-1]]
+    forked = [
+        Forked(partial(FINISHERS[name].finish, layout.pdf, job), what=f"finishing the {name} edition")
+        for name in editions[:-1]
+    ]
     last = [FINISHERS[name].finish(layout.pdf, job) for name in editions[-1:]]
     finished = [f.result() for f in forked] + last
     return Rendered(dataclasses.replace(layout, pdf=b""), finished)

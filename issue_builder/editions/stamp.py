@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pikepdf
@@ -42,22 +44,23 @@ class ProofSlug:
         return " · ".join(parts)
 
 
-def stamp_proof(data: bytes, slug: ProofSlug, articles: dict[int, str] | None = None) -> bytes:
-    """`data` (a trimmed PDF) with the watermark and slug drawn over every page."""
+@contextmanager
+def proof_stamped(pdf: pikepdf.Pdf, slug: ProofSlug, articles: dict[int, str] | None = None) -> Iterator[None]:
+    """Draw the watermark and slug over every page of `pdf` (trimmed pages), in place; save `pdf` inside the
+    block: the stamps' data is copied from their own document only as `pdf` is written."""
     articles = articles or {}
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        sizes = [_size(page) for page in pdf.pages]
-        texts = [slug.text(n, len(sizes), articles.get(n)) for n in range(1, len(sizes) + 1)]
-        overlay = pikepdf.open(io.BytesIO(_draw_stamps(sizes, texts)))
+    sizes = [_size(page) for page in pdf.pages]
+    texts = [slug.text(n, len(sizes), articles.get(n)) for n in range(1, len(sizes) + 1)]
+    with pikepdf.open(io.BytesIO(_draw_stamps(sizes, texts))) as overlay:
         for number, page in enumerate(pdf.pages):
             box = [float(v) for v in page.mediabox]
             stamp_page(pdf, page, overlay.pages[number], (box[0], box[1]), f"IBProofStamp{number + 1}")
         pdf.docinfo["/Title"] = pikepdf.String(f"PROOF: {slug.publication}, Issue {slug.issue}")
-        return _save(pdf)
+        yield
 
 
 def unstamped(data: bytes) -> bytes:
-    """`data` without the proof stamps (the watermark and slug drawn by `stamp_proof`), for comparing rounds:
+    """`data` without the proof stamps (the watermark and slug drawn by `proof_stamped`), for comparing rounds:
     the slug names the build, so every stamped page differs. Other PDFs come back as they are."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
@@ -72,14 +75,13 @@ def unstamped(data: bytes) -> bytes:
                 page.obj.Contents = pikepdf.Array(list(contents)[1:-1])
                 for name in names:
                     del page.obj.Resources.XObject[name]
-        return _save(pdf)
+        return save_pdf(pdf)
 
 
-def reader_spreads(data: bytes) -> bytes:
-    """Pages side by side as a reader sees them: the cover alone on the right, then 2-3, 4-5, ... and the
-    back cover alone on the left when the page count is even."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        out = pikepdf.new()
+def reader_spreads(pdf: pikepdf.Pdf) -> tuple[bytes, int]:
+    """The pages of `pdf` side by side as a reader sees them, and the number of sheets: the cover alone on the
+    right, then 2-3, 4-5, ... and the back cover alone on the left when the page count is even."""
+    with pikepdf.new() as out:
         count = len(pdf.pages)
         spreads = [(None, 0)] + [(i, i + 1 if i + 1 < count else None) for i in range(1, count, 2)]
         for number, (left, right) in enumerate(spreads, start=1):
@@ -98,7 +100,7 @@ def reader_spreads(data: bytes) -> bytes:
                 )
         out.docinfo["/Title"] = pdf.docinfo.get("/Title", pikepdf.String("Proof"))
         out.Root.PageLayout = pikepdf.Name.SinglePage
-        return _save(out)
+        return save_pdf(out), len(spreads)
 
 
 def _size(page: pikepdf.Page) -> tuple[float, float]:
@@ -136,7 +138,8 @@ def _draw_stamps(sizes: list[tuple[float, float]], texts: list[str]) -> bytes:
     return buffer.getvalue()
 
 
-def _save(pdf: pikepdf.Pdf) -> bytes:
+def save_pdf(pdf: pikepdf.Pdf) -> bytes:
+    """`pdf` as reproducible bytes."""
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, compress_streams=True, recompress_flate=False)
     return out.getvalue()

@@ -23,6 +23,7 @@ from issue_builder.base.paths import ICC_DIR
 from issue_builder.base.pdf_content import image_placements
 from issue_builder.editions.colours import image_traits
 from issue_builder.editions.screen import screen_pages
+from issue_builder.editions.structure import StructureJob, repair_structure
 from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
 
 SRGB_PROFILE = ICC_DIR / "sRGB.icc"
@@ -41,6 +42,7 @@ class WebJob:
     image_ppi: int
     jpeg_quality: int
     cache_dir: Path | None = None  # reduced images, kept by content hash between renders
+    structure: StructureJob | None = None  # what the structure repair needs (articles' pages and text)
 
 
 def finish_web(data: bytes, job: WebJob) -> bytes:
@@ -48,6 +50,8 @@ def finish_web(data: bytes, job: WebJob) -> bytes:
     with pikepdf.open(io.BytesIO(data)) as pdf:
         screen_pages(pdf, job.cache_dir)
         downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir)
+        if job.structure is not None:
+            repair_structure(pdf, job.structure)
         profile = pdf.make_stream(SRGB_PROFILE.read_bytes())
         profile.N = 3
         pdf.Root.OutputIntents = pikepdf.Array(
@@ -92,41 +96,71 @@ def linearize(data: bytes) -> bytes:
 
 
 def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int, cache_dir: Path | None = None) -> int:
-    """Reduce every image to about `ppi` at the largest size it is placed at; returns how many were reduced."""
+    """Reduce every image to about `ppi` at the largest size it is placed at, and store every photograph as a JPEG
+    at `quality`, whatever it was stored as; returns how many images were rewritten.
+
+    A photograph is an opaque 8-bit RGB or grey image that JPEG stores in at most half the bytes of lossless
+    compression (a drawing or a screenshot with large flat areas does not, and stays lossless). Images with a soft
+    mask or a colour-key mask, image masks and indexed images are only reduced: their edges and masks stay exact.
+    """
     largest: dict[tuple[int, int], float] = {}
     for placed in image_placements(pdf):
         width_in = (placed.bbox[2] - placed.bbox[0]) / 72
         largest[placed.objgen] = max(largest.get(placed.objgen, 0.0), width_in)
-    reduced = 0
+    rewritten = 0
     for objgen, width_in in largest.items():
         image = pdf.get_object(objgen)
         target = math.ceil(width_in * ppi)
         width, height = int(image.Width), int(image.Height)
-        if width <= target * 1.05 or target < 8:
+        reduce = width > target * 1.05 and target >= 8
+        if not reduce and not _may_be_photograph(image):
             continue
-        size = (target, max(1, round(height * target / width)))
+        size = (target, max(1, round(height * target / width))) if reduce else (width, height)
         data, jpeg = _reduced(image, size, quality, cache_dir)
+        if not reduce and not (jpeg and len(data) < KEEP_BELOW * len(image.read_raw_bytes())):
+            continue  # at its size already, and re-encoding would not make it smaller
         image.write(data, **({"filter": pikepdf.Name.DCTDecode} if jpeg else {}))
         for key in ("/DecodeParms", "/Decode"):
             if key in image:
                 del image[key]
         image.Width, image.Height = size
         mask = image.get("/SMask")
-        if isinstance(mask, pikepdf.Stream):
-            mask.write(_reduced(mask, size, quality, cache_dir)[0])
+        if isinstance(mask, pikepdf.Stream) and reduce:
+            mask.write(_reduced(mask, size, quality, cache_dir, lossless=True)[0])
             if "/DecodeParms" in mask:
                 del mask["/DecodeParms"]
             mask.Width, mask.Height = size
-        reduced += 1
-    return reduced
+        rewritten += 1
+    return rewritten
 
 
-def _reduced(image: pikepdf.Stream, size: tuple[int, int], quality: int, cache_dir: Path | None) -> tuple[bytes, bool]:
-    """The image's samples at `size` (a JPEG for photographs), made once and then kept by content hash."""
-    jpeg = image.get("/Filter") == pikepdf.Name.DCTDecode
+KEEP_BELOW = 0.9  # an image at its size already is re-encoded only when that saves at least a tenth of its bytes
+PHOTO_RATIO = 0.5  # a photograph: its JPEG takes at most this share of its losslessly compressed bytes
+_PHOTO_SPACES = {"/DeviceRGB", "/DeviceGray"}
+
+
+def _may_be_photograph(image: pikepdf.Stream) -> bool:
+    """Whether the image could be stored as a JPEG: opaque, 8-bit, RGB or grey (its content decides the rest)."""
+    if image.get("/ImageMask", False) or any(key in image for key in ("/SMask", "/Mask", "/Decode")):
+        return False
+    if int(image.get("/BitsPerComponent", 0)) != 8:
+        return False
+    space = image.get("/ColorSpace")
+    if isinstance(space, pikepdf.Array) and len(space) == 2 and space[0] == "/ICCBased":
+        return isinstance(space[1], pikepdf.Stream) and int(space[1].get("/N", 0)) in (1, 3)
+    return isinstance(space, pikepdf.Name) and str(space) in _PHOTO_SPACES
+
+
+def _reduced(
+    image: pikepdf.Stream, size: tuple[int, int], quality: int, cache_dir: Path | None, lossless: bool = False
+) -> tuple[bytes, bool]:
+    """The image's samples at `size`: a JPEG for a photograph, raw samples otherwise (always for `lossless`, as a
+    soft mask must be); made once and then kept by content hash."""
+    photo = not lossless and _may_be_photograph(image)
     path = None
     if cache_dir is not None:
-        digest = hashlib.sha256(image.read_raw_bytes() + f"{size}{quality}{image_traits(image)}{cache_salt()}".encode())
+        key = f"{size}{quality}{photo}{PHOTO_RATIO}{image_traits(image)}{cache_salt()}"
+        digest = hashlib.sha256(image.read_raw_bytes() + key.encode())
         path = cache_dir / f"web-{digest.hexdigest()[:32]}.bin"
         if path.is_file():
             cached = path.read_bytes()
@@ -134,13 +168,15 @@ def _reduced(image: pikepdf.Stream, size: tuple[int, int], quality: int, cache_d
     pil = pikepdf.PdfImage(image).as_pil_image()
     if pil.mode in ("RGBA", "LA"):  # pikepdf joins the soft mask in; it stays a stream of its own here
         pil = pil.convert(pil.mode[:-1] if pil.mode == "LA" else "RGB")
-    pil = pil.resize(size, Image.LANCZOS)
-    if jpeg and pil.mode in ("RGB", "L"):
+    if pil.size != size:
+        pil = pil.resize(size, Image.LANCZOS)
+    data, jpeg = pil.tobytes(), False
+    if photo and pil.mode in ("RGB", "L"):
         buffer = io.BytesIO()
         pil.save(buffer, "JPEG", quality=quality, optimize=True)
-        data = buffer.getvalue()
-    else:
-        data, jpeg = pil.tobytes(), False
+        was_jpeg = image.get("/Filter") == pikepdf.Name.DCTDecode
+        if was_jpeg or buffer.tell() <= PHOTO_RATIO * len(zlib.compress(data, 6)):
+            data, jpeg = buffer.getvalue(), True
     if path is not None:
         store_in_cache(path, b"J" + data if jpeg else b"R" + zlib.compress(data, 1))
     return data, jpeg

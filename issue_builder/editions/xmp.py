@@ -16,6 +16,9 @@ from xml.sax.saxutils import quoteattr
 
 import pikepdf
 
+from issue_builder.base.cache import MAX_INPUT_BYTES
+from issue_builder.base.diagnostics import RenderError
+
 X = "adobe:ns:meta/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XML = "http://www.w3.org/XML/1998/namespace"
@@ -44,13 +47,26 @@ Property = str | tuple[str, Value]  # an XML element as text, or (prefixed name,
 
 
 def content_uuid(pdf: pikepdf.Pdf, salt: str = "") -> str:
-    """A document ID derived from the pages' content: the same input gives the same ID, no clock or randomness."""
+    """A document ID derived from the pages' content: the same input gives the same ID, no clock or randomness.
+
+    The content streams are hashed as stored (with their filters), never decompressed, and only up to the size a
+    build reads of any input: a stream that inflates to gigabytes costs nothing here, a runaway one is refused."""
     digest = hashlib.sha256(salt.encode())
+    total = 0
     for page in pdf.pages:
         contents = page.obj.get("/Contents")
         parts = contents if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
         for part in parts:
-            digest.update(part.read_bytes())
+            if not isinstance(part, pikepdf.Stream):
+                continue
+            data = part.read_raw_bytes()
+            total += len(data)
+            if total > MAX_INPUT_BYTES:
+                raise RenderError(
+                    f"the pages' content is larger than {MAX_INPUT_BYTES:,} bytes, the most a build reads of any "
+                    "file: the laid-out issue cannot be finished"
+                )
+            digest.update(repr(part.get("/Filter")).encode() + b"\0" + data)
     return f"uuid:{uuid.UUID(bytes=digest.digest()[:16], version=4)}"
 
 
@@ -79,7 +95,7 @@ def xmp_packet(
     declared = {**_NAMESPACES, **namespaces}
     for prefix, uri in {"x": X, "rdf": RDF, **declared}.items():
         ET.register_namespace(prefix, uri)
-    stamp = f"{date.isoformat()}T00:00:00Z"
+    stamp = f"{_ymd(date, '-')}T00:00:00Z"
     root = ET.Element(f"{{{X}}}xmpmeta")
     rdf = ET.SubElement(root, f"{{{RDF}}}RDF")
     description = ET.SubElement(rdf, f"{{{RDF}}}Description", {f"{{{RDF}}}about": ""})
@@ -137,5 +153,13 @@ def _parse_element(text: str, namespaces: dict[str, str]) -> ET.Element:
 
 
 def pdf_date(date: dt.date) -> pikepdf.String:
-    """A date as the document information dictionary writes it."""
-    return pikepdf.String(f"D:{date.strftime('%Y%m%d')}000000Z")
+    """A date as the document information dictionary writes it: `D:YYYYMMDD000000Z`."""
+    return pikepdf.String(f"D:{_ymd(date, '')}000000Z")
+
+
+def _ymd(date: dt.date, separator: str) -> str:
+    """Year, month and day with the four-digit year PDF and XMP dates take (strftime's %Y drops leading zeros);
+    years they cannot write (before 1, after 9999) are refused."""
+    if not 1 <= date.year <= 9999:
+        raise ValueError(f"the date {date} cannot be written in a PDF: its year must have four digits, 0001-9999")
+    return f"{date.year:04d}{separator}{date.month:02d}{separator}{date.day:02d}"

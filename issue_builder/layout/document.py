@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError
@@ -15,7 +17,7 @@ from issue_builder.layout.engine import weasyprint
 from issue_builder.layout.fetcher import SandboxFetcher, build_url
 from issue_builder.layout.fit import page_budget_findings, title_findings
 from issue_builder.layout.html import Barcode, RenderedHtml, render_html
-from issue_builder.layout.laid_out import Layout, Placement, article_at
+from issue_builder.layout.laid_out import Layout, article_at
 from issue_builder.layout.overflow import find_overflows, lost_text
 from issue_builder.layout.resolution import placements
 from issue_builder.layout.sections import CACHE as SECTIONS
@@ -23,6 +25,7 @@ from issue_builder.layout.sections import LaidOut, lay_out_sections, section_key
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import placeable
 from issue_builder.prepare.inputs import resources_digest
+from issue_builder.prepare.scripts import missing_glyph_hint
 
 _NOTDEF = re.compile(
     r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S
@@ -39,7 +42,7 @@ class _Capture(logging.Handler):
         self.records.append(record)
 
 
-def lay_out_issue(issue: PreparedIssue, cache_dir: Path) -> Layout:
+def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], None] = lambda _: None) -> Layout:
     """Lay out and write `issue`; converted copies of images that WeasyPrint cannot place go to `cache_dir`.
 
     The editorial pages are laid out section by section (kept in the process's cache by content), the tail (fill
@@ -79,9 +82,16 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path) -> Layout:
             fetcher = SandboxFetcher([issue.root, FONTS_DIR, *issue.layout_chain], generated, build_dir=cache_dir)
             misses, hits = SECTIONS.misses, SECTIONS.hits
             resources = resources_digest(issue)
-            front, main_pages, main_parts = lay_out_sections(
-                issue, html_for, lambda rendered: _cached_layout(rendered, fetcher, capture, resources)
-            )
+            pages = 0
+
+            def lay_out(rendered: RenderedHtml):
+                nonlocal pages
+                document = _cached_layout(rendered, fetcher, capture, resources)
+                pages += len(document.pages)
+                step(f"laying out the issue: {pages} pages")
+                return document
+
+            front, main_pages, main_parts = lay_out_sections(issue, html_for, lay_out)
             fill = fill_pages(len(main_pages), issue)
             tail_html = html_for("tail", len(main_pages) + 1, fill_pages=fill)
             tail = _layout(tail_html, fetcher)
@@ -98,10 +108,7 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path) -> Layout:
     originals = {copy: url for url, copy in image_urls.items()}
     sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
     sizes.update({copy: sizes[url] for copy, url in originals.items()})
-    placed_images = [
-        Placement(p.page, originals.get(p.src, p.src), p.width_in, p.height_in, p.ppi)
-        for p in placements(document.pages, sizes)
-    ]
+    placed_images = [dataclasses.replace(p, src=originals.get(p.src, p.src)) for p in placements(document.pages, sizes)]
     return Layout(
         pdf=pdf,
         pages=len(document.pages),
@@ -205,7 +212,9 @@ def _classify(records: list[logging.LogRecord], fetcher: SandboxFetcher, issue: 
             place = f" in: {'; '.join(where)}" if where else ""
             found.append(
                 Diagnostic(
-                    f"no committed font has the character {char!r} (U+{glyph.group(2)}){place}", code="missing-glyph"
+                    f"no committed font has the character {char!r} (U+{glyph.group(2)}){place} "
+                    f"({missing_glyph_hint(char[:1])})",
+                    code="missing-glyph",
                 )
             )
         elif text.startswith("Failed to load"):

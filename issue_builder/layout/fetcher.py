@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import mimetypes
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from issue_builder.base.cache import MAX_FONT_BYTES, MAX_INPUT_BYTES
 from issue_builder.layout.engine import URLFetcher, URLFetcherResponse
+from issue_builder.prepare.fonts import FONT_SUFFIXES
 
 _TYPES = {".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".svg": "image/svg+xml"}
 BUILD_SCHEME = "issue-builder-build"  # files the build made: converted images, the barcode
@@ -40,7 +43,7 @@ class SandboxFetcher(URLFetcher):
         if not path.is_file():
             return self._refuse(url, "file not found")
         mime = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+        return self._file(url, path, mime)
 
     def _build_file(self, url: str, name: str) -> URLFetcherResponse:
         mime = _TYPES.get(Path(name).suffix.lower()) or mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -51,7 +54,20 @@ class SandboxFetcher(URLFetcher):
         path = self.build_dir / name
         if not path.is_file():
             return self._refuse(url, "file not found")
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+        return self._file(url, path, mime)
+
+    def _file(self, url: str, path: Path, mime: str) -> URLFetcherResponse:
+        """The file's bytes, read only up to the size a build reads of such a file (a font, anything else)."""
+        limit = MAX_FONT_BYTES if path.suffix.lower() in FONT_SUFFIXES else MAX_INPUT_BYTES
+        try:
+            with open(path, "rb") as handle:
+                too_large = os.fstat(handle.fileno()).st_size > limit
+                data = b"" if too_large else handle.read(limit + 1)  # never more, should it grow meanwhile
+        except OSError as exc:
+            return self._refuse(url, f"cannot be read: {exc.strerror or exc}")
+        if too_large or len(data) > limit:
+            return self._refuse(url, f"the file is larger than {limit:,} bytes, the most a build reads of it")
+        return URLFetcherResponse(url, data, {"Content-Type": mime})
 
     def _refuse(self, url: str, why: str) -> URLFetcherResponse:
         self.refused.append((url, why))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from issue_builder.layout.boxes import page_root
 from issue_builder.layout.engine import boxes
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
@@ -62,7 +63,7 @@ def _titles(pages: list) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
     elements: dict[str, object] = {}
     for page in pages:
-        for article_id, title in _title_boxes(page._page_box, None):
+        for article_id, title in _title_boxes(page_root(page), None):
             if elements.setdefault(article_id, title.element) is not title.element:
                 continue  # a later h1 of the article is not its title
             lines, _ = found.get(article_id, (0, 0))

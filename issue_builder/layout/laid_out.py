@@ -6,18 +6,26 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.placed_size import placed_size
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
 
 @dataclass(frozen=True)
 class Placement:
-    """An image as placed on a page: which file, how big, at what effective resolution."""
+    """An image as placed on a page: which file, what the page shows of it (bleed included), at what effective
+    resolution."""
 
     page: int
     src: str
     width_in: float
     height_in: float
     ppi: float
+    trimmed: tuple[float, float] | None = None  # inches of that inside the trim
+    drawn: tuple[float, float] | None = None  # inches of the whole picture at the scale drawn (object-fit crops it)
+
+    def size(self) -> str:
+        """Its size as every message states it (see `placed_size`)."""
+        return placed_size((self.width_in, self.height_in), self.trimmed, self.drawn)
 
 
 @dataclass

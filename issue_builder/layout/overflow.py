@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from issue_builder.layout.boxes import page_root
 from issue_builder.layout.engine import boxes
 
 TOLERANCE = 0.75  # CSS px; rounding in layout
@@ -13,7 +14,7 @@ def find_overflows(pages: list) -> list[tuple[int, str]]:  # weasyprint.Page obj
     positioned_on: dict[int, list[int]] = {}
     names: dict[int, str] = {}
     for number, page in enumerate(pages, start=1):
-        root = page._page_box
+        root = page_root(page)
         seen: set[str] = set()
         for box in root.descendants(placeholders=True):
             if box.style["position"] in ("absolute", "fixed") and box.element is not None and box.element_tag != "html":
@@ -71,7 +72,7 @@ def lost_text(pages: list) -> list[tuple[str, int, int]]:
         (
             box.element
             for page in pages
-            for box in page._page_box.descendants()
+            for box in page_root(page).descendants()
             if box.element_tag == "html" and box.element is not None
         ),
         None,
@@ -87,7 +88,7 @@ def lost_text(pages: list) -> list[tuple[str, int, int]]:
             owner[id(element)] = name
     placed = dict.fromkeys(expected, 0)
     for page in pages:
-        for box in page._page_box.descendants(placeholders=True):
+        for box in page_root(page).descendants(placeholders=True):
             if isinstance(box, boxes.TextBox) and id(box.element) in owner:
                 placed[owner[id(box.element)]] += _letters(box.text)
     return [(name, expected[name], placed[name]) for name in expected if placed[name] < expected[name]]

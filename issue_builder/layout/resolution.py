@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from issue_builder.layout.boxes import page_root
 from issue_builder.layout.engine import boxes
 from issue_builder.layout.laid_out import Placement
 
@@ -12,7 +13,7 @@ def placements(pages: list, pixel_sizes: dict[str, tuple[int, int]]) -> list[Pla
     """Every `<img>` placement whose source is in `pixel_sizes` (URL -> (width, height) in pixels)."""
     found = []
     for number, page in enumerate(pages, start=1):
-        for box in page._page_box.descendants(placeholders=True):
+        for box in page_root(page).descendants(placeholders=True):
             if not isinstance(box, boxes.ReplacedBox) or box.element is None:
                 continue
             src = box.element.get("src")
@@ -28,5 +29,16 @@ def placements(pages: list, pixel_sizes: dict[str, tuple[int, int]]) -> list[Pla
             elif fit == "none":
                 sx = sy = 1.0
             ppi = CSS_PX_PER_INCH / max(sx, sy)
-            found.append(Placement(number, src, box.width / CSS_PX_PER_INCH, box.height / CSS_PX_PER_INCH, ppi))
+            drawn = (iw * sx, ih * sy)  # the whole picture at the scale drawn; the box crops what overhangs it
+            shown = (min(box.width, drawn[0]), min(box.height, drawn[1]))
+            # layout coordinates start at the trim's top left corner, the bleed outside it; object-position: centred
+            x = box.content_box_x() + (box.width - shown[0]) / 2
+            y = box.content_box_y() + (box.height - shown[1]) / 2
+            root = page_root(page)
+            trimmed = (
+                max(0, min(x + shown[0], root.margin_width()) - max(x, 0)),
+                max(0, min(y + shown[1], root.margin_height()) - max(y, 0)),
+            )
+            inches = [(a / CSS_PX_PER_INCH, b / CSS_PX_PER_INCH) for a, b in (shown, trimmed, drawn)]
+            found.append(Placement(number, src, *inches[0], ppi, trimmed=inches[1], drawn=inches[2]))
     return found

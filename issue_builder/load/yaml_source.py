@@ -155,9 +155,8 @@ def parse_yaml(text: str, path: Path) -> tuple[YamlDocument | None, list[Diagnos
     except _Refused as exc:
         return None, [Diagnostic(exc.message, file=path, line=exc.mark.line + 1)]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        return None, [Diagnostic(f"invalid YAML: {problem}", file=path, line=mark.line + 1 if mark else None)]
+        line, message = syntax_error(exc, text)
+        return None, [Diagnostic(message, file=path, line=line)]
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         return None, [Diagnostic(f"invalid YAML: character U+{exc.character:04X} is not allowed", file=path, line=line)]
@@ -172,6 +171,73 @@ def parse_yaml(text: str, path: Path) -> tuple[YamlDocument | None, list[Diagnos
     doc.data = _build(root, (), doc, problems, loader)
     # Problems with single values leave the rest usable: validation goes on and reports everything at once.
     return doc, problems
+
+
+def syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
+    """The line and message of a YAML syntax error, with a hint where a common cause is known."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = (exc.problem or exc.context or "invalid YAML").strip()
+    lines = text.splitlines()
+    line = mark.line + 1 if mark else None
+    hint = None
+    opened = exc.context_mark
+    if "quoted scalar" in (exc.context or "") and problem == "found unexpected end of stream" and opened:
+        # PyYAML points at the end of the file; the quote that was never closed is where the value began
+        line = opened.line + 1
+        hint = _unclosed_quote_hint(lines[opened.line] if opened.line < len(lines) else "", opened.column)
+    elif mark is not None and mark.line < len(lines):
+        hint = _hint(problem, lines[mark.line], mark.column, lines[: mark.line])
+    return line, f"invalid YAML: {problem}" + (f"; {hint}" if hint else "")
+
+
+_KEY_VALUE = re.compile(r"^(\s*(?:-\s+)?)([^\s:#'\"][^:#]*?):\s+(.*?)\s*$")  # `  - key: value`
+_CANNOT_START = re.compile(r"found character '(.)' that cannot start any token")
+
+
+def _hint(problem: str, line: str, column: int, before: list[str]) -> str | None:
+    if "'\\t'" in problem:  # PyYAML names the character as Python writes it
+        return "YAML is indented with spaces, never tabs: replace the tab on this line with spaces"
+    if problem == "mapping values are not allowed here":
+        found = _KEY_VALUE.match(line)
+        if found and found.end(2) < column:  # a second ': ' after the key's: inside the value
+            _, key, value = found.groups()
+            return f"a value holding ': ' must be quoted, e.g. {key}: {_quoted(value)}"
+        return "this key is not lined up with the keys of its mapping: check its indentation against the lines above"
+    if problem.startswith("expected <block end>, but found") or problem == "could not find expected ':'":
+        found = _KEY_VALUE.match(line) or _KEY_VALUE.match(before[-1] if before else "")
+        value = found.group(3) if found else ""
+        if value[:1] in ("'", '"'):
+            if len(value) > 1 and value[-1] == value[0]:  # `"He said "no""`: quotes meant as part of the text
+                value = value[1:-1]
+            return (
+                f"the value goes on after its closing {found.group(3)[0]}: put the whole value in quotes of the "
+                f"other kind, e.g. {found.group(2)}: {_quoted(value)}"
+            )
+        return "this line is not lined up with the lines above it: check its indentation"
+    if "escape character" in problem:
+        return "a backslash in double quotes begins an escape: use single quotes, or write \\\\ for a backslash"
+    character = _CANNOT_START.search(problem)
+    if character:
+        return f"a value cannot begin with {character.group(1)}: put the whole value in quotes"
+    return None
+
+
+def _unclosed_quote_hint(line: str, column: int) -> str:
+    quote = line[column] if column < len(line) else '"'
+    if quote == "'":
+        return (
+            "the quoted value that begins on this line with ' is never closed: close it, or, if the ' is an "
+            "apostrophe ('Tis), put the whole value in double quotes"
+        )
+    return f"the quoted value that begins on this line with {quote} is never closed: add the closing {quote}"
+
+
+def _quoted(value: str) -> str:
+    """`value` in the quotes YAML reads it from as it is: double quotes, or single ones if it holds a double."""
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    if '"' not in shown:
+        return f'"{shown}"'
+    return "'" + shown.replace("'", "''") + "'"
 
 
 def _build(node: yaml.Node, path: KeyPath, doc: YamlDocument, problems: list[Diagnostic], loader) -> Any:

@@ -14,12 +14,14 @@ from issue_builder.base.diagnostics import Diagnostic, ManifestError
 from issue_builder.base.paths import FONTS_DIR
 from issue_builder.base.schema import Article, IssueManifest, Picture
 from issue_builder.load.manifest import RawManifest
+from issue_builder.load.yaml_source import YamlDocument
 from issue_builder.prepare.colour import OutputProfileFile, load_output_profile
 from issue_builder.prepare.fonts import FontFace, scan_fonts
 from issue_builder.prepare.images import ImageInfo, inspect_image
-from issue_builder.prepare.markdown import render_markdown
+from issue_builder.prepare.links import Link
+from issue_builder.prepare.markdown import ImageReference, MarkdownBody, render_markdown
 from issue_builder.prepare.text_files import read_utf8
-from issue_builder.prepare.typography import smarten
+from issue_builder.prepare.typography import Typography, smarten
 from issue_builder.validate.validate import slugify
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -48,6 +50,9 @@ class PreparedArticle:
     image: PlacedImage | None
     body_html: Markup
     words: int
+    links: tuple[Link, ...] = ()  # the body's links as written, with their lines
+    images_in_body: tuple[ImageReference, ...] = ()  # pictures the Markdown places, with their alt texts and lines
+    typography: Typography = field(default_factory=Typography)  # what the typographer fixed in the body
 
     @property
     def title(self) -> str:
@@ -87,6 +92,7 @@ class PreparedIssue:
     warnings: list[Diagnostic] = field(default_factory=list)
     publication_path: Path | None = None  # the publication file the manifest inherits from, if any
     layout_chain: list[Path] = field(default_factory=list)  # the layout's folders, most specific first
+    document: YamlDocument | None = None  # the merged manifest as read, with every value's file and line
 
     @property
     def slug(self) -> str:
@@ -144,7 +150,9 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
     for i, article in enumerate(manifest.articles):
         key = ("articles", i)
         image = placed(article.image, key + ("image",)) if article.image else None
-        body, words = _body(article, root, inspect, problems, inline_images, manifest.periodical.language)
+        body = _body(
+            article, root, inspect, problems, inline_images, manifest.periodical.language, manifest.typesetting.dashes
+        )
         articles.append(
             PreparedArticle(
                 number=i + 1,
@@ -152,22 +160,24 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
                 source=article,
                 kicker=article.kicker or article.section,
                 image=image,
-                body_html=Markup(body),
-                words=words,
+                body_html=Markup(body.html),
+                words=body.words,
+                links=tuple(body.links),
+                images_in_body=tuple(body.images),
+                typography=body.typography,
             )
         )
 
     font_dirs = [(root / d).resolve() for d in manifest.font_dirs] + [FONTS_DIR]
     catalogue = scan_fonts(font_dirs)
     faces: dict[str, list[FontFace]] = {}
-    for role in ("body", "heading", "masthead"):
-        family = getattr(manifest.fonts, role)
+    roles = [(("fonts", role), getattr(manifest.fonts, role)) for role in ("body", "heading", "masthead", "code")]
+    roles += [(("fonts", "fallback", i), family) for i, family in enumerate(manifest.fonts.fallback)]
+    for key, family in roles:
         if family not in catalogue:
             known = ", ".join(sorted(catalogue)) or "none"
             problems.append(
-                doc.diagnostic(
-                    ("fonts", role), f"font family '{family}' not found in the font folders (found: {known})"
-                )
+                doc.diagnostic(key, f"font family '{family}' not found in the font folders (found: {known})")
             )
         else:
             faces[family] = catalogue[family]
@@ -211,8 +221,10 @@ def typeset_manifest_text(manifest: IssueManifest) -> IssueManifest:
     dashes and ellipses, as the Markdown bodies get them; the lint counts what was changed."""
     language = manifest.periodical.language
 
+    dashes = manifest.typesetting.dashes
+
     def smart(text: str | None) -> str | None:
-        return smarten(text, language)[0] if text else text
+        return smarten(text, language, dashes)[0] if text else text
 
     def picture(p: Picture | None) -> Picture | None:
         return p and dataclasses.replace(p, caption=smart(p.caption), credit=smart(p.credit))
@@ -242,12 +254,13 @@ def _body(
     problems: list[Diagnostic],
     inline_images: dict[str, str],
     language: str,
-) -> tuple[str, int]:
+    dashes: str,
+) -> MarkdownBody:
     path = article.body.path
     text, problem = read_utf8(path)
     if problem is not None:
         problems.append(problem)
-        return "", 0
+        return MarkdownBody(html="")
 
     def image_url(src: str, line: int) -> str | None:
         here = Diagnostic(src, file=path, line=line)
@@ -267,11 +280,11 @@ def _body(
         inline_images.setdefault(url, f"{path.relative_to(root).as_posix()}:{line}")
         return url
 
-    body, md_problems = render_markdown(text, path, image_url, language)
+    body, md_problems = render_markdown(text, path, image_url, language, dashes)
     problems += md_problems
     if not body.html.strip():
         problems.append(Diagnostic("article body is empty", file=path, severity="warning"))
-    return body.html, body.words
+    return body
 
 
 def _url(path: Path, root: Path) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont, TTLibError
 
 from issue_builder.base.cache import MAX_FONT_BYTES
+from issue_builder.base.diagnostics import Diagnostic, ManifestError, display_path
 
 FONT_SUFFIXES = (".ttf", ".otf")
 
@@ -29,12 +30,28 @@ class FontFace:
 
 
 def scan_fonts(folders: list[Path]) -> dict[str, list[FontFace]]:
-    """Families by name; a family found in an earlier folder hides the same family in later ones."""
+    """Families by name; a family found in an earlier folder hides the same family in later ones.
+
+    A font file that is a link to a place outside its folder is refused (ManifestError) before any font is read:
+    the layout could not load it, and nothing made from it (the web page's subsets) may be written first."""
+    files = {folder: [p for p in sorted(folder.rglob("*")) if p.suffix.lower() in FONT_SUFFIXES] for folder in folders}
+    escaping = [
+        Diagnostic(
+            f"links to {path.resolve()}, outside the font folder {display_path(folder)}: fonts are read only from "
+            "files inside their folder; copy the font into it",
+            file=path,
+        )
+        for folder, paths in files.items()
+        for path in paths
+        if not path.resolve().is_relative_to(folder.resolve())
+    ]
+    if escaping:
+        raise ManifestError(f"{len(escaping)} font file(s) outside their font folder:", escaping)
     catalogue: dict[str, list[FontFace]] = {}
-    for folder in folders:
+    for paths in files.values():
         found: dict[str, list[FontFace]] = {}
-        for path in sorted(folder.rglob("*")):
-            if path.suffix.lower() in FONT_SUFFIXES and path.is_file():
+        for path in paths:
+            if path.is_file():
                 face = _read_face(path)
                 if face is not None:
                     found.setdefault(face.family, []).append(face)

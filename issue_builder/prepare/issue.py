@@ -37,6 +37,7 @@ def prepare_issue(manifest_path: Path, overrides: Overrides | None = None) -> Pr
     issue.publication_path = raw.publication_path
     _refuse_untrusted(oversized(input_files(issue)))  # the images and profile too: the build hashes every input
     issue.layout_chain = chain
+    issue.document = raw.document
     return issue
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.prepare.links import Link, body_links
 from issue_builder.prepare.typography import Typography, quotes_for, use_typography
 
 _ALLOWED_TAGS = {
@@ -92,14 +94,15 @@ class MarkdownBody:
     images: list[ImageReference] = field(default_factory=list)
     words: int = 0
     typography: Typography = field(default_factory=Typography)  # what the typographer fixed, for the lint
+    links: list[Link] = field(default_factory=list)  # as written, with their lines (what `check` reports on)
 
 
 @cache
-def _markdown(quotes: str | tuple[str, ...] = "“”‘’") -> MarkdownIt:
-    """A parser setting quotation marks `quotes` (open, close, open single, close single)."""
+def _markdown(quotes: str | tuple[str, ...] = "“”‘’", dashes: str = "en") -> MarkdownIt:
+    """A parser setting quotation marks `quotes` (open, close, open single, close single) and `--` as `dashes`."""
     md = MarkdownIt("commonmark", {"html": True, "quotes": list(quotes) if isinstance(quotes, tuple) else quotes})
     md.enable(["table", "strikethrough"])
-    use_typography(md)
+    use_typography(md, dashes)
     _report_dropped_nesting(md)
     md.use(footnote_plugin).use(
         container_plugin,
@@ -125,28 +128,51 @@ def _report_dropped_nesting(md: MarkdownIt) -> None:
     md.block.tokenize = guarded
 
 
-def markdown_for(language: str) -> MarkdownIt:
-    """The parser of a language: its quotation marks (the rest does not depend on the language)."""
+def markdown_for(language: str, dashes: str = "en") -> MarkdownIt:
+    """The parser of a language (its quotation marks) and of a dash rule (typesetting.dashes)."""
     quotes = quotes_for(language)
-    return _markdown(quotes if isinstance(quotes, str) else tuple(quotes))
+    return _markdown(quotes if isinstance(quotes, str) else tuple(quotes), dashes)
 
 
 _MD = _markdown()
 
 
 MAX_WORD = 1000  # characters: the longest web address or chemical name fits, a pasted blob does not
-_OVERLONG = re.compile(rf"\S{{{MAX_WORD + 1},}}")
+_OVERLONG = re.compile(rf"(?<!\S)\S{{{MAX_WORD + 1},}}")  # tried at word starts only: linear time
+# markdown-it reads prose fast, but stops at each markup character to try its rules, and is slow where they are
+# dense: about 20 microseconds for each bracket or emphasis mark, more for each as one paragraph fills with them
+# (`<<<...`, `&amp&amp...`, "`a `a ..." took 10-20 s at the 2 MB an article may have, unclosed `[^` over a
+# minute), and 50-100 for each line of a table, a list or headings. Past these counts an article is refused with
+# its line before it is parsed; at the limits a 2 MB article of the worst shapes is read in a few seconds.
+MAX_LINES = 50_000  # a 2 MB article of prose has about 10,000 (paragraphs, each a line and a blank one)
+MAX_DELIMITERS = 50_000  # `[`, `*` and `_`: prose has a few hundred, a book-length article a few thousand
+MAX_MARKUP = 200_000  # characters markdown-it stops at in running text: prose has about 3 %, this is 10 % of 2 MB
+_DELIMITERS = re.compile(r"[\[*_]")
+_MARKUP = re.compile(r"[!#$%&*+\-:<=>@\[\\\]^_`{}~|]")
+# raw HTML blocks markdown-it runs on to their end marker, to the end of the article (or of the list or quote they
+# are in) when it never comes; the sanitiser then drops them whole: (opening, end marker, what it is)
+_SWALLOWING_HTML = (
+    (re.compile(r"<!--"), "-->", "an HTML comment"),
+    (re.compile(r"<!\[CDATA\["), "]]>", "a CDATA section"),
+    (re.compile(r"<\?"), "?>", "an HTML processing instruction"),
+    (re.compile(r"<![A-Za-z]"), ">", "an HTML declaration"),
+    (re.compile(r"<script(?=[\s>]|$)", re.I), "</script>", "a <script> element"),
+    (re.compile(r"<style(?=[\s>]|$)", re.I), "</style>", "a <style> element"),
+)
 
 
 def render_markdown(
-    text: str, source: Path, image_url: Callable[[str, int], str | None], language: str = "en"
+    text: str, source: Path, image_url: Callable[[str, int], str | None], language: str = "en", dashes: str = "en"
 ) -> tuple[MarkdownBody, list[Diagnostic]]:
-    """Render `text` (from `source`, written in `language`); `image_url(src, line)` maps an image's path to its
-    URL, or None if refused."""
-    md = markdown_for(language)
+    """Render `text` (from `source`, written in `language`, `--` set as `dashes`); `image_url(src, line)` maps an
+    image's path to its URL, or None if refused."""
+    md = markdown_for(language, dashes)
+    problems = _beyond_limits(text, source)
+    if problems:
+        return MarkdownBody(html=""), problems
     env: dict = {}
     tokens = md.parse(text, env)
-    problems: list[Diagnostic] = []
+    links = body_links(tokens)
     images: list[ImageReference] = []
     urls: dict[str, str] = {}
     in_note = False
@@ -168,6 +194,7 @@ def render_markdown(
             elif child.type == "footnote_ref" and in_note:
                 problems.append(Diagnostic("a footnote may not refer to another footnote", file=source, line=line))
     problems += _overlong_words(tokens, source)
+    problems += _unclosed_html(tokens, source)
     problems += _dropped_nesting(env, source, md.options.maxNesting)
     tokens = _inline_footnotes(tokens, env)
     _mark_figures(tokens)
@@ -178,7 +205,62 @@ def render_markdown(
     )
     words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
     typography = env.get("typography") or Typography()
-    return MarkdownBody(html=clean, images=images, words=words, typography=typography), problems
+    return MarkdownBody(html=clean, images=images, words=words, typography=typography, links=links), problems
+
+
+def _beyond_limits(text: str, source: Path) -> list[Diagnostic]:
+    """Errors for an article too long in lines or too dense in markup for the Markdown reader to take in good time,
+    each at the line where the count passes its limit."""
+    found = []
+    if text.count("\n") >= MAX_LINES:
+        found.append(
+            Diagnostic(
+                f"the article has more than {MAX_LINES:,} lines, more than the Markdown reader takes in good time "
+                "(this is the first line past them); join its lines into paragraphs or split the article",
+                file=source,
+                line=MAX_LINES + 1,
+            )
+        )
+    for pattern, limit, what in (
+        (_DELIMITERS, MAX_DELIMITERS, "brackets and emphasis marks ([, * and _)"),
+        (_MARKUP, MAX_MARKUP, "markup characters ([ ] * _ ` < > & \\ ! # - : | ~ and the like)"),
+    ):
+        if len(pattern.findall(text)) > limit:
+            past = next(itertools.islice(pattern.finditer(text), limit, None))
+            found.append(
+                Diagnostic(
+                    f"the article has more than {limit:,} {what}, more than the Markdown reader takes in good time "
+                    "(this line holds the first past them); remove stray marks or split the article",
+                    file=source,
+                    line=text.count("\n", 0, past.start()) + 1,
+                )
+            )
+            break  # the delimiters are markup too: one error is enough
+    return found
+
+
+def _unclosed_html(tokens: list[Token], source: Path) -> list[Diagnostic]:
+    """An error for each raw HTML block opened but never closed: it swallows the rest of the article (or of the list
+    or quote it is in), which the sanitiser would then drop without a word."""
+    found = []
+    for token in tokens:
+        if token.type != "html_block":
+            continue
+        content = token.content.lstrip(" ")
+        for opening, end, what in _SWALLOWING_HTML:
+            if not opening.match(content):
+                continue
+            if end not in content.lower():  # markdown-it looks for the end on the opening line too
+                found.append(
+                    Diagnostic(
+                        f"{what} opened here is never closed with {end}: everything after it in the article "
+                        "(or in its list or quote) would be dropped; close it or remove it",
+                        file=source,
+                        line=token.map[0] + 1 if token.map else None,
+                    )
+                )
+            break
+    return found
 
 
 def _sanitise(html: str, urls: dict[str, str]) -> str:

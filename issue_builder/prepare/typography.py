@@ -39,6 +39,9 @@ _STRAIGHT = re.compile(r"[\"']")
 _EM_DASH = re.compile(r"(^|[^-])---(?=[^-]|$)", re.MULTILINE)
 _EN_DASH = re.compile(r"(^|\s)--(?=\s|$)|(^|[^-\s])--(?=[^-\s]|$)", re.MULTILINE)
 _ELLIPSIS = re.compile(r"\.\.\.")
+DASH_STYLES = ("en", "em", "spaced-en", "spaced-em", "closed-em")  # what `--` and `---` become (base/schema.py)
+_DOUBLE, _TRIPLE = "\ue000", "\ue001"  # dashes being made from `--` and `---`, before the style sets them
+_SET_OFF = re.compile(r"([ \t\u00a0]*)([\ue000\ue001])([ \t\u00a0]*)")
 _TAG = re.compile(r"(<!--.*?(?:-->|\Z)|<[^<>]*>)", re.DOTALL)  # an unclosed comment runs to the end, as in HTML
 _RAW_TAGS = re.compile(r"<(/?)(pre|code|kbd|samp|script|style|textarea)\b", re.IGNORECASE)
 
@@ -77,20 +80,23 @@ def quotes_for(language: str) -> str | list[str]:
     return QUOTES.get("-".join(parts[:2]), QUOTES.get(parts[0], QUOTES["en"]))
 
 
-def use_typography(md: MarkdownIt) -> None:
+def use_typography(md: MarkdownIt, dashes: str = "en") -> None:
     """Replace markdown-it's `replacements` (which also turns `(c)` into © and `..` into …) with dashes and
-    ellipses only, count every change in `env["typography"]`, and set HTML blocks and image titles too."""
+    ellipses only, count every change in `env["typography"]`, and set HTML blocks and image titles too. `dashes`
+    is one of DASH_STYLES."""
     md.options["typographer"] = True
+    md.options["dashes"] = dashes
     md.core.ruler.at("replacements", _replace_and_count)
     md.core.ruler.at("smartquotes", smartquotes)
     md.enable(["replacements", "smartquotes"])
     md.core.ruler.after("smartquotes", "typography_count", _count_and_finish)
 
 
-def smarten(text: str, language: str = "en") -> tuple[str, Typography]:
-    """Plain text (a title, a dek) with typographic quotes, dashes and ellipses, and what was changed."""
+def smarten(text: str, language: str = "en", dashes: str = "en") -> tuple[str, Typography]:
+    """Plain text (a title, a dek) with typographic quotes, dashes (in the style `dashes`, one of DASH_STYLES)
+    and ellipses, and what was changed."""
     children = [Token("text", "", 0, content=text)]
-    counts = _smarten_children(children, _plain(_quotes_key(quotes_for(language))))
+    counts = _smarten_children(children, _plain(_quotes_key(quotes_for(language)), dashes))
     return children[0].content, counts
 
 
@@ -99,8 +105,9 @@ def _quotes_key(quotes: str | list[str]) -> str | tuple[str, ...]:
 
 
 @cache
-def _plain(quotes: str | tuple[str, ...]) -> MarkdownIt:
-    return MarkdownIt("zero", {"typographer": True, "quotes": list(quotes) if isinstance(quotes, tuple) else quotes})
+def _plain(quotes: str | tuple[str, ...], dashes: str = "en") -> MarkdownIt:
+    quote_marks = list(quotes) if isinstance(quotes, tuple) else quotes
+    return MarkdownIt("zero", {"typographer": True, "quotes": quote_marks, "dashes": dashes})
 
 
 def _env_counts(state: StateCore) -> Typography:
@@ -124,22 +131,48 @@ def _straight(children: list[Token]) -> int:
     return sum(len(_STRAIGHT.findall(t.content)) for t in _text_children(children))
 
 
-def _dashes_and_dots(token: Token, counts: Typography) -> None:
-    text, em = _EM_DASH.subn("\\1\u2014", token.content)
-    text, en = _EN_DASH.subn(lambda m: (m.group(1) or m.group(2) or "") + "\u2013", text)
+def _dashes_and_dots(token: Token, counts: Typography, dashes: str = "en") -> None:
+    text, em = _EM_DASH.subn("\\1" + _TRIPLE, token.content)
+    text, en = _EN_DASH.subn(lambda m: (m.group(1) or m.group(2) or "") + _DOUBLE, text)
+    if em or en:
+        text = _set_dashes(text, dashes)
     text, dots = _ELLIPSIS.subn("\u2026", text)
     token.content = text
     counts.dashes += em + en
     counts.ellipses += dots
 
 
+def _set_dashes(text: str, style: str) -> str:
+    """The dashes made from `---` and `--` in `style`: `en` (`--` an en dash, `---` an em dash, spaces as typed),
+    `em` (both em dashes), `spaced-en` and `spaced-em` (set off by a no-break space before and a space after),
+    `closed-em` (an em dash with no spaces). A `--` between digits (a range) stays a closed en dash."""
+    em = "\u2013" if style == "spaced-en" else "\u2014"
+    double = "\u2013" if style in ("en", "spaced-en") else "\u2014"
+
+    def dash(match: re.Match) -> str:
+        space_before, kind, space_after = match.groups()
+        before = text[match.start() - 1 : match.start()]
+        after = text[match.end() : match.end() + 1]
+        if kind == _DOUBLE and before.isdigit() and after.isdigit():
+            return "\u2013"
+        mark = em if kind == _TRIPLE else double
+        if style.startswith("spaced") and before and after:
+            return f"\u00a0{mark} "
+        if style == "closed-em" and before and after:
+            return mark
+        return space_before + mark + space_after
+
+    return _SET_OFF.sub(dash, text)
+
+
 def _replace_and_count(state: StateCore) -> None:
     counts = _env_counts(state)
+    dashes = state.md.options.get("dashes", "en")
     for token in state.tokens:
         if token.type == "inline" and token.children:
             state.env.setdefault("_straight", {})[id(token)] = _straight(token.children)
             for child in _text_children(token.children):
-                _dashes_and_dots(child, counts)
+                _dashes_and_dots(child, counts, dashes)
 
 
 def _count_and_finish(state: StateCore) -> None:
@@ -253,7 +286,7 @@ def _smarten_children(children: list[Token], md: MarkdownIt) -> Typography:
     counts = Typography()
     before = _straight(children)
     for child in _text_children(children):
-        _dashes_and_dots(child, counts)
+        _dashes_and_dots(child, counts, md.options.get("dashes", "en"))
     state = StateCore("", md, {})
     state.tokens = [Token("inline", "", 0, content="".join(c.content for c in children), children=children)]
     smartquotes(state)

@@ -99,8 +99,9 @@ def _pngs(comparison: PdfComparison, folder: Path, dpi: int) -> dict[Path, bytes
     try:
         for page in comparison.differing:
             pictures = []
-            if page.number <= len(old_doc):
-                pictures.append(_picture(old_doc, page.number, dpi, [(page.old_word_rects, WORDS_RGB, WORDS_ALPHA)]))
+            was = page.moved_from or page.number  # a page whose article moved is shown beside the page it was
+            if was <= len(old_doc):
+                pictures.append(_picture(old_doc, was, dpi, [(page.old_word_rects, WORDS_RGB, WORDS_ALPHA)]))
             if page.status != REMOVED:
                 pictures.append(
                     _picture(

@@ -12,7 +12,8 @@ class PageDiff:
     """One page's verdict. `number` counts from 1 in NEW (in OLD for removed pages); rects are in page coordinates."""
 
     number: int
-    # unchanged, reflowed (same words, moved), changed (words), visual (same words, other pixels), added, removed
+    # unchanged, reflowed (same words, moved), changed (words), visual (same words, other pixels), added, removed,
+    # moved (its article moved elsewhere in the issue, the page's words as they were)
     status: str
     added: int = 0  # words in NEW that OLD did not have here
     removed: int = 0  # words of OLD missing from NEW here
@@ -20,6 +21,7 @@ class PageDiff:
     added_examples: list[str] = field(default_factory=list)
     removed_examples: list[str] = field(default_factory=list)
     reflowed_after: int | None = None  # the changed page whose edit moved this page's text
+    moved_from: int | None = None  # the page of OLD it was, when its article moved
     size_changed: bool = False
     word_rects: list[Rect] = field(default_factory=list)  # added or replaced words, on the NEW page
     deletion_rects: list[Rect] = field(default_factory=list)  # thin marks where words were removed, on the NEW page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 
 from issue_builder.proofing.pagediff import PageDiff
@@ -16,8 +17,11 @@ EXAMPLES = 3  # changed passages quoted per page
 EXAMPLE_WORDS = 6  # words quoted per passage
 
 
-def diff_words(old: list[Word], new: list[Word], pages: list[PageDiff], new_count: int) -> list[bool]:
-    """Count added and removed words per page of NEW; return, per page, whether it holds the same words as before."""
+def diff_words(
+    old: list[Word], new: list[Word], pages: list[PageDiff], new_count: int, page_map: dict[int, int] | None = None
+) -> list[bool]:
+    """Count added and removed words per page of NEW; return, per page, whether it holds the same words as before
+    (as the page of OLD `page_map` pairs it with, when given: a moved page's words are compared, not its places)."""
     old_keys, new_keys = [w.key for w in old], [w.key for w in new]
     mapped: dict[int, int] = {}  # index in NEW -> index in OLD, for words that did not change
     changes = []
@@ -42,7 +46,7 @@ def diff_words(old: list[Word], new: list[Word], pages: list[PageDiff], new_coun
         for word in removed:
             if word.page >= new_count:
                 pages[word.page].removed += 1
-    return _same_text(old, new, mapped, len(pages))
+    return _same_text(old, new, mapped, len(pages), page_map)
 
 
 def _find_moves(
@@ -63,11 +67,15 @@ def _find_moves(
                     used.update(i for i, _ in pairs)
 
 
-def diff_furniture(old: PdfText, new: PdfText, pages: list[PageDiff]) -> None:
-    """Running heads and folios compared page by page: they stay on their page whatever the text does."""
-    for number in range(min(len(old.furniture), len(new.furniture))):
-        a, b = old.furniture[number], new.furniture[number]
-        matcher = difflib.SequenceMatcher(None, [w.key for w in a], [w.key for w in b], autojunk=False)
+def diff_furniture(old: PdfText, new: PdfText, pages: list[PageDiff], page_map: dict[int, int] | None = None) -> None:
+    """Running heads and folios compared page by page: they stay on their page whatever the text does (a page
+    whose article moved is compared with the page it was, its folio's number aside)."""
+    if page_map is None:
+        page_map = {n: n for n in range(min(len(old.furniture), len(new.furniture)))}
+    for number, was in sorted(page_map.items()):
+        a, b = old.furniture[was], new.furniture[number]
+        keys = (lambda w: w.key) if was == number else (lambda w: re.sub(r"\d+", "#", w.key))
+        matcher = difflib.SequenceMatcher(None, [keys(w) for w in a], [keys(w) for w in b], autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag != "equal":
                 _record(pages, b[j1:j2], a[i1:i2], a[i1:i2], number)
@@ -146,8 +154,11 @@ def _example(examples: list[str], words: list[Word]) -> None:
         examples.append(text + (" …" if len(words) > EXAMPLE_WORDS else ""))
 
 
-def _same_text(old: list[Word], new: list[Word], mapped: dict[int, int], pages: int) -> list[bool]:
-    """Whether each page of NEW holds exactly the words its OLD page held, in the same places."""
+def _same_text(
+    old: list[Word], new: list[Word], mapped: dict[int, int], pages: int, page_map: dict[int, int] | None
+) -> list[bool]:
+    """Whether each page of NEW holds exactly the words its OLD page held, in the same places (a page that moved:
+    the words of the page it was, wherever they sit)."""
     old_on: dict[int, list[int]] = defaultdict(list)
     new_on: dict[int, list[int | None]] = defaultdict(list)
     for i, word in enumerate(old):
@@ -158,4 +169,8 @@ def _same_text(old: list[Word], new: list[Word], mapped: dict[int, int], pages: 
         new_on[word.page].append(i)
         if i is not None and any(abs(a - b) > MOVE_TOLERANCE for a, b in zip(word.box, old[i].box, strict=False)):
             moved.add(word.page)
-    return [old_on[n] == new_on[n] and n not in moved for n in range(pages)]
+    page_map = page_map if page_map is not None else {n: n for n in range(pages)}
+    return [
+        n in page_map and old_on[page_map[n]] == new_on[n] and (n not in moved or page_map[n] != n)
+        for n in range(pages)
+    ]

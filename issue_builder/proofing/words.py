@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -241,3 +243,18 @@ def _join_hyphenated(words: list[Word]) -> list[Word]:
 def _hyphenated(text: str) -> bool:
     """A word ending in a hyphen after a letter: hyphenated at the end of its line."""
     return len(text) > 1 and (text[-1] in BREAK_HYPHENS or text[-1] == "-") and text[-2].isalpha()
+
+
+def text_pages(document: pdfium.PdfDocument, count: int | None = None) -> Iterator[tuple[int, pdfium.PdfPage, Any]]:
+    """The first `count` pages of `document` (all by default) with their text pages: (index, page, text page), each
+    closed once the caller moves on."""
+    for index in range(len(document) if count is None else min(count, len(document))):
+        page = document[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                yield index, page, textpage
+            finally:
+                textpage.close()
+        finally:
+            page.close()

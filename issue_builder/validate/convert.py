@@ -111,7 +111,7 @@ class Converter:
             return self.error(path, f"expected a number, got {_describe(value)}")
         if not isinstance(value, str):
             expected = "a date YYYY-MM-DD" if hint is dt.date else _TYPE_NAMES.get(hint, "text")
-            return self.error(path, f"expected {expected}, got {_describe(value)}")
+            return self.error(path, f"expected {expected}, got {_describe(value)}{_colon_hint(value)}")
         if bad_character(value):  # a value given on the command line, not read from YAML
             return self.error(path, f"contains {bad_character(value)}")
         if hint is str:
@@ -150,6 +150,17 @@ def _parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"not a real date: '{text}'") from None
+
+
+def _colon_hint(value: Any) -> str:
+    """For text written with an unquoted ': ' (`- Matamoros: How Workers Won`), which YAML reads as a mapping."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return ""
+    ((key, inner),) = value.items()
+    if not isinstance(inner, (str, int, float)) or isinstance(inner, bool):
+        return ""
+    text = f"{key}: {inner}".replace('"', '\\"')
+    return f"; text holding ': ' must be quoted, or YAML reads a mapping: write \"{text}\""
 
 
 def _describe(value: Any) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import typing
 
 from issue_builder.base.schema import IssueManifest
 from issue_builder.base.types import Colour, FileRef, Length
+from issue_builder.validate.model import NO_DEFAULT, ModelField, model_fields, nested_mapping, without_none
 
 _SCALARS = {
     str: "text",
@@ -29,7 +29,6 @@ def reference_markdown() -> str:
 
 
 def _table(cls: type, prefix: str, out: list[str], seen: set) -> None:
-    hints = typing.get_type_hints(cls)
     title = f"`{prefix.rstrip('.')}`" if prefix else "Top level"
     rows = [
         f"#### {title}",
@@ -40,13 +39,12 @@ def _table(cls: type, prefix: str, out: list[str], seen: set) -> None:
         "|---|---|---|---|",
     ]
     nested = []
-    for f in dataclasses.fields(cls):
-        hint = hints[f.name]
+    for f in model_fields(cls):
         key = f"{prefix}{f.name}"
-        rows.append(f"| `{key}` | {_type_name(hint)} | {_default(f)} | {f.metadata['doc']} |")
-        inner = _inner_dataclass(hint)
-        if inner is not None and inner not in (Colour,):
-            nested.append((inner, f"{key}[]." if typing.get_origin(hint) is list else f"{key}."))
+        rows.append(f"| `{key}` | {_type_name(f.hint)} | {_default(f)} | {f.doc} |")
+        inner = nested_mapping(f.hint)
+        if inner is not None:
+            nested.append((inner, f"{key}[]." if typing.get_origin(f.hint) is list else f"{key}."))
     out.extend(rows + [""])
     for inner, sub in nested:
         if (inner, sub) not in seen:
@@ -54,42 +52,30 @@ def _table(cls: type, prefix: str, out: list[str], seen: set) -> None:
             _table(inner, sub, out, seen)
 
 
-def _inner_dataclass(hint: typing.Any) -> type | None:
-    for arg in (hint, *typing.get_args(hint)):
-        if dataclasses.is_dataclass(arg) and arg not in _SCALARS:
-            return arg
-        for sub in typing.get_args(arg):
-            if dataclasses.is_dataclass(sub) and sub not in _SCALARS:
-                return sub
-    return None
-
-
 def _type_name(hint: typing.Any) -> str:
+    hint, _ = without_none(hint)
     origin = typing.get_origin(hint)
     if origin is typing.Literal:
         return " / ".join(f"`{a}`" for a in typing.get_args(hint))
     if origin is list:
         return f"list of {_type_name(typing.get_args(hint)[0])}"
-    if origin in (typing.Union, __import__("types").UnionType):
-        return _type_name(next(a for a in typing.get_args(hint) if a is not type(None)))
     if hint in _SCALARS:
         return _SCALARS[hint]
     return "mapping"
 
 
-def _default(f: dataclasses.Field) -> str:
-    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-        return "**required**"
-    if f.default_factory is not dataclasses.MISSING:
-        value = f.default_factory()
-        return "none" if value == [] else "see below"
+def _default(f: ModelField) -> str:
     value = f.default
-    if value is None:
+    if value is NO_DEFAULT:
+        return "**required**"
+    if value is None or value == []:
         return "none"
     if isinstance(value, Length):
         return f"`{value.text}`"
     if isinstance(value, Colour):
         return f"`{list(int(c) for c in value.cmyk)}` / `{value.rgb}`"
+    if nested_mapping(type(value)) is not None:
+        return "see below"
     return f"`{value}`"
 
 

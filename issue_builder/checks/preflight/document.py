@@ -6,8 +6,8 @@ import re
 
 import pikepdf
 
-from issue_builder.base.findings import Finding, PreflightSettings, Report
 from issue_builder.base.pdf_content import entries, is_dict, items, numbers
+from issue_builder.base.preflight_report import PreflightSettings, Report
 from issue_builder.editions.pdfx import opentype_fonts, remove_transparency
 
 _PDFX = re.compile(
@@ -24,12 +24,12 @@ def _xmp(pdf: pikepdf.Pdf, report: Report) -> str:
     if metadata is None:
         return ""
     if not isinstance(metadata, pikepdf.Stream):
-        report.findings.append(Finding("pdfx-identification", "error", "the document's /Metadata is not a stream"))
+        report.add("pdfx-identification", "error", "the document's /Metadata is not a stream")
         return ""
     try:
         return metadata.read_bytes()[:MAX_XMP_BYTES].decode("utf-8", "replace")
     except pikepdf.PdfError as exc:
-        report.findings.append(Finding("pdfx-identification", "error", f"the XMP metadata cannot be read ({exc})"))
+        report.add("pdfx-identification", "error", f"the XMP metadata cannot be read ({exc})")
         return ""
 
 
@@ -40,81 +40,71 @@ def _info(pdf: pikepdf.Pdf, key: str) -> str:
 
 
 def check_document(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings) -> None:
-    add = report.findings.append
+    add = report.add
     report.checks += ["pdfx-identification", "output-intent", "encryption", "actions", "attachments", "page-count"]
     xmp = _xmp(pdf, report)
     match = _PDFX.search(xmp)
     version = (match.group(1) or match.group(2)) if match else _info(pdf, "/GTS_PDFXVersion")
     wanted = "PDF/X-4" if settings.pdf_x == "4" else "PDF/X-1"
     if not version:
-        add(Finding("pdfx-identification", "error", "no PDF/X version (GTS_PDFXVersion) in the metadata"))
+        add("pdfx-identification", "error", "no PDF/X version (GTS_PDFXVersion) in the metadata")
     elif not version.startswith(wanted):
-        add(Finding("pdfx-identification", "error", f"identified as {version}, not {wanted}"))
+        add("pdfx-identification", "error", f"identified as {version}, not {wanted}")
     if settings.pdf_x == "1a":
         conformance = _info(pdf, "/GTS_PDFXConformance")
         if not conformance.startswith("PDF/X-1a"):
-            add(Finding("pdfx-identification", "error", "no GTS_PDFXConformance PDF/X-1a in the document information"))
+            add("pdfx-identification", "error", "no GTS_PDFXConformance PDF/X-1a in the document information")
         if float(pdf.pdf_version) > 1.4:
-            add(Finding("pdf-version", "error", f"PDF {pdf.pdf_version}: PDF/X-1a:2003 allows at most PDF 1.4"))
+            add("pdf-version", "error", f"PDF {pdf.pdf_version}: PDF/X-1a:2003 allows at most PDF 1.4")
         for what in sorted(set(remove_transparency(pdf, dry_run=True))):
-            add(Finding("transparency", "error", f"uses {what}; PDF/X-1a allows no transparency"))
+            add("transparency", "error", f"uses {what}; PDF/X-1a allows no transparency")
         for name in opentype_fonts(pdf):
-            add(Finding("fonts", "error", f"font {name} is embedded as OpenType, which PDF/X-1a (PDF 1.4) cannot hold"))
+            add("fonts", "error", f"font {name} is embedded as OpenType, which PDF/X-1a (PDF 1.4) cannot hold")
     if "<pdf:Trapped>" not in xmp and 'pdf:Trapped="' not in xmp:
-        add(
-            Finding("pdfx-identification", "error", "Trapped (pdf:Trapped True or False) missing from the XMP metadata")
-        )
+        add("pdfx-identification", "error", "Trapped (pdf:Trapped True or False) missing from the XMP metadata")
     if "xmpMM:DocumentID" not in xmp:
-        add(Finding("pdfx-identification", "error", "no document ID (xmpMM:DocumentID) in the XMP metadata"))
+        add("pdfx-identification", "error", "no document ID (xmpMM:DocumentID) in the XMP metadata")
     if "/ID" not in pdf.trailer:
-        add(Finding("pdfx-identification", "error", "no /ID in the file trailer"))
+        add("pdfx-identification", "error", "no /ID in the file trailer")
     _check_intents(pdf, report)
     if pdf.is_encrypted or "/Encrypt" in pdf.trailer:
-        add(Finding("encryption", "error", "the file is encrypted"))
+        add("encryption", "error", "the file is encrypted")
     names = entries(pdf.Root, "/Names")
     if "/JavaScript" in names or "/OpenAction" in pdf.Root or "/AA" in pdf.Root:
-        add(Finding("actions", "error", "the document has JavaScript or actions (OpenAction, AA)"))
+        add("actions", "error", "the document has JavaScript or actions (OpenAction, AA)")
     if "/EmbeddedFiles" in names:
-        add(Finding("attachments", "error", "the document embeds files"))
+        add("attachments", "error", "the document embeds files")
     if not len(pdf.pages):
-        add(Finding("page-count", "error", "the file has no pages"))
+        add("page-count", "error", "the file has no pages")
     elif settings.page_multiple > 1 and len(pdf.pages) % settings.page_multiple:
         missing = -len(pdf.pages) % settings.page_multiple
         add(
-            Finding(
-                "page-count",
-                "error",
-                f"{len(pdf.pages)} pages: the binding needs a multiple of {settings.page_multiple} ({missing} missing)",
-            )
+            "page-count",
+            "error",
+            f"{len(pdf.pages)} pages: the binding needs a multiple of {settings.page_multiple} ({missing} missing)",
         )
 
 
 def _check_intents(pdf: pikepdf.Pdf, report: Report) -> None:
     """A PDF/X output intent with a four-component (CMYK) output profile and a printing condition."""
-    add = report.findings.append
+    add = report.add
     if "/OutputIntents" in pdf.Root and not isinstance(pdf.Root.get("/OutputIntents"), pikepdf.Array):
-        add(Finding("output-intent", "error", "/OutputIntents is not an array"))
+        add("output-intent", "error", "/OutputIntents is not an array")
     listed = items(pdf.Root, "/OutputIntents")
     if any(not is_dict(i) for i in listed):
-        add(Finding("output-intent", "error", "an /OutputIntents entry is not an output intent dictionary"))
+        add("output-intent", "error", "an /OutputIntents entry is not an output intent dictionary")
     intents = [i for i in listed if is_dict(i) and i.get("/S") == "/GTS_PDFX"]
     if not intents:
-        add(Finding("output-intent", "error", "no PDF/X output intent (/OutputIntents with /S /GTS_PDFX)"))
+        add("output-intent", "error", "no PDF/X output intent (/OutputIntents with /S /GTS_PDFX)")
     for intent in intents:
         profile = intent.get("/DestOutputProfile")
         if profile is None:
-            add(Finding("output-intent", "error", "the output intent embeds no output profile (DestOutputProfile)"))
+            add("output-intent", "error", "the output intent embeds no output profile (DestOutputProfile)")
         elif not isinstance(profile, pikepdf.Stream):
-            add(Finding("output-intent", "error", "the output intent's DestOutputProfile is not an ICC profile stream"))
+            add("output-intent", "error", "the output intent's DestOutputProfile is not an ICC profile stream")
         else:
             components = numbers([profile.get("/N", 0)], 1)
             if components != [4]:
-                add(
-                    Finding(
-                        "output-intent",
-                        "error",
-                        f"the output profile has {profile.get('/N')} components, not 4 (CMYK)",
-                    )
-                )
+                add("output-intent", "error", f"the output profile has {profile.get('/N')} components, not 4 (CMYK)")
         if not str(intent.get("/OutputConditionIdentifier", "")):
-            add(Finding("output-intent", "error", "the output intent has no OutputConditionIdentifier"))
+            add("output-intent", "error", "the output intent has no OutputConditionIdentifier")

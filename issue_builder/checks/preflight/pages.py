@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pikepdf
 
-from issue_builder.base.findings import Finding, PreflightSettings, Report
 from issue_builder.base.pdf_content import entries, is_dict, items, numbers
+from issue_builder.base.preflight_report import PreflightSettings, Report
 from issue_builder.checks.readback import font_is_embedded
 
 TOLERANCE = 0.01
@@ -21,7 +21,7 @@ def _box(page: pikepdf.Page, key: str, report: Report, number: int, source: str 
         return None
     corners = numbers(value, 4) if isinstance(value, pikepdf.Array) else None
     if corners is None:
-        report.findings.append(Finding("boxes", "error", f"{key[1:]} is not four numbers", number, source))
+        report.add("boxes", "error", f"{key[1:]} is not four numbers", number, source)
         return None
     x0, y0, x1, y1 = corners
     return [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
@@ -37,7 +37,7 @@ def _media(page: pikepdf.Page, report: Report, number: int, source: str | None) 
         value = None
     corners = numbers(value, 4) if isinstance(value, pikepdf.Array) else None
     if corners is None:
-        report.findings.append(Finding("boxes", "error", "no usable MediaBox", number, source))
+        report.add("boxes", "error", "no usable MediaBox", number, source)
         return None
     x0, y0, x1, y1 = corners
     return [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
@@ -53,35 +53,33 @@ def _inside(inner: list[float], outer: list[float]) -> bool:
 
 
 def check_pages(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings, page_sources: dict[int, str]) -> None:
-    add = report.findings.append
+    add = report.add
     report.checks += ["boxes", "page-size", "bleed", "annotations", "fonts"]
     for number, page in enumerate(pdf.pages, start=1):
         source = page_sources.get(number)
         media = _media(page, report, number, source)
         trim, bleed, art = (_box(page, k, report, number, source) for k in ("/TrimBox", "/BleedBox", "/ArtBox"))
         if trim is None:
-            add(Finding("boxes", "error", "no TrimBox", number, source))
+            add("boxes", "error", "no TrimBox", number, source)
         if trim is not None and art is not None:
-            add(Finding("boxes", "warning", "has both TrimBox and ArtBox", number, source))
+            add("boxes", "warning", "has both TrimBox and ArtBox", number, source)
         if bleed is not None and media is not None and not _inside(bleed, media):
-            add(Finding("boxes", "error", "BleedBox extends beyond the MediaBox", number, source))
+            add("boxes", "error", "BleedBox extends beyond the MediaBox", number, source)
         _check_size(page, media, trim, settings, report, number, source)
         if trim is not None:
             if bleed is None:
-                add(Finding("bleed", "error", "no BleedBox: the bleed is not declared", number, source))
+                add("bleed", "error", "no BleedBox: the bleed is not declared", number, source)
             elif not _inside(trim, bleed):
-                add(Finding("boxes", "error", "TrimBox extends beyond the BleedBox", number, source))
+                add("boxes", "error", "TrimBox extends beyond the BleedBox", number, source)
             else:
                 least = min(trim[0] - bleed[0], trim[1] - bleed[1], bleed[2] - trim[2], bleed[3] - trim[3])
                 if least < settings.bleed - TOLERANCE:
                     add(
-                        Finding(
-                            "bleed",
-                            "error",
-                            f"bleed is {least:.2f} pt, at least {settings.bleed:.2f} pt required",
-                            number,
-                            source,
-                        )
+                        "bleed",
+                        "error",
+                        f"bleed is {least:.2f} pt, at least {settings.bleed:.2f} pt required",
+                        number,
+                        source,
                     )
         _check_annotations(page, bleed if bleed is not None else trim, report, number, source)
     seen = set()
@@ -89,7 +87,7 @@ def check_pages(pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings, p
         for name, embedded in _fonts(page.obj.get("/Resources"), set(), 0):
             if not embedded and name not in seen:
                 seen.add(name)
-                add(Finding("fonts", "error", f"font {name} is not embedded", number, page_sources.get(number)))
+                add("fonts", "error", f"font {name} is not embedded", number, page_sources.get(number))
 
 
 def _check_size(
@@ -109,14 +107,12 @@ def _check_size(
     width, height = media[2] - media[0], media[3] - media[1]
     points = f"{width * scale:,.0f} x {height * scale:,.0f} pt"
     if max(width, height) > PDF_PAGE_LIMIT:
-        report.findings.append(
-            Finding(
-                "page-size",
-                "error",
-                f"the page (MediaBox) is {points}: PDF allows at most {PDF_PAGE_LIMIT:,} units a side",
-                number,
-                source,
-            )
+        report.add(
+            "page-size",
+            "error",
+            f"the page (MediaBox) is {points}: PDF allows at most {PDF_PAGE_LIMIT:,} units a side",
+            number,
+            source,
         )
         return
     if settings.trim is None:
@@ -124,28 +120,23 @@ def _check_size(
     trim_w, trim_h = settings.trim
     sheet_w, sheet_h = trim_w + 2 * settings.media_margin, trim_h + 2 * settings.media_margin
     if width * scale > sheet_w + TOLERANCE or height * scale > sheet_h + TOLERANCE:
-        report.findings.append(
-            Finding(
-                "page-size",
-                "error",
-                f"the page (MediaBox) is {points}, larger than the publication's trim of "
-                f"{trim_w:.2f} x {trim_h:.2f} pt with room for bleed and marks ({sheet_w:.2f} x {sheet_h:.2f} pt)",
-                number,
-                source,
-            )
+        report.add(
+            "page-size",
+            "error",
+            f"the page (MediaBox) is {points}, larger than the publication's trim of "
+            f"{trim_w:.2f} x {trim_h:.2f} pt with room for bleed and marks ({sheet_w:.2f} x {sheet_h:.2f} pt)",
+            number,
+            source,
         )
     elif trim is not None:
         w, h = (trim[2] - trim[0]) * scale, (trim[3] - trim[1]) * scale
         if abs(w - trim_w) > TRIM_TOLERANCE or abs(h - trim_h) > TRIM_TOLERANCE:
-            report.findings.append(
-                Finding(
-                    "page-size",
-                    "error",
-                    f"the TrimBox is {w:.2f} x {h:.2f} pt, "
-                    f"not the publication's trim of {trim_w:.2f} x {trim_h:.2f} pt",
-                    number,
-                    source,
-                )
+            report.add(
+                "page-size",
+                "error",
+                f"the TrimBox is {w:.2f} x {h:.2f} pt, not the publication's trim of {trim_w:.2f} x {trim_h:.2f} pt",
+                number,
+                source,
             )
 
 
@@ -154,23 +145,17 @@ def _check_annotations(page: pikepdf.Page, area: list[float] | None, report: Rep
     annotations."""
     for annot in items(page.obj, "/Annots"):
         if not isinstance(annot, pikepdf.Dictionary):
-            report.findings.append(
-                Finding("annotations", "error", "an /Annots entry is not an annotation dictionary", number, source)
-            )
+            report.add("annotations", "error", "an /Annots entry is not an annotation dictionary", number, source)
             continue
         if annot.get("/Subtype") == "/PrinterMark" or area is None:
             continue
         rect = numbers(annot.get("/Rect", pikepdf.Array([0, 0, 0, 0])), 4)
         subtype = annot.get("/Subtype")
         if rect is None:
-            report.findings.append(
-                Finding("annotations", "error", f"{subtype} annotation with a malformed /Rect", number, source)
-            )
+            report.add("annotations", "error", f"{subtype} annotation with a malformed /Rect", number, source)
             continue
         if rect[0] < area[2] and rect[2] > area[0] and rect[1] < area[3] and rect[3] > area[1]:
-            report.findings.append(
-                Finding("annotations", "error", f"{subtype} annotation inside the TrimBox or BleedBox", number, source)
-            )
+            report.add("annotations", "error", f"{subtype} annotation inside the TrimBox or BleedBox", number, source)
 
 
 def _fonts(resources, visited: set, depth: int):

@@ -15,9 +15,11 @@ import pikepdf
 
 from issue_builder.base.bounded import Budget, LimitExceeded, call_bounded
 from issue_builder.base.diagnostics import IssueBuilderError
-from issue_builder.base.findings import Finding, PreflightSettings, Report
 from issue_builder.base.pdf_content import ImagePlacement, check_content
+from issue_builder.base.preflight_report import PreflightSettings, Report
 from issue_builder.checks.preflight.document import check_document
+from issue_builder.checks.preflight.inks import CHECKS as INK_CHECKS
+from issue_builder.checks.preflight.inks import check_inks
 from issue_builder.checks.preflight.pages import check_pages
 from issue_builder.checks.preflight.separations import check_separations
 from issue_builder.editions.pdfx import SOURCES_KEY
@@ -43,13 +45,13 @@ def preflight(path: Path, settings: PreflightSettings) -> Report:
 
 def _preflight(path: Path, settings: PreflightSettings) -> Report:
     """Check `path` in this process."""
-    pdf = _open(path)
+    pdf = open_checked_pdf(path)
     with pdf:
         try:
             pages = len(pdf.pages)
         except MALFORMED as exc:
             raise UnusablePdf(f"{path}: its pages cannot be read ({exc})") from None
-        report = Report(file=str(path), pages=pages)
+        report = Report(path, pages)
         page_sources, image_sources = _sources(pdf)
         _guarded(report, "the document", check_document, pdf, report, settings)
         _guarded(report, "the pages", check_pages, pdf, report, settings, page_sources)
@@ -59,13 +61,18 @@ def _preflight(path: Path, settings: PreflightSettings) -> Report:
             "the content",
             lambda: placements.extend(check_content(pdf, report, settings, image_sources, page_sources, Budget())),
         )
+        if any(d.code == "complexity" for d in report.errors):
+            report.checks += INK_CHECKS
+        else:
+            _guarded(report, "the inks in the content", check_inks, pdf, report, page_sources)
         if settings.separations:
             _separations(path, pdf, report, settings, placements, page_sources)
-    report.findings.sort(key=lambda f: (f.page or 0, f.check))
+    report.diagnostics.sort(key=lambda d: (d.page or 0, d.code))
     return report
 
 
-def _open(path: Path) -> pikepdf.Pdf:
+def open_checked_pdf(path: Path) -> pikepdf.Pdf:
+    """`path` opened with pikepdf; UnusablePdf naming the file when it cannot be."""
     try:
         return pikepdf.open(path)
     except FileNotFoundError:
@@ -78,11 +85,9 @@ def _open(path: Path) -> pikepdf.Pdf:
 
 def _separations(path: Path, pdf: pikepdf.Pdf, report: Report, settings: PreflightSettings, placements, sources):
     """The ink checks, unless the content walk already found the file too complex to rasterise safely."""
-    if any(f.check == "complexity" for f in report.errors):
-        report.checks += ["total-ink", "rich-black-areas"]
-        report.findings.append(
-            Finding("total-ink", "warning", "ink checks skipped: the file is too complex to rasterise safely")
-        )
+    if any(d.code == "complexity" for d in report.errors):
+        report.checks += ["total-ink", "rich-black-areas", "k-only-solids"]
+        report.add("total-ink", "warning", "ink checks skipped: the file is too complex to rasterise safely")
         return
     _guarded(report, "the inks", check_separations, path, pdf, report, settings, placements, sources)
 
@@ -93,9 +98,7 @@ def _guarded(report: Report, what: str, check: Callable, *args) -> None:
         check(*args)
     except MALFORMED as exc:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
-        report.findings.append(
-            Finding("structure", "error", f"{what} could not be checked fully: the file is malformed ({detail})")
-        )
+        report.add("structure", "error", f"{what} could not be checked fully: the file is malformed ({detail})")
 
 
 def _sources(pdf: pikepdf.Pdf) -> tuple[dict[int, str], dict[tuple[int, int, int], str]]:

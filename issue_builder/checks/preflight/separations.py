@@ -1,4 +1,9 @@
-"""Ink checks on the page as a RIP renders it: Ghostscript rasterises each page to CMYK."""
+"""Ink checks on the page as a RIP renders it: Ghostscript rasterises each page to CMYK.
+
+Total ink is measured on the page as printed (overprint simulated); how blacks are built (rich black in text and
+rules, large areas in K alone) on the page with every object as it was set (overprint off), so that black text
+overprinting a tint does not count as rich black.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,19 @@ import tempfile
 from pathlib import Path
 
 import pikepdf
-from PIL import Image, ImageChops, ImageDraw, ImageMath
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageMath
 
 from issue_builder.base.bounded import LimitExceeded, run_tool
-from issue_builder.base.findings import Finding, PreflightSettings, Report
 from issue_builder.base.pdf_content import ImagePlacement, numbers
+from issue_builder.base.preflight_report import PreflightSettings, Report
+from issue_builder.editions.prepress import SOLID_AREA, SOLID_SIDE
 
 RICH_BLACK_K = 0.85  # share of K above which a spot counts as black
 RICH_BLACK_CMY = 0.05  # any of C, M, Y above this in black makes it rich black
 MIN_AREA_PX = 4  # ignore anti-aliasing specks
+K_ONLY_K = 0.95  # K at least this ...
+K_ONLY_CMY = 0.02  # ... and no C, M or Y above this: black in K alone
+CM2_PER_PT2 = 2.54**2 / 72**2
 MAX_RASTER_PIXELS = 80_000_000  # pixels of one page's raster, below Pillow's decompression-bomb warning
 
 
@@ -27,55 +36,53 @@ def check_separations(
     placements: list[ImagePlacement],
     page_sources: dict[int, str],
 ) -> None:
-    report.checks += ["total-ink", "rich-black-areas"]
+    report.checks += ["total-ink", "rich-black-areas", "k-only-solids"]
     gs = shutil.which("gs")
     if gs is None:
-        report.findings.append(Finding("total-ink", "warning", "Ghostscript (gs) not found: ink checks skipped"))
+        report.add("total-ink", "warning", "Ghostscript (gs) not found: ink checks skipped")
         return
     dpi = settings.separation_dpi
     too_large = _too_large(pdf, dpi)
     if too_large is not None:
-        report.findings.append(
-            Finding("total-ink", "warning", "ink checks skipped: the page is too large to rasterise", too_large)
-        )
+        report.add("total-ink", "warning", "ink checks skipped: the page is too large to rasterise", too_large)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            result = run_tool(
-                [
-                    gs,
-                    "-q",
-                    "-dSAFER",
-                    "-dBATCH",
-                    "-dNOPAUSE",
-                    "-dPDFSTOPONERROR",
-                    "-sDEVICE=tiff32nc",
-                    f"-r{dpi}",
-                    f"-sOutputFile={tmp}/p%04d.tif",
-                    str(path),
-                ],
-                "Ghostscript",
-                capture_output=True,
-                text=True,
-                errors="replace",
-            )
-        except LimitExceeded as exc:
-            report.findings.append(Finding("total-ink", "error", f"the ink checks could not be done: {exc}"))
-            return
-        if result.returncode != 0:
-            report.findings.append(
-                Finding(
+        for prefix, overprint in (("p", "/simulate"), ("s", "/disable")):
+            try:
+                result = run_tool(
+                    [
+                        gs,
+                        "-q",
+                        "-dSAFER",
+                        "-dBATCH",
+                        "-dNOPAUSE",
+                        "-dPDFSTOPONERROR",
+                        "-sDEVICE=tiff32nc",
+                        f"-dOverprint={overprint}",
+                        f"-r{dpi}",
+                        f"-sOutputFile={tmp}/{prefix}%04d.tif",
+                        str(path),
+                    ],
+                    "Ghostscript",
+                    capture_output=True,
+                    text=True,
+                    errors="replace",
+                )
+            except LimitExceeded as exc:
+                report.add("total-ink", "error", f"the ink checks could not be done: {exc}")
+                return
+            if result.returncode != 0:
+                report.add(
                     "total-ink",
                     "error",
                     f"Ghostscript could not render the file: {(result.stderr or result.stdout).strip()[:300]}",
                 )
-            )
-            return
+                return
         for number, page in enumerate(pdf.pages, start=1):
             raster = Path(tmp) / f"p{number:04d}.tif"
             if raster.is_file():
                 _check_page(
-                    raster,
+                    (raster, Path(tmp) / f"s{number:04d}.tif"),
                     number,
                     page,
                     dpi,
@@ -87,7 +94,7 @@ def check_separations(
 
 
 def _check_page(
-    raster: Path,
+    rasters: tuple[Path, Path],
     number: int,
     page: pikepdf.Page,
     dpi: int,
@@ -105,45 +112,68 @@ def _check_page(
     def to_px(x: float, y: float) -> tuple[int, int]:
         return round((x - media[0]) * scale), round((media[3] - y) * scale)
 
-    try:
-        img = Image.open(raster)
-        img.load()
-    except (Image.DecompressionBombError, OSError) as exc:
-        report.findings.append(
-            Finding("total-ink", "error", f"the page's raster cannot be read: {exc}", number, source)
-        )
-        return
-    with img:
-        # one pixel in from the bleed edge: marks start just outside it and anti-aliasing would bleed in
-        left, top = (v + 1 for v in to_px(bleed[0], bleed[3]))
-        right, bottom = (v - 1 for v in to_px(bleed[2], bleed[1]))
-        area = img.crop((max(left, 0), max(top, 0), min(right, img.width), min(bottom, img.height)))
-    c, m, y, k = area.split()
+    # one pixel in from the bleed edge: marks start just outside it and anti-aliasing would bleed in
+    left, top = (v + 1 for v in to_px(bleed[0], bleed[3]))
+    right, bottom = (v - 1 for v in to_px(bleed[2], bleed[1]))
+    planes = []
+    for raster in rasters:
+        try:
+            img = Image.open(raster)
+            img.load()
+        except (Image.DecompressionBombError, OSError) as exc:
+            report.add("total-ink", "error", f"the page's raster cannot be read: {exc}", number, source)
+            return
+        with img:
+            planes.append(img.crop((max(left, 0), max(top, 0), min(right, img.width), min(bottom, img.height))).split())
+    c, m, y, k = planes[0]
     total = ImageMath.lambda_eval(lambda a: a["c"] + a["m"] + a["y"] + a["k"], c=c, m=m, y=y, k=k)
     tac = total.getextrema()[1] / 255 * 100
     if tac > settings.max_tac + 0.5:
-        report.findings.append(
-            Finding("total-ink", "error", f"total ink {tac:.0f}% (at most {settings.max_tac:.0f}%)", number, source)
-        )
-    black = k.point(lambda v: 255 if v >= 255 * RICH_BLACK_K else 0)
-    coloured = ImageChops.lighter(ImageChops.lighter(c, m), y).point(lambda v: 255 if v > 255 * RICH_BLACK_CMY else 0)
-    rich = ImageChops.multiply(black, coloured)
-    draw = ImageDraw.Draw(rich)
-    for placed in placements:  # inside photographs, rich black is what the colour conversion made: allowed
+        report.add("total-ink", "error", f"total ink {tac:.0f}% (at most {settings.max_tac:.0f}%)", number, source)
+    c, m, y, k = planes[1]
+    cmy = ImageChops.lighter(ImageChops.lighter(c, m), y)
+    photos = Image.new("L", k.size, 0)  # inside photographs, rich black is what the colour conversion made: allowed
+    draw = ImageDraw.Draw(photos)
+    for placed in placements:
         x0, y0 = to_px(placed.bbox[0], placed.bbox[3])
         x1, y1 = to_px(placed.bbox[2], placed.bbox[1])
-        draw.rectangle((x0 - left - 1, y0 - top - 1, x1 - left + 1, y1 - top + 1), fill=0)
+        draw.rectangle((x0 - left - 1, y0 - top - 1, x1 - left + 1, y1 - top + 1), fill=255)
+    outside = ImageChops.invert(photos)
+    side = max(3, round(SOLID_SIDE * scale) | 1)  # an odd filter size: the narrowest side of a large area
+
+    def solids(mask: Image.Image) -> Image.Image:
+        """The parts of `mask` at least SOLID_SIDE wide both ways (an opening of the mask)."""
+        return mask.filter(ImageFilter.MinFilter(side)).filter(ImageFilter.MaxFilter(side))
+
+    black = k.point(lambda v: 255 if v >= 255 * RICH_BLACK_K else 0)
+    coloured = cmy.point(lambda v: 255 if v > 255 * RICH_BLACK_CMY else 0)
+    rich = ImageChops.multiply(ImageChops.multiply(black, coloured), outside)
+    # a large area in rich black is what the press wants, with the strips left between the lines of white text set
+    # in it (closed over first); text and rules alone must not be
+    closed = rich.filter(ImageFilter.MaxFilter(side)).filter(ImageFilter.MinFilter(side))
+    rich = ImageChops.subtract(rich, solids(closed).filter(ImageFilter.MaxFilter(5)))
     count = rich.histogram()[255]
     if count >= MIN_AREA_PX:
-        report.findings.append(
-            Finding(
-                "rich-black-areas",
-                "error",
-                f"{count / scale / scale / 72 / 72 * 6.4516:.2f} cm² of black built from all four inks outside images "
-                "(text and rules must be 100% K)",
-                number,
-                source,
-            )
+        report.add(
+            "rich-black-areas",
+            "error",
+            f"{count / scale / scale * CM2_PER_PT2:.2f} cm² of black built from all four inks outside images "
+            "(text and rules must be 100% K)",
+            number,
+            source,
+        )
+    k_only = ImageChops.multiply(
+        k.point(lambda v: 255 if v >= 255 * K_ONLY_K else 0), cmy.point(lambda v: 255 if v <= 255 * K_ONLY_CMY else 0)
+    )
+    solid = solids(ImageChops.multiply(k_only, outside)).histogram()[255] / scale / scale
+    if solid >= SOLID_AREA:
+        report.add(
+            "k-only-solids",
+            "warning",
+            f"{solid * CM2_PER_PT2:.1f} cm² of solid black in K alone: a large solid in one ink prints weak and "
+            "mottled; give it a rich black (such as 40/30/30/100) within the ink limit",
+            number,
+            source,
         )
 
 

@@ -1,0 +1,455 @@
+"""Press inks in the print edition's content: black text and thin black rules overprint, large black areas get a
+rich black, small coloured text keeps to one ink.
+
+`InkFollower` follows a content stream's graphics state as far as these rules need it (colours, overprint, the
+transformation, the clip, the path being built, the text size); `apply_press_inks` rewrites the print edition with
+it, and the preflight checks any file with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pikepdf
+
+from issue_builder.base.bounded import Budget, OverBudget
+from issue_builder.base.diagnostics import RenderError
+from issue_builder.base.pdf_content import Matrix, apply, entries, multiply, numbers, read_instructions, replace_content
+
+SMALL_TEXT = 8.0  # pt: text smaller than this keeps to one ink, as the slightest misregistration blurs it
+THIN_RULE = 2.0  # pt: black rules and strokes at most this thick overprint
+SOLID_SIDE = 18.0  # pt: a black area at least this wide both ways ...
+SOLID_AREA = 72.0 * 72.0  # pt² ... and of at least a square inch prints as rich black
+BLACK_K = 0.995  # K at least this, and no other ink, is 100 % K black
+INK = 0.005  # an ink below this is not printed
+RICH_BLACK = (40.0, 30.0, 30.0, 100.0)  # percent: the default rich black
+MAX_NESTING = 100
+Box = tuple[float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+FILL_PAINT = {"f", "F", "f*", "B", "B*", "b", "b*"}
+STROKE_PAINT = {"S", "s", "B", "B*", "b", "b*"}
+PAINT = FILL_PAINT | STROKE_PAINT | {"n"}
+PATH = {"m", "l", "c", "v", "y", "h", "re"}
+SHOW_TEXT = {"Tj", "TJ", "'", '"'}
+FILL_MODES, STROKE_MODES = {0, 2, 4, 6}, {1, 2, 5, 6}
+_DEVICE_OPS = {"k": ("cmyk", "fill"), "K": ("cmyk", "stroke"), "g": ("gray", "fill"), "G": ("gray", "stroke")}
+
+
+def rich_black(percent: tuple[float, ...] | list[float], max_ink: float) -> tuple[float, float, float, float]:
+    """The rich black (0-1) of `percent` (C, M, Y, K), its C, M and Y scaled down to keep within `max_ink`."""
+    c, m, y, k = (float(v) for v in percent)
+    if c + m + y + k > max_ink and c + m + y > 0:
+        scale = max(max_ink - k, 0.0) / (c + m + y)
+        c, m, y = c * scale, m * scale, y * scale
+    return tuple(round(v / 100, 4) for v in (c, m, y, k))
+
+
+@dataclass(frozen=True)
+class Colour:
+    """A fill or stroke colour as far as the rules need it: `space` is cmyk, gray, other or unknown (inherited)."""
+
+    space: str = "gray"
+    values: tuple[float, ...] = (0.0,)
+    set_by: tuple = ()  # the instructions that set it, to set it again after a change (device colours only)
+
+    @property
+    def cmyk(self) -> tuple[float, float, float, float] | None:
+        """The colour as C, M, Y, K (0-1) when it is a device colour."""
+        if self.space == "cmyk" and len(self.values) == 4:
+            return tuple(self.values)
+        if self.space == "gray" and len(self.values) == 1:
+            return (0.0, 0.0, 0.0, round(1.0 - self.values[0], 4))
+        return None
+
+    @property
+    def black(self) -> bool:
+        """100 % K and no other ink."""
+        cmyk = self.cmyk
+        return cmyk is not None and cmyk[3] >= BLACK_K and max(cmyk[:3]) < INK
+
+    @property
+    def white(self) -> bool:
+        """No ink at all: the paper."""
+        cmyk = self.cmyk
+        return cmyk is not None and max(cmyk) < INK
+
+    @property
+    def inks(self) -> int:
+        """How many inks the colour prints with (0 when it is not a device colour)."""
+        cmyk = self.cmyk
+        return 0 if cmyk is None else sum(v >= INK for v in cmyk)
+
+
+def one_ink(cmyk: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """The colour in its strongest ink alone (0/95/90/0 red: 0/95/0/0)."""
+    strongest = max(range(4), key=lambda i: (cmyk[i], -i))
+    return tuple(cmyk[i] if i == strongest else 0.0 for i in range(4))
+
+
+@dataclass
+class GState:
+    """The part of the graphics state the rules follow."""
+
+    ctm: Matrix = IDENTITY
+    clip: Box | None = None  # bounding box of the clip in page space; None: the whole page
+    fill: Colour = Colour()
+    stroke: Colour = Colour()
+    line_width: float = 1.0
+    font_size: float = 0.0
+    render_mode: int = 0
+    overprint_fill: bool = False
+    overprint_stroke: bool = False
+    overprint_mode: int = 0
+
+
+def _bbox(points: list[tuple[float, float]]) -> Box:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _intersect(box: Box, clip: Box | None) -> Box | None:
+    if clip is None:
+        return box
+    x0, y0, x1, y1 = max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3])
+    return (x0, y0, x1, y1) if x0 <= x1 and y0 <= y1 else None
+
+
+def _narrow(box: Box) -> float:
+    return min(box[2] - box[0], box[3] - box[1])
+
+
+class InkFollower:
+    """Follows one content stream's graphics state; subclasses act at each painting instruction."""
+
+    def __init__(self, resources, state: GState, budget: Budget, depth: int = 0):
+        self.resources = resources if isinstance(resources, pikepdf.Dictionary) else pikepdf.Dictionary()
+        self.spaces = entries(self.resources, "/ColorSpace")
+        self.gstates = entries(self.resources, "/ExtGState")
+        self.xobjects = entries(self.resources, "/XObject")
+        self.state, self.stack, self.budget, self.depth = state, [], budget, depth
+        self.subpaths: list[tuple[list[tuple[float, float]], float | None]] = []  # points; narrow side of a re
+        self.clipping = False
+        self.text_matrix: Matrix = IDENTITY
+
+    # what a subclass does at each painting instruction
+    def paint_path(self, op: str) -> None: ...
+
+    def show_text(self, op: str) -> None: ...
+
+    def draw_form(self, name: str, form: pikepdf.Stream, state: GState) -> None: ...
+
+    def paint_other(self, op: str) -> None: ...
+
+    def follow(self, operands: list, op: str) -> None:
+        """Take one instruction into the state."""
+        s = self.state
+        if op == "q":
+            self.stack.append(dataclasses.replace(s))
+        elif op == "Q":
+            if self.stack:
+                self.state = self.stack.pop()
+        elif op == "cm":
+            matrix = numbers(operands, 6)
+            if matrix is not None:
+                s.ctm = multiply(tuple(matrix), s.ctm)
+        elif op in _DEVICE_OPS:
+            space, which = _DEVICE_OPS[op]
+            values = numbers(operands, 4 if space == "cmyk" else 1)
+            colour = Colour(space, tuple(values), ((operands, op),)) if values is not None else Colour("other", ())
+            setattr(s, which, colour)
+        elif op in ("rg", "RG"):
+            setattr(s, "fill" if op == "rg" else "stroke", Colour("other", ()))
+        elif op in ("cs", "CS"):
+            space = "other"
+            if operands and isinstance(operands[-1], pikepdf.Name):
+                resolved = self.spaces.get(str(operands[-1]), operands[-1])
+                space = {"/DeviceCMYK": "cmyk", "/DeviceGray": "gray"}.get(str(resolved), "other")
+            initial = {"cmyk": (0.0, 0.0, 0.0, 1.0), "gray": (0.0,)}.get(space, ())
+            setattr(s, "fill" if op == "cs" else "stroke", Colour(space, initial))
+        elif op in ("sc", "scn", "SC", "SCN"):
+            which = "fill" if op in ("sc", "scn") else "stroke"
+            current = getattr(s, which)
+            values = numbers(operands)
+            if current.space in ("cmyk", "gray") and values is not None and len(values) == len(current.values):
+                setattr(s, which, Colour(current.space, tuple(values)))
+            else:
+                setattr(s, which, Colour("other", ()))
+        elif op == "gs":
+            self._gstate(operands)
+        elif op == "w":
+            width = numbers(operands, 1)
+            if width is not None:
+                s.line_width = width[0]
+        elif op == "Tf":
+            size = numbers(operands[-1:], 1)
+            if size is not None:
+                s.font_size = size[0]
+        elif op == "Tr":
+            mode = numbers(operands, 1)
+            if mode is not None:
+                s.render_mode = int(mode[0])
+        elif op == "BT":
+            self.text_matrix = IDENTITY
+        elif op == "Tm":
+            matrix = numbers(operands, 6)
+            if matrix is not None:
+                self.text_matrix = tuple(matrix)
+        elif op in PATH:
+            self._path(operands, op)
+        elif op in ("W", "W*"):
+            self.clipping = True
+        elif op in PAINT:
+            if op != "n":
+                self.paint_path(op)
+            if self.clipping:
+                box = self.path_box(clipped=False)
+                s.clip = _intersect(box, s.clip) if box is not None else s.clip
+                self.clipping = False
+            self.subpaths = []
+        elif op in SHOW_TEXT:
+            self.show_text(op)
+        elif op in ("sh", "BI"):
+            self.paint_other(op)
+        elif op == "Do" and operands and isinstance(operands[-1], pikepdf.Name):
+            xobject = self.xobjects.get(str(operands[-1]))
+            if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Form":
+                self.draw_form(str(operands[-1]), xobject, s)
+            else:
+                self.paint_other(op)
+
+    def _gstate(self, operands: list) -> None:
+        gstate = self.gstates.get(str(operands[-1])) if operands and isinstance(operands[-1], pikepdf.Name) else None
+        if not isinstance(gstate, pikepdf.Dictionary):
+            return
+        s = self.state
+        if "/OP" in gstate:
+            s.overprint_stroke = s.overprint_fill = bool(gstate.OP)
+        if "/op" in gstate:
+            s.overprint_fill = bool(gstate.op)
+        mode = numbers([gstate.get("/OPM", s.overprint_mode)], 1)
+        if mode is not None:
+            s.overprint_mode = int(mode[0])
+
+    def _path(self, operands: list, op: str) -> None:
+        ctm = self.state.ctm
+        if op == "re":
+            rect = numbers(operands, 4)
+            if rect is None:
+                return
+            x, y, w, h = rect
+            corners = [apply(ctm, x + dx, y + dy) for dx, dy in ((0, 0), (w, 0), (0, h), (w, h))]
+            narrow = min(abs(w) * math.hypot(ctm[0], ctm[1]), abs(h) * math.hypot(ctm[2], ctm[3]))
+            self.subpaths.append((corners, narrow))
+        elif op == "m":
+            point = numbers(operands, 2)
+            if point is not None:
+                self.subpaths.append(([apply(ctm, *point)], None))
+        elif op != "h":
+            values = numbers(operands)
+            if values and len(values) % 2 == 0 and self.subpaths:
+                points = [apply(ctm, values[i], values[i + 1]) for i in range(0, len(values), 2)]
+                self.subpaths[-1][0].extend(points)
+
+    def path_box(self, clipped: bool = True) -> Box | None:
+        """The bounding box of the path being painted, within the clip when `clipped`."""
+        points = [p for subpath, _ in self.subpaths for p in subpath]
+        if not points:
+            return None
+        box = _bbox(points)
+        return _intersect(box, self.state.clip) if clipped else box
+
+    def thin_path(self) -> bool:
+        """Whether the path paints a rule: no part of it wider than THIN_RULE (rings of two rectangles included)."""
+        box = self.path_box()
+        if box is None:
+            return False
+        if _narrow(box) <= THIN_RULE:
+            return True
+        parts = [_intersect(_bbox(points), self.state.clip) for points, _ in self.subpaths]
+        if all(p is None or _narrow(p) <= THIN_RULE for p in parts):
+            return True
+        if len(self.subpaths) == 2 and all(narrow is not None for _, narrow in self.subpaths):
+            outer, inner = (_bbox(points) for points, _ in self.subpaths)
+            return max(abs(a - b) for a, b in zip(outer, inner, strict=True)) <= THIN_RULE
+        return False
+
+    def solid_path(self) -> bool:
+        """Whether the path paints one large area (at least SOLID_SIDE both ways and SOLID_AREA)."""
+        box = self.path_box()
+        if len(self.subpaths) != 1 or box is None:
+            return False
+        narrow = self.subpaths[0][1]
+        if narrow is not None and narrow < SOLID_SIDE:
+            return False
+        return _narrow(box) >= SOLID_SIDE and (box[2] - box[0]) * (box[3] - box[1]) >= SOLID_AREA
+
+    def text_size(self) -> float:
+        """The height of the text being shown on the page, in points."""
+        t, m = self.text_matrix, self.state.ctm
+        x, y = self.state.font_size * t[2], self.state.font_size * t[3]
+        return math.hypot(x * m[0] + y * m[2], x * m[1] + y * m[3])
+
+    def thin_stroke(self) -> bool:
+        m = self.state.ctm
+        return self.state.line_width * math.sqrt(abs(m[0] * m[3] - m[1] * m[2])) <= THIN_RULE
+
+    def uses_fill(self) -> bool:
+        return self.state.render_mode in FILL_MODES
+
+    def uses_stroke(self) -> bool:
+        return self.state.render_mode in STROKE_MODES
+
+    def read(self, owner) -> None:
+        """Follow every instruction of `owner` (a page or a form)."""
+        read_instructions(owner, self.budget, self.follow)
+
+
+@dataclass(frozen=True)
+class PressInks:
+    """What the print edition's inks follow: overprint of black on or off, the rich black (0-1) or None."""
+
+    overprint: bool = True
+    rich_black: tuple[float, float, float, float] | None = None
+
+
+class _Rewrite(InkFollower):
+    """One content stream rewritten: overprint switched around black, rich black and one-ink text swapped in."""
+
+    def __init__(self, pass_: _PressPass, owner, state: GState, depth: int):
+        super().__init__(owner.get("/Resources"), state, pass_.budget, depth)
+        self.pass_, self.owner = pass_, owner
+        self.out: list = []
+        self.path_start: int | None = None
+        self.after: list = []  # instructions to add after the current one
+        self.changed = False
+
+    def instruction(self, operands: list, op: str) -> None:
+        if op == "BI":
+            self.paint_other(op)
+            self.out.append(operands[0].instruction())
+            return
+        if op in PATH and self.path_start is None:
+            self.path_start = len(self.out)
+        self.after = []
+        self.follow(operands, op)
+        self.out.append((operands, pikepdf.Operator(op)))
+        self.out.extend(self.after)
+        if op in PAINT:
+            self.path_start = None
+
+    def _insert(self, at: int | None, instructions: list) -> None:
+        at = len(self.out) if at is None else at
+        self.out[at:at] = instructions
+        self.changed = True
+
+    def _overprint(self, fill: bool | None, stroke: bool | None) -> list:
+        """The `gs` that sets overprint as wanted (None: leave it), or nothing when it is already so."""
+        s = self.state
+        fill = s.overprint_fill if fill is None else fill
+        stroke = s.overprint_stroke if stroke is None else stroke
+        if (fill, stroke) == (s.overprint_fill, s.overprint_stroke) and (s.overprint_mode == 1 or not fill | stroke):
+            return []
+        s.overprint_fill, s.overprint_stroke, s.overprint_mode = fill, stroke, 1
+        return [([self.pass_.gstate_name(self.resources_for_write(), fill, stroke)], pikepdf.Operator("gs"))]
+
+    def resources_for_write(self) -> pikepdf.Dictionary:
+        if "/Resources" not in self.owner:
+            self.owner.Resources = pikepdf.Dictionary()
+        return self.owner.Resources
+
+    def paint_path(self, op: str) -> None:
+        s, inks = self.state, self.pass_.inks
+        fill, stroke = op in FILL_PAINT, op in STROKE_PAINT
+        before, after = [], []
+        wants_fill = fill and inks.overprint and s.fill.black and self.thin_path()
+        if fill and s.fill.black and inks.rich_black is not None and s.fill.set_by and self.solid_path():
+            before.append(([Decimal(f"{v:.4f}") for v in inks.rich_black], pikepdf.Operator("k")))
+            after = [(list(o), pikepdf.Operator(p)) for o, p in s.fill.set_by]
+        wants_stroke = stroke and inks.overprint and s.stroke.black and self.thin_stroke()
+        gs = self._overprint(wants_fill if fill else None, wants_stroke if stroke else None)
+        if gs or before:
+            self._insert(self.path_start, gs + before)
+        if after:
+            self.after.extend(after)
+            self.changed = True
+
+    def show_text(self, op: str) -> None:
+        s, inks = self.state, self.pass_.inks
+        before, fill_black = [], s.fill.black
+        if self.uses_fill() and s.fill.inks > 1 and s.fill.set_by and self.text_size() < SMALL_TEXT:
+            ink = one_ink(s.fill.cmyk)
+            fill_black = Colour("cmyk", ink).black
+            before.append(([Decimal(f"{v:.4f}") for v in ink], pikepdf.Operator("k")))
+            self.after.extend((list(o), pikepdf.Operator(p)) for o, p in s.fill.set_by)
+        fill = inks.overprint and self.uses_fill() and fill_black
+        stroke = inks.overprint and self.uses_stroke() and s.stroke.black
+        gs = self._overprint(fill if self.uses_fill() else None, stroke if self.uses_stroke() else None)
+        if gs or before:
+            self._insert(None, gs + before)
+
+    def paint_other(self, op: str) -> None:
+        gs = self._overprint(False, False) if self.state.overprint_fill or self.state.overprint_stroke else []
+        if gs:
+            self._insert(None, gs)
+
+    def draw_form(self, name: str, form: pikepdf.Stream, state: GState) -> None:
+        self.paint_other("Do")
+        matrix = numbers(form.get("/Matrix", list(IDENTITY)), 6)
+        inner = dataclasses.replace(
+            state,
+            ctm=multiply(tuple(matrix), state.ctm) if matrix else state.ctm,
+            fill=dataclasses.replace(state.fill, set_by=()),
+            stroke=dataclasses.replace(state.stroke, set_by=()),
+        )
+        self.pass_.stream(form, inner, self.depth + 1)
+
+
+class _PressPass:
+    """One file's pass: the overprint states it added, the forms it rewrote, its budget."""
+
+    def __init__(self, pdf: pikepdf.Pdf, inks: PressInks, budget: Budget):
+        self.pdf, self.inks, self.budget = pdf, inks, budget
+        self.done: set[tuple[int, int]] = set()
+        self.states: dict[tuple[bool, bool], pikepdf.Object] = {}
+
+    def gstate_name(self, resources: pikepdf.Dictionary, fill: bool, stroke: bool) -> pikepdf.Name:
+        """The name of the overprint state (fill, stroke) in `resources`, added there if need be."""
+        name = pikepdf.Name(
+            f"/IBOverprint{'F' if fill else ''}{'S' if stroke else ''}" if fill | stroke else "/IBKnockout"
+        )
+        if (fill, stroke) not in self.states:
+            self.states[fill, stroke] = self.pdf.make_indirect(
+                pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, OP=stroke, op=fill, OPM=1)
+            )
+        if "/ExtGState" not in resources:
+            resources.ExtGState = pikepdf.Dictionary()
+        resources.ExtGState[name] = self.states[fill, stroke]
+        return name
+
+    def stream(self, owner, state: GState, depth: int) -> None:
+        if isinstance(owner, pikepdf.Stream):
+            if owner.objgen in self.done:
+                return
+            if owner.objgen != (0, 0):
+                self.done.add(owner.objgen)
+            self.budget.form()
+        if depth > MAX_NESTING:
+            raise OverBudget(f"forms nested more than {MAX_NESTING} deep")
+        rewrite = _Rewrite(self, owner, state, depth)
+        read_instructions(owner, self.budget, rewrite.instruction, rewrite=True)
+        if rewrite.changed:
+            replace_content(self.pdf, owner, rewrite.out)
+
+
+def apply_press_inks(pdf: pikepdf.Pdf, inks: PressInks, budget: Budget | None = None) -> None:
+    """Rewrite every page (and the forms it draws) of a CMYK print PDF so that its inks follow `inks`."""
+    press = _PressPass(pdf, inks, budget or Budget())
+    try:
+        for page in pdf.pages:
+            press.stream(page.obj, GState(), 0)
+    except OverBudget as exc:
+        raise RenderError(f"the layout is too complex to set its inks for the press: it asks for {exc}") from None

@@ -1,0 +1,905 @@
+"""The web PDF's structure repaired: one Art per article, paragraphs whole, notes, links, artifacts, words whole.
+
+WeasyPrint tags each page on its own: an article is one Art per page, a paragraph that crosses a column or a page
+is two P, running heads and folios hang off elements the structure tree never reaches, footnotes are spans at the
+page foot, pull quotes (repeats of the text) are read as text, link annotations hang off whatever box carried the
+link, figure boxes are in CSS pixels, and a hyphenated word or a drop cap is two pieces of text. `repair_structure`
+rebuilds the tree from WeasyPrint's, with what only the issue knows (which pages each article holds, the text of its
+paragraphs, its pull quotes), and rewrites the marked content to match: unreached content becomes an Artifact, and
+words split by a line end or a drop cap carry their whole text as ActualText, so that extraction and screen readers
+read them whole.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+import pikepdf
+
+from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.marked_content import PageContent, Sequence, intersect, read_instructions_list, union
+from issue_builder.layout.laid_out import Layout
+from issue_builder.prepare.content import PreparedIssue
+
+MAX_DEPTH = 200  # structure nesting read: WeasyPrint's trees are a dozen deep
+WRAPPERS = {"Div", "NonStruct", "Sect", "Art", "Part", "Span"}  # grouping without meaning once the tree is rebuilt
+MERGED_BY_TEXT = {"P", "H1", "H2", "H3", "H4", "H5", "H6", "Caption", "LI", "LBody"}
+MERGED_BY_PLACE = {"L", "BlockQuote"}  # two in a row across a column or page break are one
+BLOCK_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "dt", "dd", "pre", "td", "th"}
+LINE_END_HYPHENS = "\u2010\u00ad-"  # the hyphenation character, a soft hyphen, a hyphen of the text
+INSERTED_HYPHENS = "\u2010\u00ad"  # those that hyphenation adds: not part of the word
+WINDOW = 30  # letters each side of a break compared with the source
+DROP_CAP_RATIO = 1.8  # a first letter this much larger than the line after it is a drop cap
+KEPT_KEYS = ("/Alt", "/ActualText", "/E", "/Lang", "/T", "/ID")
+
+
+@dataclass(frozen=True)
+class ArticleSource:
+    """What the issue knows of one article: its pages and the text of its blocks."""
+
+    title: str
+    first_page: int  # 1-based, in the laid-out issue
+    last_page: int
+    blocks: tuple[str, ...]  # paragraphs, headings, list items, captions: the text of each
+    pull_quotes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StructureJob:
+    """What the repair needs from the build."""
+
+    articles: tuple[ArticleSource, ...]
+
+
+def structure_job(issue: PreparedIssue, layout: Layout) -> StructureJob:
+    """The articles' pages (from the layout) and block texts (from their Markdown bodies)."""
+    last_editorial = layout.pages - layout.fill_pages - 1  # fill pages and the back cover follow
+    placed = [(layout.article_pages[a.id], a) for a in issue.articles if a.id in layout.article_pages]
+    placed.sort(key=lambda item: item[0])
+    articles = []
+    for number, (first, article) in enumerate(placed):
+        last = placed[number + 1][0] - 1 if number + 1 < len(placed) else last_editorial
+        blocks, pull_quotes = source_blocks(str(article.body_html))
+        head = [t for t in (article.title, article.dek, article.kicker) if t]
+        if article.image is not None and article.image.caption:
+            head.append(article.image.caption)
+        articles.append(ArticleSource(article.title, first, max(first, last), tuple(head + blocks), pull_quotes))
+    return StructureJob(tuple(articles))
+
+
+class _Blocks(HTMLParser):
+    """The text of each block of an article body; footnotes left out, pull quotes kept apart."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self.pull_quotes: list[str] = []
+        self.buffer: list[str] = []
+        self.stack: list[tuple[str, bool, bool]] = []  # open tags: (name, opens a footnote, opens a pull quote)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("br", "img", "hr", "wbr"):
+            self.buffer.append(" ")
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        note, pull = tag == "span" and "footnote" in classes, tag == "aside" and "pullquote" in classes
+        if not self._in_note() and not note and tag in BLOCK_TAGS | {"aside", "blockquote", "ul", "ol", "figure"}:
+            self._flush()
+        self.stack.append((tag, note, pull))
+
+    def handle_endtag(self, tag):
+        if not any(opened == tag for opened, _, _ in self.stack):
+            return
+        while self.stack:
+            opened, note, pull = self.stack[-1]
+            if not self._in_note() and (opened in BLOCK_TAGS or pull):
+                self._flush()
+            self.stack.pop()
+            if opened == tag:
+                break
+
+    def handle_data(self, data):
+        if not self._in_note():
+            self.buffer.append(data)
+
+    def close(self):
+        super().close()
+        self._flush()
+
+    def _in_note(self) -> bool:
+        return any(note for _, note, _ in self.stack)
+
+    def _flush(self):
+        text = " ".join("".join(self.buffer).split())
+        self.buffer = []
+        if text:
+            (self.pull_quotes if any(pull for _, _, pull in self.stack) else self.blocks).append(text)
+
+
+def source_blocks(html: str) -> tuple[list[str], tuple[str, ...]]:
+    """An article body's block texts (footnotes left out), and its pull quotes'."""
+    parser = _Blocks()
+    parser.feed(html)
+    parser.close()
+    return parser.blocks, tuple(parser.pull_quotes)
+
+
+def letters(text: str) -> str:
+    """The letters of `text`, case folded: what a paragraph and its laid-out pieces share."""
+    return "".join(ch for ch in text.casefold() if ch.isalpha())
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A marked-content sequence of a page, by its MCID."""
+
+    page: int  # 0-based
+    mcid: int
+
+
+@dataclass(eq=False)
+class Annot:
+    """An annotation the structure refers to (OBJR)."""
+
+    page: int | None
+    obj: pikepdf.Object
+
+
+@dataclass(eq=False)
+class Node:
+    """A structure element while the tree is rebuilt."""
+
+    tag: str
+    kids: list = field(default_factory=list)  # Node, Marked, Annot
+    page: int | None = None
+    keep: dict = field(default_factory=dict)  # entries carried over as they are (Alt, ActualText, Lang, ...)
+    attributes: pikepdf.Object | None = None
+
+
+@dataclass
+class _Edits:
+    """Changes to one page's content stream."""
+
+    retag: dict[int, tuple[str, pikepdf.Dictionary | None]] = field(default_factory=dict)  # BDC position -> new
+    wraps: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # show position -> glyph spans
+
+
+class _Repair:
+    """One repair: the pages' content, the old tree read, the new one built."""
+
+    def __init__(self, pdf: pikepdf.Pdf, job: StructureJob):
+        self.pdf, self.job = pdf, job
+        self.page_index = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
+        self.instructions: list[list] = []
+        self.contents: list[PageContent] = []
+        self.sequences: list[dict[int, Sequence]] = []
+        fonts: dict = {}
+        for number, page in enumerate(pdf.pages):
+            instructions = list(pikepdf.parse_content_stream(page.obj))
+            content = read_instructions_list(page.obj, instructions, number + 1, fonts)
+            self.instructions.append(instructions)
+            self.contents.append(content)
+            self.sequences.append(content.by_mcid())
+        self.edits = [_Edits() for _ in pdf.pages]
+        self.findings: list[Diagnostic] = []  # what could not be done
+        self.note_ids: set[str] = set()
+
+    # reading the old tree
+
+    def read_tree(self) -> Node | None:
+        root = self.pdf.Root.get("/StructTreeRoot")
+        if not isinstance(root, pikepdf.Dictionary):
+            return None
+        seen: set = set()
+        kids = root.get("/K")
+        top = list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+        document = Node("Document")
+        for kid in top:
+            node = self._read(kid, None, seen, 0)
+            if node is None:
+                continue
+            if node.tag == "Document":
+                document.kids += node.kids
+                document.keep.update(node.keep)
+            else:
+                document.kids.append(node)
+        return document
+
+    def _page_of(self, obj, default: int | None) -> int | None:
+        page = obj.get("/Pg") if isinstance(obj, pikepdf.Dictionary) else None
+        return self.page_index.get(page.objgen, default) if isinstance(page, pikepdf.Dictionary) else default
+
+    def _read(self, elem, page: int | None, seen: set, depth: int) -> Node | None:
+        if not isinstance(elem, pikepdf.Dictionary) or depth > MAX_DEPTH or elem.objgen in seen:
+            return None
+        if elem.objgen != (0, 0):
+            seen.add(elem.objgen)
+        page = self._page_of(elem, page)
+        tag = str(elem.get("/S", "/NonStruct"))[1:]
+        node = Node(tag, [], page, {k: elem[k] for k in KEPT_KEYS if k in elem}, elem.get("/A"))
+        kids = elem.get("/K")
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
+            if isinstance(kid, int):
+                if page is not None:
+                    node.kids.append(Marked(page, int(kid)))
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                kid_page = self._page_of(kid, page)
+                if kid_page is not None and "/Stm" not in kid and isinstance(kid.get("/MCID"), int):
+                    node.kids.append(Marked(kid_page, int(kid.MCID)))
+            elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+                if isinstance(kid.get("/Obj"), pikepdf.Dictionary):
+                    node.kids.append(Annot(self._page_of(kid, page), kid.Obj))
+            else:
+                child = self._read(kid, page, seen, depth + 1)
+                if child is not None:
+                    node.kids.append(child)
+        return node
+
+    # what nodes hold
+
+    def sequence(self, mark: Marked) -> Sequence | None:
+        return self.sequences[mark.page].get(mark.mcid) if 0 <= mark.page < len(self.sequences) else None
+
+    def marks(self, node: Node, skip: frozenset = frozenset()) -> list[Marked]:
+        found = []
+        for kid in node.kids:
+            if isinstance(kid, Marked):
+                found.append(kid)
+            elif isinstance(kid, Node) and kid.tag not in skip:
+                found += self.marks(kid, skip)
+        return found
+
+    def text(self, node: Node, skip: frozenset = frozenset({"Note", "Reference"})) -> str:
+        return "".join(s.text for s in map(self.sequence, self.marks(node, skip)) if s is not None)
+
+    # the new tree
+
+    def rebuild(self, document: Node) -> Node:
+        articles = self.job.articles
+        new = Node("Document", keep=document.keep)
+        arts: dict[int, Node] = {}
+        areas: dict[int, list[Node]] = {}
+        for node in document.kids:
+            number = self._article_at(node.page)
+            if number is None:
+                new.kids.append(node)
+                continue
+            if number not in arts:
+                arts[number] = Node("Art", page=node.page)
+                new.kids.append(arts[number])
+            if node.tag == "Art":
+                arts[number].kids += node.kids
+            elif self._is_note_area(node):
+                areas.setdefault(number, []).append(node)
+            else:
+                arts[number].kids.append(node)
+        for number, art in arts.items():
+            source = articles[number]
+            self._pull_quotes(art, source)
+            self._calls(art)
+            notes: list[tuple[str, Node]] = []
+            for area in areas.get(number, []):
+                self._notes(area, number, notes)
+            _tidy(art)
+            self._merge(art, source)
+            self._place_notes(art, notes)
+        for node in new.kids:
+            if node.tag != "Art":
+                _tidy(node)
+            _lists(node)
+        return new
+
+    def _article_at(self, page: int | None) -> int | None:
+        if page is None:
+            return None
+        for number, article in enumerate(self.job.articles):
+            if article.first_page <= page + 1 <= article.last_page:
+                return number
+        return None
+
+    def _is_note_area(self, node: Node) -> bool:
+        """A page's footnote area: each kid a footnote led by its marker ("1. ")."""
+        kids = [kid for kid in node.kids if isinstance(kid, Node)]
+        return node.tag == "NonStruct" and bool(kids) and all(kid.tag == "Span" for kid in kids)
+
+    def _pull_quotes(self, art: Node, source: ArticleSource) -> None:
+        """A pull quote repeating the text becomes an Artifact; one that does not, a BlockQuote."""
+        quotes = {letters(q) for q in source.pull_quotes if letters(q)}
+        if not quotes:
+            return
+        body = letters(" ".join(source.blocks))
+
+        def visit(node: Node) -> None:
+            kept = []
+            for kid in node.kids:
+                if isinstance(kid, Node) and kid.tag in ("NonStruct", "Div") and letters(self.text(kid)) in quotes:
+                    if letters(self.text(kid)) in body:
+                        self._artifact(self.marks(kid), pikepdf.Dictionary(Type=pikepdf.Name.Layout))
+                        continue
+                    kid.tag = "BlockQuote"
+                if isinstance(kid, Node):
+                    visit(kid)
+                kept.append(kid)
+            node.kids = kept
+
+        visit(art)
+
+    def _calls(self, art: Node) -> None:
+        """Footnote calls (a small number in a paragraph) become Reference elements."""
+        sizes = [s.size for s in map(self.sequence, self.marks(art)) if s is not None and s.size]
+        body_size = statistics.median(sizes) if sizes else 0.0
+
+        def visit(node: Node) -> None:
+            for kid in node.kids:
+                if not isinstance(kid, Node):
+                    continue
+                marks = self.marks(kid)
+                if kid.tag == "NonStruct" and len(marks) == 1:
+                    sequence = self.sequence(marks[0])
+                    if sequence and sequence.text.strip().isdigit() and sequence.size < 0.8 * body_size:
+                        kid.tag, kid.kids = "Reference", [marks[0]]
+                        continue
+                visit(kid)
+
+        visit(art)
+
+    def _notes(self, area: Node, article: int, found: list[tuple[str, Node]]) -> None:
+        """Add the footnotes of one page's area to `found`: (number, Note with its label and text)."""
+        for item in area.kids:
+            if not isinstance(item, Node):
+                continue
+            label = next((k for k in item.kids if isinstance(k, Node) and k.tag == "NonStruct"), None)
+            number = "".join(ch for ch in self.text(label) if ch.isdigit()) if label is not None else ""
+            body = Node("P", [kid for kid in item.kids if kid is not label], item.page)
+            _tidy(body)
+            if not number and found:  # the rest of a note the page before could not hold
+                found[-1][1].kids[-1].kids += body.kids
+                continue
+            note = Node("Note", page=item.page)
+            note.keep["/ID"] = pikepdf.String(self._note_id(article, number))
+            if label is not None:
+                note.kids.append(Node("Lbl", self.marks(label), item.page))
+            note.kids.append(body)
+            found.append((number, note))
+
+    def _note_id(self, article: int, number: str) -> str:
+        base = f"note-{article + 1}-{number or 'x'}"
+        name, extra = base, 1
+        while name in self.note_ids:
+            extra += 1
+            name = f"{base}-{extra}"
+        self.note_ids.add(name)
+        return name
+
+    def _place_notes(self, art: Node, notes: list[tuple[str, Node]]) -> None:
+        """Each note goes right after its call, in the paragraph; a note without a call ends the article."""
+        calls: list[tuple[Node, int, str]] = []
+
+        def visit(node: Node) -> None:
+            for at, kid in enumerate(node.kids):
+                if isinstance(kid, Node):
+                    if kid.tag == "Reference":
+                        calls.append((node, at, self.text(kid, frozenset()).strip()))
+                    else:
+                        visit(kid)
+
+        visit(art)
+        used: set[int] = set()
+        placements: list[tuple[Node, int, Node]] = []
+        for number, note in notes:
+            match = next((i for i, call in enumerate(calls) if i not in used and call[2] == number), None)
+            if match is None:
+                art.kids.append(note)
+                self.findings.append(Diagnostic(f"footnote {number or '?'} has no call found", severity="note"))
+                continue
+            used.add(match)
+            parent, at, _ = calls[match]
+            placements.append((parent, at, note))
+        for parent, at, note in sorted(placements, key=lambda p: -p[1]):
+            parent.kids.insert(at + 1, note)
+
+    def _merge(self, node: Node, source: ArticleSource | None) -> None:
+        """Join siblings that are one block cut by a column or page break."""
+        kids: list = []
+        for kid in node.kids:
+            last = kids[-1] if kids else None
+            if (
+                isinstance(kid, Node)
+                and isinstance(last, Node)
+                and kid.tag == last.tag
+                and self._continues(last, kid, source)
+            ):
+                last.kids += kid.kids
+                self._merge(last, source)
+                continue
+            kids.append(kid)
+        node.kids = kids
+        for kid in kids:
+            if isinstance(kid, Node) and kid.tag not in MERGED_BY_TEXT | MERGED_BY_PLACE:
+                self._merge(kid, source)
+
+    def _continues(self, first: Node, second: Node, source: ArticleSource | None) -> bool:
+        if first.tag not in MERGED_BY_TEXT | MERGED_BY_PLACE or not self._break_between(first, second):
+            return False
+        if first.tag in MERGED_BY_PLACE:
+            return True
+        if source is None:
+            return False
+        joint = letters(self.text(first))[-WINDOW:] + letters(self.text(second))[:WINDOW]
+        return len(joint) > WINDOW // 2 and any(joint in letters(block) for block in source.blocks)
+
+    def _break_between(self, first: Node, second: Node) -> bool:
+        """Whether `second` starts past a column or page break after `first` ends."""
+        skip = frozenset({"Note"})
+        before, after = self.marks(first, skip), self.marks(second, skip)
+        if not before or not after:
+            return False
+        end, start = self.sequence(before[-1]), self.sequence(after[0])
+        if before[-1].page != after[0].page:
+            return True
+        if end is None or start is None or end.origin is None or start.origin is None:
+            return False
+        return start.origin[1] > end.origin[1] + 1 and start.origin[0] > end.origin[0] + 1
+
+    # links, figures, words, artifacts
+
+    def links(self, document: Node) -> None:
+        """Every link annotation under a Link element, one per area, with the link's text as its Contents."""
+        targets = self._destinations()
+
+        def visit(node: Node) -> None:
+            kids: list = []
+            for kid in node.kids:
+                if isinstance(kid, Annot) and kid.obj.get("/Subtype") == "/Link" and node.tag != "Link":
+                    kid = Node("Link", [kid], kid.page)
+                last = kids[-1] if kids else None
+                if _is_link(kid) and _is_link(last) and _targets(kid) == _targets(last):
+                    last.kids += kid.kids  # one link cut by a line end
+                    continue
+                kids.append(kid)
+            node.kids = kids
+            for kid in kids:
+                if isinstance(kid, Node):
+                    visit(kid)
+            if node.tag == "Link":
+                self._link_annotations(node, targets)
+
+        visit(document)
+
+    def _link_annotations(self, link: Node, targets: dict[str, int]) -> None:
+        annots = [kid for kid in link.kids if isinstance(kid, Annot)]
+        kept = []
+        for annot in annots:
+            rect = _rect(annot.obj)
+            inside = any(
+                other is not annot
+                and other.page == annot.page
+                and rect is not None
+                and _contains(_rect(other.obj), rect)
+                and (other in kept or _rect(other.obj) != rect)
+                for other in annots
+            )
+            if inside:
+                page = self.pdf.pages[annot.page].obj if annot.page is not None else None
+                if page is not None and isinstance(page.get("/Annots"), pikepdf.Array):
+                    page.Annots = pikepdf.Array([a for a in page.Annots if a.objgen != annot.obj.objgen])
+                link.kids.remove(annot)
+                continue
+            kept.append(annot)
+        words = _readable([s for s in map(self.sequence, self.marks(link)) if s is not None])
+        for annot in kept:
+            target = _target(annot.obj)
+            page = targets.get(target)
+            if words:
+                contents = f"{words}, page {page}" if page else words
+            elif page:
+                contents = f"Go to page {page}"
+            else:
+                contents = target or "Link"
+            annot.obj.Contents = pikepdf.String(contents)
+
+    def _destinations(self) -> dict[str, int]:
+        """Named destinations by name: the page (1-based) each points to."""
+        found: dict[str, int] = {}
+        names = self.pdf.Root.get("/Names")
+        dests = names.get("/Dests") if isinstance(names, pikepdf.Dictionary) else None
+        if not isinstance(dests, pikepdf.Dictionary):
+            return found
+        try:
+            tree = pikepdf.NameTree(dests)
+            for name, value in tree.items():
+                array = value.get("/D") if isinstance(value, pikepdf.Dictionary) else value
+                if isinstance(array, pikepdf.Array) and len(array) and isinstance(array[0], pikepdf.Dictionary):
+                    page = self.page_index.get(array[0].objgen)
+                    if page is not None:
+                        found[str(name)] = page + 1
+        except (pikepdf.PdfError, TypeError, ValueError):
+            return found
+        return found
+
+    def figures(self, node: Node) -> None:
+        """Each Figure's BBox: what its content paints, inside the page, in the page's own coordinates."""
+        for kid in node.kids:
+            if isinstance(kid, Node):
+                self.figures(kid)
+        if node.tag != "Figure":
+            return
+        box = None
+        for mark in self.marks(node):
+            sequence = self.sequence(mark)
+            if sequence is not None and sequence.bbox is not None:
+                page_box = tuple(float(v) for v in self.pdf.pages[mark.page].mediabox)
+                box = union(box, intersect(sequence.bbox, page_box))
+        if box is not None:
+            node.attributes = pikepdf.Dictionary(O=pikepdf.Name.Layout, BBox=pikepdf.Array([round(v, 3) for v in box]))
+
+    def whole_words(self, node: Node) -> None:
+        """Words cut by a line end or a drop cap carry their whole text as ActualText.
+
+        The piece before the cut reads as the whole word, the piece after it as a space: poppler, PDFium and the
+        structure then give the word once, whole. A word running on over three lines or more is left as it is.
+        """
+        for kid in node.kids:
+            if isinstance(kid, Node):
+                self.whole_words(kid)
+        runs = [(m, self.sequence(m)) for m in node.kids if isinstance(m, Marked)]
+        runs = [(m, s) for m, s in runs if s is not None and s.shows and s.actual_text is None]
+        for at, ((mark, first), (next_mark, second)) in enumerate(zip(runs, runs[1:], strict=False)):
+            text = first.text
+            drop_cap = (
+                at == 0
+                and len(first.shows) == 1
+                and 0 < len(text.strip()) <= 3
+                and any(ch.isalpha() for ch in text)
+                and second.size
+                and first.size >= DROP_CAP_RATIO * second.size
+            )
+            hyphen = _hyphenated(text) and _new_line(first, second)
+            head = _head(second)
+            if not (drop_cap or hyphen) or head is None or not second.text[:1].isalnum():
+                continue
+            show, head_show = first.shows[-1], second.shows[0]
+            start, end = _tail(first) if hyphen else (0, len(show.glyphs))
+            if head[1] == len(head_show.glyphs) and _hyphenated(second.text):
+                continue  # the word goes on past the next line
+            if hyphen and start == 0 and at > 0 and _hyphenated(runs[at - 1][1].text):
+                continue  # the word began before this line
+            piece = "".join("\ufffd" if g.text is None else g.text for g in show.glyphs[start:end])
+            if hyphen and piece[-1:] in INSERTED_HYPHENS:
+                piece = piece[:-1]
+            word_end = "".join("\ufffd" if g.text is None else g.text for g in head_show.glyphs[head[0] : head[1]])
+            first_free = self._free(mark.page, show.index, start, end)
+            if first_free and self._free(next_mark.page, head_show.index, *head):
+                self._wrap(mark.page, show.index, start, end, piece + word_end)
+                self._wrap(next_mark.page, head_show.index, *head, " ")
+
+    def _free(self, page: int, index: int, start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e, _ in self.edits[page].wraps.get(index, []))
+
+    def _wrap(self, page: int, index: int, start: int, end: int, text: str) -> None:
+        self.edits[page].wraps.setdefault(index, []).append((start, end, text))
+
+    def _artifact(self, marks: list[Marked], properties: pikepdf.Dictionary | None) -> None:
+        for mark in marks:
+            sequence = self.sequence(mark)
+            if sequence is not None:
+                self.edits[mark.page].retag[sequence.start] = ("Artifact", properties)
+
+    def unreached_to_artifacts(self, document: Node) -> None:
+        """Tagged content the tree does not reach (running heads, folios) becomes pagination artifacts."""
+        reached = set(self.marks(document))
+        for page, sequences in enumerate(self.sequences):
+            height = float(self.pdf.pages[page].mediabox[3])
+            for mcid, sequence in sequences.items():
+                if Marked(page, mcid) in reached or sequence.start in self.edits[page].retag:
+                    continue
+                where = "Header" if sequence.origin and sequence.origin[1] > height / 2 else "Footer"
+                properties = pikepdf.Dictionary(Type=pikepdf.Name.Pagination, Subtype=pikepdf.Name(f"/{where}"))
+                self.edits[page].retag[sequence.start] = ("Artifact", properties)
+
+    # writing
+
+    def rewrite_content(self) -> None:
+        for page, edits in enumerate(self.edits):
+            if not edits.retag and not edits.wraps:
+                continue
+            out: list = []
+            for at, instruction in enumerate(self.instructions[page]):
+                if isinstance(instruction, pikepdf.ContentStreamInlineImage):
+                    out.append(instruction)
+                    continue
+                operands, operator = list(instruction.operands), instruction.operator
+                if at in edits.retag:
+                    tag, properties = edits.retag[at]
+                    if properties is None:
+                        out.append(([pikepdf.Name(f"/{tag}")], pikepdf.Operator("BMC")))
+                    else:
+                        out.append(([pikepdf.Name(f"/{tag}"), properties], pikepdf.Operator("BDC")))
+                elif at in edits.wraps and str(operator) in ("TJ", "Tj"):
+                    out += _split_show(operands, str(operator), self.contents[page], at, edits.wraps[at])
+                else:
+                    out.append(instruction)
+            page_obj = self.pdf.pages[page].obj
+            page_obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(out))
+
+    def write(self, document: Node) -> None:
+        root = self.pdf.Root.StructTreeRoot
+        page_kids: dict[int, dict[int, pikepdf.Object]] = {}
+        annot_parents: list[tuple[pikepdf.Object, pikepdf.Object]] = []
+        ids: dict[str, pikepdf.Object] = {}
+        pages = self.pdf.pages
+
+        def first_page(node: Node) -> int | None:
+            for kid in node.kids:
+                if isinstance(kid, (Marked, Annot)) and kid.page is not None:
+                    return kid.page
+                if isinstance(kid, Node):
+                    found = first_page(kid)
+                    if found is not None:
+                        return found
+            return node.page
+
+        def make(node: Node, parent: pikepdf.Object) -> pikepdf.Object:
+            elem = self.pdf.make_indirect(
+                pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name(f"/{node.tag}"), P=parent)
+            )
+            page = first_page(node)
+            if page is not None:
+                elem.Pg = pages[page].obj
+            for key, value in node.keep.items():
+                elem[key] = value
+            if node.attributes is not None:
+                elem.A = node.attributes
+            if "/ID" in node.keep:
+                ids[str(node.keep["/ID"])] = elem
+            kids = pikepdf.Array()
+            for kid in node.kids:
+                if isinstance(kid, Node):
+                    kids.append(make(kid, elem))
+                elif isinstance(kid, Marked):
+                    if kid.page == page:
+                        kids.append(kid.mcid)
+                    else:
+                        kids.append(pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=pages[kid.page].obj, MCID=kid.mcid))
+                    page_kids.setdefault(kid.page, {})[kid.mcid] = elem
+                else:
+                    reference = pikepdf.Dictionary(Type=pikepdf.Name.OBJR, Obj=kid.obj)
+                    if kid.page is not None:
+                        reference.Pg = pages[kid.page].obj
+                    kids.append(reference)
+                    annot_parents.append((kid.obj, elem))
+            elem.K = kids
+            return elem
+
+        top = make(document, root)
+        nums = pikepdf.Array()
+        for number, page in enumerate(pages):
+            used = page_kids.get(number, {})
+            if "/StructParents" in page.obj or used:
+                page.obj.StructParents = number
+                size = max(used) + 1 if used else 0
+                nums.append(number)
+                nums.append(self.pdf.make_indirect(pikepdf.Array([used.get(i, None) for i in range(size)])))
+        referenced = set()
+        for key, (annot, elem) in enumerate(annot_parents, start=len(pages)):
+            annot.StructParent = key
+            referenced.add(annot.objgen)
+            nums.append(key)
+            nums.append(elem)
+        for page in pages:
+            for annot in page.obj.get("/Annots", []):
+                if (
+                    isinstance(annot, pikepdf.Dictionary)
+                    and annot.objgen not in referenced
+                    and "/StructParent" in annot
+                ):
+                    del annot["/StructParent"]
+        root.K = pikepdf.Array([top])
+        root.ParentTree = self.pdf.make_indirect(pikepdf.Dictionary(Nums=nums))
+        root.ParentTreeNextKey = len(pages) + len(annot_parents)
+        if ids:
+            names = pikepdf.Array()
+            for name in sorted(ids):
+                names.append(pikepdf.String(name))
+                names.append(ids[name])
+            root.IDTree = self.pdf.make_indirect(pikepdf.Dictionary(Names=names))
+        elif "/IDTree" in root:
+            del root["/IDTree"]
+
+
+def repair_structure(pdf: pikepdf.Pdf, job: StructureJob) -> list[Diagnostic]:
+    """Rebuild the tagged structure of the laid-out issue's PDF in place; notes on what could not be placed."""
+    repair = _Repair(pdf, job)
+    document = repair.read_tree()
+    if document is None:
+        return [Diagnostic("the PDF has no structure tree to repair", severity="warning", code="structure")]
+    document = repair.rebuild(document)
+    repair.links(document)
+    repair.figures(document)
+    repair.whole_words(document)
+    repair.unreached_to_artifacts(document)
+    repair.rewrite_content()
+    repair.write(document)
+    return repair.findings
+
+
+def _tidy(node: Node) -> None:
+    """Splice grouping elements (and a paragraph's anonymous inner paragraph) into their parent."""
+    kids: list = []
+    for kid in node.kids:
+        if not isinstance(kid, Node):
+            kids.append(kid)
+            continue
+        _tidy(kid)
+        plain = not kid.keep and kid.attributes is None
+        if plain and (kid.tag in WRAPPERS or (kid.tag == node.tag and kid.tag in ("P", "Link"))):
+            kids += kid.kids
+        else:
+            kids.append(kid)
+    node.kids = kids
+
+
+def _lists(node: Node) -> None:
+    """Lists as ISO 32000-1 builds them: an L holds L, LI and Caption; an LI holds Lbl and LBody."""
+    for kid in node.kids:
+        if isinstance(kid, Node):
+            _lists(kid)
+    allowed = {"L": ("L", "LI", "Caption"), "LI": ("Lbl", "LBody")}.get(node.tag)
+    if allowed is None:
+        return
+    kids: list = []
+    holder = None  # the LBody (in an LI) or the LI's LBody (in an L) gathering what else the node holds
+    for kid in node.kids:
+        if isinstance(kid, Node) and kid.tag in allowed:
+            kids.append(kid)
+            holder = None
+            continue
+        if holder is None:
+            holder = Node("LBody", [], node.page)
+            kids.append(holder if node.tag == "LI" else Node("LI", [holder], node.page))
+        holder.kids.append(kid)
+    node.kids = kids
+
+
+def _hyphenated(text: str) -> bool:
+    """Whether a line's text ends in a word cut by a hyphen."""
+    return len(text) > 1 and text[-1] in LINE_END_HYPHENS and text[-2].isalpha()
+
+
+def _new_line(first: Sequence, second: Sequence) -> bool:
+    if first.origin is None or second.origin is None:
+        return True
+    return abs(second.origin[1] - first.origin[1]) > 0.5 * max(first.size, 1.0) or second.origin[0] < first.origin[0]
+
+
+def _tail(sequence: Sequence) -> tuple[int, int]:
+    """The glyph span of the last word in the sequence's last show."""
+    glyphs = sequence.shows[-1].glyphs
+    start = len(glyphs)
+    while start > 0 and not (glyphs[start - 1].text or " ").isspace():
+        start -= 1
+    return start, len(glyphs)
+
+
+def _head(sequence: Sequence) -> tuple[int, int] | None:
+    """The glyph span of the first word in the sequence's first show."""
+    glyphs = sequence.shows[0].glyphs
+    end = 0
+    while end < len(glyphs) and not (glyphs[end].text or " ").isspace():
+        end += 1
+    return (0, end) if end else None
+
+
+def _readable(sequences: list[Sequence]) -> str:
+    """Text runs joined as a reader says them: words cut by a line-end hyphen joined."""
+    text = ""
+    for sequence in sequences:
+        piece = sequence.text.strip()
+        if not piece:
+            continue
+        if text and text[-1] in INSERTED_HYPHENS:
+            text = text[:-1] + piece
+        else:
+            text = f"{text} {piece}" if text else piece
+    return " ".join(text.split())
+
+
+def _split_show(
+    operands: list, operator: str, content: PageContent, index: int, spans: list[tuple[int, int, str]]
+) -> list:
+    """A TJ or Tj cut into pieces, those in `spans` (glyph ranges) wrapped in a Span with ActualText."""
+    show = next(s for seq in content.sequences for s in seq.shows if s.index == index)
+    items = list(operands[0]) if operator == "TJ" else [operands[0]]
+    owner: dict[tuple[int, int], int] = {}  # (item, byte start) -> piece number
+    bounds = sorted(spans)
+    cuts: list[tuple[int, int, str | None]] = []
+    at = 0
+    for start, end, text in bounds:
+        if start > at:
+            cuts.append((at, start, None))
+        cuts.append((start, end, text))
+        at = end
+    if at < len(show.glyphs):
+        cuts.append((at, len(show.glyphs), None))
+    for number, (start, end, _) in enumerate(cuts):
+        for glyph in show.glyphs[start:end]:
+            owner[(glyph.item, glyph.start)] = number
+    pieces: list[list] = [[] for _ in cuts]
+    current = 0
+    for item_number, item in enumerate(items):
+        if not isinstance(item, pikepdf.String):
+            pieces[current].append(item)
+            continue
+        data = bytes(item)
+        glyphs = [g for g in show.glyphs if g.item == item_number]
+        if not glyphs:
+            pieces[current].append(item)
+            continue
+        for glyph in glyphs:
+            current = owner.get((item_number, glyph.start), current)
+            piece = pieces[current]
+            chunk = data[glyph.start : glyph.end]
+            if piece and isinstance(piece[-1], bytes):
+                piece[-1] += chunk
+            else:
+                piece.append(chunk)
+    out: list = []
+    for (_, _, text), piece in zip(cuts, pieces, strict=True):
+        array = pikepdf.Array([pikepdf.String(p) if isinstance(p, bytes) else p for p in piece])
+        if not len(array):
+            continue
+        if text is not None:
+            out.append(
+                (
+                    [pikepdf.Name.Span, pikepdf.Dictionary(ActualText=pikepdf.String(text))],
+                    pikepdf.Operator("BDC"),
+                )
+            )
+        out.append(([array], pikepdf.Operator("TJ")))
+        if text is not None:
+            out.append(([], pikepdf.Operator("EMC")))
+    return out
+
+
+def _is_link(node) -> bool:
+    return isinstance(node, Node) and node.tag == "Link"
+
+
+def _targets(link: Node) -> set[str]:
+    return {_target(kid.obj) for kid in link.kids if isinstance(kid, Annot)}
+
+
+def _rect(annot: pikepdf.Object) -> tuple[float, ...] | None:
+    rect = annot.get("/Rect")
+    if not isinstance(rect, pikepdf.Array) or len(rect) != 4:
+        return None
+    x0, y0, x1, y1 = (float(v) for v in rect)
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def _contains(outer: tuple[float, ...] | None, inner: tuple[float, ...]) -> bool:
+    if outer is None:
+        return False
+    slack = 0.5
+    return (
+        outer[0] - slack <= inner[0]
+        and outer[1] - slack <= inner[1]
+        and inner[2] <= outer[2] + slack
+        and inner[3] <= outer[3] + slack
+    )
+
+
+def _target(annot: pikepdf.Object) -> str:
+    """Where a link goes: a named destination or a URI."""
+    dest = annot.get("/Dest")
+    if isinstance(dest, (pikepdf.String, pikepdf.Name)):
+        return str(dest).lstrip("/")
+    action = annot.get("/A")
+    if isinstance(action, pikepdf.Dictionary):
+        for key in ("/URI", "/D"):
+            value = action.get(key)
+            if isinstance(value, (pikepdf.String, pikepdf.Name)):
+                return str(value).lstrip("/")
+    return ""

@@ -1,0 +1,94 @@
+"""`impose`: saddle-stitch printer spreads, checked by folding the sheets in software."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2
+import pytest
+
+from helpers import page_texts
+
+REPO = Path(__file__).parent.parent
+
+
+def _halves(pdf: Path) -> list[tuple[set[str], set[str], float]]:
+    """Per side: the words left and right of the fold, and the leftmost x of the left half's letters."""
+    document = pypdfium2.PdfDocument(str(pdf))
+    sides = []
+    try:
+        for page in document:
+            trim = page.get_trimbox()
+            fold = (trim[0] + trim[2]) / 2
+            text = page.get_textpage()
+            left = text.get_text_bounded(trim[0], trim[1], fold, trim[3])
+            right = text.get_text_bounded(fold, trim[1], trim[2], trim[3])
+            boxes = [text.get_charbox(i) for i in range(text.count_chars())]
+            lefts = [b[0] for b in boxes if trim[0] <= b[0] < fold and trim[1] <= b[1] <= trim[3]]  # not the slug
+            sides.append((set(left.split()), set(right.split()), min(lefts)))
+            text.close()
+            page.close()
+    finally:
+        document.close()
+    return sides
+
+
+def _page_of(words: set[str], pages: list[set[str]]) -> int:
+    """The page (from 1) of the print PDF whose words the half holds: the best overlap, and a clear one."""
+    scores = sorted(((len(words & p) / max(1, len(words | p)), n) for n, p in enumerate(pages, start=1)), reverse=True)
+    assert scores[0][0] > 0.6 and scores[0][0] > scores[1][0] + 0.2, scores[:2]  # the print page also has its slug
+    return scores[0][1]
+
+
+def _folded_order(sides: list[tuple[int, int]]) -> list[int]:
+    """Fold the sides (front, back of each sheet, outermost sheet first) into a booklet and read it: the right
+    halves of the fronts and left halves of the backs going in, then the rest coming out again."""
+    sheets = [(sides[i], sides[i + 1]) for i in range(0, len(sides), 2)]
+    going_in = [p for front, back in sheets for p in (front[1], back[0])]
+    coming_out = [p for front, back in reversed(sheets) for p in (back[1], front[0])]
+    return going_in + coming_out
+
+
+def test_folded_sheets_read_in_page_order(cli, bulletin: Path):
+    out = bulletin / "out"
+    result = cli("impose", str(bulletin / "7.yaml"), "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "2 sheets, 4 sides" in result.stdout
+    imposed = next(out.glob("*-imposed-*.pdf"))
+    pages = [set(t.split()) for t in page_texts(next(out.glob("*-print.pdf")))]
+    sides = [(_page_of(left, pages), _page_of(right, pages)) for left, right, _ in _halves(imposed)]
+    assert sides[0] == (8, 1)
+    assert _folded_order(sides) == list(range(1, 9))
+
+
+def test_creep_moves_inner_pages_toward_the_fold(cli, bulletin: Path):
+    plain, crept = bulletin / "plain", bulletin / "crept"
+    assert cli("impose", str(bulletin / "7.yaml"), "--out", str(plain)).exit_code == 0
+    assert cli("impose", str(bulletin / "7.yaml"), "--out", str(crept), "--creep", "1").exit_code == 0
+    before = [x for *_, x in _halves(next(plain.glob("*-imposed-*.pdf")))]
+    after = [x for *_, x in _halves(next(crept.glob("*-imposed-*.pdf")))]
+    mm = 72 / 25.4
+    assert after[0] == pytest.approx(before[0], abs=0.01)  # the outer sheet stays
+    assert after[2] - before[2] == pytest.approx(mm, abs=0.05)  # the inner sheet's left page moves right by 1 mm
+
+
+def test_perfect_binding_is_refused(cli, bulletin: Path):
+    manifest = bulletin / "7.yaml"
+    manifest.write_text(manifest.read_text().replace("issue: 7", "issue: 7\nbinding: perfect", 1))
+    result = cli("impose", str(manifest), "--out", str(bulletin / "out"))
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "binding is perfect" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_sample_issue_imposes_on_eleven_sheets(cli, tmp_path: Path):
+    manifest = REPO / "issues" / "18.yaml"
+    small = cli("impose", str(manifest), "--out", str(tmp_path), "--sheet", "tabloid")
+    assert small.exit_code == 1 and "try --sheet 12x18" in small.stderr, small.stderr
+    result = cli("impose", str(manifest), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert "11 sheets, 22 sides on 12x18" in result.stdout
+    pages = [set(t.split()) for t in page_texts(next(tmp_path.glob("*-print.pdf")))]
+    sides = _halves(next(tmp_path.glob("*-imposed-12x18.pdf")))
+    assert len(sides) == 22
+    assert (_page_of(sides[0][0], pages), _page_of(sides[0][1], pages)) == (44, 1)
