@@ -615,3 +615,43 @@ def test_a_proof_in_reader_spreads_tells_the_page_by_each_half(cli, tmp_path: Pa
         (5, "lease-law.md", 5),
     ]
     assert data["notes"] == ["a proof in reader spreads: pages are told by the slug of each half"]
+
+
+def test_apply_refuses_corrections_that_only_together_change_the_markdown(cli, gazette_proof: Path, tmp_path: Path):
+    """Two insertions, each harmless alone, that together would make the words a link to anywhere."""
+    issue = copy_fixture("gazette", tmp_path)
+    marked = tmp_path / "marked.pdf"
+    with pikepdf.open(gazette_proof) as pdf:
+        for before_word, text in ((2, "["), (3, "](https://evil.example/x)")):
+            annotate(
+                pdf,
+                4,
+                "Caret",
+                rect=caret_at(gazette_proof, 4, "on a paper envelope", before_word),
+                T="Mallory",
+                Contents=text,
+                Sy=Name("/None"),
+            )
+        pdf.save(marked)
+    body = issue / "3" / "articles" / "seed-swap.md"
+    before = body.read_text("utf-8")
+    result = cli("comments", str(marked), "--manifest", str(issue / "3.yaml"), "--apply")
+    assert result.exit_code == 0, result.stderr
+    assert body.read_text("utf-8") == before, "no link was written into the body"
+    assert "evil.example" not in body.read_text("utf-8")
+
+
+def test_apply_leaves_the_shared_publication_file_alone(cli, bulletin_proof: Path, tmp_path: Path):
+    """The contact text comes from publication.yaml, which every issue shares: traced, listed, never changed."""
+    issue = copy_fixture("bulletin", tmp_path)
+    marked = tmp_path / "marked.pdf"
+    with pikepdf.open(bulletin_proof) as pdf:
+        annotate(pdf, 8, "StrikeOut", lines_of(bulletin_proof, 8, "written and"), T="Priya Nair")
+        pdf.save(marked)
+    publication = issue / "publication.yaml"
+    before = publication.read_text("utf-8")
+    data = comments_json(cli, marked, issue / "7.yaml", "--apply")
+    (comment,) = data["comments"]
+    assert source_of(comment)[0] == "publication.yaml", comment
+    assert "publication file, shared by every issue" in json.dumps(comment)
+    assert publication.read_text("utf-8") == before

@@ -92,3 +92,31 @@ def test_sample_issue_imposes_on_eleven_sheets(cli, tmp_path: Path):
     sides = _halves(next(tmp_path.glob("*-imposed-12x18.pdf")))
     assert len(sides) == 22
     assert (_page_of(sides[0][0], pages), _page_of(sides[0][1], pages)) == (44, 1)
+
+
+def test_pages_of_another_size_or_rotated_are_refused():
+    import io
+
+    import pikepdf
+
+    from issue_builder.base.diagnostics import RenderError
+    from issue_builder.package.impose import impose
+
+    def pdf(rotate_last: bool, wide_last: bool) -> bytes:
+        with pikepdf.new() as doc:
+            for number in range(4):
+                width = 440 if wide_last and number == 3 else 420
+                page = doc.add_blank_page(page_size=(width + 18, 612))
+                page.obj.TrimBox = pikepdf.Array([9, 9, width + 9, 603])
+                page.obj.BleedBox = pikepdf.Array([0, 0, width + 18, 612])
+                if rotate_last and number == 3:
+                    page.obj.Rotate = 90
+            out = io.BytesIO()
+            doc.save(out)
+            return out.getvalue()
+
+    assert impose(pdf(False, False), "12x18", 0, "test")[1] == 2
+    with pytest.raises(RenderError, match="page 4 of the print PDF differs in trim or bleed"):
+        impose(pdf(False, True), "12x18", 0, "test")
+    with pytest.raises(RenderError, match="page 4 of the print PDF is rotated"):
+        impose(pdf(True, False), "12x18", 0, "test")

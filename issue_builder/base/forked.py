@@ -96,6 +96,7 @@ class Forked:
             raise
         finally:
             os.close(self.read_end)
+            self.read_end = None
         _, status = os.waitpid(self.pid, 0)
         signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
         if not data and self.limits is not None:
@@ -109,6 +110,17 @@ class Forked:
                 f"the outcome of {self.where} could not be read ({type(exc).__name__}: {exc})", ""
             ) from None
         return self._unpack(message)
+
+    def cancel(self) -> None:
+        """Stop the child and forget its result (when the caller gives up on it: another failed, or Ctrl-C)."""
+        if self.read_end is None:
+            return
+        _kill(self.pid)
+        with contextlib.suppress(OSError):
+            os.close(self.read_end)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        self.read_end = None
 
     def _unpack(self, message: tuple) -> Any:
         kind = message[0]

@@ -159,19 +159,24 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
 
     def check_all(temps: dict[Path, Path]) -> None:
         # each written file read back in a forked copy of this process, side by side
-        checks = {
-            target: Forked(partial(_edition_checks, temp, editions_by_path[target], layout, issue, words, options))
-            for target, temp in temps.items()
-            if target in editions_by_path
-        }
-        outcomes = {}
-        for target, running in checks.items():  # every child waited for before any verdict: none left behind
-            try:
-                outcomes[target] = running.result()
-            except BaseException as exc:
-                outcomes[target] = exc
+        checks: dict[Path, Forked] = {}
+        outcomes: dict[Path, object] = {}
+        try:
+            for target, temp in temps.items():
+                if target in editions_by_path:
+                    edition = editions_by_path[target]
+                    work = partial(_edition_checks, temp, edition, layout, issue, words, options)
+                    checks[target] = Forked(work, what=f"checking the {edition.name} PDF")
+            for target, running in checks.items():  # every child waited for before any verdict
+                try:
+                    outcomes[target] = running.result()
+                except Exception as exc:
+                    outcomes[target] = exc
+        finally:
+            for running in checks.values():  # none left behind by a failed fork or Ctrl-C
+                running.cancel()
         for target, outcome in outcomes.items():
-            if isinstance(outcome, BaseException):
+            if isinstance(outcome, Exception):
                 raise outcome
             edition = editions_by_path[target]
             problems, lost = outcome

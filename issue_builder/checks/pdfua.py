@@ -28,6 +28,8 @@ from issue_builder.base.pdf_content import is_dict
 from issue_builder.base.preflight_report import Report
 from issue_builder.checks.preflight.run import MALFORMED, UnusablePdf, open_checked_pdf
 
+MAX_ROLES = 10_000
+
 MAX_ELEMENTS = 200_000  # structure elements walked in one file
 MAX_DEPTH = 500  # structure nesting followed
 MAX_XMP_BYTES = 4 << 20
@@ -256,6 +258,9 @@ class _Check:
             self.add("structure-tree")
             return
         role_map = root.get("/RoleMap")
+        roles = len(role_map.keys()) if is_dict(role_map) else 0
+        if roles > MAX_ROLES:  # a tagged magazine maps a few dozen; walks through it stay short
+            raise OverBudget(f"a role map of {roles:,} entries (at most {MAX_ROLES:,} are read)")
         self.role_map = {str(k): v for k, v in role_map.items()} if is_dict(role_map) else {}
         self.check_role_map()
         kids = root.get("/K")
@@ -314,7 +319,7 @@ class _Check:
                 self.add("role-map-standard", f"{source} is mapped to {target}")
             elif self.standard(source) is None:
                 seen, tag = set(), source
-                while isinstance(tag, str) and tag not in seen and tag in self.role_map:
+                while isinstance(tag, str) and tag not in seen and tag in self.role_map and len(seen) <= 50:
                     seen.add(tag)
                     tag = str(self.role_map[tag]) if isinstance(self.role_map[tag], pikepdf.Name) else None
                 rule = "role-map-circular" if isinstance(tag, str) and tag in seen else "role-map"

@@ -57,6 +57,7 @@ def impose(print_pdf: bytes, sheet_name: str, creep: float, slug: str) -> tuple[
     spreads on sheets `sheet_name`, with crop, fold and registration marks and a slug; (PDF, sides)."""
     with pikepdf.open(io.BytesIO(print_pdf)) as source, pikepdf.new() as out:
         pages = list(source.pages)
+        _same_pages(pages)
         trim = _box(pages[0], "/TrimBox")
         bleed_box = _box(pages[0], "/BleedBox")
         width, height = trim[2] - trim[0], trim[3] - trim[1]
@@ -130,6 +131,22 @@ def smallest_sheet(print_pdf: bytes) -> str:
     if not fitting:
         raise RenderError(f"no known sheet holds a spread of {need_w / MM:.0f} x {need_h / MM:.0f} mm")
     return fitting[0][1]
+
+
+def _same_pages(pages: list[pikepdf.Page]) -> None:
+    """Refuse pages a spread cannot hold alike: another trim or bleed size, a rotation, a user unit."""
+    first = [_size(pages[0], key) for key in ("/TrimBox", "/BleedBox")]
+    for number, page in enumerate(pages, start=1):
+        if int(page.obj.get("/Rotate", 0)) % 360 or "/UserUnit" in page.obj:
+            raise RenderError(f"page {number} of the print PDF is rotated or scaled; it cannot be imposed")
+        sizes = [value for key in ("/TrimBox", "/BleedBox") for value in _size(page, key)]
+        if any(abs(a - b) > 0.01 for a, b in zip(sizes, [v for size in first for v in size], strict=True)):
+            raise RenderError(f"page {number} of the print PDF differs in trim or bleed from page 1")
+
+
+def _size(page: pikepdf.Page, key: str) -> tuple[float, float]:
+    box = _box(page, key)
+    return box[2] - box[0], box[3] - box[1]
 
 
 def _box(page: pikepdf.Page, key: str) -> list[float]:

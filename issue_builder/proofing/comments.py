@@ -14,9 +14,19 @@ from issue_builder.prepare.inputs import content_time
 from issue_builder.prepare.issue import prepare_issue
 from issue_builder.proofing.marks import Mark, MarkedProof, read_marked_proof
 from issue_builder.proofing.sources import IssueSources, fold, issue_sources
-from issue_builder.proofing.tracing import ALREADY, AMBIGUOUS, OFF_TEXT, TRACED, UNMATCHED, UNSURE, Place, Trace, trace
+from issue_builder.proofing.tracing import (
+    ALREADY,
+    AMBIGUOUS,
+    MAX_NEW_TEXT,
+    OFF_TEXT,
+    TRACED,
+    UNMATCHED,
+    UNSURE,
+    Place,
+    Trace,
+    trace,
+)
 
-MAX_NEW_TEXT = 2000  # characters a replacement or an insertion may put in
 TITLE_LIKENESS = 0.75  # how alike a slug's title and an article's must be when the title was corrected since
 
 

@@ -4,6 +4,8 @@ written all or nothing, shown as a unified diff."""
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +43,12 @@ def apply_corrections(report: CommentsReport) -> Applied:
     """Make every correction of `report` that nothing blocks; a correction that would change more than its words
     is blocked instead. Files are written all or nothing; `report`'s comments say which were applied."""
     edits: list[Edit] = []
+    shared = report.issue.publication_path
     for comment in report.comments:
         if comment.action and not comment.blocked:
+            if shared is not None and comment.place is not None and comment.place.source.file == shared:
+                comment.blocked = "it is in the publication file, shared by every issue: correct it by hand"
+                continue
             edit = _edit(comment)
             if edit is not None:
                 edits.append(edit)
@@ -56,6 +62,11 @@ def apply_corrections(report: CommentsReport) -> Applied:
         text = originals[path]
         for edit in sorted(kept, key=lambda e: -e.start):
             text = text[: edit.start] + edit.new + text[edit.end :]
+        problem = _check_together(kept, text) if len(kept) > 1 else None
+        if problem is not None:  # each right alone, but not together (a `[` here and a `](url)` there)
+            for edit in kept:
+                edit.comment.blocked = problem
+            continue
         if text != originals[path]:
             results[path] = text
         for edit in kept:
@@ -152,6 +163,47 @@ def _check(edit: Edit) -> str | None:
     return None
 
 
+def _check_together(edits: list[Edit], changed: str) -> str | None:
+    """Why a file's corrections, each right on its own, change more than their words together; None when the file
+    then prints exactly the old text with each correction made (and other values as they were)."""
+    sources = {id(e.source): e.source for e in edits}
+    if any(e.source.key for e in edits):
+        keys = [e.source.key for e in edits]
+        if len(set(keys)) < len(keys):
+            return "several corrections of one value: correct it by hand"
+        old, _ = parse_yaml(edits[0].source.text, edits[0].source.file)
+        new, problems = parse_yaml(changed, edits[0].source.file)
+        if old is None or new is None or problems:
+            return "the corrections together would break the YAML: correct them by hand"
+        rest_old, rest_new = old.data, new.data
+        for edit in edits:
+            path = _key_path(edit.source.key)
+            before = "".join(c for c, at in edit.source.chars if at < edit.start)
+            after = "".join(c for c, at in edit.source.chars if at >= edit.end)
+            value = _get(new.data, path)
+            if value is None or _spaced_out(value) != _spaced_out(before + _unescaped(edit) + after):
+                return "the corrections together would alter a value otherwise: correct them by hand"
+            rest_old, rest_new = _without(rest_old, path), _without(rest_new, path)
+        return None if rest_old == rest_new else "the corrections together would alter other values: by hand"
+    if len(sources) != 1:
+        return "corrections of one file from several sources: correct them by hand"
+    (source,) = sources.values()
+    printed = [(c, at) for c, at in source.chars if c != BLOCK]
+    expected: list[str] = []
+    ordered = sorted(edits, key=lambda e: e.start)
+    for c, at in printed:
+        while ordered and ordered[0].end <= at and ordered[0].start <= at:
+            expected += list(ordered.pop(0).new)
+        if not any(e.start <= at < e.end for e in edits):
+            expected.append(c)
+    for edit in ordered:
+        expected += list(edit.new)
+    now = [c for c, _ in markdown_chars(changed) if c != BLOCK]
+    if _spaced_out("".join(now)) != _spaced_out("".join(expected)):
+        return "the corrections together would alter the Markdown around them: correct them by hand"
+    return None
+
+
 def _check_value(edit: Edit, changed: str) -> str | None:
     """Why a changed manifest value would not read as asked, or other values would change; None when it is right."""
     source = edit.source
@@ -245,13 +297,20 @@ def _write(results: dict[Path, str], originals: dict[Path, str]) -> None:
     for path, text in results.items():
         if read_utf8(path)[0] != originals[path]:
             raise OutputError(f"{display_path(path)} was saved while its comments were read; run comments again")
+        if path.is_symlink():
+            raise OutputError(f"{display_path(path)} is a symbolic link: make its corrections by hand")
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"{display_path(path)} is read-only: no source was changed")
         raw = path.read_bytes()
         if b"\r\n" in raw:
+            if raw.count(b"\n") != raw.count(b"\r\n"):
+                raise OutputError(f"{display_path(path)} mixes line ends: no source was changed")
             text = text.replace("\n", "\r\n")
         encoded[path] = (b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b"") + text.encode("utf-8")
 
     def check(temp: Path, target: Path) -> None:
         temp.read_bytes().decode("utf-8-sig")
+        os.chmod(temp, stat.S_IMODE(target.stat().st_mode))  # the source keeps its permissions
 
     try:
         replace_all(encoded, check)

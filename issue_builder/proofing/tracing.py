@@ -11,6 +11,8 @@ from issue_builder.proofing.marks import Mark
 from issue_builder.proofing.proof_pages import Spot
 from issue_builder.proofing.sources import IssueSources, SourceText, fold
 
+MAX_NEW_TEXT = 2000  # characters a replacement or an insertion may put in
+
 CONTEXT = 40  # folded characters of the text around a mark compared with the source
 CONFIRM = 12  # folded characters of context that must agree on one side (or the whole rest of a shorter value)
 MARGIN = 4  # a best candidate must lead the next by this many characters of agreeing context
@@ -339,6 +341,8 @@ def _corrected(mark: Mark, pool: list[SourceText]) -> tuple[Trace | None, bool]:
     if spot is None or mark.kind not in ("strike-out", "replace", "insert"):
         return None, False
     new = mark.new_text or ""
+    if len(new) > MAX_NEW_TEXT:  # never applied (comments.py says why): not worth searching the sources for
+        return None, False
     for letters_only in (False, True):
         head = _folded(spot.before, letters_only)[-ANCHOR:]
         tail = _folded(spot.after, letters_only)[:ANCHOR]
