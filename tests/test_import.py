@@ -531,3 +531,20 @@ def test_imported_articles_check_and_render(bulletin, cli, tmp_path):
     ):
         assert "".join(expected.split()).casefold() in words, expected
     assert "fourdays" not in words  # a kept comment is for the editor, never printed
+
+
+def test_package_pictures_are_read_from_the_package_only(tmp_path):
+    """Pictures of a .docx or .odt come out of the package by name, bounded by the bytes they unpack to; a target
+    outside it (a parent folder, a URL, an absolute path) is left out, never looked for on disk."""
+    import zipfile
+
+    from issue_builder.importing.pictures import LeftOut, picture_bytes
+
+    package = tmp_path / "doc.docx"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("word/media/image1.png", b"png bytes")
+    (tmp_path / "secret.png").write_bytes(b"not in the package")
+    assert picture_bytes("media/image1.png", "docx", package, tmp_path) == b"png bytes"
+    for target in ("../secret.png", "media/../../secret.png", "/etc/passwd", "https://example.org/x.png", "x.png"):
+        with pytest.raises(LeftOut):
+            picture_bytes(target, "docx", package, tmp_path)

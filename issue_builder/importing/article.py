@@ -155,13 +155,12 @@ def _convert(source: Path, kind: str, choices: ReviewChoices, place: Callable[[s
     """In the bounded child: the document read by pandoc, its changes and comments resolved, title, dek and author
     found, its pictures taken out, and the body written as Markdown."""
     with tempfile.TemporaryDirectory(prefix="issue-builder-import-") as scratch:
-        media = Path(scratch, "media") if kind in ("docx", "odt") else None
         read_from, kept, descriptions = source, {}, {}
         marks: list[ReviewMark] = []
         if kind == "odt":
             read_from, marks, kept, descriptions = _odt_resolved(source, choices, Path(scratch))
             check_choices(marks, choices, source)
-        document = pandoc.read_tree(read_from, kind, media)
+        document = pandoc.read_tree(read_from, kind)
         blocks = document.get("blocks", [])
         if kind == "docx":
             blocks, marks = docx_review.resolve(blocks, choices)
@@ -172,7 +171,8 @@ def _convert(source: Path, kind: str, choices: ReviewChoices, place: Callable[[s
         title, dek, author, blocks = _front_matter(blocks, document.get("meta", {}), kind, properties, source)
         placement = place(title.text or "")
         blocks = tree.tidy(blocks)
-        pictures, warnings = _pictures(blocks, kind, media, source, placement, descriptions)
+        package = read_from if kind in ("docx", "odt") else None
+        pictures, warnings = _pictures(blocks, kind, package, source, placement, descriptions)
         document["blocks"] = blocks
         document["meta"] = {}
         markdown = pandoc.write_markdown(document, display_path(source))
@@ -254,7 +254,7 @@ def _front_matter(
 
 
 def _pictures(
-    blocks: list, kind: str, media: Path | None, source: Path, placement: Placement, descriptions: dict[str, str]
+    blocks: list, kind: str, package: Path | None, source: Path, placement: Placement, descriptions: dict[str, str]
 ) -> tuple[dict[str, bytes], list[str]]:
     """Each picture taken out into the issue's picture folder (its node pointed there), or left out with a
     Markdown comment in its place and a warning; one without alternative text (which the render requires) takes
@@ -270,7 +270,7 @@ def _pictures(
     for number, node in enumerate(found, start=1):
         target = node["c"][2][0]
         try:
-            data, extension = placeable(picture_bytes(target, kind, media, source.parent))
+            data, extension = placeable(picture_bytes(target, kind, package, source.parent))
         except LeftOut as exc:
             name = target if target.startswith(("http", "/")) or kind in ("html", "md") else Path(target).name
             name = name if len(name) <= 80 else name[:77] + "..."
@@ -283,7 +283,7 @@ def _pictures(
         if kind == "odt":  # pandoc makes an identifier of the frame's title; an .odt's captions are paragraphs
             node["c"][2][1] = ""
         if not tree.plain_text(node["c"][1]):
-            alt = next((words for href, words in descriptions.items() if target.endswith("/" + href)), None)
+            alt = next((w for href, w in descriptions.items() if target == href or target.endswith("/" + href)), None)
             alt = alt or node["c"][2][1]
             if alt:
                 node["c"][1] = [{"t": "Str", "c": alt}]

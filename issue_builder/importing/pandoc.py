@@ -41,12 +41,11 @@ def pandoc() -> str:
     return found
 
 
-def read_tree(path: Path, kind: str, media: Path | None) -> dict[str, Any]:
-    """The document's tree; pictures of a .docx or .odt are written to `media`; a .docx shows its tracked
-    changes and comments as marked spans (`--track-changes=all`) so that nothing is accepted unseen."""
+def read_tree(path: Path, kind: str) -> dict[str, Any]:
+    """The document's tree (pictures named by their place in the package, never written out by pandoc: its
+    `--extract-media` has had file-write flaws); a .docx shows its tracked changes and comments as marked spans
+    (`--track-changes=all`) so that nothing is accepted unseen."""
     args = ["--from", READERS[kind], "--to", "json"]
-    if media is not None:
-        args += ["--extract-media", str(media)]
     if kind == "docx":
         args.append("--track-changes=all")
     result = _run(args + ["--", str(path)], f"reading {display_path(path)}", None)

@@ -7,6 +7,7 @@ import binascii
 import io
 import re
 import warnings
+import zipfile
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -25,13 +26,13 @@ class LeftOut(ValueError):
     """A picture that cannot be imported; the message says why, for the editor."""
 
 
-def picture_bytes(target: str, kind: str, media: Path | None, folder: Path) -> bytes:
-    """The bytes of a picture the document names `target`: inside the extracted media of a .docx or .odt, or for
-    .html and .md an embedded `data:` picture or a file in the document's own folder (nothing is fetched)."""
+def picture_bytes(target: str, kind: str, package: Path | None, folder: Path) -> bytes:
+    """The bytes of a picture the document names `target`: a file of the .docx or .odt package, or for .html and
+    .md an embedded `data:` picture or a file in the document's own folder (nothing is fetched)."""
     if kind in ("docx", "odt"):
-        if media is None:
-            raise LeftOut("not embedded in the document")
-        return _file_inside(Path(target), media.resolve(), "linked, not embedded in the document")
+        if package is None or _REMOTE.match(target) or target.startswith("/") or ".." in target.split("/"):
+            raise LeftOut("linked, not embedded in the document")
+        return _package_file(package, [target, f"word/{target}"] if kind == "docx" else [target])
     embedded = _DATA_URL.match(target)
     if embedded:
         try:
@@ -43,6 +44,21 @@ def picture_bytes(target: str, kind: str, media: Path | None, folder: Path) -> b
     if target.startswith("/"):
         raise LeftOut("an absolute path: pictures are read from the document's own folder only")
     return _file_inside(folder / unquote(target), folder.resolve(), "outside the document's folder")
+
+
+def _package_file(package: Path, names: list[str]) -> bytes:
+    """A file of the ZIP package under one of `names`, its bytes counted as they unpack (the sizes an archive
+    declares are the author's to choose)."""
+    with zipfile.ZipFile(package) as archive:
+        members = set(archive.namelist())
+        name = next((n for n in names if n in members), None)
+        if name is None:
+            raise LeftOut("not found in the document")
+        with archive.open(name) as part:
+            data = part.read(MAX_PICTURE_BYTES + 1)
+    if len(data) > MAX_PICTURE_BYTES:
+        raise LeftOut(f"larger than {MAX_PICTURE_BYTES:,} bytes")
+    return data
 
 
 def _file_inside(path: Path, folder: Path, outside: str) -> bytes:
