@@ -288,16 +288,16 @@ def _edition_checks(
 def _layout_findings(issue: PreparedIssue, layout: Layout, editions: list[Edition]) -> list[Diagnostic]:
     """What the finished pages show about the layout: running heads and folios, and cover text against its picture
     (read from a screen edition: the check measures sRGB; a print-only build leaves it out)."""
-    pages = {e.name: e for e in editions if not e.file_name.endswith("-spreads.pdf")}  # one page a sheet
+    pdfs = {e.name: e.pdf for e in editions if not e.file_name.endswith("-spreads.pdf")}  # one page a sheet
+    if "proof" in pdfs and "web" not in pdfs:  # read only when no web edition is made: once, without its stamps
+        pdfs["proof"] = unstamped(pdfs["proof"])
     found = []
-    read = pages.get("print") or pages.get("web")
-    pdf = read.pdf if read is not None else unstamped(pages["proof"].pdf) if "proof" in pages else None
-    if pdf is not None:
-        found += running_head_problems(pdf, issue, layout.article_pages, layout.pages - layout.fill_pages - 1)
-    screen = pages.get("web")
-    pdf = screen.pdf if screen is not None else unstamped(pages["proof"].pdf) if "proof" in pages else None
-    if pdf is not None:
-        found += cover_contrast_findings(pdf, issue)
+    pages = pdfs.get("print") or pdfs.get("web") or pdfs.get("proof")
+    if pages is not None:
+        found += running_head_problems(pages, issue, layout.article_pages, layout.pages - layout.fill_pages - 1)
+    screen = pdfs.get("web") or pdfs.get("proof")
+    if screen is not None:
+        found += cover_contrast_findings(screen, issue)
     return found
 
 

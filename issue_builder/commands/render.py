@@ -8,7 +8,7 @@ import click
 
 from issue_builder.base.console import Reporter
 from issue_builder.build.driver import BuildOptions, build_issue
-from issue_builder.commands.options import quiet_option
+from issue_builder.commands.options import pdf_x_option, quiet_option
 from issue_builder.commands.summary import report
 from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS
 
@@ -31,9 +31,7 @@ from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS
 @click.option("--strict", is_flag=True, help="Fail on any warning, not only on errors.")
 @click.option("--keep-html", is_flag=True, help="Also write the HTML given to WeasyPrint, for inspection.")
 @click.option("--preflight", "run_preflight", is_flag=True, help="Preflight the print PDF after writing it.")
-@click.option(
-    "--pdf-x", type=click.Choice(["4", "1a"]), help="PDF/X flavour of the print PDF (default: the publication's)."
-)
+@pdf_x_option
 @click.option("--force", is_flag=True, help="Render even when the outputs are up to date with their inputs.")
 @click.option(
     "--jobs",

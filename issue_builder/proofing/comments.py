@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from issue_builder.base.diagnostics import IssueBuilderError, display_path
-from issue_builder.load.manifest import load_manifest
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.inputs import content_time
 from issue_builder.prepare.issue import prepare_issue
@@ -95,7 +94,7 @@ def read_comments(proof: Path, manifest: Path) -> CommentsReport:
     marked = read_marked_proof(proof)
     issue = prepare_issue(manifest)
     _same_issue(marked, issue, proof, manifest)
-    sources = issue_sources(issue, load_manifest(manifest))
+    sources = issue_sources(issue)
     comments = []
     for mark in marked.marks:
         articles = _articles_of(mark.title, issue)

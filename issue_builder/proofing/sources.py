@@ -14,7 +14,6 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from issue_builder.load.manifest import RawManifest
 from issue_builder.load.yaml_source import KeyPath, format_key_path
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.printed import ARTICLE_TEXTS, ISSUE_TEXTS
@@ -87,8 +86,9 @@ class IssueSources:
         return [s for s in self.texts if s.article is None or s.key]
 
 
-def issue_sources(issue: PreparedIssue, raw: RawManifest) -> IssueSources:
-    """The printed texts of `issue`: its Markdown bodies and its manifest values, as the files now read."""
+def issue_sources(issue: PreparedIssue) -> IssueSources:
+    """The printed texts of `issue`: its Markdown bodies and its manifest values (as the prepared issue read them,
+    with their places), and the files' text now."""
     files: dict[Path, str] = {}
     texts: list[SourceText] = []
 
@@ -100,7 +100,7 @@ def issue_sources(issue: PreparedIssue, raw: RawManifest) -> IssueSources:
             files[path] = text
         return files[path]
 
-    document = raw.document
+    document = issue.document
     lines: dict[Path, list[int]] = {}
     for location in document.locations.values():
         lines.setdefault(location.file, []).append(location.line)
