@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
+import json
 import re
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from rich.console import Console
 
 from helpers import copy_fixture, page_texts
 from issue_builder.cli import main
-from issue_builder.proofing.flatplan import Flatplan, PageLabel, page_labels, print_table, spreads
+from issue_builder.proofing.flatplan import Flatplan, PageLabel, page_labels, print_table, spreads, table_rows
 from issue_builder.proofing.flatplan_canvas import PNG_SCALE
 
 STEM = "the-tenant-bulletin-7-flatplan"
@@ -64,9 +66,8 @@ def rendered(tmp_path_factory) -> tuple[bytes, list[PageLabel]]:
     issue = prepare_issue(folder / "7.yaml")
     rendered = render_issue(issue, ("web",), folder / ".cache", EditionOptions())
     layout = rendered.layout
-    labels = page_labels(
-        layout.pages, [(a.id, a.title, a.section) for a in issue.articles], layout.article_pages, layout.fill_pages
-    )
+    articles = [(a.id, a.title, a.section) for a in issue.articles]
+    labels = page_labels(layout.pages, articles, layout.article_pages, layout.fill_pages, layout.fills)
     return rendered.editions[0].pdf, labels
 
 
@@ -92,6 +93,10 @@ def test_page_labels_from_plain_values():
         (12, "back", None, None, False),
     ]
     assert [p.folio for p in labels] == [str(n) for n in range(1, 13)]
+    fills = [None, 90, None, 80, 70, 20, 60, 50, 40, 0, 0, None]
+    filled = page_labels(12, [("a", "Alpha", "News")], {"a": 4}, 2, fills)
+    assert [p.fill for p in filled] == [None, None, None, 80, 70, 20, 60, 50, 40, None, None, None]  # body pages
+    assert [row[6] for row in table_rows(filled)][3:6] == ["80%", "70%", "20%"]
 
 
 def test_reader_spreads_put_the_cover_alone_on_the_right_and_the_back_alone_on_the_left():
@@ -164,12 +169,29 @@ def test_pdf_is_one_page_labelled_with_every_folio_and_title_in_reading_order(fl
 def test_table_lists_every_page_with_spread_article_section_and_page_count(flatplan_run):
     _, stdout, _ = flatplan_run
     lines = [line.split("\t") for line in stdout.splitlines()]
-    assert lines[0] == ["spread", "page", "folio", "article", "section", "pages"]
+    assert lines[0] == ["spread", "page", "folio", "article", "section", "pages", "fill"]
     rows = lines[1:]
     assert [row[1] for row in rows] == [str(n) for n in range(1, 9)]
     assert [row[0] for row in rows] == ["1", "2-3", "2-3", "4-5", "4-5", "6-7", "6-7", "8"]
     assert [(row[3], row[4]) for row in rows] == EXPECTED
     assert {row[3]: row[5] for row in rows if row[5]} == {TITLES[0]: "2", TITLES[1]: "1", TITLES[2]: "2"}
+
+
+def test_json_lists_every_page_with_what_it_carries_and_its_fill(flatplan_run, capsys):
+    out, _, _ = flatplan_run
+    folder = out.parent
+    capsys.readouterr()
+    with contextlib.suppress(SystemExit):
+        main(["flatplan", str(folder / "7.yaml"), "--out", str(out), "--json", "--no-png", "--no-pdf", "--quiet"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["min_fill"] == 35
+    pages = data["pages"]
+    assert [p["page"] for p in pages] == list(range(1, 9))
+    assert [(p["article"] or "", p["section"] or "") for p in pages][2:7] == EXPECTED[2:7]
+    assert [p["kind"] for p in pages] == ["cover", "contents", *["article"] * 5, "back"]
+    assert all(set(p) >= {"fill", "underfilled", "spread", "starts"} for p in pages)
+    assert all(p["fill"] is None and not p["underfilled"] for p in pages if p["kind"] != "article")
+    assert all(isinstance(p["fill"], int) and 0 < p["fill"] <= 100 for p in pages if p["kind"] == "article")
 
 
 def test_table_on_a_terminal_is_a_rich_table_listing_every_page(rendered):
@@ -181,6 +203,15 @@ def test_table_on_a_terminal_is_a_rich_table_listing_every_page(rendered):
     assert [int(row.split("│")[2]) for row in rows] == list(range(1, 9))
     assert all(len(line) <= 100 for line in text.splitlines())
     assert "After Eleven Months of Organising" in text and "The New Lease Law" in text
+
+
+def test_a_page_under_the_threshold_is_marked_with_its_fill_in_the_drawing(rendered, tmp_path):
+    pdf, labels = rendered
+    short = [dataclasses.replace(label, fill=4) if label.number == 5 else label for label in labels]
+    (tmp_path / "short.pdf").write_bytes(Flatplan(pdf, short, "Issue 7", min_fill=35).pdf())
+    (tmp_path / "plain.pdf").write_bytes(Flatplan(pdf, labels, "Issue 7", min_fill=35).pdf())
+    assert "5 · Law 4% full" in " ".join(page_texts(tmp_path / "short.pdf")[0].split())
+    assert "% full" not in page_texts(tmp_path / "plain.pdf")[0]
 
 
 def test_drawing_the_same_pages_gives_the_same_bytes(rendered):

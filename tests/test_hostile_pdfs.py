@@ -633,3 +633,15 @@ def test_the_hostile_corpus_finishes_as_a_command(tmp_path, name):
         result = subprocess.run(command + args, capture_output=True, text=True, timeout=300)
         assert result.returncode in (0, 1, 2), result.stderr
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_pdf_past_the_size_limit_is_refused_before_any_reader_opens_it(cli, tmp_path: Path, rendered_bulletin):
+    huge = tmp_path / "huge.pdf"
+    with open(huge, "wb") as handle:
+        handle.write(b"%PDF-1.7\n")
+        handle.truncate(20 * 1024**3)  # sparse: 20 GB that no reader may be handed
+    web = str(rendered_bulletin / "the-tenant-bulletin-7-web.pdf")
+    for args in (["comments", str(huge)], ["diff", str(huge), web], ["diff", web, str(huge)]):
+        result = cli(*args)
+        assert result.exit_code == 2 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert "huge.pdf: 21,474,836,480 bytes; a PDF of at most 536,870,912 is read" in result.stderr

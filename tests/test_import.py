@@ -23,15 +23,8 @@ from odf.opendocument import OpenDocumentText
 from PIL import Image
 
 from helpers import page_texts
-from issue_builder import cli as cli_module
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-
-@pytest.fixture(autouse=True)
-def import_command_registered(monkeypatch):
-    """The command as the CLI lists it (until cli.py names it, the tests add it the same way)."""
-    monkeypatch.setitem(cli_module.COMMANDS, "import", "issue_builder.commands.import_:import_command")
 
 
 def png(colour=(200, 30, 30), size=(320, 200)) -> bytes:
@@ -299,6 +292,31 @@ def test_odt_structure_pictures_and_properties(bulletin, cli, tmp_path):
         "body": "7/articles/towers.md",
         "slug": "towers",
     }
+
+
+def test_docx_caption_paragraph_and_picture_anchored_in_text(bulletin, cli, tmp_path):
+    """Word's Insert Caption writes a Caption-styled paragraph under the picture; a picture placed inside a
+    heading or a line of text is set as a figure of its own after it."""
+    document = docx.Document()
+    document.add_heading("Hearing day", 1)
+    document.add_picture(io.BytesIO(png()))
+    document.inline_shapes[0]._inline.docPr.set("descr", "The tribunal hall")
+    document.add_paragraph("Figure 1: The hall at noon.", style="Caption")
+    heading = document.add_heading("The verdict ", 1)
+    heading.add_run().add_picture(io.BytesIO(png(colour=(0, 90, 200))))
+    line = document.add_paragraph("The judge read it out ")
+    line.add_run().add_picture(io.BytesIO(png(colour=(0, 200, 90))))
+    line.add_run(" at four.")
+    source = tmp_path / "captioned.docx"
+    document.save(source)
+    result = cli("import", str(source), "--into", str(bulletin / "7.yaml"), "--as", "captioned")
+    assert result.exit_code == 0, result.stderr
+    body = (bulletin / "7/articles/captioned.md").read_text()
+    assert '![The tribunal hall](../img/captioned-1.png "The hall at noon.")' in body
+    assert "Figure 1" not in body
+    assert "\n## The verdict\n\n![](../img/captioned-2.png)\n" in body
+    assert "The judge read it out at four.\n\n![](../img/captioned-3.png)\n" in body
+    assert result.stderr.count("has no alternative text") == 2
 
 
 def test_html_title_byline_and_embedded_picture(bulletin, cli, tmp_path):

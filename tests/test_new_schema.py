@@ -229,6 +229,7 @@ def test_new_starts_an_issue_that_checks_and_renders(cli, tmp_path, monkeypatch)
     assert [f["key"] for f in data["findings"] if f["severity"] != "note"] == ["articles[0].body"]  # a short body
     render = cli("render", str(manifest), "--out", "out", "--only", "web")
     assert render.exit_code == 0, render.stderr
+    assert "cover-contrast" not in render.stderr  # the placeholder is dark: the default white cover type reads on it
     texts = page_texts(next(Path("out").glob("*-web.pdf")))
     assert "The First Article" in texts[2] and "THE PUBLICATION" in texts[0].upper()
 

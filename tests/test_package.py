@@ -6,6 +6,7 @@ import hashlib
 import json
 import zipfile
 
+import pikepdf
 from PIL import Image
 
 from helpers import edit
@@ -20,6 +21,8 @@ def test_package_holds_pdf_report_proofs_profile_ticket_and_checksums(cli, bulle
     assert names == sorted(
         [
             "SHA256SUMS",
+            "composite-proof-spreads.pdf",
+            "composite-proof.pdf",
             "issue-builder-fogra39-tac300.icc",
             "job-ticket.json",
             "job-ticket.txt",
@@ -36,12 +39,25 @@ def test_package_holds_pdf_report_proofs_profile_ticket_and_checksums(cli, bulle
     assert ticket["trim"] == "148mm x 210mm" and ticket["bleed"] == "3mm" and ticket["pages"] == 8
     assert (
         ticket["binding"] == "saddle-stitch"
-        and ticket["paper"] == "90 gsm coated silk"
+        and ticket["text_stock"] == "90 gsm coated silk"
         and ticket["preflight"] == "passed"
     )
     assert json.loads((folder / "preflight.json").read_text("utf-8"))["passed"] is True
     with Image.open(folder / "proofs" / "page-001.png") as proof:
         assert abs(proof.width - round(148 / 25.4 * 50)) <= 1  # trimmed, 50 dpi
+    with pikepdf.open(folder / "composite-proof.pdf") as proof:
+        assert len(proof.pages) == 8
+        (image,) = proof.pages[1].get_images().values()
+        assert image.Filter == "/DCTDecode" and int(image.Width) == round(148 / 25.4 * 100)  # trimmed, 100 dpi
+        page = pikepdf.PdfImage(image).as_pil_image()
+        assert page.mode == "RGB"
+        # paper white as the press prints it (FOGRA39: L* 95, b* -2), not the screen's white
+        white = page.getpixel((8, 8))
+        assert all(225 <= v < 253 for v in white) and white[2] >= white[0], white
+    with pikepdf.open(folder / "composite-proof-spreads.pdf") as spreads:
+        # the cover alone, then 2-3, 4-5, 6-7, and the back cover alone
+        widths = [round(float(p.mediabox[2]) / 72 * 25.4) for p in spreads.pages]
+        assert widths == [148, 296, 296, 296, 148]
     with zipfile.ZipFile(out / "the-tenant-bulletin-7-printer.zip") as archive:
         assert sorted(n.split("/", 1)[1] for n in archive.namelist()) == names
         assert archive.testzip() is None
@@ -60,3 +76,11 @@ def test_no_package_from_a_failed_render(cli, bulletin):
     result = cli("package", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
     assert result.exit_code == 1 and "image-resolution" in result.stderr
     assert not (bulletin / "out" / "the-tenant-bulletin-7-printer").exists()
+
+
+def test_package_without_ghostscript_says_what_to_install(cli, bulletin, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no gs to be found
+    result = cli("package", str(bulletin / "7.yaml"), "--out", str(bulletin / "out"))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "package needs Ghostscript (`gs`)" in result.stderr and "apt-get install ghostscript" in result.stderr
+    assert not (bulletin / "out").exists()  # refused before rendering anything

@@ -11,9 +11,10 @@ from issue_builder.layout.html import contact_sentence, drop_cap
 from issue_builder.prepare.markdown import render_markdown
 
 
-def md(text: str) -> str:
+def md(text: str, expected: int = 0) -> str:
+    """The body's HTML; `expected` problems (raw HTML it reports) and no others."""
     body, problems = render_markdown(text, Path("a.md"), lambda src, line: "img/ok.jpg" if src == "ok.jpg" else None)
-    assert problems == []
+    assert len(problems) == expected, problems
     return body.html
 
 
@@ -22,7 +23,8 @@ def test_raw_html_is_sanitised():
         'Hi <script>alert(1)</script><iframe src="x"></iframe><object data="x"></object><embed src="x">\n\n'
         '<link rel="attachment" href="file:///etc/passwd"> <a rel="attachment" href="file:///etc/passwd">doc</a>\n\n'
         '<img src="file:///etc/passwd"> <span style="background: url(http://127.0.0.1:9/)">s</span>\n\n'
-        "<style>@page { size: 1in }</style>\n"
+        "<style>@page { size: 1in }</style>\n",
+        expected=6,  # script, style, iframe, object, embed, link: each named, none dropped in silence
     )
     for banned in (
         "<script",
@@ -191,3 +193,26 @@ def test_an_edited_template_is_used_at_once_by_the_same_process(bulletin):
     back.write_text(back.read_text("utf-8").replace("union's own print shop", "co-op down the road"), "utf-8")
     html = render_html(issue, part="tail").html
     assert "co-op down the road" in html and "union's own print shop" not in html
+
+
+def test_text_the_sanitiser_would_drop_is_named_with_its_line():
+    text = (
+        "| Flat | Rent |\n|---|---|\n| 4 | 500 | overcharged |\n| 5 \\| 6 | 450 |\n\n"
+        "Write the name on the\nform: <landlord-name>; <b>bold</b> is kept.\n\n"
+        "<template>hidden</template>\n\n"
+        "[^forgotten]: A note nobody refers to.\n\n<!-- an editor's note -->\n"
+    )
+    _, problems = render_markdown(text, Path("a.md"), lambda src, line: None)
+    found = sorted((p.line, p.severity, p.message) for p in problems)
+    assert [(line, severity) for line, severity, _ in found] == [(3, "warning"), (7, "warning"), (7, "warning")] + [
+        (9, "warning"),
+        (11, "warning"),
+    ], found
+    messages = " | ".join(m for _, _, m in found)
+    assert "this table row has 3 cells and its header 2: the last 1 would not be printed" in messages
+    assert "`<landlord-name>` reads as an HTML tag, which would be dropped with its words" in messages
+    assert "write `\\<landlord-name>`" in messages and "`<b>`: HTML a body may not use" in messages
+    assert "`<template>`: HTML a body may not hold; it and all it holds would be dropped" in messages
+    assert "footnote [^forgotten] is never referred to, so it is printed nowhere" in messages
+    escaped, problems = render_markdown("Write the \\<landlord-name> on it.", Path("a.md"), lambda src, line: None)
+    assert problems == [] and "&lt;landlord-name&gt;" in escaped.html

@@ -66,7 +66,6 @@ def finished(tmp_path: Path, source: bytes, **settings) -> Path:
         output_condition_info="test",
         registry="http://www.color.org",
         rendering_intent="relative-colorimetric",
-        sources={},
         **settings,
     )
     path = tmp_path / f"finished-{len(list(tmp_path.glob('finished-*')))}.pdf"

@@ -279,3 +279,37 @@ def test_document_information_and_xmp_agree(rendered_bulletin: Path):
         assert f"<rdf:li>{pdf.docinfo.Author}</rdf:li>" in xmp
         assert f"<pdf:Keywords>{pdf.docinfo.Keywords}</pdf:Keywords>" in xmp
         assert "<dc:description>" in xmp and str(pdf.docinfo.Creator) == "issue-builder"
+
+
+def stream_bytes(stream: pikepdf.Stream) -> bytes:
+    """A stream's data, decoded where it can be (photographs stay JPEG)."""
+    try:
+        return stream.read_bytes()
+    except pikepdf.PdfError:
+        return stream.read_raw_bytes()
+
+
+# what PDF 1.7 defines for the document catalog (ISO 32000-1, table 28) and PDF 2.0 adds
+CATALOG_KEYS = {
+    "/Type", "/Version", "/Extensions", "/Pages", "/PageLabels", "/Names", "/Dests", "/ViewerPreferences",
+    "/PageLayout", "/PageMode", "/Outlines", "/Threads", "/OpenAction", "/AA", "/URI", "/AcroForm", "/Metadata",
+    "/StructTreeRoot", "/MarkInfo", "/Lang", "/SpiderInfo", "/OutputIntents", "/PieceInfo", "/OCProperties",
+    "/Perms", "/Legal", "/Requirements", "/Collection", "/NeedsRendering", "/DSS", "/AF", "/DPartRoot",
+}  # fmt: skip
+
+
+def test_print_pdf_carries_no_private_keys_or_file_paths(rendered_bulletin: Path):
+    """The file goes to the printer: nothing of ours but the pages (where each comes from is in the build record)."""
+    folder = rendered_bulletin.parent  # the issue's folder: 7.yaml, 7/articles/*.md, 7/img/*
+    needles = [str(folder).encode(), b"7.yaml", b"publication.yaml", b"/tmp/", b"/home/", b"IssueBuilder"]
+    needles += [p.name.encode() for p in (folder / "7").rglob("*") if p.is_file()]
+    with pikepdf.open(rendered_bulletin / PRINT) as pdf:
+        assert set(pdf.Root.keys()) <= CATALOG_KEYS, set(pdf.Root.keys()) - CATALOG_KEYS
+        assert all(key in {"/Title", "/Producer", "/Creator", "/CreationDate", "/ModDate", "/Trapped",
+                           "/GTS_PDFXVersion", "/GTS_PDFXConformance", "/Author", "/Subject", "/Keywords"}
+                   for key in pdf.docinfo.keys()), list(pdf.docinfo.keys())  # fmt: skip
+        texts = list(object_texts(pdf))
+        texts += [stream_bytes(obj) for obj in pdf.objects if isinstance(obj, pikepdf.Stream)]
+    assert len(needles) > 8  # the article files and pictures were found to look for
+    for needle in needles:
+        assert not any(needle in text for text in texts), needle

@@ -221,3 +221,17 @@ def test_unusable_output_folder_is_a_clear_error(cli, bulletin):
     (bulletin / "afile").write_text("x", "utf-8")
     result = cli("render", str(bulletin / "7.yaml"), "--out", str(bulletin / "afile" / "sub"), "--only", "web")
     assert result.exit_code == 1 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_web_folder_no_build_wrote_is_never_replaced(cli, bulletin):
+    site = bulletin / "site"
+    (site / "web").mkdir(parents=True)
+    (site / "web" / "important.html").write_text("page", "utf-8")
+    result = cli("render", str(bulletin / "7.yaml"), "--out", str(site), "--only", "web")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "web is there already and no build of issue-builder wrote it" in result.stderr
+    assert (site / "web" / "important.html").read_text("utf-8") == "page" and not list(site.glob("*.pdf"))
+    ours = bulletin / "ours"
+    assert cli("render", str(bulletin / "7.yaml"), "--out", str(ours), "--only", "web").exit_code == 0
+    again = cli("render", str(bulletin / "7.yaml"), "--out", str(ours), "--only", "web", "--force")
+    assert again.exit_code == 0, again.stderr  # its own web page, replaced as before

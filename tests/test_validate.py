@@ -185,3 +185,25 @@ def test_a_coverline_with_an_unquoted_colon_gets_a_hint(cli, bulletin):
         f"7.yaml:{line_of(manifest, 'Rent strike:')}: cover.lines[0]: expected text, got a mapping; text holding ': ' "
         'must be quoted, or YAML reads a mapping: write "Rent strike: the tenants won"' in result.stderr
     )
+
+
+def test_the_language_is_a_language_tag(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    edit(pub, "  language: en-GB", "  language: English")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert (
+        f"publication.yaml:{line_of(pub, 'language:')}: periodical.language: expected a BCP 47 language tag such as "
+        "`en`, `fr-CA` or `pt-BR`" in result.stderr
+    )
+    edit(pub, "  language: English", "  language: zh-Hant-TW")
+    assert cli("check", str(bulletin / "7.yaml")).exit_code == 0
+
+
+def test_marks_further_out_than_an_inch_are_refused(cli, bulletin):
+    pub = bulletin / "publication.yaml"
+    edit(pub, "printing:\n", "printing:\n  marks:\n    offset: 100000pt\n")
+    result = cli("check", str(bulletin / "7.yaml"))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    line = line_of(pub, "offset: 100000pt")
+    assert f"publication.yaml:{line}: printing.marks.offset: at most 1in" in result.stderr

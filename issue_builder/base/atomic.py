@@ -43,16 +43,21 @@ def replace_all_checked(outputs: dict[Path, bytes], check_all: Callable[[dict[Pa
                 temp.unlink()
 
 
+def write_whole(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all (its folder made if need be); an OSError is the caller's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def store_in_cache(path: Path, data: bytes) -> None:
     """Write a cache file whole or not at all; a cache that cannot be written only costs time, so errors pass."""
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            temp.write_bytes(data)
-            os.replace(temp, path)
-        finally:
-            temp.unlink(missing_ok=True)
+        write_whole(path, data)
 
 
 def _remove_stale_temps(target: Path) -> None:

@@ -2,7 +2,8 @@
 
 What the PDF/UA check and the web PDF's structure repair read from content streams: which marked-content
 sequences a page holds (BMC/BDC ... EMC, with their MCID, ActualText and nesting), the text each shows (decoded
-through the fonts' ToUnicode maps, glyph by glyph, with where each glyph sits in its operator's operands), where
+through the fonts' ToUnicode maps a string operand at a time, a font's short strings once; glyph by glyph, with
+where each glyph sits in its operator's operands, only for the shows a caller asks that of), where
 its text starts and how large it is, the box of what it paints (images and paths, inside the clipping path), and
 what is painted outside any marked content. Instructions come one at a time (`feed`), from `read_page` (which
 counts them against a `Budget`) or from an instruction list the caller edits afterwards.
@@ -13,7 +14,9 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import struct
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pikepdf
 
@@ -33,6 +36,7 @@ Box = tuple[float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 MAX_CMAP_BYTES = 1 << 20  # a ToUnicode map larger than this is not read (ours are a few kilobytes)
 MAX_RANGE_ENTRIES = 1 << 12  # entries of one bfrange array read
+MAX_CACHED_STRING = 64  # string operands up to this many bytes are decoded once per font (words and their pieces)
 _TEXT_SHOWS = {"Tj", "TJ", "'", '"'}
 _PATH_PAINTS = {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*"}
 _STANDARD_ENCODINGS = {"/WinAnsiEncoding": "cp1252", "/MacRomanEncoding": "mac_roman", "/StandardEncoding": "latin-1"}
@@ -93,6 +97,42 @@ class FontInfo:
     ranges: list[tuple[int, int, str]] = field(default_factory=list)  # (lowest, highest, Unicode of the lowest)
     encoding: str | None = None  # a Python codec standing for a simple font's standard encoding
     has_to_unicode: bool = False
+    _decoded: dict[bytes, tuple[str, tuple[int, ...]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def decode(self, data: bytes) -> tuple[str, tuple[int, ...]]:
+        """A string operand's text (U+FFFD for each code mapped to nothing) and the codes mapped to nothing."""
+        found = self._decoded.get(data)
+        if found is not None:
+            return found
+        texts, unmapped = [], []
+        for code in self.codes(data):
+            text = self.unicode(code)
+            if text is None:
+                unmapped.append(code)
+            texts.append("\ufffd" if text is None else text)
+        found = ("".join(texts), tuple(unmapped))
+        if len(data) <= MAX_CACHED_STRING:
+            self._decoded[data] = found
+        return found
+
+    def codes(self, data: bytes) -> list[int]:
+        """The codes in a string operand, as `split` reads them."""
+        size = self._fixed_size()
+        if size == 1:
+            return list(data)
+        if size == 2:
+            whole = len(data) - len(data) % 2
+            codes = list(struct.unpack(f">{whole // 2}H", data[:whole]))
+            return codes + [data[-1]] if whole < len(data) else codes
+        return [code for code, _, _ in self.split(data)]
+
+    def _fixed_size(self) -> int | None:
+        """The length of every code when the code space is one full range (Identity-H, a simple font)."""
+        if len(self.codespace) == 1 and self.codespace[0][1] == 0:
+            size = self.codespace[0][0]
+            if self.codespace[0][2] == 256**size - 1:
+                return size
+        return None
 
     def unicode(self, code: int) -> str | None:
         """The text `code` stands for, or None when the font maps it to nothing."""
@@ -109,12 +149,8 @@ class FontInfo:
 
     def split(self, data: bytes) -> list[tuple[int, int, int]]:
         """The codes in a string operand: (code, start, end) with byte offsets."""
-        if (
-            len(self.codespace) == 1
-            and self.codespace[0][1] == 0
-            and self.codespace[0][2] == 256 ** self.codespace[0][0] - 1
-        ):
-            size = self.codespace[0][0]  # every code the same length (Identity-H, a simple font): no range to test
+        size = self._fixed_size()
+        if size is not None:  # every code the same length: no range to test
             whole = len(data) - len(data) % size
             codes = [(int.from_bytes(data[at : at + size], "big"), at, at + size) for at in range(0, whole, size)]
             if whole < len(data):
@@ -257,16 +293,25 @@ class Glyph:
 
 @dataclass
 class Show:
-    """One text-showing instruction."""
+    """One text-showing instruction: its strings, decoded as a whole; glyph by glyph only when asked."""
 
     index: int  # position among the stream's instructions
     operator: str
     font: FontInfo | None
-    glyphs: list[Glyph]
+    strings: list[tuple[int, bytes]]  # (index in the TJ array, or 0 for the other text operators; the bytes)
+    text: str  # U+FFFD for each code mapped to nothing
+    form: tuple[int, int] | None = None  # the form XObject whose stream holds it, when not the page's own
 
-    @property
-    def text(self) -> str:
-        return "".join("\ufffd" if g.text is None else g.text for g in self.glyphs)
+    @cached_property
+    def glyphs(self) -> list[Glyph]:
+        """Each code shown, with where it sits in the operands (for rewriting them)."""
+        font, glyphs = self.font, []
+        for item, data in self.strings:
+            if font is None:
+                glyphs += [Glyph(code, None, item, at, at + 1) for at, code in enumerate(data)]
+            else:
+                glyphs += [Glyph(code, font.unicode(code), item, start, end) for code, start, end in font.split(data)]
+        return glyphs
 
 
 @dataclass
@@ -521,20 +566,22 @@ class ContentReader:
             parts = list(operands[0]) if operands and isinstance(operands[0], pikepdf.Array) else []
         else:
             parts = operands[-1:]
-        glyphs = []
-        for item, part in enumerate(parts):
-            if not isinstance(part, pikepdf.String):
-                continue
-            data = bytes(part)
-            for code, start, end in font.split(data) if font else [(b, i, i + 1) for i, b in enumerate(data)]:
-                text = font.unicode(code) if font else None
-                glyphs.append(Glyph(code, text, item if op == "TJ" else 0, start, end))
-                if text is None and font is not None and self.render_mode != 3:
-                    self.content.unmapped.setdefault(font.name, set()).add(code)
-        if font is not None and not font.embedded and self.render_mode != 3 and glyphs:
-            self.content.unembedded.add(font.name)
-        if not glyphs:
+        strings = [(item, bytes(part)) for item, part in enumerate(parts) if isinstance(part, pikepdf.String)]
+        strings = [(item, data) for item, data in strings if data]
+        if not strings:
             return
+        if font is None:
+            text = "".join("\ufffd" * len(data) for _, data in strings)
+        else:
+            texts = []
+            for _, data in strings:
+                piece, unmapped = font.decode(data)
+                texts.append(piece)
+                if unmapped and self.render_mode != 3:
+                    self.content.unmapped.setdefault(font.name, set()).update(unmapped)
+            text = "".join(texts)
+            if not font.embedded and self.render_mode != 3:
+                self.content.unembedded.add(font.name)
         if self.render_mode != 3:
             self._paint("text", None)
         sequence = self.open
@@ -543,7 +590,7 @@ class ContentReader:
                 matrix = multiply(self.tm, self.ctm)
                 sequence.origin = apply(matrix, 0, 0)
                 sequence.size = self.font_size * math.hypot(matrix[2], matrix[3])
-            show = Show(self.index, op, font, glyphs)
+            show = Show(self.index, op, font, strings, text, self.form)
             sequence.shows.append(show)
             sequence.items.append(show)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from issue_builder.base.diagnostics import Diagnostic
@@ -25,6 +25,31 @@ class PreflightSettings:
     pdf_x: str = "4"  # "4" for PDF/X-4, "1a" for PDF/X-1a:2003
     trim: tuple[float, float] | None = None  # the publication's trim size in points, when known
     media_margin: float = 72.0  # points the media may extend beyond the trim on each side (bleed, marks, slug)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The manifest entries behind the pages and images of a print PDF we built, as its build record keeps them."""
+
+    pages: dict[int, str] = field(default_factory=dict)  # page number -> "articles[i] Title"
+    images: dict[tuple[int, int, int], str] = field(default_factory=dict)  # (page, width px, height px) -> entry
+
+    def as_dict(self) -> dict:
+        """JSON-ready: {"pages": {"3": ...}, "images": [{page, width, height, source}]}."""
+        return {
+            "pages": {str(n): s for n, s in sorted(self.pages.items())},
+            "images": [{"page": p, "width": w, "height": h, "source": s} for (p, w, h), s in self.images.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Sources:
+        """What `as_dict` wrote; nothing for anything else (a record of another version, or edited by hand)."""
+        try:
+            pages = {int(k): str(v) for k, v in data.get("pages", {}).items()}
+            images = {(int(i["page"]), int(i["width"]), int(i["height"])): str(i["source"]) for i in data["images"]}
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return cls()
+        return cls(pages, images)
 
 
 class Report:
@@ -48,7 +73,7 @@ class Report:
 
     def add(self, code: str, severity: str, message: str, page: int | None = None, source: str | None = None) -> None:
         """A diagnostic about the file: `code` names the check; `source` the manifest entry behind the page or
-        image, which issue-builder records in its own print PDFs."""
+        image, which the build record of our own print PDFs keeps."""
         self.diagnostics.append(
             Diagnostic(message, file=self._file, key=source or "", severity=severity, code=code, page=page)
         )

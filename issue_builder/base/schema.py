@@ -66,6 +66,18 @@ def _non_negative_length_test(value: Length) -> str | None:
 
 
 _non_negative_length = rule(_non_negative_length_test)
+
+
+MAX_MARKS_OFFSET = 72.0  # points: marks beyond an inch of the trim fall off every press sheet the page is set on
+
+
+def _marks_offset_test(value: Length) -> str | None:
+    if value.points < 0:
+        return "must not be negative"
+    return None if value.points <= MAX_MARKS_OFFSET else "at most 1in: marks further out fall off the press sheet"
+
+
+_marks_offset = rule(_marks_offset_test)
 _issn = rule(issn_problem, pattern=r"^\s*\d{4}-?\d{3}[\dXx]\s*$")
 
 # A host name: DNS labels ending in a top-level domain of letters (or an IDNA `xn--` one).
@@ -85,6 +97,18 @@ _web_address = rule(_web_address_test, pattern=_WEB.pattern)
 # An email address as HTML forms accept one (the WHATWG definition: a strict subset of RFC 5322's that every mail
 # system takes), with a dot in the domain: a printed address reaches the public internet, not `admin@localhost`.
 _EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_HOST}$")
+
+
+# A language tag as PDF's /Lang and HTML's lang take it: a BCP 47 primary language (2-3 letters) and subtags, or a
+# private-use tag (`x-...`).
+LANGUAGE_TAG = re.compile(r"^([a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*|[xX](-[a-zA-Z0-9]{1,8})+)$")
+
+
+def _language_test(value: str) -> str | None:
+    return None if LANGUAGE_TAG.match(value) else "expected a BCP 47 language tag such as `en`, `fr-CA` or `pt-BR`"
+
+
+_language = rule(_language_test, pattern=LANGUAGE_TAG.pattern)
 
 
 def _email_test(value: str) -> str | None:
@@ -147,7 +171,9 @@ class Periodical:
         None,
         check=_issn,
     )
-    language: str = doc("Language of the text, a BCP 47 tag; drives hyphenation and the PDF's /Lang.", "en")
+    language: str = doc(
+        "Language of the text, a BCP 47 tag; drives hyphenation and the PDF's /Lang.", "en", check=_language
+    )
     website: str | None = doc("Web address of the publication, printed in the imprint.", None, check=_web_address)
 
 
@@ -187,13 +213,36 @@ class Fonts:
 
 @dataclass(frozen=True)
 class Typesetting:
-    """How typed text is set."""
+    """How typed text is set (dashes, copy-fitting)."""
 
     dashes: Literal["en", "em", "spaced-en", "spaced-em", "closed-em"] = doc(
         "What `--` and `---` become: `en` (`--` an en dash, `---` an em dash, spaces as typed), `em` (both em "
         "dashes), `spaced-en` or `spaced-em` (set off by a no-break space before and a space after), `closed-em` "
         "(an em dash with no spaces). A `--` between digits (`10--12`) is always a closed en dash.",
         "en",
+    )
+    min_fill: int = doc(
+        "Body pages whose text area is less than this percent full are reported (render summary, `flatplan`, and "
+        "the lint with what would fix them).",
+        35,
+        check=rule(lambda v: None if 0 <= v <= 100 else "must be from 0 to 100", minimum=0, maximum=100),
+    )
+    tighten_steps: int = doc(
+        "Steps of slightly tighter leading and letter spacing (0.25pt and 0.005em a step) an article may be set in to "
+        "pull back a last page under `min_fill`; `0` never tightens.",
+        2,
+        check=rule(lambda v: None if 0 <= v <= 4 else "must be from 0 to 4", minimum=0, maximum=4),
+    )
+    title_steps: int = doc(
+        "Steps smaller a title may be set when it runs over its line limit, before the build refuses it (a step is "
+        "8% smaller).",
+        2,
+        check=rule(lambda v: None if 0 <= v <= 4 else "must be from 0 to 4", minimum=0, maximum=4),
+    )
+    filler: Literal["house-ad", "none"] = doc(
+        "What takes the rest of an article's last page when that page stays under `min_fill`: `house-ad` (the "
+        "publication's subscription box) or `none`.",
+        "house-ad",
     )
 
 
@@ -297,7 +346,11 @@ class Marks:
     crop: bool = doc("Crop marks at the corners of the trim.", True)
     registration: bool = doc("Registration targets at the middle of each side.", False)
     slug: bool = doc("A slug line with publication, issue, date and page below the bleed.", False)
-    offset: Length = doc("Distance from the trim to where the marks begin; at least the bleed.", Length.parse("12pt"))
+    offset: Length = doc(
+        "Distance from the trim to where the marks begin; at least the bleed, at most 1in.",
+        Length.parse("12pt"),
+        check=_marks_offset,
+    )
 
 
 def _rich_black_test(value: list[float] | None) -> str | None:
@@ -307,6 +360,47 @@ def _rich_black_test(value: list[float] | None) -> str | None:
 
 
 _rich_black = rule(_rich_black_test, minItems=4, maxItems=4)
+
+
+@dataclass(frozen=True)
+class ProductionContact:
+    """The person at the publication the printer calls about the job (not the readers' contact)."""
+
+    name: str | None = doc("Name of the production contact.", None, check=_not_blank)
+    email: str | None = doc("Email address of the production contact.", None, check=_email)
+    phone: str | None = doc("Telephone number of the production contact, as dialled.", None, check=_phone)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where and when the printed copies go."""
+
+    address: str | None = doc("Delivery address of the printed copies (may span lines).", None, check=_not_blank)
+    date: dt.date | None = doc("Date the copies are wanted by, `YYYY-MM-DD`.", None)
+
+
+@dataclass(frozen=True)
+class Job:
+    """The print job, for the printer's job ticket (`issue-builder package`); each field left out is warned about."""
+
+    quantity: int | None = doc("Copies to print.", None, check=_positive)
+    cover: Literal["self-cover", "separate"] | None = doc(
+        "`self-cover` (the cover printed on the text paper, with the text pages) or `separate` (a cover on its own "
+        "stock).",
+        None,
+    )
+    cover_stock: str | None = doc(
+        "Paper stock of a separate cover (e.g. `100 lb gloss cover`); the text stock is `printing.paper`.",
+        None,
+        check=_not_blank,
+    )
+    contact: ProductionContact = doc("Who the printer calls about the job.", factory=ProductionContact)
+    proof: Literal["contract-proof", "soft-proof", "none"] | None = doc(
+        "The proof the printer sends back before printing: `contract-proof` (a hard-copy contract proof), "
+        "`soft-proof` (a PDF soft proof) or `none`.",
+        None,
+    )
+    delivery: Delivery = doc("Where and when the copies are delivered.", factory=Delivery)
 
 
 @dataclass(frozen=True)
@@ -322,12 +416,21 @@ class Printing:
     output_profile: FileRef | None = doc(
         "The printer's CMYK output profile (.icc); the built-in coated FOGRA39 profile (`icc/`) when absent.", None
     )
-    output_condition: str = doc("OutputConditionIdentifier of the output intent (the printing condition).", "FOGRA39")
-    output_condition_info: str = doc(
-        "Human-readable description of the printing condition.",
-        "Offset printing, coated paper (ISO 12647-2:2004/Amd 1, FOGRA39)",
+    output_condition: Literal["FOGRA39", "CGATS21_CRPC6", "CGATS21_CRPC5", "Custom"] | None = doc(
+        "The press condition the output intent names (its OutputConditionIdentifier): `FOGRA39` (coated offset, "
+        "Europe), `CGATS21_CRPC6` (GRACoL 2013, US commercial), `CGATS21_CRPC5` (SWOP 2013, US publication) or "
+        "`Custom`. A registered condition is named only when the output profile is that condition: `FOGRA39` with "
+        "the built-in profile, or a printer's profile that prints like it (measured against the built-in one); "
+        "`CGATS21_CRPC6` and `CGATS21_CRPC5` only with a printer's profile whose description names that condition "
+        "(no free characterization data of them is at hand to measure it against). When absent: `FOGRA39` with "
+        "the built-in profile, `Custom` with a printer's own.",
+        None,
     )
-    registry: str = doc("RegistryName of the output intent.", "http://www.color.org")
+    output_condition_info: str | None = doc(
+        "Human-readable description of the printing condition (the output intent's OutputCondition); when absent, "
+        "the registered condition's description, or for `Custom` the profile's own description.",
+        None,
+    )
     rendering_intent: Literal["perceptual", "relative-colorimetric", "saturation", "absolute-colorimetric"] = doc(
         "How RGB photos and colours are converted to CMYK (black point compensation is always on).",
         "relative-colorimetric",
@@ -344,7 +447,14 @@ class Printing:
         "missing.",
         "house-ad",
     )
-    paper: str | None = doc("Paper stock, for the job ticket (e.g. `80 lb gloss text`).", None)
+    paper: str | None = doc(
+        "Paper stock of the text pages, for the job ticket (e.g. `80 lb gloss text`, `90 gsm coated silk`).", None
+    )
+    caliper: Length | None = doc(
+        "Thickness of one leaf of the text paper (e.g. `0.1mm`, `4.5pt`): a perfect-bound cover's spine is as wide "
+        "as the leaves it holds.",
+        None,
+    )
     overprint: bool = doc(
         "Black (100% K) text and thin black rules (up to 2 pt) overprint the colours under them, so that "
         "misregistration shows no white halo around them; white never overprints. `false`: everything knocks out.",
@@ -357,9 +467,15 @@ class Printing:
         check=_rich_black,
     )
     max_ink: int = doc(
-        "Highest total ink (C + M + Y + K, percent) the press takes: the rich black keeps within it.",
+        "Highest total ink (C + M + Y + K, percent) the press takes: the rich black keeps within it, preflight checks "
+        "it, and the job ticket states it.",
         300,
         check=rule(lambda v: None if 100 <= v <= 400 else "must be from 100 to 400", minimum=100, maximum=400),
+    )
+    job: Job = doc(
+        "The print job, for the job ticket `package` writes: quantity, cover and its stock, the production contact, "
+        "the proof wanted back, delivery. `package` warns about each field left out.",
+        factory=Job,
     )
 
 
@@ -412,7 +528,7 @@ class IssueManifest:
     volume: int | None = doc("Volume number, printed with the issue number when given.", None, check=_issue_number)
     page: PageSetup = doc("Page geometry.", factory=PageSetup)
     fonts: Fonts = doc("Font families.", factory=Fonts)
-    typesetting: Typesetting = doc("How typed text is set (dashes).", factory=Typesetting)
+    typesetting: Typesetting = doc("How typed text is set (dashes, copy-fitting).", factory=Typesetting)
     colours: Colours = doc("Colours.", factory=Colours)
     binding: Literal["saddle-stitch", "perfect"] = doc(
         "Binding; saddle-stitch needs a page count that is a multiple of 4.", "saddle-stitch"

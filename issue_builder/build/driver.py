@@ -141,7 +141,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         meanwhile=(lambda: _prepare_web_page(issue, out_dir)) if _web_edition(options.editions) else None,
     )
     layout = rendered.layout
-    found = list(issue.warnings) + layout.diagnostics + _layout_findings(issue, layout, rendered.editions)
+    found = list(issue.warnings) + layout.diagnostics
     # links the web PDF drops (the layout's own unknown anchors are among its diagnostics already)
     found += [d for d in link_findings(issue, "".join(layout.html.values())) if d.severity == "warning"]
     found += [dataclasses.replace(d, edition=e.name) for e in rendered.editions for d in e.diagnostics]
@@ -158,10 +158,12 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
     words = WordCheck(issue, layout)
 
     def check_all(temps: dict[Path, Path]) -> None:
-        # each written file read back in a forked copy of this process, side by side
-        checks: dict[Path, Forked] = {}
-        outcomes: dict[Path, object] = {}
+        # the pages read back (running heads, cover contrast) and each written file checked, side by side in
+        # forked copies of this process
+        checks: dict[Path | None, Forked] = {}
+        outcomes: dict[Path | None, object] = {}
         try:
+            checks[None] = Forked(partial(_layout_findings, issue, layout, rendered.editions), what="reading the pages")
             for target, temp in temps.items():
                 if target in editions_by_path:
                     edition = editions_by_path[target]
@@ -175,9 +177,15 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         finally:
             for running in checks.values():  # none left behind by a failed fork or Ctrl-C
                 running.cancel()
-        for target, outcome in outcomes.items():
+        for outcome in outcomes.values():
             if isinstance(outcome, Exception):
                 raise outcome
+        read_back = outcomes.pop(None)
+        if errors := [d for d in read_back if d.severity == "error"]:
+            raise RenderError(f"{display_path(manifest)}: the render failed; no output was written:", errors)
+        warnings.extend(d for d in read_back if d.severity == "warning")
+        _fail_on_strict(options, warnings, manifest)
+        for target, outcome in outcomes.items():
             edition = editions_by_path[target]
             problems, lost = outcome
             if problems:
@@ -198,6 +206,8 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         "article_pages": layout.article_pages,
         "sizes": {e.name: len(e.pdf) for e in rendered.editions},
         "sections": list(layout.sections),
+        "fills": layout.fills,  # per page: percent of the text area full, None where not a body page
+        "sources": records.edition_sources(rendered.editions),
     }
     written = list(files)
     web = next((e for e in rendered.editions if FINISHERS[e.name].web_page), None)
@@ -264,13 +274,28 @@ def _refuse_another_issue(out_dir: Path, issue: PreparedIssue) -> None:
         owner = json.loads((out_dir / ".cache" / OWNER_FILE).read_text("utf-8"))
         other, title, where = owner["issue"], owner["title"], owner["manifest"]
     except (OSError, ValueError, TypeError, KeyError):
-        return  # no owner yet (a new folder, or one made before owners were written)
+        _refuse_foreign_folders(out_dir, issue)  # no owner yet: a new folder, or one made before owners were written
+        return
     if other != f"{issue.slug}-{issue.manifest.issue}":
         raise OutputFolderTaken(
             f"{display_path(out_dir)} holds the outputs of {title} ({display_path(Path(where))}); {issue.title} "
             f"would replace its web page and build record. Render each issue into a folder of its own (--out), or "
             f"delete {display_path(out_dir)} first"
         )
+
+
+def _refuse_foreign_folders(out_dir: Path, issue: PreparedIssue) -> None:
+    """A folder a build replaces whole (the web page, --keep-html's), found where no build of ours has been: someone
+    else's files, which a build would delete."""
+    if any((out_dir / ".cache").glob("build-*.json")):
+        return  # our own earlier build, from before owners were written
+    for name in ("web", f"{issue.slug}-{issue.manifest.issue}-html"):
+        if (out_dir / name).exists() or (out_dir / name).is_symlink():
+            raise OutputFolderTaken(
+                f"{display_path(out_dir / name)} is there already and no build of issue-builder wrote it; a build "
+                f"replaces that folder whole, so its files would be lost. Render into a folder of its own (--out), "
+                f"or move {display_path(out_dir / name)} away first"
+            )
 
 
 def _edition_checks(

@@ -1,4 +1,9 @@
-"""The record of a finished build, kept beside its outputs: what it wrote, from which inputs."""
+"""The record of a finished build, kept beside its outputs: what it wrote, from which inputs.
+
+Its summary's `sources` maps each written PDF to the manifest entries behind its pages and images. `issue-builder
+preflight` finds the record of the build that wrote a file by the file's SHA-256 and names those entries in its
+findings (checks/preflight/sources.py); the PDF itself, which goes to the printer, carries no such data.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from issue_builder.base.cache import file_sha256
+from issue_builder.editions.finishers import Edition
 
 
 @dataclass
@@ -17,6 +23,11 @@ class BuildRecord:
     files: dict[str, str]  # path relative to the output folder -> sha256
     summary: dict = field(default_factory=dict)
     warnings: list[dict] = field(default_factory=list)  # Diagnostic.as_dict() of each warning
+
+
+def edition_sources(editions: list[Edition]) -> dict[str, dict]:
+    """The summary's `sources`: file name of each edition that records them -> its Sources as JSON-ready data."""
+    return {e.file_name: e.sources.as_dict() for e in editions if e.sources is not None}
 
 
 def load_record(path: Path) -> BuildRecord | None:

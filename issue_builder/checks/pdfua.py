@@ -15,7 +15,6 @@ Content streams are read within a `Budget`; `pdfua_findings` runs in a child pro
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.base.marked_content import PageContent, read_page
 from issue_builder.base.pdf_content import is_dict
 from issue_builder.base.preflight_report import Report
+from issue_builder.base.schema import LANGUAGE_TAG
 from issue_builder.checks.preflight.run import MALFORMED, UnusablePdf, open_checked_pdf
 
 MAX_ROLES = 10_000
@@ -42,10 +42,20 @@ STANDARD_TYPES = frozenset(  # ISO 32000-1, 14.8.4
         "Warichu WT WP Figure Formula Form"
     ).split()
 )
-LANGUAGE = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
+# a BCP 47 tag: a two- or three-letter ISO 639 language, then subtags; or a private-use tag ("x-...")
+LANGUAGE = LANGUAGE_TAG
 PDFUA_NS = "http://www.aiim.org/pdfua/ns/id/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 EXEMPT_ANNOTATIONS = {"/Widget", "/PrinterMark", "/Link", "/Popup"}
+ALLOWED_KIDS = {  # the elements each list and table element may hold (ISO 32000-1, Tables 336 and 337)
+    "/L": {"/L", "/LI", "/Caption"},
+    "/LI": {"/Lbl", "/LBody"},
+    "/Table": {"/TR", "/THead", "/TBody", "/TFoot", "/Caption"},
+    "/THead": {"/TR"},
+    "/TBody": {"/TR"},
+    "/TFoot": {"/TR"},
+    "/TR": {"/TH", "/TD"},
+}
 
 # rule -> (what fails, ISO 14289-1 clause, Matterhorn failure condition)
 RULES: dict[str, tuple[str, str, str]] = {
@@ -56,8 +66,12 @@ RULES: dict[str, tuple[str, str, str]] = {
     "suspects": ("the file says its tags are suspect (MarkInfo Suspects true)", "7.1", "01-007"),
     "marked": ("the catalog's MarkInfo does not say Marked true", "6.2", ""),
     "structure-tree": ("no structure tree (StructTreeRoot) in the catalog", "7.1", ""),
-    "parent": ("a structure element without its parent (P) entry", "7.1", ""),
-    "parent-tree": ("the ParentTree does not lead from the content to the element holding it", "7.1", ""),
+    "parent": ("a structure element whose parent (P) entry is missing or names another element", "7.1", ""),
+    "parent-tree": (
+        "the ParentTree does not lead from the content (or the annotation) to the element holding it",
+        "7.1",
+        "",
+    ),
     "role-map": ("a non-standard structure type not mapped to a standard one", "7.1", "02-001"),
     "role-map-circular": ("a circular role mapping", "7.1", "02-003"),
     "role-map-standard": ("a standard structure type remapped", "7.1", "02-004"),
@@ -70,7 +84,7 @@ RULES: dict[str, tuple[str, str, str]] = {
         "07-001",
     ),
     "list": ("a list built against ISO 32000-1 Table 336 (L, LI, Lbl, LBody)", "7.2", "09-005"),
-    "table": ("a table built against ISO 32000-1 Table 337 (TR, TH, TD)", "7.2", "09-004"),
+    "table": ("a table built against ISO 32000-1 Table 337 (Table, THead, TBody, TFoot, TR, TH, TD)", "7.2", "09-004"),
     "language": ("no natural language for the text (no /Lang in the catalog)", "7.2", "11-001"),
     "language-value": ("a /Lang value that is not a language tag", "7.2", "11-001"),
     "figure-alt": ("a Figure without alternative text (Alt) or ActualText", "7.3", "13-004"),
@@ -81,7 +95,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "note-id": ("a Note without an ID", "7.9", "19-003"),
     "note-id-unique": ("a Note whose ID another Note has", "7.9", "19-004"),
     "annotation-tag": ("an annotation not inside an Annot element", "7.18.1", "28-002"),
-    "annotation-text": ("an annotation without Contents or Alt text", "7.18.1", "28-004"),
+    "annotation-text": ("an annotation without Contents, or Alt on its structure element", "7.18.1", "28-004"),
     "tab-order": ("a page with annotations whose tab order is not the structure's (Tabs /S)", "7.18.3", "28-008"),
     "link-tag": ("a link annotation not inside a Link element (OBJR)", "7.18.5", "28-011"),
     "link-text": ("a link annotation without a Contents text", "7.18.5", "28-012"),
@@ -142,7 +156,8 @@ class _Check:
         self.pages: list[PageContent] = []
         self.by_mcid: list[dict] = []  # each page's sequences by MCID
         self.reached: dict[tuple[int, int], pikepdf.Object] = {}  # (page, MCID) -> element holding it
-        self.annotation_parents: dict[tuple[int, int], str] = {}  # annotation -> standard type of its element
+        self.annotation_parents: dict[tuple[int, int], tuple[str, pikepdf.Object]] = {}  # annotation -> its element
+        self.parents: dict[int, pikepdf.Object] = {}  # the ParentTree: key -> element (or array of them)
         self.structure_ok = False
 
     def add(self, rule: str, detail: str = "", page: int | None = None, severity: str = "error") -> None:
@@ -348,8 +363,11 @@ class _Check:
         """Check one element; returns its standard type."""
         tag = str(element.get("/S", ""))
         shown = page + 1 if page is not None else None
-        if "/P" not in element:
+        named = element.get("/P")
+        if named is None:
             self.add("parent", self.describe(element, page), shown)
+        elif _indirect(parent) and (not _indirect(named) or named.objgen != parent.objgen):
+            self.add("parent", f"{self.describe(element, page)} names another element as its parent", shown)
         standard = self.standard(tag)
         if standard is None:
             if tag not in self.unmapped_types:
@@ -361,8 +379,7 @@ class _Check:
         elif standard == "/H":
             self.uses_h = True
         if standard in ("/Figure", "/Formula"):
-            alt, actual = element.get("/Alt"), element.get("/ActualText")
-            if not (isinstance(alt, pikepdf.String) and str(alt).strip()) and not isinstance(actual, pikepdf.String):
+            if not _has_text(element.get("/Alt")) and not _has_text(element.get("/ActualText")):
                 self.add("figure-alt", self.describe(element, page), shown)
         if standard == "/Note":
             note_id = element.get("/ID")
@@ -380,6 +397,9 @@ class _Check:
             "/LI": ("/L",),
             "/LBody": ("/LI",),
             "/TR": ("/Table", "/THead", "/TBody", "/TFoot"),
+            "/THead": ("/Table",),
+            "/TBody": ("/Table",),
+            "/TFoot": ("/Table",),
             "/TH": ("/TR",),
             "/TD": ("/TR",),
         }
@@ -391,11 +411,10 @@ class _Check:
     def check_kids(self, element, items: list, page: int | None, standard: str | None) -> None:
         shown = page + 1 if page is not None else None
         kid_types = [self.standard(str(k.get("/S", ""))) for k in items if self._is_element(k)]
-        allowed = {"/L": {"/L", "/LI", "/Caption"}, "/LI": {"/Lbl", "/LBody"}, "/TR": {"/TH", "/TD"}}
-        if standard in allowed:
-            wrong = sorted({(t or "?")[1:] for t in kid_types if t not in allowed[standard]})
+        if standard in ALLOWED_KIDS:
+            wrong = sorted({(t or "?")[1:] for t in kid_types if t not in ALLOWED_KIDS[standard]})
             if wrong:
-                rule = "table" if standard == "/TR" else "list"
+                rule = "list" if standard in ("/L", "/LI") else "table"
                 self.add(rule, f"{self.describe(element, page)} holds {', '.join(wrong)}", shown)
         if kid_types.count("/H") > 1:
             self.add("heading-h", self.describe(element, page), shown)
@@ -407,7 +426,7 @@ class _Check:
                 if kid_page is not None and isinstance(kid.get("/MCID"), int):
                     self.reached[(kid_page, int(kid.MCID))] = element
             elif is_dict(kid) and kid.get("/Type") == "/OBJR" and is_dict(kid.get("/Obj")):
-                self.annotation_parents[kid.Obj.objgen] = standard or "?"
+                self.annotation_parents[kid.Obj.objgen] = (standard or "?", element)
 
     def check_headings(self) -> None:
         if self.uses_h and self.headings:
@@ -424,7 +443,7 @@ class _Check:
         """Every tagged piece of content reached by the tree, through the ParentTree too."""
         if not self.structure_ok:
             return
-        parents = self._parent_tree()
+        parents = self.parents = self._parent_tree()
         for content in self.pages:
             page = content.page - 1
             key = self.pdf.pages[page].obj.get("/StructParents")
@@ -475,10 +494,11 @@ class _Check:
                 flags = annot.get("/F", 0)
                 if (isinstance(flags, int) and flags & 2) or _outside(annot, box):
                     continue
-                contents = annot.get("/Contents")
-                has_text = isinstance(contents, pikepdf.String) and str(contents).strip()
-                parent = self.annotation_parents.get(annot.objgen)
+                has_text = _has_text(annot.get("/Contents"))
+                parent, holder = self.annotation_parents.get(annot.objgen, (None, None))
                 what = f"{subtype[1:]} annotation" + (f" to {_target(annot)!r}" if _target(annot) else "")
+                if holder is not None and self.structure_ok:
+                    self.struct_parent(annot, holder, what, number)
                 if subtype == "/Link":
                     if parent != "/Link" and self.structure_ok:
                         inside = f"inside <{parent[1:]}>" if parent else "in no structure element"
@@ -488,8 +508,25 @@ class _Check:
                 elif subtype not in EXEMPT_ANNOTATIONS:
                     if parent != "/Annot" and self.structure_ok:
                         self.add("annotation-tag", what, number)
-                    if not has_text and not isinstance(annot.get("/Alt"), pikepdf.String):
+                    if not has_text and not (holder is not None and _has_text(holder.get("/Alt"))):
                         self.add("annotation-text", what, number)
+
+    def struct_parent(self, annot, holder, what: str, page: int) -> None:
+        """An annotation in the tree leads back to the element holding it: its StructParent, through the ParentTree."""
+        key = annot.get("/StructParent")
+        entry = self.parents.get(int(key)) if isinstance(key, int) else None
+        if not is_dict(entry) or not _indirect(holder) or entry.objgen != holder.objgen:
+            found = "no StructParent" if key is None else f"StructParent {key} leads elsewhere"
+            self.add("parent-tree", f"{what}: {found}", page)
+
+
+def _has_text(value) -> bool:
+    return isinstance(value, pikepdf.String) and bool(str(value).strip())
+
+
+def _indirect(obj) -> bool:
+    """Whether `obj` is an indirect object, which can be told apart from another by its number."""
+    return isinstance(obj, pikepdf.Object) and obj.is_indirect
 
 
 def _outside(annot, box: list[float]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -18,10 +19,14 @@ from issue_builder.commands.options import out_dir_option
 @out_dir_option
 @click.option("--png/--no-png", default=True, help="Write <slug>-<issue>-flatplan.png (default: yes).")
 @click.option("--pdf/--no-pdf", default=True, help="Write <slug>-<issue>-flatplan.pdf, one page (default: yes).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print every page (what it carries, how full it is) as JSON, not the table."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress; the table as tab-separated lines.")
-def flatplan_command(manifest: Path, out_dir: Path | None, png: bool, pdf: bool, quiet: bool) -> None:
-    """Draw the flatplan of MANIFEST from its rendered pages: thumbnails in reader spreads, labelled."""
-    from issue_builder.proofing.flatplan import Flatplan, page_labels, print_table
+def flatplan_command(manifest: Path, out_dir: Path | None, png: bool, pdf: bool, as_json: bool, quiet: bool) -> None:
+    """Draw the flatplan of MANIFEST from its rendered pages: thumbnails in reader spreads, labelled, with how full
+    each body page is."""
+    from issue_builder.proofing.flatplan import Flatplan, flatplan_json, page_labels, print_table
 
     out = Reporter(quiet=quiet)
     with out.status("checking the manifest") as status:
@@ -34,12 +39,13 @@ def flatplan_command(manifest: Path, out_dir: Path | None, png: bool, pdf: bool,
             [(a.id, a.title, a.section) for a in issue.articles],
             summary["article_pages"],
             summary["fill_pages"],
+            summary.get("fills", ()),
         )
         status.update("drawing the flatplan")
         stem = out_dir / f"{issue.slug}-{issue.manifest.issue}-flatplan"
         files = {}
         if png or pdf:
-            plan = Flatplan(web_pdf.read_bytes(), labels, issue.title)
+            plan = Flatplan(web_pdf.read_bytes(), labels, issue.title, issue.manifest.typesetting.min_fill)
             if png:
                 files[stem.with_suffix(".png")] = plan.png()
             if pdf:
@@ -53,7 +59,13 @@ def flatplan_command(manifest: Path, out_dir: Path | None, png: bool, pdf: bool,
         raise OutputError(
             f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept"
         ) from None
-    print_table(labels, out.out, f"{issue.title}: {summary['pages']} pages", plain=quiet or not out.out.is_terminal)
+    min_fill = issue.manifest.typesetting.min_fill
+    if as_json:
+        out.out.file.write(json.dumps(flatplan_json(labels, issue.title, min_fill), indent=1) + "\n")
+        out.out.file.flush()
+    else:
+        title, plain = f"{issue.title}: {summary['pages']} pages", quiet or not out.out.is_terminal
+        print_table(labels, out.out, title, plain=plain, min_fill=min_fill)
     if not quiet:  # on stderr: stdout carries only the table, for scripts
         for path in files:
             out.err.print(f"wrote {display_path(path)}", markup=False)

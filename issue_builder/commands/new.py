@@ -26,7 +26,7 @@ from issue_builder.validate.scaffold import commented_settings
 
 DEFAULT_FOLDER = Path("issues")
 PLACEHOLDER_PIXELS = (1200, 1600)  # the cover placeholder when the layout does not fix the cover's size
-_GREY, _LINES = (200, 200, 200), (150, 150, 150)
+_GREY, _LINES = (72, 72, 72), (110, 110, 110)  # dark: the default white cover type reads on it
 
 
 @click.command("new")
@@ -171,7 +171,7 @@ def publication_text() -> str:
 
 
 def placeholder_jpeg(size: tuple[int, int]) -> bytes:
-    """A grey picture crossed from corner to corner: plainly a placeholder, whatever it is printed at."""
+    """A dark grey picture crossed from corner to corner: plainly a placeholder, whatever it is printed at."""
     image = Image.new("RGB", size, _GREY)
     draw = ImageDraw.Draw(image)
     width = max(2, size[0] // 300)

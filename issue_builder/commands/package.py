@@ -14,7 +14,9 @@ from issue_builder.build.driver import BuildOptions, build_issue
 from issue_builder.checks.preflight.run import preflight
 from issue_builder.commands.options import out_dir_option, pdf_x_option, quiet_option
 from issue_builder.commands.preflight import report_text, settings_from_manifest, show_report
+from issue_builder.package.composite import composite_proofs, require_ghostscript
 from issue_builder.package.printer import PackageFile, job_ticket, proofs, write_package
+from issue_builder.package.ticket import ticket_fields
 
 
 @click.command("package")
@@ -26,6 +28,7 @@ def package_command(manifest: Path, out_dir: Path | None, pdf_x: str | None, qui
     """Render, preflight and package MANIFEST's print PDF for the printer."""
     started = time.monotonic()
     out = Reporter(quiet=quiet)
+    require_ghostscript()  # before the render: the composite proof needs it
     options = BuildOptions(editions=("print",), out_dir=out_dir, pdf_x=pdf_x)
     with out.status("rendering the print edition") as status:
         result = build_issue(manifest, options, step=status.update)
@@ -37,29 +40,11 @@ def package_command(manifest: Path, out_dir: Path | None, pdf_x: str | None, qui
     report = preflight(pdf_path, settings_from_manifest(issue.manifest))
     report.file = pdf_path.name  # the package's report names the file as it is in the package
     if not report.passed:
-        show_report(report, out, as_json=False)
-    m = issue.manifest
-    ticket = {
-        "publication": m.periodical.name,
-        "issue": m.issue,
-        "date": m.date.isoformat(),
-        "date_label": issue.date_label,
-        "file": pdf_path.name,
-        "pdf_standard": "PDF/X-4" if m.printing.pdf_x == "4" else "PDF/X-1a:2003",
-        "trim": f"{m.page.width.text} x {m.page.height.text}",
-        "bleed": m.page.bleed.text,
-        "pages": pages,
-        "binding": m.binding,
-        "colour": "CMYK (4/4)",
-        "output_condition": m.printing.output_condition,
-        "output_profile": issue.output_profile.path.name,
-        "paper": m.printing.paper or "not specified",
-        "contact": "; ".join(
-            " ".join(x.split()) for x in (m.contact.email, m.contact.phone, m.contact.address, m.contact.web) if x
-        )
-        or "not specified",
-        "preflight": "passed" if report.passed else f"FAILED ({len(report.errors)} errors)",
-    }
+        show_report(report, out, as_json=False)  # raises PreflightFailed: no package
+    ticket, missing = ticket_fields(issue, pdf_path.name, pages, issue.press, report)
+    for finding in missing:
+        out.warn(f"warning: {finding.key}: {finding.message}")
+    proof, spreads = composite_proofs(pdf_path, issue.output_profile.data, issue.title, issue.manifest.date)
     files = [
         PackageFile(pdf_path.name, pdf_path.read_bytes()),
         PackageFile("preflight.txt", report_text(report).encode()),
@@ -67,9 +52,9 @@ def package_command(manifest: Path, out_dir: Path | None, pdf_x: str | None, qui
         PackageFile(issue.output_profile.path.name, issue.output_profile.data),
         *job_ticket(ticket),
         *proofs(pdf_path),
+        PackageFile("composite-proof.pdf", proof),
+        PackageFile("composite-proof-spreads.pdf", spreads),
     ]
-    if not report.passed:
-        raise OutputError("the print PDF failed preflight; no package was written (report above)")
     folder = out_dir / pdf_path.name.replace("-print.pdf", "-printer")
     try:
         zip_path = write_package(folder, files)

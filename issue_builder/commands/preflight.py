@@ -31,6 +31,7 @@ def settings_from_manifest(manifest: IssueManifest, separations: bool = True) ->
         bleed=manifest.page.bleed.points,
         warn_ppi=manifest.printing.warn_ppi,
         min_ppi=manifest.printing.min_ppi,
+        max_tac=float(manifest.printing.max_ink),
         page_multiple=4 if manifest.binding == "saddle-stitch" else 2,
         separations=separations,
         pdf_x=manifest.printing.pdf_x,
@@ -115,7 +116,11 @@ def _print_table(report: Report, console: Console) -> None:
 @click.option("--bleed", help="Least bleed on every side, e.g. 0.125in or 3mm (default 0.125in).")
 @click.option("--min-ppi", type=int, help="Images below this effective resolution fail (default 225).")
 @click.option("--warn-ppi", type=int, help="Images below this effective resolution are warned about (default 300).")
-@click.option("--max-tac", type=float, default=300.0, show_default=True, help="Highest total ink coverage, percent.")
+@click.option(
+    "--max-tac",
+    type=float,
+    help="Highest total ink coverage, percent (default 300, or the manifest's printing.max_ink).",
+)
 @click.option(
     "--binding",
     type=click.Choice(["saddle-stitch", "perfect", "none"]),
@@ -137,7 +142,7 @@ def preflight_command(
     bleed: str | None,
     min_ppi: int | None,
     warn_ppi: int | None,
-    max_tac: float,
+    max_tac: float | None,
     binding: str | None,
     pdf_x: str | None,
     no_separations: bool,
@@ -148,13 +153,14 @@ def preflight_command(
     if profile == "pdfua":
         show_report(pdfua_report(pdf), Reporter(), as_json)
         return
-    settings = PreflightSettings(separations=not no_separations, max_tac=max_tac)
+    settings = PreflightSettings(separations=not no_separations)
     if manifest is not None:
         from issue_builder.prepare.issue import prepare_issue
 
         settings = settings_from_manifest(prepare_issue(manifest).manifest, not no_separations)
-        settings = PreflightSettings(**{**settings.__dict__, "max_tac": max_tac})
     overrides = {}
+    if max_tac is not None:
+        overrides["max_tac"] = max_tac
     if bleed is not None:
         try:
             overrides["bleed"] = Length.parse(bleed).points

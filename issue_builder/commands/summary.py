@@ -33,8 +33,18 @@ def report(result: BuildResult, out: Reporter, run_preflight: bool = False) -> N
         kept += f"; {laid} of {laid + reused} sections laid out again"
     out.info(
         f"{result.issue.title}: {s.get('pages')} pages{filled}, {sizes}, {len(result.warnings)} warnings, "
-        f"{result.seconds:.1f} s{kept}"
+        f"{underfilled(result)}{result.seconds:.1f} s{kept}"
     )
+
+
+def underfilled(result: BuildResult) -> str:
+    """`2 pages under 35% full (p18, p34), ` from the build's `underfilled` warnings; empty when there are none."""
+    pages = sorted({w.page for w in result.warnings if w.code == "underfilled" and w.page is not None})
+    if not pages:
+        return ""
+    shown = ", ".join(f"p{n}" for n in pages)
+    least = result.issue.manifest.typesetting.min_fill
+    return f"{len(pages)} page{'s' if len(pages) > 1 else ''} under {least}% full ({shown}), "
 
 
 def _preflight(result: BuildResult, out: Reporter) -> None:

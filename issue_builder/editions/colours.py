@@ -107,7 +107,7 @@ def convert_pdf(pdf: pikepdf.Pdf, converter: Converter, budget: Budget | None = 
     Content is read with the preflight's walker within `budget`, each form, pattern and soft mask once however
     often it is drawn; a layout past the budget is a RenderError.
     """
-    conversion = _Conversion(pdf, converter, budget or Budget())
+    conversion = Conversion(pdf, converter, budget or Budget())
     try:
         for page in pdf.pages:
             conversion.content(page.obj)
@@ -117,7 +117,7 @@ def convert_pdf(pdf: pikepdf.Pdf, converter: Converter, budget: Budget | None = 
         raise RenderError(f"the layout is too complex to convert its colours: it asks for {exc}") from None
 
 
-class _Conversion:
+class Conversion:
     """One file's conversion: what was converted already, and the budget its content is read within."""
 
     def __init__(self, pdf: pikepdf.Pdf, converter: Converter, budget: Budget):
@@ -171,15 +171,24 @@ class _Conversion:
 
     def content(self, owner) -> None:
         """Rewrite the content of a page or a form when it sets colours in the source space."""
+        recolour = self.recolouring(owner)
+        read_instructions(owner, self.budget, recolour.instruction, rewrite=True)
+        if recolour.changed:
+            replace_content(self.pdf, owner, recolour.out)
+
+    def recolouring(self, owner) -> Recolour:
+        """What converts the instructions of `owner`, taken before its resources name the converted spaces."""
         resources = owner.get("/Resources")
         source_names = {self.converter.source}
         if resources is not None and "/ColorSpace" in resources:
             spaces = dict(resources.ColorSpace).items()
             source_names |= {pikepdf.Name(n) for n, cs in spaces if cs == self.converter.source}
-        recolour = _Recolour(self.converter, source_names)
-        read_instructions(owner, self.budget, recolour.instruction, rewrite=True)
-        if recolour.changed:
-            replace_content(self.pdf, owner, recolour.out)
+        return Recolour(self.converter, source_names)
+
+    def page_resources(self, page) -> None:
+        """Convert what a page's resources hold and its transparency group, but not its own content."""
+        self.resources(page.get("/Resources"), depth=0)
+        _convert_group(page, self.converter)
 
 
 def _convert_group(obj, converter: Converter) -> None:
@@ -188,7 +197,7 @@ def _convert_group(obj, converter: Converter) -> None:
         group.CS = converter.target
 
 
-class _Recolour:
+class Recolour:
     """One content stream's instructions, with colours in the converter's source space given in its target."""
 
     def __init__(self, converter: Converter, source_names: set):
@@ -319,6 +328,11 @@ def _in_source_space(space, converter: Converter) -> bool:
     return False
 
 
+def cache_conversion(image: pikepdf.Stream, converter: Converter) -> None:
+    """Convert a JPEG image stream into the converter's cache ahead of the file that will hold it."""
+    _cached_conversion(image, converter, jpeg=True)
+
+
 def _cached_conversion(image: pikepdf.Stream, converter: Converter, jpeg: bool) -> bytes:
     """The image's samples in the target space (a JPEG for photographs): converted once, then kept by content."""
     path = None
@@ -331,7 +345,7 @@ def _cached_conversion(image: pikepdf.Stream, converter: Converter, jpeg: bool) 
     converted = converter.image(pikepdf.PdfImage(image).as_pil_image())
     if jpeg:
         buffer = io.BytesIO()
-        converted.save(buffer, "JPEG", quality=JPEG_QUALITY, subsampling=0)
+        converted.save(buffer, "JPEG", quality=JPEG_QUALITY, subsampling=0, comment=b"")
         data = buffer.getvalue()
     else:
         data = converted.tobytes()

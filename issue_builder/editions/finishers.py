@@ -12,6 +12,8 @@ from pathlib import Path
 import pikepdf
 
 from issue_builder.base.diagnostics import Diagnostic, RenderError
+from issue_builder.base.preflight_report import Sources
+from issue_builder.editions.early import convert_print_pictures
 from issue_builder.editions.jobs import image_and_page_sources, print_job, resolution_diagnostics, web_job
 from issue_builder.editions.pdfx import NotX1a, finish_pdfx
 from issue_builder.editions.screen import screen_pages
@@ -53,6 +55,7 @@ class Edition:
     pdf: bytes
     pages: int  # pages in the file (reader spreads put two on a sheet)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: Sources | None = None  # the manifest entries behind its pages and images, for the build record
 
 
 @dataclass(frozen=True)
@@ -65,20 +68,25 @@ class Finisher:
     links: bool  # keeps clickable links and contents (checked on the written file)
     extra_fonts: tuple[str, ...] = ()  # fonts it draws beyond the publication's families
     web_page: bool = False  # the issue's web page links to this edition's file
+    early: Callable[[PreparedIssue, Path], object] | None = None  # work it can do beside the layout, into the cache
 
 
 def _print(pdf: bytes, job: FinishJob) -> Edition:
     issue = job.issue
     try:
-        sources = image_and_page_sources(job.layout, issue)
-        finished = finish_pdfx(pdf, dataclasses.replace(print_job(issue, sources), cache_dir=job.cache_dir))
+        finished = finish_pdfx(pdf, dataclasses.replace(print_job(issue), cache_dir=job.cache_dir))
     except NotX1a as exc:
         raise RenderError(
             "the print PDF cannot be PDF/X-1a (use TrueType fonts and a layout without "
             f"transparency, or PDF/X-4): {exc}"
         ) from None
     return Edition(
-        "print", _file_name(issue, "print"), finished, job.layout.pages, resolution_diagnostics(job.layout, issue)
+        "print",
+        _file_name(issue, "print"),
+        finished,
+        job.layout.pages,
+        resolution_diagnostics(job.layout, issue),
+        sources=image_and_page_sources(job.layout, issue),
     )
 
 
@@ -134,6 +142,7 @@ FINISHERS: dict[str, Finisher] = {
             "print PDF for the printer: PDF/X-4, trim + bleed, marks, CMYK only, full-resolution images",
             _print,
             links=False,
+            early=convert_print_pictures,
         ),
         Finisher(
             "web",

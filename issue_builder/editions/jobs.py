@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.preflight_report import Sources
 from issue_builder.editions.marks import MarkSheet
 from issue_builder.editions.pdfx import PrintJob
 from issue_builder.editions.web import WebJob
@@ -13,25 +14,19 @@ from issue_builder.layout.laid_out import Layout, article_at, image_source
 from issue_builder.prepare.content import PreparedIssue
 
 
-def image_and_page_sources(layout: Layout, issue: PreparedIssue) -> dict:
-    """Where each page and each placed image comes from, for the preflight report of our own builds."""
-    page_sources = {}
+def image_and_page_sources(layout: Layout, issue: PreparedIssue) -> Sources:
+    """Where each page and each placed image comes from: kept in the build record (never in the PDF, which goes to
+    the printer), for the preflight report of our own builds."""
+    pages = {}
     for number in range(1, layout.pages + 1):
         article = article_at(number, layout.article_pages, issue)
         if article is not None:
-            page_sources[number] = f"articles[{article.number - 1}] {article.title}"
-    images = []
+            pages[number] = f"articles[{article.number - 1}] {article.title}"
+    images = {}
     for placed in layout.placements:
         info = issue.image_sources[placed.src][1]
-        images.append(
-            {
-                "page": placed.page,
-                "width": info.width,
-                "height": info.height,
-                "source": image_source(issue, placed.src),
-            }
-        )
-    return {"pages": page_sources, "images": images}
+        images[(placed.page, info.width, info.height)] = image_source(issue, placed.src)
+    return Sources(pages, images)
 
 
 def web_job(issue: PreparedIssue) -> WebJob:
@@ -51,10 +46,11 @@ def web_job(issue: PreparedIssue) -> WebJob:
     )
 
 
-def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
+def print_job(issue: PreparedIssue) -> PrintJob:
     """The finishing parameters of the print edition, from the manifest's page and printing settings."""
     m = issue.manifest
     marks = m.printing.marks
+    condition = issue.press
     return PrintJob(
         title=issue.title,
         date=m.date,
@@ -72,11 +68,10 @@ def print_job(issue: PreparedIssue, sources: dict | None = None) -> PrintJob:
         ),
         profile_bytes=issue.output_profile.data,
         profile_description=issue.output_profile.description,
-        output_condition=m.printing.output_condition,
-        output_condition_info=m.printing.output_condition_info,
-        registry=m.printing.registry,
+        output_condition=condition.identifier,
+        output_condition_info=condition.info,
+        registry=condition.registry,
         rendering_intent=m.printing.rendering_intent,
-        sources=sources or {},
         declared=declared_colours(issue),
         overprint=m.printing.overprint,
         rich_black=None if m.printing.rich_black is None else tuple(m.printing.rich_black),

@@ -41,14 +41,13 @@ class MarkSheet:
         return max(self.bleed, self.offset + max(extra, slug))
 
 
-def draw_marks(sheet: MarkSheet, slugs: list[str]) -> bytes:
-    """A PDF with one page per slug (one per page of the issue), the size of the media box."""
+def marks_canvas(sheet: MarkSheet, buffer: io.BytesIO) -> canvas.Canvas:
+    """A reportlab canvas the size of the sheet's media box, writing reproducibly into `buffer`."""
     m = sheet.margin
     if SLUG_FONT[0] not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(SLUG_FONT[0], str(SLUG_FONT[1])))
-    buffer = io.BytesIO()
     # reportlab names an initial font on every page; it must be a committed, embeddable one
-    c = canvas.Canvas(
+    return canvas.Canvas(
         buffer,
         pagesize=(sheet.width + 2 * m, sheet.height + 2 * m),
         invariant=1,
@@ -56,6 +55,13 @@ def draw_marks(sheet: MarkSheet, slugs: list[str]) -> bytes:
         initialFontName=SLUG_FONT[0],
         initialFontSize=SLUG_FONT_SIZE,
     )
+
+
+def draw_marks(sheet: MarkSheet, slugs: list[str]) -> bytes:
+    """A PDF with one page per slug (one per page of the issue), the size of the media box."""
+    m = sheet.margin
+    buffer = io.BytesIO()
+    c = marks_canvas(sheet, buffer)
     for slug in slugs:
         c.translate(m, m)  # trim's lower-left corner at the origin
         c.setStrokeColor(REGISTRATION)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pikepdf
 
-from issue_builder.editions.colours import CmykConverter, convert_pdf
+from issue_builder.editions.colours import CmykConverter
 from issue_builder.editions.marks import MarkSheet, draw_marks
 from issue_builder.editions.overlay import stamp_page
-from issue_builder.editions.prepress import RICH_BLACK, PressInks, apply_press_inks, rich_black
+from issue_builder.editions.prepress import RICH_BLACK, PressInks, convert_and_press, rich_black
 from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
 
 PDFX_VERSIONS = {"4": ("PDF/X-4", None, "1.6"), "1a": ("PDF/X-1:2003", "PDF/X-1a:2003", "1.4")}
-SOURCES_KEY = "/IssueBuilderSources"
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,6 @@ class PrintJob:
     output_condition_info: str
     registry: str
     rendering_intent: str
-    sources: dict  # {"pages": {n: "articles[i] Title"}, "images": [{page, width, height, source}]}
     declared: dict = field(default_factory=dict)  # (r, g, b) 0-255 of each declared colour -> its CMYK, 0-1
     cache_dir: Path | None = None  # photographs converted to CMYK, kept by content hash between renders
     overprint: bool = True  # 100 % K text and thin black rules overprint
@@ -64,21 +61,18 @@ def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
     """Take WeasyPrint's print PDF and return a PDF/X-4 or PDF/X-1a file."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         _drop_screen_features(pdf)
-        convert_pdf(pdf, CmykConverter(job.profile_bytes, job.rendering_intent, job.cache_dir, job.declared))
+        rich = rich_black(job.rich_black, job.max_ink) if job.rich_black is not None else None
+        converter = CmykConverter(job.profile_bytes, job.rendering_intent, job.cache_dir, job.declared)
+        convert_and_press(pdf, converter, PressInks(overprint=job.overprint, rich_black=rich))  # one reading
         if job.pdf_x == "1a":
             left = remove_transparency(pdf) + [
                 f"font {name} is OpenType/CFF, which PDF 1.4 cannot embed" for name in opentype_fonts(pdf)
             ]
             if left:
                 raise NotX1a("; ".join(sorted(set(left))[:8]))
-        rich = rich_black(job.rich_black, job.max_ink) if job.rich_black is not None else None
-        apply_press_inks(pdf, PressInks(overprint=job.overprint, rich_black=rich))
         _set_boxes_and_marks(pdf, job)
         _output_intent(pdf, job)
         _metadata(pdf, job)
-        if job.sources:
-            # read by `issue-builder preflight` to name the manifest entry behind a finding
-            pdf.Root[SOURCES_KEY] = pikepdf.String(json.dumps(job.sources, sort_keys=True, ensure_ascii=False))
         out = io.BytesIO()
         version = PDFX_VERSIONS[job.pdf_x][2]
         streams = pikepdf.ObjectStreamMode.generate if job.pdf_x == "4" else pikepdf.ObjectStreamMode.disable
@@ -166,10 +160,11 @@ def _output_intent(pdf: pikepdf.Pdf, job: PrintJob) -> None:
         S=pikepdf.Name.GTS_PDFX,
         OutputConditionIdentifier=pikepdf.String(job.output_condition),
         OutputCondition=pikepdf.String(job.output_condition_info),
-        RegistryName=pikepdf.String(job.registry),
         Info=pikepdf.String(job.profile_description or job.output_condition_info),
         DestOutputProfile=profile,
     )
+    if job.registry:  # a registered condition's registry; a Custom one has none
+        intent.RegistryName = pikepdf.String(job.registry)
     pdf.Root.OutputIntents = pikepdf.Array([intent])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ import pikepdf
 from issue_builder.base.bounded import Budget, OverBudget
 from issue_builder.base.diagnostics import RenderError
 from issue_builder.base.pdf_content import Matrix, apply, entries, multiply, numbers, read_instructions, replace_content
+from issue_builder.editions.colours import Conversion, Converter, Recolour
 
 SMALL_TEXT = 8.0  # pt: text smaller than this keeps to one ink, as the slightest misregistration blurs it
 THIN_RULE = 2.0  # pt: black rules and strokes at most this thick overprint
@@ -430,7 +432,8 @@ class _PressPass:
         resources.ExtGState[name] = self.states[fill, stroke]
         return name
 
-    def stream(self, owner, state: GState, depth: int) -> None:
+    def stream(self, owner, state: GState, depth: int, recolour: Recolour | None = None) -> None:
+        """Rewrite the content of `owner`; `recolour`, when given, converts each instruction's colours first."""
         if isinstance(owner, pikepdf.Stream):
             if owner.objgen in self.done:
                 return
@@ -440,9 +443,38 @@ class _PressPass:
         if depth > MAX_NESTING:
             raise OverBudget(f"forms nested more than {MAX_NESTING} deep")
         rewrite = _Rewrite(self, owner, state, depth)
-        read_instructions(owner, self.budget, rewrite.instruction, rewrite=True)
-        if rewrite.changed:
+        handle = rewrite.instruction if recolour is None else _recoloured(recolour, rewrite.instruction)
+        read_instructions(owner, self.budget, handle, rewrite=True)
+        if rewrite.changed or (recolour is not None and recolour.changed):
             replace_content(self.pdf, owner, rewrite.out)
+
+
+def _recoloured(recolour: Recolour, handle: Callable[[list, str], None]) -> Callable[[list, str], None]:
+    """`handle` fed each instruction as `recolour` converts it."""
+
+    def instruction(operands: list, op: str) -> None:
+        recolour.instruction(operands, op)
+        converted = recolour.out.pop()  # one instruction in, one out; its colour operator may be another
+        if op == "BI":
+            handle(operands, op)
+        else:
+            handle(converted[0], str(converted[1]))
+
+    return instruction
+
+
+def convert_and_press(pdf: pikepdf.Pdf, converter: Converter, inks: PressInks) -> None:
+    """Convert every colour of `pdf` to the press's space and set its inks (`apply_press_inks`) in one reading of
+    each page's content: the pages' forms, images and patterns converted first, as `convert_pdf` converts them."""
+    conversion = Conversion(pdf, converter, Budget())
+    press = _PressPass(pdf, inks, Budget())
+    try:
+        for page in pdf.pages:
+            recolour = conversion.recolouring(page.obj)
+            conversion.page_resources(page.obj)
+            press.stream(page.obj, GState(), 0, recolour)
+    except OverBudget as exc:
+        raise RenderError(f"the layout is too complex to prepare for the press: it asks for {exc}") from None
 
 
 def apply_press_inks(pdf: pikepdf.Pdf, inks: PressInks, budget: Budget | None = None) -> None:

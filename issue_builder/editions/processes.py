@@ -91,7 +91,8 @@ def _await(process, connection, limits: Limits, step: Callable[[str], None]) -> 
 
 
 class RenderWorker:
-    """One long-lived render process, for `watch`: its section cache stays warm between rebuilds.
+    """One long-lived render process, for `watch`: it saves starting a process for each rebuild (the layout's
+    section cache is on disk, `<out>/.cache/sections/`, so every build reuses it).
 
     The same limits hold as for one-off renders; a worker stopped by a limit is replaced by a fresh one.
     """
@@ -166,8 +167,10 @@ def _child(request: tuple, send, close: bool = True) -> None:
     except IssueBuilderError as exc:
         send.send(("user", type(exc).__name__, str(exc), exc.diagnostics))
     except OSError as exc:  # a full disk or temporary folder: the user's to fix, not a bug
-        where = f" ({exc.filename})" if exc.filename else ""
-        send.send(("user", "OutputError", f"the issue could not be rendered: {exc.strerror or exc}{where}", []))
+        name = exc.filename if isinstance(exc.filename, str | os.PathLike) else getattr(exc.filename, "name", None)
+        where = f" (writing {name})" if name else ""
+        message = f"the issue could not be rendered: {exc.strerror or exc}{where}; earlier outputs were kept"
+        send.send(("user", "OutputError", message, []))
     except Exception as exc:
         send.send(("bug", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:

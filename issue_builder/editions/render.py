@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +36,20 @@ def render_issue(
     The finishers share nothing but the layout's PDF, so all but the last run in forked copies of this process,
     side by side (they are bounded with it: its limits count its children's memory too).
     """
-    layout = lay_out_issue(issue, cache_dir, step)
+    # what a finisher can do without the layout (the print pictures' CMYK) runs beside it, into the cache
+    early = [
+        Forked(partial(FINISHERS[name].early, issue, cache_dir.resolve()), f"preparing the {name} edition")
+        for name in editions
+        if FINISHERS[name].early is not None
+    ]
+    try:
+        layout = lay_out_issue(issue, cache_dir, step)
+        for started in early:
+            with contextlib.suppress(Exception):  # only a head start: the finisher does (and reports) the rest
+                started.result()
+    finally:
+        for started in early:
+            started.cancel()
     step(f"laid out {layout.pages} pages; finishing {', '.join(editions)}")
     job = FinishJob(issue, layout, cache_dir.resolve(), options)
     forked = [

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 import pikepdf
 
 from issue_builder.base.diagnostics import Diagnostic
-from issue_builder.base.marked_content import PageContent, Sequence, intersect, read_instructions_list, union
+from issue_builder.base.marked_content import PageContent, Sequence, Show, intersect, read_instructions_list, union
 from issue_builder.layout.laid_out import Layout
 from issue_builder.prepare.content import PreparedIssue
 
@@ -128,7 +128,7 @@ def source_blocks(html: str) -> tuple[list[str], tuple[str, ...]]:
 
 def letters(text: str) -> str:
     """The letters of `text`, case folded: what a paragraph and its laid-out pieces share."""
-    return "".join(ch for ch in text.casefold() if ch.isalpha())
+    return "".join(filter(str.isalpha, text.casefold()))
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,7 @@ class _Repair:
         self.edits = [_Edits() for _ in pdf.pages]
         self.findings: list[Diagnostic] = []  # what could not be done
         self.note_ids: set[str] = set()
+        self.block_letters: dict[int, tuple[str, ...]] = {}  # each article's blocks as `letters`, by id
 
     # reading the old tree
 
@@ -428,7 +429,9 @@ class _Repair:
         if source is None:
             return False
         joint = letters(self.text(first))[-WINDOW:] + letters(self.text(second))[:WINDOW]
-        return len(joint) > WINDOW // 2 and any(joint in letters(block) for block in source.blocks)
+        if id(source) not in self.block_letters:
+            self.block_letters[id(source)] = tuple(letters(block) for block in source.blocks)
+        return len(joint) > WINDOW // 2 and any(joint in block for block in self.block_letters[id(source)])
 
     def _break_between(self, first: Node, second: Node) -> bool:
         """Whether `second` starts past a column or page break after `first` ends."""
@@ -557,10 +560,14 @@ class _Repair:
                 and first.size >= DROP_CAP_RATIO * second.size
             )
             hyphen = _hyphenated(text) and _new_line(first, second)
+            if not (drop_cap or hyphen):
+                continue
             head = _head(second)
-            if not (drop_cap or hyphen) or head is None or not second.text[:1].isalnum():
+            if head is None or not second.text[:1].isalnum():
                 continue
             show, head_show = first.shows[-1], second.shows[0]
+            if show.form is not None or head_show.form is not None:
+                continue  # drawn by a form XObject: not an instruction of the page's own stream
             start, end = _tail(first) if hyphen else (0, len(show.glyphs))
             if head[1] == len(head_show.glyphs) and _hyphenated(second.text):
                 continue  # the word goes on past the next line
@@ -605,20 +612,21 @@ class _Repair:
         for page, edits in enumerate(self.edits):
             if not edits.retag and not edits.wraps:
                 continue
+            shows = {s.index: s for seq in self.contents[page].sequences for s in seq.shows if s.form is None}
             out: list = []
             for at, instruction in enumerate(self.instructions[page]):
                 if isinstance(instruction, pikepdf.ContentStreamInlineImage):
                     out.append(instruction)
                     continue
-                operands, operator = list(instruction.operands), instruction.operator
                 if at in edits.retag:
                     tag, properties = edits.retag[at]
                     if properties is None:
                         out.append(([pikepdf.Name(f"/{tag}")], pikepdf.Operator("BMC")))
                     else:
                         out.append(([pikepdf.Name(f"/{tag}"), properties], pikepdf.Operator("BDC")))
-                elif at in edits.wraps and str(operator) in ("TJ", "Tj"):
-                    out += _split_show(operands, str(operator), self.contents[page], at, edits.wraps[at])
+                elif at in edits.wraps and str(instruction.operator) in ("TJ", "Tj"):
+                    operands, operator = list(instruction.operands), str(instruction.operator)
+                    out += _split_show(operands, operator, shows[at], edits.wraps[at])
                 else:
                     out.append(instruction)
             page_obj = self.pdf.pages[page].obj
@@ -806,45 +814,41 @@ def _readable(sequences: list[Sequence]) -> str:
     return " ".join(text.split())
 
 
-def _split_show(
-    operands: list, operator: str, content: PageContent, index: int, spans: list[tuple[int, int, str]]
-) -> list:
+def _split_show(operands: list, operator: str, show: Show, spans: list[tuple[int, int, str]]) -> list:
     """A TJ or Tj cut into pieces, those in `spans` (glyph ranges) wrapped in a Span with ActualText."""
-    show = next(s for seq in content.sequences for s in seq.shows if s.index == index)
     items = list(operands[0]) if operator == "TJ" else [operands[0]]
-    owner: dict[tuple[int, int], int] = {}  # (item, byte start) -> piece number
-    bounds = sorted(spans)
+    glyphs = show.glyphs
+    counts: dict[int, int] = {}  # item -> glyphs it shows (an item's glyphs follow those of the items before it)
+    for glyph in glyphs:
+        counts[glyph.item] = counts.get(glyph.item, 0) + 1
     cuts: list[tuple[int, int, str | None]] = []
     at = 0
-    for start, end, text in bounds:
+    for start, end, text in sorted(spans):
         if start > at:
             cuts.append((at, start, None))
         cuts.append((start, end, text))
         at = end
-    if at < len(show.glyphs):
-        cuts.append((at, len(show.glyphs), None))
-    for number, (start, end, _) in enumerate(cuts):
-        for glyph in show.glyphs[start:end]:
-            owner[(glyph.item, glyph.start)] = number
+    if at < len(glyphs):
+        cuts.append((at, len(glyphs), None))
     pieces: list[list] = [[] for _ in cuts]
-    current = 0
+    current = cut = glyph = 0  # the piece being filled, the cut holding `glyph`, the next glyph
     for item_number, item in enumerate(items):
-        if not isinstance(item, pikepdf.String):
+        count = counts.get(item_number, 0)  # only a string shows glyphs
+        if not count:
             pieces[current].append(item)
             continue
-        data = bytes(item)
-        glyphs = [g for g in show.glyphs if g.item == item_number]
-        if not glyphs:
-            pieces[current].append(item)
-            continue
-        for glyph in glyphs:
-            current = owner.get((item_number, glyph.start), current)
-            piece = pieces[current]
-            chunk = data[glyph.start : glyph.end]
+        data, end = bytes(item), glyph + count
+        while glyph < end:  # the item's bytes, a run of glyphs at a time, each run to the piece of its cut
+            while cuts[cut][1] <= glyph:
+                cut += 1
+            stop = min(end, cuts[cut][1])
+            chunk = data[glyphs[glyph].start : glyphs[stop - 1].end]
+            current, piece = cut, pieces[cut]
             if piece and isinstance(piece[-1], bytes):
                 piece[-1] += chunk
             else:
                 piece.append(chunk)
+            glyph = stop
     out: list = []
     for (_, _, text), piece in zip(cuts, pieces, strict=True):
         array = pikepdf.Array([pikepdf.String(p) if isinstance(p, bytes) else p for p in piece])

@@ -173,7 +173,7 @@ def _reduced(
     data, jpeg = pil.tobytes(), False
     if photo and pil.mode in ("RGB", "L"):
         buffer = io.BytesIO()
-        pil.save(buffer, "JPEG", quality=quality, optimize=True)
+        pil.save(buffer, "JPEG", quality=quality, optimize=True, comment=b"")  # no contributor's note
         was_jpeg = image.get("/Filter") == pikepdf.Name.DCTDecode
         if was_jpeg or buffer.tell() <= PHOTO_RATIO * len(zlib.compress(data, 6)):
             data, jpeg = buffer.getvalue(), True

@@ -137,5 +137,5 @@ def _picture(path: Path, width: int) -> bytes:
         if picture.width > width:
             picture = picture.resize((width, round(picture.height * width / picture.width)), Image.LANCZOS)
         buffer = io.BytesIO()
-        picture.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        picture.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True, comment=b"")
         return buffer.getvalue()

@@ -14,8 +14,9 @@ from pathlib import Path
 from issue_builder.base.atomic import replace_all
 from issue_builder.base.bounded import Limits, call_bounded
 from issue_builder.base.diagnostics import ManifestError, display_path
-from issue_builder.importing import docx_review, odt_review, pandoc, tree
+from issue_builder.importing import docx_review, docx_shape, odt_review, odt_shape, pandoc, tree
 from issue_builder.importing.manifest_text import Entry, ManifestText, appended, read_manifest
+from issue_builder.importing.odt_shape import Figure
 from issue_builder.importing.pictures import MAX_PICTURES, LeftOut, picture_bytes, placeable
 from issue_builder.importing.review import ReviewChoices, ReviewMark, check_choices
 from issue_builder.importing.sources import (
@@ -147,7 +148,7 @@ def _review_note(source: Path, converted: Converted) -> list[str]:
     none = f"; no {' or '.join(missing)} found" if missing else ""
     return [
         f"Imported from {source.name} on {dt.date.today().isoformat()}: review, then remove this comment.",
-        f"{', '.join(found)}{none}.".capitalize() if found else f"No {' or '.join(missing)} found.",
+        _first_upper(f"{', '.join(found)}{none}.") if found else f"No {' or '.join(missing)} found.",
     ]
 
 
@@ -155,24 +156,32 @@ def _convert(source: Path, kind: str, choices: ReviewChoices, place: Callable[[s
     """In the bounded child: the document read by pandoc, its changes and comments resolved, title, dek and author
     found, its pictures taken out, and the body written as Markdown."""
     with tempfile.TemporaryDirectory(prefix="issue-builder-import-") as scratch:
-        read_from, kept, descriptions = source, {}, {}
+        read_from, kept, figures = source, {}, {}
         marks: list[ReviewMark] = []
+        front: dict = {}
         if kind == "odt":
-            read_from, marks, kept, descriptions = _odt_resolved(source, choices, Path(scratch))
+            read_from, marks, kept, shaped = _odt_resolved(source, choices, Path(scratch))
             check_choices(marks, choices, source)
+            figures = shaped.figures
+            front = {key: {"t": "MetaString", "c": words} for key, words in shaped.front.items()}
         document = pandoc.read_tree(read_from, kind)
         blocks = document.get("blocks", [])
         if kind == "docx":
-            blocks, marks = docx_review.resolve(blocks, choices)
+            with open_package(source, kind) as package:
+                figures = docx_shape.figures(package, display_path(source))
+            blocks, marks = docx_review.resolve(tree.restyled(blocks), choices)
             check_choices(marks, choices, source)
+        if kind == "odt":
+            blocks = tree.quotes_marked(blocks, odt_shape.QUOTE_MARK)
         if kept:
             blocks = odt_review.restore_comments(blocks, kept)
-        properties = _properties(source, kind, document.get("meta", {}))
-        title, dek, author, blocks = _front_matter(blocks, document.get("meta", {}), kind, properties, source)
+        meta = front or document.get("meta", {})
+        properties = _properties(source, kind, meta)
+        title, dek, author, blocks = _front_matter(blocks, meta, kind, properties, source)
         placement = place(title.text or "")
         blocks = tree.tidy(blocks)
         package = read_from if kind in ("docx", "odt") else None
-        pictures, warnings = _pictures(blocks, kind, package, source, placement, descriptions)
+        pictures, warnings = _pictures(blocks, kind, package, source, placement, figures)
         document["blocks"] = blocks
         document["meta"] = {}
         markdown = pandoc.write_markdown(document, display_path(source))
@@ -188,22 +197,30 @@ def _convert(source: Path, kind: str, choices: ReviewChoices, place: Callable[[s
     return Converted(placement, markdown, pictures, title, dek, author, marks, warnings, words)
 
 
-def _odt_resolved(source: Path, choices: ReviewChoices, scratch: Path) -> tuple[Path, list[ReviewMark], dict, dict]:
-    """A copy of the .odt with its changes and comments resolved as chosen (pandoc would accept and drop them)."""
+def _odt_resolved(
+    source: Path, choices: ReviewChoices, scratch: Path
+) -> tuple[Path, list[ReviewMark], dict, odt_shape.Shaped]:
+    """A copy of the .odt with its changes and comments resolved as chosen (pandoc would accept and drop them)
+    and its content shaped for pandoc's reader (heading rows, title, quotes, captions)."""
     where = display_path(source)
     with open_package(source, "odt") as package:
         content = read_part(package, "content.xml", where)
         parse_part(content, "content.xml", where)  # a damaged part fails here, naming it
+        styles = None
+        if "styles.xml" in package.namelist():
+            styles = read_part(package, "styles.xml", where)
+            parse_part(styles, "styles.xml", where)
         try:
-            resolved, marks, kept, descriptions = odt_review.resolve(content, choices)
+            resolved, marks, kept = odt_review.resolve(content, choices)
         except odt_review.CannotResolve as exc:
             raise DocumentError(f"{where}: {exc}") from None
+        shaped = odt_shape.shape(resolved, styles)
         copy = scratch / "resolved.odt"
         with zipfile.ZipFile(copy, "w") as out:
             for info in package.infolist():
-                data = resolved if info.filename == "content.xml" else read_part(package, info.filename, where)
+                data = shaped.content if info.filename == "content.xml" else read_part(package, info.filename, where)
                 out.writestr(info, data)
-    return copy, marks, kept, descriptions
+    return copy, marks, kept, shaped
 
 
 def _properties(source: Path, kind: str, meta: dict) -> Properties:
@@ -223,9 +240,9 @@ def _front_matter(
     blocks: list, meta: dict, kind: str, properties: Properties, source: Path
 ) -> tuple[Found, Found, Found, list]:
     """Title, dek and author, from the document's first lines (a Title, Subtitle or Author paragraph of a .docx,
-    a Markdown file's front matter, a lone first heading, a `By ...` line, an italic first paragraph), else from
-    its properties; the lines taken are removed from the body."""
-    text_meta = meta if kind in ("docx", "md") else {}
+    a Title or Subtitle paragraph of an .odt, a Markdown file's front matter, a lone first heading, a `By ...`
+    line, an italic first paragraph), else from its properties; the lines taken are removed from the body."""
+    text_meta = meta if kind in ("docx", "md", "odt") else {}
     styled = "its front matter" if kind == "md" else "its Title paragraph"
     heading = tree.take_heading(blocks) if kind == "html" else None  # a page's <title> often names the site
     title = Found(tree.meta_text(text_meta, "title") or heading or properties.title, styled)
@@ -254,11 +271,12 @@ def _front_matter(
 
 
 def _pictures(
-    blocks: list, kind: str, package: Path | None, source: Path, placement: Placement, descriptions: dict[str, str]
+    blocks: list, kind: str, package: Path | None, source: Path, placement: Placement, figures: dict[str, Figure]
 ) -> tuple[dict[str, bytes], list[str]]:
     """Each picture taken out into the issue's picture folder (its node pointed there), or left out with a
-    Markdown comment in its place and a warning; one without alternative text (which the render requires) takes
-    its caption, else a warning asks for one."""
+    Markdown comment in its place and a warning; a package's picture takes the alternative text and caption the
+    writer gave it; one without alternative text (which the render requires) takes its caption, else a warning
+    asks for one."""
     found = tree.images(blocks)
     if len(found) > MAX_PICTURES:
         raise DocumentError(
@@ -267,6 +285,7 @@ def _pictures(
     pictures: dict[str, bytes] = {}
     warnings: list[str] = []
     left_out: dict[int, str] = {}
+    targets = [node["c"][2][0] for node in found]
     for number, node in enumerate(found, start=1):
         target = node["c"][2][0]
         try:
@@ -280,11 +299,15 @@ def _pictures(
         relative = f"{placement.pictures}/{placement.slug}-{number}.{extension}"
         pictures[relative] = data
         node["c"][2][0] = "../img/" + Path(relative).name
-        if kind == "odt":  # pandoc makes an identifier of the frame's title; an .odt's captions are paragraphs
-            node["c"][2][1] = ""
+        figure = next((f for href, f in figures.items() if target == href or target.endswith("/" + href)), None)
+        if kind == "odt":  # pandoc's reader makes a frame's caption the alternative text, its title an identifier
+            node["c"][1], node["c"][2][1] = [], ""
+        title = node["c"][2][1].removeprefix("fig:")
+        if figure is not None and figure.caption and not title:
+            title = figure.caption
+        node["c"][2][1] = title
         if not tree.plain_text(node["c"][1]):
-            alt = next((w for href, w in descriptions.items() if target == href or target.endswith("/" + href)), None)
-            alt = alt or node["c"][2][1]
+            alt = (figure.alt if figure else "") or title
             if alt:
                 node["c"][1] = [{"t": "Str", "c": alt}]
             else:
@@ -292,6 +315,13 @@ def _pictures(
                     f"{display_path(source)}: picture {number} has no alternative text, which the render requires: "
                     f"describe it in {placement.body} (![what it shows](../img/{Path(relative).name}))"
                 )
+
+    for href in figures:
+        if kind == "docx" and not any(t == href or t.endswith("/" + href) for t in targets):
+            warnings.append(
+                f"{display_path(source)}: a picture ({Path(href).name}) in a text box or frame was not read by "
+                "pandoc and is left out: move it out of the text box in Word, or add it by hand"
+            )
 
     def replace(node: dict) -> list | None:
         if node["t"] == "Image" and id(node) in left_out:
@@ -301,3 +331,7 @@ def _pictures(
     if left_out:
         blocks[:] = tree.walk(blocks, replace)
     return pictures, warnings
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]  # str.capitalize would lower "Title paragraph"

@@ -12,10 +12,12 @@ from issue_builder.importing.tree import (
     Node,
     attributes,
     classes,
+    close_removals,
     merge_mark,
     merge_marked_paragraphs,
     plain_text,
     raw_comment,
+    removed_mark,
     walk,
 )
 
@@ -56,7 +58,7 @@ def resolve(blocks: list[Node], choices: ReviewChoices) -> tuple[list[Node], lis
             return _resolved(kind, content, about, text, choices)
 
         out.extend(walk([block], fix))
-    return merge_marked_paragraphs(out), marks
+    return close_removals(merge_marked_paragraphs(out)), marks
 
 
 def _comment_text(content: list[Node]) -> str:
@@ -75,9 +77,9 @@ def _resolved(kind: str, content: list[Node], about: dict, text: str, choices: R
     if accept is None:
         return None
     if kind == "insertion":
-        return content if accept else []
+        return content if accept else [removed_mark()]
     if kind == "deletion":
-        return [] if accept else content
+        return [removed_mark()] if accept else content
     if kind == "paragraph break inserted":
         return [] if accept else [merge_mark()]
     return [merge_mark()] if accept else []  # a paragraph break deleted

@@ -86,7 +86,7 @@ def appended(manifest: ManifestText, entry: Entry) -> str:
         dash_indent = " " * (dash - line_start if dash >= 0 else 0)
         content_end = len(text[: _content_end(last)].rstrip())
         line_end = text.find("\n", content_end)
-        cut = len(text) if line_end < 0 else line_end + 1
+        cut = len(text) if line_end < 0 else _after_own_comments(text, line_end + 1, last.start_mark.column)
         head = text[:cut] if line_end >= 0 else text + "\n"
         new = head + "\n" + _lines(entry, dash_indent, " " * last.start_mark.column) + text[cut:]
     elif (isinstance(node, yaml.SequenceNode) and not node.value) or (
@@ -103,6 +103,23 @@ def appended(manifest: ManifestText, entry: Entry) -> str:
         )
     _check(manifest, entry, new)
     return new
+
+
+def _after_own_comments(text: str, start: int, column: int) -> int:
+    """Past the comment lines that follow the last article indented as its keys (commented-out fields of that
+    article, as `new` writes them): the new entry goes after them, not between the article and its comments."""
+    end = position = start
+    while position < len(text):
+        line_end = text.find("\n", position)
+        line_end = len(text) if line_end < 0 else line_end + 1
+        line = text[position:line_end]
+        indent = len(line) - len(line.lstrip(" "))
+        if line.strip() and not (line.lstrip().startswith("#") and indent >= column):
+            break
+        if line.strip():
+            end = line_end
+        position = line_end
+    return end
 
 
 def _content_end(node: yaml.Node) -> int:

@@ -21,7 +21,7 @@ PANDOC_HEAP = "1536m"  # pandoc's own heap limit: it stops with "Heap exhausted"
 # Markdown read as CommonMark with the extensions the bodies share (footnotes, pipe tables, ~~strikeout~~,
 # `::: pullquote` containers, YAML front matter); no TeX math or smart quotes (the layout's typographer sets quotes)
 READERS = {
-    "docx": "docx",
+    "docx": "docx+styles",  # paragraph styles kept: a quotation or caption style means something here
     "odt": "odt",
     "html": "html",
     "md": "commonmark_x-smart-tex_math_dollars-raw_tex-emoji-implicit_header_references-task_lists",

@@ -37,7 +37,7 @@ class ReviewMark:
         """`insertion by Ed (2024-05-01) in "Sub", paragraph 2: “new words”`."""
         who = f" by {self.author}" if self.author else ""
         when = f" ({self.date[:10]})" if self.date else ""
-        text = f": “{shorten(self.text)}”" if self.text else ""
+        text = f": “{shorten(self.text)}”" if self.text.strip() else ": a space" if self.text else ""
         return f"{self.kind}{who}{when} {self.where}{text}"
 
 

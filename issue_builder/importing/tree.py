@@ -70,11 +70,16 @@ def plain_text(value: Any) -> str:
             parts.append(marks[0])
             visit(item["c"][1])
             parts.append(marks[1])
-        elif kind == "Note" or kind.startswith("Raw") or (kind == "Span" and "comment-start" in classes(item)):
-            return
+        elif (
+            kind == "Note"
+            or kind.startswith("Raw")
+            or (kind == "Span" and {"comment-start", "deletion"} & set(classes(item)))
+        ):
+            return  # a tracked deletion not yet resolved: the words as they would read with the changes made
         else:
             visit(item.get("c"))
-            parts.append(" ")
+            if kind in BLOCK_TYPES:  # words of two blocks apart; an emphasis or a span runs on
+                parts.append(" ")
 
     visit(value)
     return " ".join("".join(parts).split())
@@ -100,7 +105,8 @@ def tidy(blocks: list[Node]) -> list[Node]:
         if kind == "Header":
             node["c"][0] = min(max(node["c"][0] + shift, 2), LOWEST_HEADING)
             node["c"][1] = NO_ATTR
-            return None if plain_text(node["c"][2]) else []
+            pictures = _pictures_out(node["c"][2])
+            return ([node] if plain_text(node["c"][2]) else []) + pictures
         if kind == "Div":
             if "pullquote" in classes(node):  # the bodies' own container, from a Markdown source
                 return [_raw_markdown("::: pullquote"), *node["c"][1], _raw_markdown(":::")]
@@ -115,11 +121,180 @@ def tidy(blocks: list[Node]) -> list[Node]:
             n["t"] not in ("Space", "SoftBreak", "LineBreak") for n in node["c"]
         ):
             return []
+        elif kind in ("Para", "Plain") and not is_lone_image(node) and any(n["t"] == "Image" for n in node["c"]):
+            pictures = _pictures_out(node["c"])
+            return ([node] if plain_text(node["c"]) else []) + pictures
         elif kind == "Table":
             _give_head(node)
+        elif kind == "Note" and node["c"] and inlines_of(node["c"][0]) is not None:
+            first = inlines_of(node["c"][0])  # the space or tab a word processor puts after the note's number
+            while first and first[0]["t"] in ("Space", "SoftBreak"):
+                first.pop(0)
+        elif kind in ("BulletList", "OrderedList"):
+            items = node["c"] if kind == "BulletList" else node["c"][1]
+            for item in items:  # one paragraph an item: a tight list, as writers' lists are
+                if len(item) == 1 and item[0]["t"] == "Para":
+                    item[0]["t"] = "Plain"
         return None
 
     return walk(blocks, fix)
+
+
+def is_lone_image(block: Node) -> bool:
+    """A paragraph holding one picture and nothing else (what the layout sets as a figure)."""
+    if block["t"] not in ("Para", "Plain"):
+        return False
+    content = [n for n in block["c"] if n["t"] not in ("Space", "SoftBreak", "LineBreak")]
+    return len(content) == 1 and content[0]["t"] == "Image"
+
+
+def _pictures_out(inlines: list[Node]) -> list[Node]:
+    """The pictures of a heading or a paragraph of text (a picture anchored there), taken out, each a paragraph of
+    its own to follow it: the layout sets only a picture alone in its paragraph as a figure."""
+    pictures = [n for n in inlines if n["t"] == "Image"]
+    inlines[:] = [n for n in inlines if n["t"] != "Image"]
+    while inlines and inlines[-1]["t"] in ("Space", "SoftBreak", "LineBreak"):
+        inlines.pop()
+    return [{"t": "Para", "c": [picture]} for picture in pictures]
+
+
+BLOCK_TYPES = {
+    "Para", "Plain", "Header", "BlockQuote", "BulletList", "OrderedList", "Div", "Table", "CodeBlock", "RawBlock",
+    "HorizontalRule", "LineBlock", "DefinitionList", "Null",
+}  # fmt: skip
+QUOTE_STYLES = {"quotations", "quote", "quotation", "block quote", "block text", "intense quote"}
+CAPTION_STYLES = {"caption", "image caption", "figure caption", "illustration", "figure"}
+_CAPTION_LABEL = re.compile(r"^\S+\s+\d+(?:[.-]\d+)*\s*[:.\u2013\u2014-]?\s*")
+
+
+def map_lists(value: Any, fix: Callable[[list], list]) -> Any:
+    """`value` (pandoc's JSON) with `fix` applied to every list in it, the innermost first."""
+    if isinstance(value, dict) and "c" in value:
+        value["c"] = map_lists(value["c"], fix)
+        return value
+    if not isinstance(value, list):
+        return value
+    return fix([map_lists(item, fix) for item in value])
+
+
+def map_block_lists(blocks: list[Node], fix: Callable[[list[Node]], list[Node]]) -> list[Node]:
+    """`blocks` with `fix` applied to it and to every list of blocks inside it (quotes, list items, notes,
+    table cells), the innermost first."""
+
+    def blocks_only(items: list) -> list:
+        return fix(items) if is_node_list(items) and items[0]["t"] in BLOCK_TYPES else items
+
+    return map_lists(blocks, blocks_only) if blocks else blocks
+
+
+def _merged_quotes(blocks: list[Node]) -> list[Node]:
+    """Block quotes that follow each other joined into one (a writer's quote of several paragraphs)."""
+    out: list[Node] = []
+    for block in blocks:
+        if block["t"] == "BlockQuote" and out and out[-1]["t"] == "BlockQuote":
+            out[-1]["c"].extend(block["c"])
+        else:
+            out.append(block)
+    return out
+
+
+def restyled(blocks: list[Node]) -> list[Node]:
+    """A .docx read with its paragraph styles (pandoc's `+styles`): a quotation style's paragraphs become a block
+    quote, a caption paragraph under a picture its caption, and every other style wrapper goes."""
+
+    def fix(blocks: list[Node]) -> list[Node]:
+        out: list[Node] = []
+        for block in blocks:
+            style = attributes(block).get("custom-style", "").casefold() if block["t"] == "Div" else ""
+            if not style:
+                out.append(block)
+            elif style in QUOTE_STYLES:  # pandoc may have made it a block quote already (Word's Quote style)
+                inner = [b for q in block["c"][1] for b in (q["c"] if q["t"] == "BlockQuote" else [q])]
+                out.append({"t": "BlockQuote", "c": inner})
+            elif style in CAPTION_STYLES and out and is_lone_image(out[-1]) and plain_text(block["c"][1]):
+                picture = next(n for n in out[-1]["c"] if n["t"] == "Image")
+                caption = _CAPTION_LABEL.sub("", plain_text(block["c"][1]), count=1)
+                if not picture["c"][2][1].removeprefix("fig:") and caption:
+                    picture["c"][2][1] = caption
+                else:
+                    out.extend(block["c"][1])
+            else:
+                out.extend(block["c"][1])
+        return _merged_quotes(out)
+
+    return map_block_lists(blocks, fix)
+
+
+def quotes_marked(blocks: list[Node], mark: str) -> list[Node]:
+    """Paragraphs whose text begins with `mark` (put there for a quotation style) as block quotes, the mark gone."""
+
+    def first_text(node: Node) -> Node | None:
+        for child in node["c"] if isinstance(node.get("c"), list) else []:
+            if isinstance(child, dict) and child.get("t") == "Str":
+                return child
+            if isinstance(child, dict) and child.get("t") in ("Emph", "Strong", "Span", "Underline", "SmallCaps"):
+                inner = first_text({"c": child["c"] if child["t"] != "Span" else child["c"][1]})
+                if inner is not None:
+                    return inner
+            if isinstance(child, dict) and child.get("t") not in ("Space", "SoftBreak"):
+                return None
+        return None
+
+    def fix(blocks: list[Node]) -> list[Node]:
+        out: list[Node] = []
+        for block in blocks:
+            first = first_text(block) if block["t"] in ("Para", "Plain") else None
+            if first is not None and first["c"].startswith(mark):
+                first["c"] = first["c"].removeprefix(mark)
+                out.append({"t": "BlockQuote", "c": [{"t": "Para", "c": block["c"]}]})
+            else:
+                out.append(block)
+        return _merged_quotes(out)
+
+    found = map_block_lists(blocks, fix)
+
+    def unmark(node: Node) -> None:
+        if node["t"] == "Str" and mark in node["c"]:
+            node["c"] = node["c"].replace(mark, "")
+
+    return walk(found, unmark)
+
+
+_REMOVED = "issue-builder-removed"  # marks where words were taken out, for the spaces around them
+_CLOSING = tuple(".,;:!?)]}’”»…")
+
+
+def removed_mark() -> Node:
+    return {"t": "Span", "c": [["", [_REMOVED], []], []]}
+
+
+def close_removals(blocks: list[Node]) -> list[Node]:
+    """Where words were taken out, the space left before a closing punctuation mark or another space goes
+    (`the library .` is `the library.`), and the marks go."""
+
+    def is_mark(node: Node) -> bool:
+        return node["t"] == "Span" and _REMOVED in classes(node)
+
+    def close(items: list) -> list:
+        if not (is_node_list(items) and any(is_mark(n) for n in items)):
+            return items
+        out: list[Node] = []
+        for i, node in enumerate(items):
+            if not is_mark(node):
+                if not (node["t"] == "Space" and not out and i and is_mark(items[i - 1])):
+                    out.append(node)  # (a space left at the start of a paragraph goes)
+                continue
+            following = next((n for n in items[i + 1 :] if not is_mark(n)), None)
+            closes = (
+                following is None
+                or following["t"] in ("Space", "SoftBreak", "LineBreak")
+                or (following["t"] == "Str" and following["c"].startswith(_CLOSING))
+            )
+            if closes and out and out[-1]["t"] == "Space":
+                out.pop()
+        return out
+
+    return map_lists(blocks, close)
 
 
 def _raw_markdown(text: str) -> Node:

@@ -1,11 +1,10 @@
-"""Lay the issue out once, section by section, and write it once: the document every edition is finished from."""
+"""Lay the issue out once, section by section and side by side, and join it into one PDF: the document every
+edition is finished from."""
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import re
-import warnings
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,15 +12,16 @@ from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError
 from issue_builder.base.identifiers import ean13_for_issn
 from issue_builder.base.paths import FONTS_DIR
 from issue_builder.layout.barcode import barcode_file, barcode_width
-from issue_builder.layout.engine import weasyprint
+from issue_builder.layout.copyfit import Rules
 from issue_builder.layout.fetcher import SandboxFetcher, build_url
-from issue_builder.layout.fit import page_budget_findings, title_findings
+from issue_builder.layout.fit import PageFill, page_budget_findings, titles_over, underfilled_findings
+from issue_builder.layout.font_merge import originals
 from issue_builder.layout.html import Barcode, RenderedHtml, render_html
-from issue_builder.layout.laid_out import Layout, article_at
-from issue_builder.layout.overflow import find_overflows, lost_text
-from issue_builder.layout.resolution import placements
-from issue_builder.layout.sections import CACHE as SECTIONS
-from issue_builder.layout.sections import LaidOut, lay_out_sections, section_key
+from issue_builder.layout.join import Part, join_in_child
+from issue_builder.layout.laid_out import Layout, Placement, article_at
+from issue_builder.layout.overflow import describe
+from issue_builder.layout.parallel import Env, SectionCache, code_digest
+from issue_builder.layout.sections import Placed, place
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import placeable
 from issue_builder.prepare.inputs import resources_digest
@@ -30,24 +30,12 @@ from issue_builder.prepare.scripts import missing_glyph_hint
 _NOTDEF = re.compile(
     r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)" \(U\+([0-9A-F]+)\)', re.S
 )
-WRITE_OPTIONS = {"pdf_tags": True}  # tags cost little to write; the finishers of untagged editions drop them
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+WARNING, ERROR = 30, 40  # logging levels of WeasyPrint's messages
 
 
 def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], None] = lambda _: None) -> Layout:
-    """Lay out and write `issue`; converted copies of images that WeasyPrint cannot place go to `cache_dir`.
-
-    The editorial pages are laid out section by section (kept in the process's cache by content), the tail (fill
-    pages and back cover) after them: how many fill pages it needs depends on where the editorial pages end.
-    """
+    """Lay out and write `issue`; converted copies of images that WeasyPrint cannot place and the laid-out sections
+    (layout/sections.py, layout/parallel.py) go to `cache_dir`."""
     cache_dir = cache_dir.resolve()  # its files are placed by file: URL
     flatten = issue.manifest.printing.pdf_x == "1a"
     try:
@@ -59,93 +47,142 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], N
         for url, (_, info) in issue.image_sources.items()
         if placed[info.path] != info.path
     }
-    logger = logging.getLogger("weasyprint")
-    capture = _Capture()
-    logger.addHandler(capture)
-    propagate, logger.propagate = logger.propagate, False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            barcode, generated = _barcode(issue)
+    barcode, generated = _barcode(issue)
 
-            def html_for(part: str, first_page: int = 1, **more) -> RenderedHtml:
-                return render_html(
-                    issue,
-                    part=part,
-                    first_page=first_page,
-                    barcode=barcode,
-                    transparency=not flatten,
-                    image_urls=image_urls,
-                    **more,
-                )
+    def html_for(part: str, first_page: int = 1, **more) -> RenderedHtml:
+        return render_html(
+            issue,
+            part=part,
+            first_page=first_page,
+            barcode=barcode,
+            transparency=not flatten,
+            image_urls=image_urls,
+            **more,
+        )
 
-            fetcher = SandboxFetcher([issue.root, FONTS_DIR, *issue.layout_chain], generated, build_dir=cache_dir)
-            misses, hits = SECTIONS.misses, SECTIONS.hits
-            resources = resources_digest(issue)
-            pages = 0
-
-            def lay_out(rendered: RenderedHtml):
-                nonlocal pages
-                document = _cached_layout(rendered, fetcher, capture, resources)
-                pages += len(document.pages)
-                step(f"laying out the issue: {pages} pages")
-                return document
-
-            front, main_pages, main_parts = lay_out_sections(issue, html_for, lay_out)
-            fill = fill_pages(len(main_pages), issue)
-            tail_html = html_for("tail", len(main_pages) + 1, fill_pages=fill)
-            tail = _layout(tail_html, fetcher)
-            document = front.copy(main_pages + tail.pages)
-            pdf = document.write_pdf(**WRITE_OPTIONS)
-    finally:
-        logger.removeHandler(capture)
-        logger.propagate = propagate
-    article_pages: dict[str, int] = {}
-    for number, page in enumerate(document.pages, start=1):
-        for anchor in page.anchors:
-            if anchor.startswith("article-"):
-                article_pages.setdefault(anchor.removeprefix("article-"), number)
-    originals = {copy: url for url, copy in image_urls.items()}
+    originals_of = {copy: url for url, copy in image_urls.items()}
     sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
-    sizes.update({copy: sizes[url] for copy, url in originals.items()})
-    placed_images = [dataclasses.replace(p, src=originals.get(p.src, p.src)) for p in placements(document.pages, sizes)]
+    sizes.update({copy: sizes[url] for copy, url in originals_of.items()})
+    with tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch:
+        env = Env(
+            html_for=html_for,
+            fetcher=SandboxFetcher([issue.root, FONTS_DIR, *issue.layout_chain], generated, build_dir=cache_dir),
+            sizes=sizes,
+            cache=SectionCache(cache_dir / "sections"),
+            context=f"{resources_digest(issue)}\0{code_digest()}",
+            rules=Rules.of(issue.manifest.typesetting),
+            scratch=Path(scratch),
+        )
+        placed_sections = place(issue, env, lambda editorial: fill_pages(editorial, issue), step)
+        sections = placed_sections.sections
+        step(f"joining {len(sections)} sections")
+        target = Path(scratch) / "issue.pdf"
+        fonts = originals(face.path for faces in issue.font_faces.values() for face in faces)
+        parts = [Part(Path(r["pdf"]), r["spacer"]) for r in sections]
+        try:
+            joined = join_in_child(parts, Path(placed_sections.folios["pdf"]), fonts, target)
+            pdf = target.read_bytes()
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write the laid-out issue to the temporary folder ({target.parent.parent}): "
+                f"{exc.strerror or exc}; earlier outputs were kept"
+            ) from None
+        env.cache.prune()
+    return _layout(issue, placed_sections, pdf, joined, originals_of, env)
+
+
+def _layout(
+    issue: PreparedIssue, placed: Placed, pdf: bytes, joined: list[Diagnostic], originals_of: dict, env: Env
+) -> Layout:
+    """The Layout from the sections' reports: their pages numbered in the issue."""
+    sections = placed.sections
+    firsts, page = [], 1
+    for report in sections:
+        firsts.append(page)
+        page += report["pages"]
+    pages = page - 1
+    article_pages: dict[str, int] = {}
+    for report, first in zip(sections, firsts, strict=True):
+        for number, anchors in enumerate(report["anchors"], start=first):
+            for anchor in anchors:
+                if anchor.startswith("article-"):
+                    article_pages.setdefault(anchor.removeprefix("article-"), number)
+    placements = []
+    for report, first in zip(sections, firsts, strict=True):
+        for p in report["placements"]:
+            placements.append(
+                Placement(
+                    page=p["page"] + first - 1,
+                    src=originals_of.get(p["src"], p["src"]),
+                    width_in=p["width_in"],
+                    height_in=p["height_in"],
+                    ppi=p["ppi"],
+                    trimmed=tuple(p["trimmed"]) if p["trimmed"] is not None else None,
+                    drawn=tuple(p["drawn"]) if p["drawn"] is not None else None,
+                )
+            )
+    fills = {
+        int(n) + first - 1: PageFill(**fill)
+        for report, first in zip(sections, firsts, strict=True)
+        for n, fill in report["fills"].items()
+    }
+    editorial = pages - placed.tail["pages"]
+    found = _classify(
+        [tuple(r) for report in [*sections, placed.folios] for r in report["records"]],
+        [tuple(r) for report in [*sections, placed.folios] for r in report["refused"]],
+        issue,
+    )
+    found += joined
+    for report in sections:
+        for article_id, expected, reached in report["lost"]:
+            title = next((a.title for a in issue.articles if f"article-{a.id}" == article_id), article_id)
+            found.append(
+                Diagnostic(
+                    f"{title}: only {reached} of {expected} letters reached the pages (text the layout's CSS "
+                    "hides, such as display: none, or a positioned block too large for its page?)",
+                    code="lost-text",
+                )
+            )
+    steps = issue.manifest.typesetting.title_steps
+    smaller = f", even set {steps} step{'s' if steps > 1 else ''} smaller (typesetting.title_steps)" if steps else ""
+    titles = {k: tuple(v) for report in placed.articles for k, v in report["titles"].items()}
+    found += [  # titles still too long at the smallest size copy-fitting may set them
+        Diagnostic(f"{text}{smaller}: shorten it, or allow more lines", code="editorial")
+        for text in titles_over(titles, issue)
+    ]
+    found += [
+        Diagnostic(text, severity="warning", code="editorial")
+        for text in page_budget_findings(article_pages, editorial, issue)
+    ]
+    for report, first in zip(sections, firsts, strict=True):
+        for number, problem, continues in report["overflows"]:
+            number += first - 1
+            article = article_at(number, article_pages, issue)
+            where = f"{article.title}: " if article else ""
+            problem = describe(problem, continues + first - 1 if continues is not None else None)
+            found.append(Diagnostic(f"{where}{problem}", code="overflow", page=number))
+    found += [
+        Diagnostic(text, severity="warning", code="underfilled", page=number)
+        for number, text in underfilled_findings(fills, article_pages, issue)
+    ]
     return Layout(
         pdf=pdf,
-        pages=len(document.pages),
+        pages=pages,
         article_pages=article_pages,
-        fill_pages=fill,
-        placements=placed_images,
-        html=_html_files(issue, main_parts, tail_html.html),
-        diagnostics=_diagnostics(document.pages, main_pages, article_pages, capture, fetcher, issue),
-        sections=(SECTIONS.misses - misses, SECTIONS.hits - hits),
+        fill_pages=placed.fill_pages,
+        placements=placements,
+        html=_html_files(issue, sections),
+        diagnostics=found,
+        sections=(env.laid_out, sum(r["cached"] for r in [*sections, placed.folios])),
+        fills=[fills[n].percent if n in fills else None for n in range(1, pages + 1)],
     )
 
 
-def _html_files(issue: PreparedIssue, sections: list[str], tail: str) -> dict[str, str]:
-    """The HTML of each document laid out, by a file name that sorts in page order."""
+def _html_files(issue: PreparedIssue, sections: list[dict]) -> dict[str, str]:
+    """The HTML of each section as laid out, by a file name that sorts in page order."""
     names = ["00-front.html"] + [f"{n:02d}-{a.id}.html" for n, a in enumerate(issue.articles, start=1)]
-    return {**dict(zip(names, sections, strict=True)), f"{len(names):02d}-tail.html": tail}
-
-
-def _diagnostics(pages, main_pages, article_pages, capture, fetcher, issue: PreparedIssue) -> list[Diagnostic]:
-    """What WeasyPrint and the sandbox reported, text the pages lost, boxes that overflow, and the editorial fit."""
-    found = _classify(capture.records, fetcher, issue)
-    for article_id, expected, placed in lost_text(pages):
-        title = next((a.title for a in issue.articles if f"article-{a.id}" == article_id), article_id)
-        found.append(
-            Diagnostic(
-                f"{title}: only {placed} of {expected} letters reached the "
-                "pages (a positioned block is too large for its page?)",
-                code="lost-text",
-            )
-        )
-    editorial = title_findings(main_pages, issue) + page_budget_findings(article_pages, len(main_pages), issue)
-    found += [Diagnostic(text, severity="warning", code="editorial") for text in editorial]
-    for number, problem in find_overflows(pages):
-        article = article_at(number, article_pages, issue)
-        where = f"{article.title}: " if article else ""
-        found.append(Diagnostic(f"{where}{problem}", code="overflow", page=number))
-    return found
+    names.append(f"{len(names):02d}-tail.html")
+    return {name: report["html"] for name, report in zip(names, sections, strict=True)}
 
 
 def _barcode(issue: PreparedIssue) -> tuple[Barcode | None, dict[str, bytes]]:
@@ -154,25 +191,6 @@ def _barcode(issue: PreparedIssue) -> tuple[Barcode | None, dict[str, bytes]]:
         return None, {}
     name, data = barcode_file(ean13_for_issn(m.periodical.issn), f"{m.issue % 100:02d}")
     return Barcode(url=build_url(name), width=barcode_width()), {name: data}
-
-
-def _layout(rendered: RenderedHtml, fetcher: SandboxFetcher):
-    return weasyprint.HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher).render()
-
-
-def _cached_layout(rendered: RenderedHtml, fetcher: SandboxFetcher, capture: _Capture, resources: str):
-    """A section laid out, or taken from the process's cache with the messages its layout gave."""
-    key = section_key(rendered, resources)
-    laid = SECTIONS.get(key)
-    if laid is None:
-        records, refused = len(capture.records), len(fetcher.refused)
-        document = _layout(rendered, fetcher)
-        laid = LaidOut(document, capture.records[records:], fetcher.refused[refused:])
-        SECTIONS.put(key, laid)
-    else:
-        capture.records += laid.records
-        fetcher.refused += laid.refused
-    return laid.document
 
 
 def fill_pages(editorial_pages: int, issue: PreparedIssue) -> int:
@@ -195,11 +213,11 @@ def page_multiple(binding: str) -> int:
     return 4 if binding == "saddle-stitch" else 2
 
 
-def _classify(records: list[logging.LogRecord], fetcher: SandboxFetcher, issue: PreparedIssue) -> list[Diagnostic]:
-    found = [Diagnostic(f"{url} ({why})", code="refused-url") for url, why in fetcher.refused]
+def _classify(records: list[tuple[int, str]], refused: list[tuple[str, str]], issue: PreparedIssue) -> list[Diagnostic]:
+    """WeasyPrint's messages ((level, text), each once) and the URLs the sandbox refused, as findings."""
+    found = [Diagnostic(f"{url} ({why})", code="refused-url") for url, why in dict.fromkeys(refused)]
     seen = set()
-    for record in records:
-        text = record.getMessage()
+    for level, text in records:
         if text in seen:
             continue
         seen.add(text)
@@ -218,11 +236,11 @@ def _classify(records: list[logging.LogRecord], fetcher: SandboxFetcher, issue: 
                 )
             )
         elif text.startswith("Failed to load"):
-            if not any(url in text for url, _ in fetcher.refused):
+            if not any(url in text for url, _ in refused):
                 found.append(Diagnostic(text.splitlines()[0], code="missing-resource"))
         elif "anchor" in text.lower():
             found.append(Diagnostic(text, code="unknown-anchor"))
-        elif record.levelno >= logging.ERROR:
+        elif level >= ERROR:
             found.append(Diagnostic(text, code="other"))
         elif text.startswith(("Ignored", "Unsupported", "Invalid", "Expected")):
             found.append(Diagnostic(text, severity="warning", code="css"))

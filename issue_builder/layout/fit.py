@@ -1,10 +1,15 @@
-"""Editorial checks that need the laid-out pages: titles running too many lines, articles over their page budget."""
+"""Editorial checks that need the laid-out pages: titles running too many lines, articles over their page budget,
+how full each body page is."""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from issue_builder.layout.boxes import page_root
+from issue_builder.layout.copyfit import Measured
 from issue_builder.layout.engine import boxes
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
@@ -12,9 +17,10 @@ TITLE_MAX_LINES = 3  # when the layout's CSS sets no `--title-max-lines` on the 
 ARTICLE_PREFIX = "article-"  # ids of the layout's <article> elements: "article-" + the article's id
 
 
-def title_lines(pages: list) -> dict[str, int]:  # weasyprint.Page objects
-    """Article id (as in `Edition.article_pages`) -> lines its title runs, from the line boxes of the laid-out title."""
-    return {article: lines for article, (lines, _) in _titles(pages).items()}
+def titles(pages: list) -> dict[str, tuple[int, int]]:  # weasyprint.Page objects
+    """Article id (as in `Layout.article_pages`) -> (lines its title runs, lines the layout allows), from the line
+    boxes of the laid-out title (see `title_findings`)."""
+    return _titles(pages)
 
 
 def title_findings(pages: list, issue: PreparedIssue) -> list[str]:
@@ -23,9 +29,14 @@ def title_findings(pages: list, issue: PreparedIssue) -> list[str]:
     The layout says how many lines a title may run with the CSS custom property `--title-max-lines` on the title
     (or an ancestor: `.opener-text .article-title { --title-max-lines: 2 }`); TITLE_MAX_LINES otherwise.
     """
+    return titles_over(_titles(pages), issue)
+
+
+def titles_over(titles: dict[str, tuple[int, int]], issue: PreparedIssue) -> list[str]:
+    """`title_findings` from the titles measured: article id -> (lines, lines allowed)."""
     articles = _by_id(issue)
     found = []
-    for article_id, (lines, allowed) in _titles(pages).items():
+    for article_id, (lines, allowed) in titles.items():
         article = articles.get(article_id)
         if article is not None and lines > allowed:
             found.append(f"{_index(article)} title runs {lines} lines; the layout allows {allowed} ({article.title!r})")
@@ -96,3 +107,206 @@ def _allowed(title: boxes.Box) -> int:
         if token.type == "number" and token.is_integer and token.int_value >= 1:
             return token.int_value
     return TITLE_MAX_LINES
+
+
+NOT_BODY = frozenset({"cover", "bleed", "fill", "back"})  # named pages without a text area of an article's own
+BODY_CLASS = "article-body"
+
+
+@dataclass(frozen=True)
+class PageFill:
+    """How full a body page's text area is: the share covered by lines of text, pictures and tinted boxes; the
+    body line (its height times the column's width, in CSS px²) to count lines by; the room free at its foot."""
+
+    fill: float
+    covered: float
+    area: float
+    line: float
+    free: float  # points between the end of the flow and the foot of the text area (or the footnotes)
+
+    @property
+    def percent(self) -> int:
+        return math.floor(self.fill * 100)
+
+    @property
+    def lines(self) -> int:
+        """Body lines the page holds (at least one when it holds anything)."""
+        return max(1, round(self.covered / self.line)) if self.line and self.covered else 0
+
+    def lines_short_of(self, share: float) -> int:
+        """Body lines to add for the page to be `share` full."""
+        return max(0, math.ceil((share * self.area - self.covered) / self.line)) if self.line else 0
+
+
+def is_body_page(page) -> bool:  # a weasyprint.Page of an article's section
+    """Whether the page has a text area of the article's: not a full-bleed opener (nor cover, fill or back)."""
+    return page_root(page).page_type.name not in NOT_BODY
+
+
+def body_line(pages: list) -> tuple[float, float]:
+    """(height, width) in CSS px of the commonest line of the article bodies on `pages`: the body's line height
+    and column width; (0, 0) when they hold no body text."""
+    heights: Counter = Counter()
+    widths: Counter = Counter()
+    for page in pages:
+        for body in _with_class(page_root(page), BODY_CLASS):
+            for box in body.descendants():
+                for line in getattr(box, "children", ()):
+                    if isinstance(line, boxes.LineBox):  # as wide as its block: the measure, not the words
+                        heights[round(line.height, 2)] += 1
+                        widths[round(box.width, 1)] += 1
+    if not heights:
+        return 0.0, 0.0
+    return heights.most_common(1)[0][0], widths.most_common(1)[0][0]
+
+
+def page_fill(page, line: tuple[float, float]) -> PageFill:
+    """The fill of one body page, measured on its laid-out boxes; `line` as `body_line` gives it."""
+    root = page_root(page)
+    x0, y0 = root.content_box_x(), root.content_box_y()
+    x1, y1 = x0 + root.width, y0 + root.height
+    flow, notes = root.children[0], next((c for c in root.children if isinstance(c, boxes.FootnoteAreaBox)), None)
+    rects = list(_content_rects(flow))
+    foot = y1
+    if notes is not None and notes.children:
+        note_rects = list(_content_rects(notes))
+        rects += note_rects
+        foot = min([y1, notes.position_y, *(r[1] for r in note_rects)])
+    clipped = [(max(a, x0), max(b, y0), min(c, x1), min(d, y1)) for a, b, c, d in rects if c > x0 and a < x1 and d > y0]
+    clipped = [r for r in clipped if r[2] > r[0] and r[3] > r[1]]
+    covered, area = _union_area(clipped), root.width * root.height
+    lowest = flow.position_y + flow.margin_height()  # where the flow ends on this page: its blocks' margins too
+    return PageFill(
+        fill=covered / area if area else 1.0,
+        covered=covered,
+        area=area,
+        line=line[0] * line[1],
+        free=max(0.0, foot - max(lowest, y0)) * PT_PER_PX,
+    )
+
+
+PT_PER_PX = 0.75
+
+
+def _with_class(box, name: str) -> Iterator:
+    element = box.element
+    if element is not None and name in (element.get("class") or "").split() and not isinstance(box, boxes.LineBox):
+        yield box
+        return
+    for child in getattr(box, "children", []):
+        yield from _with_class(child, name)
+
+
+def _content_rects(box) -> Iterator[tuple[float, float, float, float]]:
+    """(left, top, right, bottom) of what shows on the page under `box`: lines, pictures, tinted boxes."""
+    if isinstance(box, boxes.ReplacedBox):
+        yield box.position_x, box.position_y, box.position_x + box.width, box.position_y + box.height
+        return
+    if isinstance(box, boxes.MarginBox):
+        return
+    colour = box.style["background_color"]
+    if box.element_tag not in ("html", "body") and (getattr(colour, "alpha", 0) > 0 or _has_image(box)):
+        x, y = box.border_box_x(), box.border_box_y()
+        yield x, y, x + box.border_width(), y + box.border_height()
+    for child in getattr(box, "children", []):
+        if isinstance(child, boxes.LineBox):  # a line covers its block's measure: a paragraph's last line too
+            left = box.content_box_x()
+            yield left, child.position_y, left + box.width, child.position_y + child.height
+        else:
+            yield from _content_rects(child)
+
+
+def _has_image(box) -> bool:
+    return any(kind != "none" for kind, _ in box.style["background_image"])
+
+
+def _union_area(rects: list[tuple[float, float, float, float]]) -> float:
+    """The area the rectangles cover together: slab by slab between their top and bottom edges."""
+    edges = sorted({r[1] for r in rects} | {r[3] for r in rects})
+    total = 0.0
+    for top, bottom in zip(edges, edges[1:], strict=False):
+        spans = sorted((r[0], r[2]) for r in rects if r[1] <= top and r[3] >= bottom)
+        covered, reach = 0.0, -math.inf
+        for left, right in spans:
+            if right <= reach:
+                continue
+            covered += right - max(left, reach)
+            reach = right
+        total += covered * (bottom - top)
+    return total
+
+
+def measure_article(pages: list) -> Measured:
+    """What copy-fitting decides on, from the pages of one article laid out on its own."""
+    last = pages[-1]
+    body = is_body_page(last)
+    fill = page_fill(last, body_line(pages)) if body else None
+    lines, allowed = next(iter(_titles(pages).values()), (1, TITLE_MAX_LINES))
+    size = leading = 0.0
+    title = next((box for page in pages for _, box in _title_boxes(page_root(page), None)), None)
+    if title is not None:
+        first_line = next((c for c in title.children if isinstance(c, boxes.LineBox)), None)
+        size = title.style["font_size"] * PT_PER_PX
+        leading = first_line.height * PT_PER_PX if first_line is not None else size
+    return Measured(
+        pages=len(pages),
+        last_fill=fill.fill if fill else 1.0,
+        last_lines=fill.lines if fill else 0,
+        free=fill.free if fill else 0.0,
+        title_lines=lines,
+        title_allowed=allowed,
+        last_is_body=body,
+        title_size=round(size, 3),
+        title_leading=round(leading, 3),
+    )
+
+
+def page_fills(pages: list, article_pages: dict[str, int], issue: PreparedIssue) -> dict[int, PageFill]:
+    """Page number -> fill of each body page of the articles in `pages` (the editorial pages, from page 1), each
+    measured with its article's own body line."""
+    fills: dict[int, PageFill] = {}
+    for _, first, last in _runs(article_pages, len(pages), issue):
+        own = pages[first - 1 : last]
+        line = body_line(own)
+        for number, page in enumerate(own, start=first):
+            if is_body_page(page):
+                fills[number] = page_fill(page, line)
+    return fills
+
+
+def underfilled_findings(
+    fills: dict[int, PageFill], article_pages: dict[str, int], issue: PreparedIssue
+) -> list[tuple[int, str]]:
+    """(page, `p34 is 4% full: cut 2 lines from articles[9] 'Title', or add 38 lines`) for each body page under
+    `typesetting.min_fill`, with what would fix it: an article's last page goes with the lines it holds cut, or
+    fills with lines added; a page inside an article ends early because what follows may not be split there."""
+    share = issue.manifest.typesetting.min_fill / 100
+    found = []
+    for article, first, last in _runs(article_pages, max(fills, default=0), issue):
+        for number in range(first, last + 1):
+            fill = fills.get(number)
+            if fill is None or fill.fill >= share:
+                continue
+            where = f"{_index(article)} {article.title!r}"
+            add = _lines(fill.lines_short_of(share))
+            if number < last:
+                fix = f"in {where}, the text goes on to the next page early (a picture or a block that may not split)"
+            elif number == first or not fill.lines:
+                fix = f"add {add} to {where}"
+            else:
+                fix = f"cut {_lines(fill.lines)} from {where}, or add {add}"
+            found.append((number, f"p{number} is {fill.percent}% full: {fix}"))
+    return found
+
+
+def _lines(count: int) -> str:
+    return f"{count} line{'' if count == 1 else 's'}"
+
+
+def _runs(article_pages: dict[str, int], last_page: int, issue: PreparedIssue) -> Iterator[tuple]:
+    """(article, first page, last page) of each article placed, in page order."""
+    articles = _by_id(issue)
+    starts = sorted((page, article_id) for article_id, page in article_pages.items() if article_id in articles)
+    for k, (start, article_id) in enumerate(starts):
+        end = starts[k + 1][0] - 1 if k + 1 < len(starts) else last_page
+        yield articles[article_id], start, end

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from issue_builder.base.diagnostics import Diagnostic, RenderError
 from issue_builder.base.schema import Contact
+from issue_builder.layout.copyfit import Fit
 from issue_builder.layout.templates import extra_stylesheets, make_environment, read_contained
 from issue_builder.layout.values import template_context
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
@@ -92,10 +93,13 @@ def render_html(
     image_urls: dict[str, str] | None = None,
     article: PreparedArticle | None = None,
     starts: dict[str, int] | None = None,
+    fit: Fit | None = None,
 ) -> RenderedHtml:
-    """The HTML of one part of the issue, numbered from `first_page`: "main" (cover to last article), "tail" (fill
-    pages and back cover), "front" (cover and contents, which print `starts`: article id -> first page) or "article"
-    (`article` alone). Template errors become RenderError naming the template and line.
+    """The HTML of one part of the issue, from `first_page` (a section is given only its parity: 1 for a right-hand
+    start, 2 for a left-hand one): "main" (cover to last article), "tail" (fill pages and back cover), "front"
+    (cover and contents, which print `starts`: article id -> first page) or "article"
+    (`article` alone, set at `fit`: its copy-fitting steps, layout/copyfit.py). Template errors become RenderError
+    naming the template and line.
 
     Pages run into the bleed and colours are the publication's sRGB values: the print edition's finisher gives
     each declared colour its declared CMYK and crops nothing; the screen editions are cropped to the trim.
@@ -134,6 +138,7 @@ def render_html(
             "spacer": part == "article" and first_page % 2 == 0,  # a left-hand first page needs a spacer page before it
             "starts": starts,
             "fill_templates": fill_templates(m.printing.fill, fill_pages),
+            "fit": fit or Fit(),
         },
         functions={"colour": colour, "image_url": lambda url: urls.get(url, url), "running_title": running_title},
     )

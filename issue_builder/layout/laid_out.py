@@ -39,7 +39,8 @@ class Layout:
     placements: list[Placement]  # every placed image, by the URL of its original
     html: dict[str, str]  # the HTML laid out, by file name in the order laid out: front, articles, tail
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    sections: tuple[int, int] = (0, 0)  # (sections laid out, sections taken from the process's cache)
+    sections: tuple[int, int] = (0, 0)  # (sections laid out, sections of the issue taken from the section cache)
+    fills: list[int | None] = field(default_factory=list)  # per page: percent of its text area full; None: no body page
 
 
 def article_at(page: int, starts: dict[str, int], issue: PreparedIssue) -> PreparedArticle | None:

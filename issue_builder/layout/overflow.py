@@ -8,8 +8,9 @@ from issue_builder.layout.engine import boxes
 TOLERANCE = 0.75  # CSS px; rounding in layout
 
 
-def find_overflows(pages: list) -> list[tuple[int, str]]:  # weasyprint.Page objects
-    """(page number, description) for each piece of text that overflows; empty when none does."""
+def find_overflows(pages: list) -> list[tuple[int, str, int | None]]:  # weasyprint.Page objects
+    """(page number, description, the page it continues on) for each piece of text that overflows (the last for a
+    positioned block WeasyPrint split over pages, None otherwise); empty when none does. `describe` words it."""
     found = []
     positioned_on: dict[int, list[int]] = {}
     names: dict[int, str] = {}
@@ -42,19 +43,19 @@ def find_overflows(pages: list) -> list[tuple[int, str]]:  # weasyprint.Page obj
         if (
             len(numbers) > 1
         ):  # WeasyPrint splits a positioned block that does not fit and draws the rest over later pages
-            found.append(
-                (
-                    numbers[0],
-                    f"positioned block {names[key]} is too large for its page (continues on page {numbers[1]})",
-                )
-            )
+            found.append((numbers[0], f"positioned block {names[key]} is too large for its page", numbers[1]))
     return found
+
+
+def describe(problem: str, continues: int | None) -> str:
+    """An overflow as the user reads it, with the page a split positioned block continues on."""
+    return problem if continues is None else f"{problem} (continues on page {continues})"
 
 
 def _add(found: list, seen: set, number: int, message: str) -> None:
     if message not in seen:
         seen.add(message)
-        found.append((number, message))
+        found.append((number, message, None))
 
 
 def _snippet(text: str) -> str:

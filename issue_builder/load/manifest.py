@@ -94,7 +94,10 @@ def _inherit(pub_path: Path, issue_doc: YamlDocument) -> tuple[YamlDocument, lis
     ]
     publication = {k: v for k, v in pub_doc.data.items() if k not in ISSUE_ONLY_KEYS}
     locations: dict[KeyPath, Location] = {}
-    data = _merge(publication, issue_doc.data, (), pub_doc, issue_doc, locations)
+    try:
+        data = _merge(publication, issue_doc.data, (), pub_doc, issue_doc, locations)
+    finally:
+        _INDEXES.clear()  # the two documents' indexes serve this one merge
     return YamlDocument(data=data, locations=locations, file=issue_doc.file), [], misplaced
 
 
@@ -132,10 +135,26 @@ def _key_order(base: dict, over: dict):
 
 
 def _copy_locations(doc: YamlDocument, prefix: KeyPath, out: dict[KeyPath, Location]) -> None:
-    n = len(prefix)
-    for path, loc in doc.locations.items():
-        if path[:n] == prefix:
-            out[path] = loc
+    """The locations of `prefix` and of everything under it in `doc`, copied into `out`."""
+    for path in _under(doc).get(prefix, ()):
+        out[path] = doc.locations[path]
+
+
+_INDEXES: dict[int, tuple[YamlDocument, dict[KeyPath, list[KeyPath]]]] = {}
+
+
+def _under(doc: YamlDocument) -> dict[KeyPath, list[KeyPath]]:
+    """Every key path of `doc` by each of its prefixes (itself included): each merge step a lookup, not a scan of
+    every location, which took minutes for a manifest of many keys."""
+    held = _INDEXES.get(id(doc))
+    if held is not None and held[0] is doc:
+        return held[1]
+    index: dict[KeyPath, list[KeyPath]] = {}
+    for path in doc.locations:
+        for n in range(len(path) + 1):
+            index.setdefault(path[:n], []).append(path)
+    _INDEXES[id(doc)] = (doc, index)
+    return index
 
 
 def _summary(problems: list[Diagnostic]) -> str:

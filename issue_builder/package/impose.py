@@ -57,7 +57,7 @@ def impose(print_pdf: bytes, sheet_name: str, creep: float, slug: str) -> tuple[
     spreads on sheets `sheet_name`, with crop, fold and registration marks and a slug; (PDF, sides)."""
     with pikepdf.open(io.BytesIO(print_pdf)) as source, pikepdf.new() as out:
         pages = list(source.pages)
-        _same_pages(pages)
+        same_pages(pages)
         trim = _box(pages[0], "/TrimBox")
         bleed_box = _box(pages[0], "/BleedBox")
         width, height = trim[2] - trim[0], trim[3] - trim[1]
@@ -71,7 +71,7 @@ def impose(print_pdf: bytes, sheet_name: str, creep: float, slug: str) -> tuple[
             + (f" · creep {creep_shift(s.sheet, sheets, creep) / MM:.2f} mm" if creep else "")
             for s in sides
         ]
-        forms = [out.copy_foreign(page.as_form_xobject()) for page in pages]
+        forms = [page_form(out, page) for page in pages]
         with pikepdf.open(io.BytesIO(draw_marks(spread, slugs))) as marks:
             for number, side in enumerate(sides):
                 # the spread's trim, centred on the sheet
@@ -96,13 +96,22 @@ def impose(print_pdf: bytes, sheet_name: str, creep: float, slug: str) -> tuple[
                         f"q {clip[0]:.4f} {clip[1]:.4f} {clip[2]:.4f} {clip[3]:.4f} re W n "
                         f"1 0 0 1 {dx:.4f} {y0 - page_trim[1]:.4f} cm /{name} Do Q"
                     )
-                sheet.contents_add(out.make_stream("\n".join(drawing).encode()))
+                # the drawing replaces the blank page's empty stream, which would be written as empty Flate data
+                sheet.obj.Contents = out.make_stream("\n".join(drawing).encode())
                 margin = spread.margin
                 stamp_page(out, sheet, marks.pages[number], (x0 - margin, y0 - margin), "IBSheetMarks")
             if "/OutputIntents" in source.Root:
                 out.Root.OutputIntents = out.copy_foreign(source.make_indirect(source.Root.OutputIntents))
             out.docinfo["/Title"] = pikepdf.String(f"{slug}: printer spreads on {sheet_name}")
             return save_pdf(out), len(sides)
+
+
+def page_form(out: pikepdf.Pdf, page: pikepdf.Page) -> pikepdf.Object:
+    """`page` as a form XObject of `out` that keeps its bleed: qpdf bounds a page's form by its TrimBox, which would
+    cut the bleed off."""
+    form = out.copy_foreign(page.as_form_xobject())
+    form.BBox = pikepdf.Array(_box(page, "/BleedBox"))
+    return form
 
 
 def _sheet(name: str, spread: MarkSheet) -> tuple[float, float]:
@@ -133,7 +142,7 @@ def smallest_sheet(print_pdf: bytes) -> str:
     return fitting[0][1]
 
 
-def _same_pages(pages: list[pikepdf.Page]) -> None:
+def same_pages(pages: list[pikepdf.Page]) -> None:
     """Refuse pages a spread cannot hold alike: another trim or bleed size, a rotation, a user unit."""
     first = [_size(pages[0], key) for key in ("/TrimBox", "/BleedBox")]
     for number, page in enumerate(pages, start=1):

@@ -74,10 +74,17 @@ def _zip(root: str, files: list[PackageFile]) -> bytes:
 
 
 def job_ticket(data: dict) -> list[PackageFile]:
-    """The job ticket as JSON and as plain text for people."""
-    width = max(len(k) for k in data)
-    text = "\n".join(f"{k.replace('_', ' ').capitalize():<{width + 2}}{v}" for k, v in data.items()) + "\n"
+    """The job ticket as JSON and as plain text for people (a nested field as an indented line per part)."""
+    lines = []
+    width = max(len(k) for k in data) + 2
+    for key, value in data.items():
+        label = key.replace("_", " ").capitalize()
+        if isinstance(value, dict):
+            lines.append(label)
+            lines += [f"  {part.capitalize():<{width - 2}}{v}" for part, v in value.items()]
+        else:
+            lines.append(f"{label:<{width}}{value}")
     return [
         PackageFile("job-ticket.json", (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()),
-        PackageFile("job-ticket.txt", text.encode()),
+        PackageFile("job-ticket.txt", ("\n".join(lines) + "\n").encode()),
     ]

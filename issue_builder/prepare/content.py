@@ -11,7 +11,7 @@ from urllib.parse import quote, unquote
 from markupsafe import Markup
 
 from issue_builder.base.diagnostics import Diagnostic, ManifestError
-from issue_builder.base.paths import FONTS_DIR
+from issue_builder.base.paths import DEFAULT_CMYK_PROFILE, FONTS_DIR
 from issue_builder.base.schema import Article, IssueManifest, Picture
 from issue_builder.load.manifest import RawManifest
 from issue_builder.load.yaml_source import YamlDocument
@@ -20,6 +20,7 @@ from issue_builder.prepare.fonts import FontFace, scan_fonts
 from issue_builder.prepare.images import ImageInfo, inspect_image
 from issue_builder.prepare.links import Link
 from issue_builder.prepare.markdown import ImageReference, MarkdownBody, render_markdown
+from issue_builder.prepare.press import PressCondition, WrongCondition, press_condition
 from issue_builder.prepare.text_files import read_utf8
 from issue_builder.prepare.typography import Typography, smarten
 from issue_builder.validate.validate import slugify
@@ -88,6 +89,7 @@ class PreparedIssue:
     images: list[ImageInfo]
     layout_dir: Path | None
     output_profile: OutputProfileFile | None
+    press: PressCondition | None = None  # what the print PDF's output intent names (None: no output profile)
     image_sources: dict[str, tuple[str, ImageInfo]] = field(default_factory=dict)  # URL -> (where named, image)
     warnings: list[Diagnostic] = field(default_factory=list)
     publication_path: Path | None = None  # the publication file the manifest inherits from, if any
@@ -188,6 +190,20 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
         output_profile = load_output_profile(ref.path if ref else None)
     except ValueError as exc:
         problems.append(doc.diagnostic(("printing", "output_profile"), str(exc)))
+    press = None
+    if output_profile is not None:
+        printing = manifest.printing
+        try:
+            built_in = DEFAULT_CMYK_PROFILE.read_bytes()
+            press = press_condition(
+                printing.output_condition,
+                printing.output_condition_info,
+                output_profile.data,
+                output_profile.description,
+                built_in,
+            )
+        except WrongCondition as exc:
+            problems.append(doc.diagnostic(("printing", "output_condition"), str(exc)))
 
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -211,6 +227,7 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
         images=list(images.values()),
         layout_dir=layout_dir,
         output_profile=output_profile,
+        press=press,
         image_sources=sources,
         warnings=problems,
     )

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageCms, ImageFile, ImageOps
 
+from issue_builder.base.atomic import write_whole
 from issue_builder.base.cache import MAX_INPUT_BYTES, file_sha256
+from issue_builder.base.jpeg import without_metadata
 
 # Formats a layout can place; Pillow is told to try only these (never EPS, whatever the file is called).
 ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP")
 MAX_PIXELS = 90_000_000
+EXIF_ORIENTATION = 0x0112
+_METADATA = ("exif", "xmp", "photoshop", "comment")  # what Pillow reads of a JPEG's APP1, APP13 and COM segments
 
 
 @dataclass(frozen=True)
@@ -23,9 +28,11 @@ class ImageInfo:
     path: Path
     format: str
     mode: str
-    width: int
+    width: int  # as shown: turned upright by its EXIF orientation
     height: int
     sha256: str
+    orientation: int = 1  # EXIF orientation (1: stored upright; 5-8: stored on its side)
+    metadata: bool = False  # a JPEG carrying EXIF, XMP, IPTC or a comment, which no output may publish
 
     @property
     def has_alpha(self) -> bool:
@@ -71,13 +78,18 @@ def _decode(path: Path) -> ImageInfo:
                 if size > MAX_INPUT_BYTES:  # a picture followed by gigabytes of anything is never hashed whole
                     raise ValueError(f"image is {size:,} bytes; a build reads files of at most {MAX_INPUT_BYTES:,}")
                 img.load()
+                orientation = img.getexif().get(EXIF_ORIENTATION, 1) if img.format == "JPEG" else 1
+                orientation = orientation if orientation in range(1, 9) else 1
+                sideways = orientation in (5, 6, 7, 8)
                 return ImageInfo(
                     path=path,
                     format=img.format,
                     mode=img.mode,
-                    width=img.width,
-                    height=img.height,
+                    width=img.height if sideways else img.width,
+                    height=img.width if sideways else img.height,
                     sha256=_sha256(path),
+                    orientation=orientation,
+                    metadata=img.format == "JPEG" and any(k in img.info for k in _METADATA),
                 )
         except Image.UnidentifiedImageError:
             raise ValueError(f"not an image in an accepted format ({', '.join(ALLOWED_FORMATS)})") from None
@@ -107,23 +119,33 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
     """
     accepted = (_SCREEN if srgb else _PLACEABLE).get(info.format, set())
     has_alpha = info.has_alpha or info.mode == "P"
-    if info.mode in accepted and not (flatten and has_alpha):
-        return info.path
+    if info.mode in accepted and not (flatten and has_alpha) and info.orientation == 1:
+        if not info.metadata:
+            return info.path
+        target = cache_dir / f"{info.sha256[:24]}-clean.jpg"
+        if not target.exists():
+            clean = without_metadata(info.path.read_bytes())
+            if clean is None:  # a header this cannot walk: placed as it is, the web finisher re-encodes photos
+                return info.path
+            write_whole(target, clean)
+        return target
     with Image.open(info.path, formats=ALLOWED_FORMATS) as img:
         img.load()
+        if info.orientation != 1:  # stored on its side: placed upright, as WeasyPrint and browsers show it
+            img = ImageOps.exif_transpose(img)
         converted = _for_screen(img) if srgb or img.mode != "CMYK" else img
         if flatten and converted.mode in ("RGBA", "LA", "P"):
             rgba = converted.convert("RGBA")
             converted = Image.new("RGB", rgba.size, (255, 255, 255))
             converted.paste(rgba, mask=rgba.getchannel("A"))
-    fmt = "JPEG" if converted.mode in ("CMYK", "RGB") and info.format == "JPEG" or converted.mode == "CMYK" else "PNG"
-    kind = ("srgb" if srgb else "print") + ("-flat" if flatten else "")
+    photo = converted.mode in ("CMYK", "RGB", "L") and info.format == "JPEG"
+    fmt = "JPEG" if photo or converted.mode == "CMYK" else "PNG"
+    kind = ("srgb" if srgb else "print") + ("-flat" if flatten else "") + ("-upright" if info.orientation != 1 else "")
     target = cache_dir / f"{info.sha256[:24]}-{kind}.{fmt.lower().replace('jpeg', 'jpg')}"
     if not target.exists():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        converted.save(tmp, fmt, **({"quality": 95, "subsampling": 0} if fmt == "JPEG" else {}))
-        os.replace(tmp, target)
+        buffer = io.BytesIO()
+        converted.save(buffer, fmt, **({"quality": 95, "subsampling": 0, "comment": b""} if fmt == "JPEG" else {}))
+        write_whole(target, buffer.getvalue())
     return target
 
 

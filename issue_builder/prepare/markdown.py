@@ -196,6 +196,8 @@ def render_markdown(
     problems += _overlong_words(tokens, source)
     problems += _unclosed_html(tokens, source)
     problems += _dropped_nesting(env, source, md.options.maxNesting)
+    problems += _dropped_html(tokens, source) + _unplaced_footnotes(text, env, source)
+    problems += _cut_table_rows(tokens, text.split("\n"), source)
     tokens = _inline_footnotes(tokens, env)
     _mark_figures(tokens)
     html = md.renderer.render(tokens, md.options, env)
@@ -260,6 +262,114 @@ def _unclosed_html(tokens: list[Token], source: Path) -> list[Diagnostic]:
                     )
                 )
             break
+    return found
+
+
+# HTML's element names (and a few obsolete ones pasted text still carries): a disallowed one is dropped with its text
+# kept; any other name in angle brackets (`<landlord-name>`) is text the writer typed, which would be lost.
+_HTML_ELEMENTS = frozenset(
+    """a abbr acronym address area article aside audio b base basefont bdi bdo big blink blockquote body br button
+    canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl dt em embed
+    fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe
+    img input ins kbd label legend li link listing main map mark marquee math menu meta meter nav nobr noembed
+    noframes noscript object ol optgroup option output p param picture plaintext pre progress q rp rt ruby s samp
+    script search section select slot small source span strike strong style sub summary sup svg table tbody td
+    template textarea tfoot th thead time title tr track tt u ul var video wbr xmp""".split()
+)
+_CONTENT_DROPPED = frozenset({"script", "style", "template", "math", "svg"})  # the sanitiser drops what they hold
+_OPENING_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])[^>]*>")
+MAX_TAG_SHOWN = 60  # characters of a tag quoted in a message
+
+
+def _dropped_html(tokens: list[Token], source: Path) -> list[Diagnostic]:
+    """A warning for raw HTML the sanitiser would drop, by tag, at its first line: words lost (a name in angle
+    brackets that is no HTML element, an element whose contents are dropped), or the tag alone (its text kept).
+    Comments are editors' notes, dropped on purpose."""
+    first: dict[str, tuple[str, int | None, int]] = {}  # tag name -> (as written, line, times)
+    for token in tokens:
+        pieces = [(token.content, 0)] if token.type == "html_block" else []
+        done = 0
+        for child in token.children or []:
+            if child.type == "html_inline":  # where in its block it stands, searched onward: linear time
+                at = token.content.find(child.content, done)
+                done = at + len(child.content) if at >= 0 else done
+                pieces.append((child.content, token.content.count("\n", 0, max(at, 0))))
+        for content, lines_before in pieces:
+            for match in _OPENING_TAG.finditer(content):
+                name = match.group(1).lower()
+                if name in _ALLOWED_TAGS:
+                    continue
+                line = token.map[0] + 1 + lines_before + content.count("\n", 0, match.start()) if token.map else None
+                written, at, times = first.get(name, (match.group(), line, 0))
+                first[name] = (written, at, times + 1)
+    found = []
+    for name, (written, line, times) in first.items():
+        shown = written if len(written) <= MAX_TAG_SHOWN else written[: MAX_TAG_SHOWN - 4] + "...>"
+        more = f" (and {times - 1} more time{'s' if times > 2 else ''} after it)" if times > 1 else ""
+        if name in _CONTENT_DROPPED:
+            text = f"`{shown}`{more}: HTML a body may not hold; it and all it holds would be dropped: remove it"
+        elif name not in _HTML_ELEMENTS:
+            text = (
+                f"`{shown}`{more} reads as an HTML tag, which would be dropped with its words; to print it as typed, "
+                f"write `\\{shown}`"
+            )
+        else:
+            text = (
+                f"`{shown}`{more}: HTML a body may not use; the tag is dropped, its text kept (use Markdown for "
+                f"emphasis, or write `\\{shown}` to print it as typed)"
+            )
+        found.append(Diagnostic(text, severity="warning", file=source, line=line))
+    return found
+
+
+def _unplaced_footnotes(text: str, env: dict, source: Path) -> list[Diagnostic]:
+    """A warning for each footnote written but never referred to: its text is printed nowhere."""
+    found = []
+    for key, number in (env.get("footnotes") or {}).get("refs", {}).items():
+        if number != -1:
+            continue
+        label = key[1:]
+        match = re.search(rf"^[ ]{{0,3}}\[\^{re.escape(label)}\]:", text, re.M)
+        line = text.count("\n", 0, match.start()) + 1 if match else None
+        found.append(
+            Diagnostic(
+                f"footnote [^{label}] is never referred to, so it is printed nowhere: put [^{label}] where it "
+                "belongs, or remove it",
+                severity="warning",
+                file=source,
+                line=line,
+            )
+        )
+    return found
+
+
+def _table_cells(line: str) -> int:
+    """Cells of a Markdown table row as written: its unescaped pipes, outer ones not counted."""
+    row = line.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return len(re.split(r"(?<!\\)\|", row))
+
+
+def _cut_table_rows(tokens: list[Token], lines: list[str], source: Path) -> list[Diagnostic]:
+    """A warning for each table row with more cells than its header: the Markdown reader drops the extra ones."""
+    found, header, in_body = [], 0, False
+    for token in tokens:
+        if token.type == "thead_open" and token.map:
+            header = _table_cells(lines[token.map[0]])
+        in_body = {"tbody_open": True, "tbody_close": False}.get(token.type, in_body)
+        if token.type == "tr_open" and in_body and token.map and header:
+            cells = _table_cells(lines[token.map[0]])
+            if cells > header:
+                found.append(
+                    Diagnostic(
+                        f"this table row has {cells} cells and its header {header}: the last {cells - header} would "
+                        "not be printed; add header cells or join the row's cells",
+                        severity="warning",
+                        file=source,
+                        line=token.map[0] + 1,
+                    )
+                )
     return found
 
 

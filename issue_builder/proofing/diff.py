@@ -15,7 +15,16 @@ from issue_builder.proofing.identity import pair_segments, segments
 from issue_builder.proofing.pagediff import PageDiff
 from issue_builder.proofing.pixels import changed_areas
 from issue_builder.proofing.textdiff import diff_furniture, diff_words
-from issue_builder.proofing.words import FURNITURE_BAND, PdfText, Rect, UnreadablePdf, Word, open_pdf, read_texts
+from issue_builder.proofing.words import (
+    FURNITURE_BAND,
+    PdfText,
+    Rect,
+    UnreadablePdf,
+    Word,
+    open_pdf,
+    read_texts,
+    refuse_oversized,
+)
 
 __all__ = ["Move", "PageDiff", "PdfComparison", "UnreadablePdf", "compare_pdfs", "summary_lines"]
 
@@ -93,6 +102,8 @@ def check_drawing(path: Path) -> None:
 
     A file pikepdf cannot open is left to PDFium, which names what is wrong with it.
     """
+    if path.is_file():
+        refuse_oversized(path)
     try:
         pdf = pikepdf.open(path)
     except (pikepdf.PdfError, pikepdf.PasswordError, OSError, ValueError, RecursionError):

@@ -16,7 +16,7 @@ from issue_builder.proofing.flatplan_canvas import PNG_SCALE, Canvas, PdfCanvas,
 Kind = Literal["cover", "contents", "article", "fill", "back"]
 KIND_TEXT = {"cover": "Front cover", "contents": "Contents", "fill": "Fill page", "back": "Back cover"}
 TABLEAU = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
-NO_SECTION, INK, MUTED, EDGE = "#8c8c8c", "#1a1a1a", "#707070", "#b4b4b4"
+NO_SECTION, INK, MUTED, EDGE, SHORT = "#8c8c8c", "#1a1a1a", "#707070", "#b4b4b4", "#d21f1b"
 THUMB_W, SPREAD_GAP, ROW_GAP, MARGIN, HEADER, LEGEND_W, LEGEND_H = 90.0, 20.0, 14.0, 24.0, 40.0, 110.0, 12.0
 BAND, FOLIO_SIZE, TITLE_SIZE, LABEL_H = 4.0, 8.0, 7.0, 30.0
 
@@ -31,6 +31,7 @@ class PageLabel:
     section: str | None
     kind: Kind
     starts: bool = False  # an article begins on this page
+    fill: int | None = None  # percent of the text area full, on a body page of an article
 
     @property
     def caption(self) -> str:
@@ -38,11 +39,16 @@ class PageLabel:
 
 
 def page_labels(
-    pages: int, articles: Sequence[tuple[str, str, str | None]], starts: Mapping[str, int], fill_pages: int
+    pages: int,
+    articles: Sequence[tuple[str, str, str | None]],
+    starts: Mapping[str, int],
+    fill_pages: int,
+    fills: Sequence[int | None] = (),
 ) -> list[PageLabel]:
     """Label every page from plain facts of a render: articles as (id, title, section) in manifest order, their
-    first pages, the fill page count. Page 1 is the cover, the contents run until the first article, each article
-    runs until the next one starts, the fill pages come right before the back cover, which is the last page."""
+    first pages, the fill page count, and how full each page is (percent, None where it is not a body page; as the
+    layout measured it). Page 1 is the cover, the contents run until the first article, each article runs until the
+    next one starts, the fill pages come right before the back cover, which is the last page."""
     runs = sorted(((starts[i], n, title, section) for n, (i, title, section) in enumerate(articles) if i in starts))
     labels = []
     for number in range(1, pages + 1):
@@ -59,7 +65,8 @@ def page_labels(
             for start, _, title, sec in runs:  # the last article started by this page runs on it
                 if start <= number:
                     kind, article, section, first = "article", title, sec, start == number
-        labels.append(PageLabel(number, str(number), article, section, kind, first))
+        fill = fills[number - 1] if number <= len(fills) and kind == "article" else None
+        labels.append(PageLabel(number, str(number), article, section, kind, first, fill))
     return labels
 
 
@@ -102,8 +109,9 @@ def spread_name(left: int | None, right: int | None) -> str:
     return "-".join(str(p) for p in (left, right) if p is not None)
 
 
-def table_rows(labels: Sequence[PageLabel]) -> list[tuple[str, str, str, str, str, str]]:
-    """One row per page: spread, page, folio, article (or what the page is), section, pages of the article run."""
+def table_rows(labels: Sequence[PageLabel]) -> list[tuple[str, str, str, str, str, str, str]]:
+    """One row per page: spread, page, folio, article (or what the page is), section, pages of the article run,
+    how full the page is (body pages)."""
     by_number = {label.number: label for label in labels}
     counts = article_page_counts(labels)
     rows = []
@@ -113,14 +121,18 @@ def table_rows(labels: Sequence[PageLabel]) -> list[tuple[str, str, str, str, st
                 continue
             label = by_number[number]
             pages = str(counts[number]) if number in counts else ""
-            rows.append((spread_name(left, right), str(number), label.folio, label.caption, label.section or "", pages))
+            fill = f"{label.fill}%" if label.fill is not None else ""
+            rows.append(
+                (spread_name(left, right), str(number), label.folio, label.caption, label.section or "", pages, fill)
+            )
     return rows
 
 
-def print_table(labels: Sequence[PageLabel], console, title: str, plain: bool) -> None:
-    """The flatplan as a rich table on a terminal, or tab-separated lines (with a header) for scripts."""
+def print_table(labels: Sequence[PageLabel], console, title: str, plain: bool, min_fill: int | None = None) -> None:
+    """The flatplan as a rich table on a terminal (fills under `min_fill` percent in red), or tab-separated lines
+    (with a header) for scripts."""
     rows = table_rows(labels)
-    header = ("spread", "page", "folio", "article", "section", "pages")
+    header = ("spread", "page", "folio", "article", "section", "pages", "fill")
     if plain:
         console.file.write("".join("\t".join(row) + "\n" for row in [header, *rows]))  # print() expands tabs
         console.file.flush()
@@ -136,7 +148,7 @@ def print_table(labels: Sequence[PageLabel], console, title: str, plain: bool) -
     for name, width in zip(header, widths, strict=False):
         table.add_column(
             name,
-            justify="right" if name in ("page", "folio", "pages") else "left",
+            justify="right" if name in ("page", "folio", "pages", "fill") else "left",
             no_wrap=True,
             overflow="ellipsis",
             max_width=width,
@@ -147,17 +159,55 @@ def print_table(labels: Sequence[PageLabel], console, title: str, plain: bool) -
         last_of_spread = index + 1 == len(rows) or rows[index + 1][0] != row[0]
         article = Text(row[3], style="dim" if label.kind == "article" and not label.starts else "")
         section = Text(row[4], style=colours.get(row[4], ""))
+        short = label.fill is not None and min_fill is not None and label.fill < min_fill
+        fill = Text(row[6], style="bold red" if short else "")
         table.add_row(
-            row[0] if first_of_spread else "", row[1], row[2], article, section, row[5], end_section=last_of_spread
+            row[0] if first_of_spread else "",
+            row[1],
+            row[2],
+            article,
+            section,
+            row[5],
+            fill,
+            end_section=last_of_spread,
         )
     console.print(table)
 
 
-class Flatplan:
-    """The drawing of an issue's pages: thumbnails rasterised from the (trimmed) PDF, laid out in reader spreads."""
+def flatplan_json(labels: Sequence[PageLabel], title: str, min_fill: int) -> dict:
+    """The flatplan as data: every page in reading order with its spread, what it carries and how full it is
+    (`fill`: percent of the text area, null where it is not a body page; `underfilled`: under `min_fill`)."""
+    by_number = {label.number: label for label in labels}
+    counts = article_page_counts(labels)
+    pages = []
+    for left, right in spreads(len(labels)):
+        for number in (left, right):
+            if number is None:
+                continue
+            label = by_number[number]
+            pages.append(
+                {
+                    "page": number,
+                    "folio": label.folio,
+                    "spread": spread_name(left, right),
+                    "kind": label.kind,
+                    "article": label.article,
+                    "section": label.section,
+                    "starts": label.starts,
+                    "article_pages": counts.get(number),
+                    "fill": label.fill,
+                    "underfilled": label.fill is not None and label.fill < min_fill,
+                }
+            )
+    return {"title": title, "min_fill": min_fill, "pages": pages}
 
-    def __init__(self, pdf: bytes, labels: Sequence[PageLabel], title: str):
-        self.labels, self.title = list(labels), title
+
+class Flatplan:
+    """The drawing of an issue's pages: thumbnails rasterised from the (trimmed) PDF, laid out in reader spreads;
+    body pages under `min_fill` percent full framed in red, with their fill beside the folio."""
+
+    def __init__(self, pdf: bytes, labels: Sequence[PageLabel], title: str, min_fill: int | None = None):
+        self.labels, self.title, self.min_fill = list(labels), title, min_fill
         self.thumbs, self.page_size = _rasterise(pdf, THUMB_W * PNG_SCALE)
         if len(self.thumbs) != len(self.labels):
             raise ValueError(f"{len(self.labels)} page labels for a PDF of {len(self.thumbs)} pages")
@@ -210,11 +260,15 @@ class Flatplan:
         for label in self.labels:
             x, y, w, h = boxes[label.number]
             canvas.image(label.number - 1, x, y, w, h)
-            canvas.rect(x, y, w, h, None, EDGE)
+            short = label.fill is not None and self.min_fill is not None and label.fill < self.min_fill
+            canvas.rect(x, y, w, h, None, SHORT if short else EDGE)
             if label.kind == "article":
                 canvas.rect(x + 1, y + h + 2, w - 2, BAND, self.colours.get(label.section or "", NO_SECTION), None)
             line = label.folio if label.section is None else f"{label.folio}  ·  {label.section}"
-            canvas.text(x + 2, y + h + BAND + 12, line, FOLIO_SIZE, True, INK, w - 4)
+            baseline = y + h + BAND + 12
+            used = canvas.text(x + 2, baseline, line, FOLIO_SIZE, True, INK, w - 4)
+            if short:
+                canvas.text(x + 6 + used, baseline, f"{label.fill}% full", FOLIO_SIZE, True, SHORT, w - 8 - used)
             ink = INK if label.starts or label.kind != "article" else MUTED
             canvas.text(x + 2, y + h + BAND + 21, label.caption, TITLE_SIZE, False, ink, w - 4)
         top = self.height - MARGIN - math.ceil(len(self.legend) / self.legend_columns) * LEGEND_H

@@ -15,7 +15,6 @@ from issue_builder.proofing.diff import check_drawing
 from issue_builder.proofing.proof_pages import Slug, Spot, band_text, printed_chars, read_slug, spot
 from issue_builder.proofing.words import UnreadablePdf, open_pdf, text_pages
 
-MAX_PROOF_BYTES = 512 * 1024 * 1024  # a proof of a few hundred pages with its pictures fits many times over
 MAX_THREAD = 16  # replies followed up to their first comment
 TEXT_MARKS = ("highlight", "underline", "strike-out", "squiggly")
 DECLINED = ("Rejected", "Cancelled")  # review states that withdraw a mark
@@ -77,9 +76,7 @@ def read_marked_proof(path: Path) -> MarkedProof:
     """The marks on the proof at `path`: the file is measured within a budget first, then read in a child process
     limited in time and memory; a file past a limit raises LimitExceeded, an unreadable one UnreadablePdf."""
     name = display_path(path)
-    open_pdf(path).close()  # missing, not a PDF, encrypted: named plainly before anything else
-    if path.stat().st_size > MAX_PROOF_BYTES:
-        raise UnreadablePdf(f"{name}: {path.stat().st_size:,} bytes; a proof of at most {MAX_PROOF_BYTES:,} is read")
+    open_pdf(path).close()  # missing, too large, not a PDF, encrypted: named plainly before anything else
     check_drawing(path)
     reading: _Reading = call_bounded(_read, path, what=f"reading the comments on {name}")
     marks = _group(reading)

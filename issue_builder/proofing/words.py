@@ -59,6 +59,17 @@ class PdfText:
     areas: list[Rect]  # per page: the compared part of the page
 
 
+MAX_PDF_BYTES = 512 * 1024 * 1024  # a proof of a few hundred pages with its pictures fits many times over
+
+
+def refuse_oversized(path: Path) -> None:
+    """Raise UnreadablePdf for a file past MAX_PDF_BYTES, before any reader parses it (a sparse file of many GB
+    would keep a reader busy for minutes)."""
+    size = path.stat().st_size
+    if size > MAX_PDF_BYTES:
+        raise UnreadablePdf(f"{display_path(path)}: {size:,} bytes; a PDF of at most {MAX_PDF_BYTES:,} is read")
+
+
 def open_pdf(path: Path) -> pdfium.PdfDocument:
     """Open `path` with PDFium, or raise UnreadablePdf naming the file and what is wrong with it."""
     name = display_path(path)
@@ -66,6 +77,7 @@ def open_pdf(path: Path) -> pdfium.PdfDocument:
         raise UnreadablePdf(f"{name}: file not found")
     if not path.is_file():
         raise UnreadablePdf(f"{name}: is a folder, not a PDF file" if path.is_dir() else f"{name}: not a PDF file")
+    refuse_oversized(path)
     try:
         with open(path, "rb") as handle:
             head = handle.read(1024)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pikepdf
+from PIL import ImageCms
 
+from issue_builder.base.paths import DEFAULT_CMYK_PROFILE
 from issue_builder.base.pdf_content import entries, is_dict, items, numbers
 from issue_builder.base.preflight_report import PreflightSettings, Report
 from issue_builder.editions.pdfx import opentype_fonts, remove_transparency
+from issue_builder.prepare.press import REGISTERED, WrongCondition, press_condition
 
 _PDFX = re.compile(
     r"<pdfxid:GTS_PDFXVersion>\s*(PDF/X-[^<\s]+)\s*</pdfxid:GTS_PDFXVersion>|pdfxid:GTS_PDFXVersion=\"(PDF/X-[^\"]+)\""
@@ -106,5 +110,28 @@ def _check_intents(pdf: pikepdf.Pdf, report: Report) -> None:
             components = numbers([profile.get("/N", 0)], 1)
             if components != [4]:
                 add("output-intent", "error", f"the output profile has {profile.get('/N')} components, not 4 (CMYK)")
+            else:
+                _check_condition(intent, profile, report)
         if not str(intent.get("/OutputConditionIdentifier", "")):
             add("output-intent", "error", "the output intent has no OutputConditionIdentifier")
+
+
+MAX_PROFILE_BYTES = 32 * 1024**2  # an output profile compared with FOGRA39: the largest are a few MB
+
+
+def _check_condition(intent: pikepdf.Dictionary, profile: pikepdf.Stream, report: Report) -> None:
+    """A registered condition we can tell (FOGRA39 by how the profile prints, CRPC5/6 by its description) that the
+    embedded profile is not: a warning, as the printer's RIP would print to the profile and preflight to the name."""
+    named = str(intent.get("/OutputConditionIdentifier", ""))
+    if named not in REGISTERED:
+        return
+    try:
+        data = profile.read_bytes()
+        if len(data) > MAX_PROFILE_BYTES:
+            return
+        description = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(data))).strip()
+        press_condition(named, None, data, description, DEFAULT_CMYK_PROFILE.read_bytes())
+    except (pikepdf.PdfError, OSError, ImageCms.PyCMSError):
+        report.add("output-intent", "error", "the output profile is not a readable ICC profile")
+    except WrongCondition as exc:
+        report.add("output-intent", "warning", f"the output intent names {named}, but {exc.reason}")

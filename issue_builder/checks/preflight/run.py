@@ -7,7 +7,6 @@ A check that meets an object of the wrong type gives a `structure` finding inste
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from issue_builder.checks.preflight.inks import CHECKS as INK_CHECKS
 from issue_builder.checks.preflight.inks import check_inks
 from issue_builder.checks.preflight.pages import check_pages
 from issue_builder.checks.preflight.separations import check_separations
-from issue_builder.editions.pdfx import SOURCES_KEY
+from issue_builder.checks.preflight.sources import recorded_sources
 
 # what a malformed object raises when a check reads it as the type the specification says it has
 MALFORMED = (pikepdf.PdfError, TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError)
@@ -52,7 +51,8 @@ def _preflight(path: Path, settings: PreflightSettings) -> Report:
         except MALFORMED as exc:
             raise UnusablePdf(f"{path}: its pages cannot be read ({exc})") from None
         report = Report(path, pages)
-        page_sources, image_sources = _sources(pdf)
+        sources = recorded_sources(path)
+        page_sources, image_sources = sources.pages, sources.images
         _guarded(report, "the document", check_document, pdf, report, settings)
         _guarded(report, "the pages", check_pages, pdf, report, settings, page_sources)
         placements: list[ImagePlacement] = []
@@ -99,17 +99,3 @@ def _guarded(report: Report, what: str, check: Callable, *args) -> None:
     except MALFORMED as exc:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
         report.add("structure", "error", f"{what} could not be checked fully: the file is malformed ({detail})")
-
-
-def _sources(pdf: pikepdf.Pdf) -> tuple[dict[int, str], dict[tuple[int, int, int], str]]:
-    """Page and image sources that issue-builder records in its own print PDFs (empty for other files)."""
-    raw = pdf.Root.get(SOURCES_KEY)
-    if raw is None:
-        return {}, {}
-    try:
-        data = json.loads(str(raw))
-        pages = {int(k): str(v) for k, v in data.get("pages", {}).items()}
-        images = {(int(i["page"]), int(i["width"]), int(i["height"])): str(i["source"]) for i in data.get("images", [])}
-        return pages, images
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}, {}
