@@ -59,7 +59,7 @@ def test_a_phone_photo_is_placed_upright_and_publishes_nothing_about_itself(cli,
     pictures = [Image.open(p).size for p in (out / "web").rglob("*.jpg")]
     for name in ("the-tenant-bulletin-7-print.pdf", "the-tenant-bulletin-7-web.pdf"):
         with pikepdf.open(out / name) as pdf:
-            sizes = {(int(x.Width), int(x.Height)) for page in pdf.pages for x in page.images.values()}
+            sizes = {(int(x.Width), int(x.Height)) for page in pdf.pages for x in page.get_images().values()}
             assert any(abs(w / h - 1.5) < 0.01 for w, h in sizes), (name, sizes)  # the towers, 3:2 landscape
             assert not any(abs(h / w - 1.5) < 0.01 for w, h in sizes), (name, sizes)  # never on its side
     assert any(abs(w / h - 1.5) < 0.01 for w, h in pictures), pictures  # the web page's towers, upright
