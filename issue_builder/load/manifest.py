@@ -94,38 +94,31 @@ def _inherit(pub_path: Path, issue_doc: YamlDocument) -> tuple[YamlDocument, lis
     ]
     publication = {k: v for k, v in pub_doc.data.items() if k not in ISSUE_ONLY_KEYS}
     locations: dict[KeyPath, Location] = {}
-    try:
-        data = _merge(publication, issue_doc.data, (), pub_doc, issue_doc, locations)
-    finally:
-        _INDEXES.clear()  # the two documents' indexes serve this one merge
+    data = _merge(publication, issue_doc.data, (), _by_prefix(pub_doc), _by_prefix(issue_doc), locations)
     return YamlDocument(data=data, locations=locations, file=issue_doc.file), [], misplaced
 
 
-def _merge(
-    base: Any,
-    over: Any,
-    path: KeyPath,
-    base_doc: YamlDocument,
-    over_doc: YamlDocument,
-    locations: dict[KeyPath, Location],
-) -> Any:
+Located = dict[KeyPath, dict[KeyPath, Location]]  # key path -> the locations of it and of all under it
+
+
+def _merge(base: Any, over: Any, path: KeyPath, base_at: Located, over_at: Located, locations: dict) -> Any:
     """Mappings merge key by key; anything else in the issue replaces the publication's value."""
     if isinstance(base, dict) and isinstance(over, dict):
-        locations[path] = over_doc.locations[path]
+        locations[path] = over_at[path][path]
         result = {}
         for key in base.keys() | over.keys():
             sub = path + (key,)
             if key not in over:
                 result[key] = base[key]
-                _copy_locations(base_doc, sub, locations)
+                locations.update(base_at.get(sub, {}))
             elif key not in base:
                 result[key] = over[key]
-                _copy_locations(over_doc, sub, locations)
+                locations.update(over_at.get(sub, {}))
             else:
-                result[key] = _merge(base[key], over[key], sub, base_doc, over_doc, locations)
-                locations[sub] = over_doc.locations[sub]
+                result[key] = _merge(base[key], over[key], sub, base_at, over_at, locations)
+                locations[sub] = over_at[sub][sub]
         return {k: result[k] for k in sorted(result, key=_key_order(base, over))}
-    _copy_locations(over_doc, path, locations)
+    locations.update(over_at.get(path, {}))
     return over
 
 
@@ -134,26 +127,13 @@ def _key_order(base: dict, over: dict):
     return order.__getitem__
 
 
-def _copy_locations(doc: YamlDocument, prefix: KeyPath, out: dict[KeyPath, Location]) -> None:
-    """The locations of `prefix` and of everything under it in `doc`, copied into `out`."""
-    for path in _under(doc).get(prefix, ()):
-        out[path] = doc.locations[path]
-
-
-_INDEXES: dict[int, tuple[YamlDocument, dict[KeyPath, list[KeyPath]]]] = {}
-
-
-def _under(doc: YamlDocument) -> dict[KeyPath, list[KeyPath]]:
-    """Every key path of `doc` by each of its prefixes (itself included): each merge step a lookup, not a scan of
-    every location, which took minutes for a manifest of many keys."""
-    held = _INDEXES.get(id(doc))
-    if held is not None and held[0] is doc:
-        return held[1]
-    index: dict[KeyPath, list[KeyPath]] = {}
-    for path in doc.locations:
+def _by_prefix(doc: YamlDocument) -> Located:
+    """Every location of `doc` under each of its key paths: each merge step a lookup, not a scan of every
+    location (which took minutes for a manifest of many keys)."""
+    index: Located = {}
+    for path, location in doc.locations.items():
         for n in range(len(path) + 1):
-            index.setdefault(path[:n], []).append(path)
-    _INDEXES[id(doc)] = (doc, index)
+            index.setdefault(path[:n], {})[path] = location
     return index
 
 
