@@ -21,9 +21,12 @@ AXE := build/axe/node_modules/axe-core/axe.min.js
 render: setup
 	$(BIN)/issue-builder render issues/18.yaml
 
+# Two pytest-xdist workers: the tests wait on subprocesses, Chromium, pip and the section layout's own workers
+# often enough that a second worker fills the gaps on a 2-CPU machine (the workers share one render of issue 18:
+# tests/conftest.py).
 test: setup test-system $(AXE)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 $(AXE):
 	@command -v npm >/dev/null || { $(call install_missing,npm); }

@@ -1,4 +1,5 @@
-"""Benchmark of issue 7: bare WeasyPrint, render, nothing changed, proof, watch edit, synthetic issues; a table.
+"""Benchmark of issues 7, 13 and 14: bare WeasyPrint, renders cold, full, warm and after edits, proof, watch edits,
+synthetic issues; a table.
 
     python bench/run.py                                   # issue 18, synthetic 192 and 384 pages (several minutes)
     python bench/run.py --runs 3 --json build/bench.json  # repeat the base issue's cases, medians
@@ -11,13 +12,20 @@ of any one process of the tree. Cases, in order, all in one temporary folder:
                     render lays out: front, each article, fill pages and back cover (`render --only print
                     --keep-html` writes them, untimed)
   cold render       `issue-builder render MANIFEST` into a new folder: nothing cached by an earlier render
-  full render       `issue-builder render MANIFEST --force` (print and web PDFs, web page), the content-hashed
+  full render       `issue-builder render MANIFEST --force` (print and web PDFs, web page) with the laid-out
+                    sections deleted first (`.cache/sections`): every section laid out again, the content-hashed
                     caches of converted images, fonts and pictures warm from the earlier renders
+  warm render       `render --force` again, the laid-out sections kept: nothing laid out, everything finished
   nothing changed   the same `render` again without --force (inputs unchanged, outputs reused)
   full proof        `issue-builder proof MANIFEST --force`
-  watch edit        `issue-builder watch --settle 50` on a copy of the issue; wall from rewriting a few words of one
-                    paragraph of one article to the "rebuilt" line (the 50 ms settle included); CPU and RSS are the
-                    whole watch session's (first proof and every edit) taken when it is stopped with SIGINT
+  edit render       on a warm copy of the issue, `render` after rewriting a few words of one paragraph of the
+                    middle article
+  shift render      then `render` after adding a page's worth of paragraphs to the first article: every later
+                    article starts a page on
+  watch edit        `issue-builder watch --settle 50` on a copy of the issue (a proof; `--only print` for the
+                    print watch); wall from rewriting a few words of one paragraph of one article to the "rebuilt"
+                    line (the 50 ms settle included); CPU and RSS are the whole watch session's (first build and
+                    every edit) taken when it is stopped with SIGINT
   synthetic N       bench/make_synthetic.py repeats the articles to about N pages, then `render --force`
 --runs N repeats the base issue's cases (the watch makes N edits) and reports medians; the synthetic issues run once.
 Then the ratios of issue 7 with their targets. All figures also go to --json (default build/bench.json). The
@@ -129,13 +137,44 @@ def edit_paragraph(body: Path, n: int) -> str:
     return paragraphs[i][:40]
 
 
-def watch_case(manifest: Path, tmp: Path, runs: int) -> dict:
+def add_a_page(body: Path) -> None:
+    """Repeat the prose paragraphs of `body` at its end until about a page's worth (500 words) is added."""
+    paragraphs = body.read_text("utf-8").split("\n\n")
+    prose = [p for p in paragraphs if p[:1].isalnum() and len(p.split()) >= 12]
+    added: list[str] = []
+    while sum(len(p.split()) for p in added) < 500:
+        added.append(prose[len(added) % len(prose)])
+    body.write_text("\n\n".join([*paragraphs, *added]) + "\n", "utf-8")
+
+
+def edit_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
+    """Final renders after edits on a warm copy of the issue: one paragraph, then a page added to the first article."""
+    src, out = tmp / "edit-src", tmp / "edit-out"
+    shutil.copytree(manifest.parent, src, ignore=IGNORED)
+    articles = yaml.safe_load(manifest.read_text("utf-8"))["articles"]
+    copy = src / manifest.name
+    render = [*IB, "render", str(copy), "--out", str(out)]
+    run_case(render, out)  # untimed: the warm state an editor works from
+    edits, shifts = [], []
+    for n in range(runs):
+        edit_paragraph(src / articles[len(articles) // 2]["body"], n)
+        edits.append(run_case(render, out))
+        add_a_page(src / articles[0]["body"])
+        shifts.append(run_case(render, out))
+    return {
+        "edit_render": summarize("render after a one-paragraph edit", render, edits),
+        "shift_render": summarize("render after a page added to the first article", render, shifts),
+    }
+
+
+def watch_case(manifest: Path, tmp: Path, runs: int, only: str = "") -> dict:
     """Edits in a warm `watch` on a copy of the issue: wall from each edit to its "rebuilt" line."""
-    src, out = tmp / "watch-src", tmp / "watch-out"
+    src, out = tmp / f"watch-src{only}", tmp / f"watch-out{only}"
     shutil.copytree(manifest.parent, src, ignore=IGNORED)
     articles = yaml.safe_load(manifest.read_text("utf-8"))["articles"]
     body = src / articles[len(articles) // 2]["body"]
     command = [*IB, "watch", str(src / manifest.name), "--out", str(out), "--settle", str(SETTLE_MS)]
+    command += ["--only", only] if only else []
     BUSY_SEEN.update(busy_processes())
     load = os.getloadavg()[0]
     session = Session(command)
@@ -169,7 +208,7 @@ def watch_case(manifest: Path, tmp: Path, runs: int) -> dict:
         figures = session.stop()
     files = outputs(out)
     return {
-        "label": "watch: proof after a paragraph edit",
+        "label": f"watch: {only or 'proof'} after a paragraph edit",
         "command": command,
         "wall_s": statistics.median(e["wall"] for e in edits),
         "cpu_s": figures["cpu"],
@@ -183,7 +222,7 @@ def watch_case(manifest: Path, tmp: Path, runs: int) -> dict:
         "session_wall_s": figures["wall"],
         "edits": edits,
         "load_before": load,
-        "note": "cpu_s and peak_rss_mb: the whole watch session (first proof and every edit); "
+        "note": "cpu_s and peak_rss_mb: the whole watch session (first build and every edit); "
         "edit_cpu_s: CPU of the process tree during one edit's rebuild (median)",
     }
 
@@ -201,12 +240,14 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
     proof = [*IB, "proof", str(manifest), "--out", str(proof_out), "--force"]
     run_case(render, full_out)  # untimed: the full render's caches (converted images, web pictures) are warm
     run_case(proof, proof_out)
-    measured: dict[str, list[dict]] = {"bare": [], "cold": [], "full": [], "unchanged": [], "proof": []}
+    measured: dict[str, list[dict]] = {"bare": [], "cold": [], "full": [], "warm": [], "unchanged": [], "proof": []}
     for n in range(runs):
         measured["bare"].append(run_case(bare_command, bare_out))
         cold_out = tmp / f"cold-{n}"  # a new output folder: nothing cached from earlier renders
         measured["cold"].append(run_case([*IB, "render", str(manifest), "--out", str(cold_out)], cold_out))
+        shutil.rmtree(full_out / ".cache" / "sections", ignore_errors=True)  # every section laid out again
         measured["full"].append(run_case([*render, "--force"], full_out))
+        measured["warm"].append(run_case([*render, "--force"], full_out))
         unchanged = run_case(render, full_out)
         unchanged["reused"] = "nothing rendered" in unchanged["stdout"]
         measured["unchanged"].append(unchanged)
@@ -216,7 +257,10 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         "cold_render": summarize(
             "render into a new folder (cold caches)", [*render[:-1], "<new folder>"], measured["cold"]
         ),
-        "full_render": summarize("render --force (print, web, web page)", [*render, "--force"], measured["full"]),
+        "full_render": summarize(
+            "render --force, every section laid out (print, web, web page)", [*render, "--force"], measured["full"]
+        ),
+        "warm_render": summarize("render --force, laid-out sections kept", [*render, "--force"], measured["warm"]),
         "nothing_changed": summarize("render again, nothing changed", render, measured["unchanged"]),
         "full_proof": summarize("proof --force", proof, measured["proof"]),
     }
@@ -268,7 +312,9 @@ def main() -> None:
         tmp = Path(tmp_name)
         cases = base_cases(manifest, tmp, args.runs)
         print(f"base issue done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        cases.update(edit_cases(manifest, tmp, args.runs))
         cases["watch_edit"] = watch_case(manifest, tmp, args.runs)
+        cases["watch_print_edit"] = watch_case(manifest, tmp, args.runs, only="print")
         for pages in scales:
             print(f"synthetic {pages} pages ...", file=sys.stderr)
             cases[f"synthetic_{pages}"] = synthetic_case(manifest, tmp, pages, cases["full_render"])

@@ -8,7 +8,19 @@ import sys
 
 from helpers import FIXTURES, REPO
 
-CASES = {"bare_weasyprint", "cold_render", "full_render", "nothing_changed", "full_proof", "watch_edit", "synthetic_16"}
+CASES = {
+    "bare_weasyprint",
+    "cold_render",
+    "full_render",
+    "warm_render",
+    "nothing_changed",
+    "full_proof",
+    "edit_render",
+    "shift_render",
+    "watch_edit",
+    "watch_print_edit",
+    "synthetic_16",
+}
 
 
 def test_benchmark_runs_on_a_tiny_issue(tmp_path):
@@ -35,8 +47,12 @@ def test_benchmark_runs_on_a_tiny_issue(tmp_path):
     assert data["cases"]["synthetic_16"]["completed"]
     assert data["cases"]["watch_edit"]["settle_ms"] == 50 and len(data["cases"]["watch_edit"]["edits"]) == 1
     assert set(data["ratios"]) == {
+        "full_cpu_over_bare",
         "full_over_bare",
         "cold_over_bare",
+        "edit_over_full",
+        "shift_over_full",
+        "watch_print_over_full",
         "watch_edit_over_full_proof",
         "nothing_changed_over_full",
         "scale_16_over_base",
@@ -44,5 +60,6 @@ def test_benchmark_runs_on_a_tiny_issue(tmp_path):
         "completed_16",
     }
     assert all(r["value"] is not None for r in data["ratios"].values())
-    for line in ("full render / bare weasyprint", "watch edit / full proof", "nothing changed / full render"):
+    assert data["cases"]["shift_render"]["pages"] > data["cases"]["edit_render"]["pages"]  # the added page is there
+    for line in ("full render / bare weasyprint", "watch print edit / full render", "nothing changed / full render"):
         assert line in done.stdout

@@ -88,18 +88,19 @@ def test_pages_keep_their_bleed_on_the_outer_edges(cli, bulletin: Path):
 
 
 @pytest.mark.slow
-def test_sample_issue_imposes_and_folds_in_page_order(cli, tmp_path: Path):
+def test_sample_issue_imposes_and_folds_in_page_order(cli, issue_18_cache: Path):
     manifest = REPO / "issues" / "18.yaml"
-    small = cli("impose", str(manifest), "--out", str(tmp_path), "--sheet", "tabloid")
+    out = issue_18_cache  # the print edition is built here, from the session render's laid-out sections
+    small = cli("impose", str(manifest), "--out", str(out), "--sheet", "tabloid")
     assert small.exit_code == 1 and "try --sheet 12x18" in small.stderr, small.stderr
-    result = cli("impose", str(manifest), "--out", str(tmp_path))
+    result = cli("impose", str(manifest), "--out", str(out))
     assert result.exit_code == 0, result.stderr
-    pages = [set(t.split()) for t in page_texts(next(tmp_path.glob("*-print.pdf")))]
+    pages = [set(t.split()) for t in page_texts(next(out.glob("*-print.pdf")))]
     count = len(pages)  # the layout decides it (44 when issue 17 was filed): a multiple of 4 either way
     assert f"{count // 4} sheets, {count // 2} sides on 12x18" in result.stdout
     sides = [
         (_page_of(left, pages), _page_of(right, pages))
-        for left, right, _ in _halves(next(tmp_path.glob("*-imposed-12x18.pdf")))
+        for left, right, _ in _halves(next(out.glob("*-imposed-12x18.pdf")))
     ]
     assert sides[0] == (count, 1)
     assert _folded_order(sides) == list(range(1, count + 1))

@@ -14,9 +14,9 @@ import pikepdf
 import pytest
 
 from helpers import copy_fixture, page_texts
-from issue_builder.checks.cover_contrast import cover_contrast_findings, cover_lines
 from issue_builder.checks.running_heads import read_furniture, running_head_problems
 from issue_builder.cli import main
+from issue_builder.layout.cover_contrast import cover_contrast_findings, cover_lines
 from issue_builder.layout.html import BREAK, no_lone_word, printed_links
 from issue_builder.prepare.issue import prepare_issue
 from issue_builder.prepare.scripts import missing_glyph_hint, script_of
@@ -241,6 +241,8 @@ def test_white_cover_type_on_a_light_picture_is_warned_about_by_name(tmp_path):
     ), found
     assert any("the cover's masthead 'Free Text Review'" in f for f in found), found
     assert all(f.startswith("warning: cover-contrast: page 1: ") for f in found)
+    _, said = render(folder, "--only", "print")  # a print-only build reads the cover from its layout
+    assert "cover-contrast: page 1: the cover's tagline 'Licences and manuals, read closely'" in said, said
 
 
 def test_cover_colours_and_scrim_come_from_the_settings(realtext):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -10,9 +12,11 @@ import pikepdf
 import pytest
 
 from helpers import copy_fixture, edit, page_texts, run_cli
+from issue_builder.base.diagnostics import RenderError
 from issue_builder.base.paths import FONTS_DIR
+from issue_builder.layout.document import _parts
 from issue_builder.layout.engine import weasyprint
-from issue_builder.layout.folios import folio_html, margin_boxes, without_folios
+from issue_builder.layout.folios import furniture_html, margin_boxes, without_furniture
 from issue_builder.layout.font_merge import merge_fonts, originals
 from issue_builder.layout.join import LINK_SCHEME, Part, join
 from issue_builder.layout.parallel import SectionCache
@@ -39,13 +43,27 @@ def _write(tmp_path: Path, name: str, html: str, tagged: bool = True) -> Path:
 
 
 def _face_programs(pdf: pikepdf.Pdf) -> dict[str, list[bytes]]:
-    found: dict[str, list[bytes]] = {}
+    """BaseFont -> the distinct font programs its fonts embed."""
+    found: dict[str, dict[tuple[int, int], bytes]] = {}
     for obj in pdf.objects:
         if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font" and obj.get("/Subtype") == "/Type0":
             descriptor = obj.DescendantFonts[0].FontDescriptor
             program = descriptor.get("/FontFile3") or descriptor.get("/FontFile2")
-            found.setdefault(str(obj.BaseFont), []).append(program.read_bytes())
-    return found
+            found.setdefault(str(obj.BaseFont), {})[program.objgen] = program.read_bytes()
+    return {name: list(programs.values()) for name, programs in found.items()}
+
+
+def _type0(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    return [
+        obj
+        for obj in pdf.objects
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font" and obj.get("/Subtype") == "/Type0"
+    ]
+
+
+def _dest(pdf: pikepdf.Pdf, name: str) -> pikepdf.Array:
+    names = list(pdf.Root.Names.Dests.Names)
+    return names[names.index(name) + 1]
 
 
 def _content(page: pikepdf.Page) -> bytes:
@@ -57,8 +75,8 @@ def test_margin_boxes_that_print_a_page_counter_are_the_folios():
     boxes = margin_boxes(_html("<p>x</p>"))
     assert boxes.folios == ((":left", "bottom-left"), (":right", "bottom-right"))
     assert boxes.others == ((":left", "top-left"),)  # "content: none" is no box
-    section = without_folios(_html("<p>x</p>"), boxes)
-    assert section.count("content: none") == 2 + 2  # appended after the layout's CSS: it wins
+    section = without_furniture(_html("<p>x</p>"), boxes)
+    assert section.count("content: none") == 2 + 3  # every margin box, appended after the layout's CSS: it wins
     assert section.index("@page :left { @bottom-left { content: none } }") > section.index("body { font")
     custom = margin_boxes(_html("", "@page { @bottom-center { content: 'p. ' counter(page) ' of ' counter(pages) } }"))
     assert custom.folios == (("", "bottom-center"),)
@@ -66,9 +84,30 @@ def test_margin_boxes_that_print_a_page_counter_are_the_folios():
     assert overridden.folios == ((":right", "bottom-right"),) and (":left", "bottom-left") in overridden.others
 
 
-def test_a_linked_stylesheet_is_refused_with_the_rule_to_follow():
-    from issue_builder.base.diagnostics import RenderError
+@pytest.mark.parametrize(
+    ("css", "refused"),
+    [
+        (".a { break-before: right }", "right-hand page"),
+        ("h1 { page-break-after: verso }", "verso-hand page"),
+        ("@page { @top-center { content: element(head) } }", "running element"),
+    ],
+)
+def test_what_a_section_cannot_know_is_refused(css: str, refused: str):
+    with pytest.raises(RenderError, match=refused):
+        margin_boxes(_html("<p>x</p>", CSS + css))
 
+
+def test_text_frames_of_different_sizes_on_the_two_sides_are_refused():
+    section = {"pdf": "s.pdf", "frames": [[20.0, 30.0, 200.0, 300.0]] * 2, "page_types": [["", False]] * 2}
+    furniture = {"frames": [[20.0, 30.0, 200.0, 300.0], [35.0, 30.0, 200.0, 300.0]], "page_types": [["", False]] * 2}
+    (part,) = _parts([section], furniture)
+    assert part.shifts == (0.0, 15.0)
+    furniture["frames"][1] = [35.0, 30.0, 190.0, 300.0]
+    with pytest.raises(RenderError, match="page 2: .* different sizes .*200 x 300 pt.*190 x 300 pt"):
+        _parts([section], furniture)
+
+
+def test_a_linked_stylesheet_is_refused_with_the_rule_to_follow():
     with pytest.raises(RenderError, match="<style> elements only"):
         margin_boxes('<html><head><link rel="stylesheet" href="x.css"></head><body></body></html>')
 
@@ -79,13 +118,13 @@ def test_join_makes_one_tagged_pdf_with_links_across_sections_and_folios(tmp_pat
             'href="#', f'href="{LINK_SCHEME}'
         )
     )
-    a = _html("<h1>Article A</h1>" + "<p>Alpha text.</p>" * 3)
-    b = _html('<div style="height: 1pt; break-after: page"></div><h1 id="article-b">Article B</h1><p>Beta.</p>')
-    parts = [Part(_write(tmp_path, "front", without_folios(front, margin_boxes(front))))]
-    parts += [Part(_write(tmp_path, "a", without_folios(a, margin_boxes(a))))]
-    parts += [Part(_write(tmp_path, "b", without_folios(b, margin_boxes(b))), spacer=True)]
+    a = _html('<h1 id="article-a">Article A</h1><p><a href="https://example.org/">A link</a></p>')
+    b = _html('<h1 id="article-b">Article B</h1><p>Beta.</p>')
+    parts = [Part(_write(tmp_path, "front", without_furniture(front, margin_boxes(front))))]
+    parts += [Part(_write(tmp_path, "a", without_furniture(a, margin_boxes(a))), (20.0,))]  # falls on the left
+    parts += [Part(_write(tmp_path, "b", without_furniture(b, margin_boxes(b))))]
     pages = [("", False), ("plain", False), ("", False)]
-    folios = _write(tmp_path, "folios", folio_html(front, margin_boxes(front), pages), tagged=False)
+    folios = _write(tmp_path, "folios", furniture_html(front, pages, [[], [], []]), tagged=False)
     target = tmp_path / "joined.pdf"
     found = join(parts, folios, originals([INTER]), target)
 
@@ -93,20 +132,25 @@ def test_join_makes_one_tagged_pdf_with_links_across_sections_and_folios(tmp_pat
     texts = page_texts(target)
     assert len(texts) == 3 and "Contents" in texts[0] and "Article A" in texts[1] and "Article B" in texts[2]
     assert "1" in texts[0].split() and "2" not in texts[1].split() and "3" in texts[2].split()  # page 2: "plain"
-    with pikepdf.open(target) as pdf:
+    assert "Head" in texts[1] and "Head" not in texts[0] + texts[2]  # the left-hand page's running head
+    with pikepdf.open(target) as pdf, pikepdf.open(parts[1].pdf) as alone:
         root = pdf.Root.StructTreeRoot
         (document,) = list(root.K)
         assert document.S == "/Document" and all(kid.P.objgen == document.objgen for kid in document.K)
-        assert not any(kid.S == "/Div" and len(kid.get("/K", [])) == 0 for kid in document.K)  # the spacer's
+        assert _content(pdf.pages[1]).startswith(b"q\nq 1 0 0 1 20 0 cm\n")  # moved 20 pt, then the furniture
+        assert not _content(pdf.pages[2]).startswith(b"q\nq 1 0 0 1 ")
+        (moved,), (link,) = list(pdf.pages[1].obj.Annots), list(alone.pages[0].obj.Annots)
+        assert [float(v) for v in moved.Rect] == [float(v) + d for v, d in zip(link.Rect, (20, 0, 20, 0), strict=True)]
+        dest, unmoved = _dest(pdf, "article-a"), _dest(alone, "article-a")
+        assert float(dest[2]) == float(unmoved[2]) + 20 and float(dest[3]) == float(unmoved[3])
         keys = [int(k) for k in list(root.ParentTree.Nums)[::2]]
         assert keys == sorted(set(keys)) and int(root.ParentTreeNextKey) > max(keys)
-        assert [str(n) for n in list(pdf.Root.Names.Dests.Names)[::2]] == ["article-b"]
+        assert [str(n) for n in list(pdf.Root.Names.Dests.Names)[::2]] == ["article-a", "article-b"]
         links = [a for a in pdf.pages[0].obj.Annots if a.get("/Subtype") == "/Link"]
         assert [str(a.get("/Dest")) for a in links] == ["article-b", "None"]
         assert all("/A" not in a for a in links)
         content = _content(pdf.pages[2])
         assert content.startswith(b"q\n") and b"/Artifact BMC /IssueFolio3 Do EMC" in content
-        assert b"IssueFolio" not in _content(pdf.pages[1])
         programs = _face_programs(pdf)
         assert any(name.endswith("+T") for name in programs) and all(
             len(p) == 1 for p in programs.values()
@@ -133,6 +177,38 @@ def test_fonts_that_break_an_assumption_are_left_unmerged(tmp_path: Path):
     assert "abc" in page_texts(target)[0] and "xyz" in page_texts(target)[1]
 
 
+def test_a_face_whose_original_does_not_cut_to_what_a_section_embedded_is_left_unmerged(tmp_path: Path):
+    """The guard that keeps a variable or colour font (which WeasyPrint changes before embedding it) as the
+    sections embedded it: the original file, cut as WeasyPrint cuts it, must give back a section's program."""
+    parts = [Part(_write(tmp_path, "one", _html("<p>abc</p>"))), Part(_write(tmp_path, "two", _html("<p>xyz</p>")))]
+    bold = sorted(FONTS_DIR.glob("inter/Inter-Bold.*"))[0]
+    target = tmp_path / "joined.pdf"
+    join(parts, None, {name: bold for name in originals([INTER])}, target)  # another file under the face's name
+    with pikepdf.open(target) as pdf:
+        assert [len(p) for p in _face_programs(pdf).values()] == [2]
+    assert "abc" in page_texts(target)[0] and "xyz" in page_texts(target)[1]
+
+
+def test_each_section_keeps_its_own_widths_in_a_merged_face(tmp_path: Path):
+    """WeasyPrint rounds a glyph's width where a document first sets it: sections may differ by a unit. The merge
+    shares the program, never the widths, so no glyph moves."""
+    one, two = _write(tmp_path, "one", _html("<p>abc</p>")), _write(tmp_path, "two", _html("<p>abc</p>"))
+    with pikepdf.open(two, allow_overwriting_input=True) as pdf:
+        (font,) = _type0(pdf)
+        w = font.DescendantFonts[0].W
+        w[1][0] = int(w[1][0]) + 1
+        pdf.save(two)
+    target = tmp_path / "joined.pdf"
+    join([Part(one), Part(two)], None, originals([INTER]), target)
+    with pikepdf.open(target) as pdf, pikepdf.open(one) as first, pikepdf.open(two) as second:
+        assert [len(p) for p in _face_programs(pdf).values()] == [1]
+
+        def widths(fonts: list) -> list[list[int]]:
+            return sorted([int(v) for v in font.DescendantFonts[0].W[1]] for font in fonts)
+
+        assert widths(_type0(pdf)) == widths(_type0(first) + _type0(second))  # both, the unit apart kept
+
+
 def test_a_damaged_section_says_what_to_delete(tmp_path: Path):
     from issue_builder.base.diagnostics import RenderError
 
@@ -146,14 +222,27 @@ def test_a_damaged_section_says_what_to_delete(tmp_path: Path):
 def test_section_cache_drops_the_least_recently_used_beyond_its_size(tmp_path: Path):
     cache = SectionCache(tmp_path, limit=2500)
     for n, key in enumerate(["old", "mid", "new"]):
-        cache.put(key, {"report": {"n": n}, "measured": None}, b"x" * 1000)
+        cache.put(key, {"report": {"n": n}, "measured": None, "inputs": {}}, b"x" * 1000)
         os.utime(tmp_path / f"{key}.json", (time.time() - 100 + n, time.time() - 100 + n))
     cache.used.clear()
     assert cache.get("old")["report"] == {"n": 0}  # used now: the most recent
+    (tmp_path / "orphan.pdf").write_bytes(b"x")  # a PDF whose entry went
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    (tmp_path / f".mid.pdf.{ended.pid}.tmp").write_bytes(b"x")  # left by a worker that was stopped
+    (tmp_path / f".mid.pdf.{os.getpid()}.tmp").write_bytes(b"x")  # a worker still writing
     cache.prune()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "new.pdf", "old.json", "old.pdf"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f".mid.pdf.{os.getpid()}.tmp",
+        "new.json",
+        "new.pdf",
+        "old.json",
+        "old.pdf",
+    ]
     (tmp_path / "new.pdf").unlink()
-    assert cache.get("new") == {"report": None, "measured": None}  # a report without its PDF is no layout
+    assert cache.get("new")["report"] is None  # a report without its PDF is no layout
+    (tmp_path / "old.pdf").write_bytes(b"y" * 1000)
+    assert cache.get("old")["report"] is None  # nor one with another PDF
 
 
 def _render(folder: Path, out: str, capsys, laid: str = "") -> dict[str, bytes]:
@@ -195,3 +284,51 @@ def test_every_fast_path_gives_the_bytes_of_a_clean_build(tmp_path: Path, capsys
     publication = folder / "publication.yaml"
     publication.write_text(publication.read_text("utf-8") + "fonts:\n  heading: Charis SIL\n", "utf-8")
     same_as_clean()
+
+
+def _laid(result) -> str:
+    """What a render's summary says of the sections laid out again."""
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.rsplit(";", 1)[-1].strip()
+
+
+def test_a_file_the_layout_draws_on_changed_lays_out_again_the_sections_that_show_it(tmp_path: Path, capsys):
+    """Pictures and any file the CSS takes from the issue folder are recorded as each section draws them: a changed
+    one lays out again the sections that show it (and only those), even where no key names it."""
+    from PIL import Image, ImageOps
+
+    folder = copy_fixture("bulletin", tmp_path)
+    band = folder / "7" / "img" / "band.png"
+    Image.new("RGB", (300, 100), (255, 0, 0)).save(band)
+    css = folder / "layout" / "css" / "extra.css"
+    css.write_text(css.read_text("utf-8") + '\n.contents-title { background: url("7/img/band.png"); }\n', "utf-8")
+    for path in (band, css):  # saved well before the render: its record is kept
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    warm = ("render", str(folder / "7.yaml"), "--out", str(folder / "warm"), "--only", "print")
+    _laid(run_cli(capsys, *warm))
+    assert "nothing rendered" in run_cli(capsys, *warm).stdout
+    Image.new("RGB", (300, 100), (0, 0, 255)).save(band)  # no manifest names it: the build record has it
+    assert _laid(run_cli(capsys, *warm)) == "1 of 6 sections laid out again"  # the front: the contents
+    plan = folder / "7" / "img" / "plan.jpg"
+    ImageOps.autocontrast(Image.open(plan)).save(plan, quality=90)
+    assert _laid(run_cli(capsys, *warm)) == "1 of 6 sections laid out again"  # the article that shows it
+    cold = run_cli(capsys, "render", str(folder / "7.yaml"), "--out", str(folder / "cold"), "--only", "print")
+    assert cold.exit_code == 0, cold.stderr
+    assert [p.read_bytes() for p in sorted((folder / "warm").glob("*.pdf"))] == [
+        p.read_bytes() for p in sorted((folder / "cold").glob("*.pdf"))
+    ]
+
+
+@pytest.mark.parametrize("damage", ["[]", '{"report": {"name": "x"}}', "pdf"])
+def test_a_damaged_cache_entry_is_laid_out_again(tmp_path: Path, capsys, damage: str):
+    folder = copy_fixture("bulletin", tmp_path)
+    render = ("render", str(folder / "7.yaml"), "--out", str(folder / "out"), "--only", "print", "--force")
+    _laid(run_cli(capsys, *render))
+    sections = folder / "out" / ".cache" / "sections"
+    entry = max(sections.glob("*.json"), key=lambda p: len(json.loads(p.read_text("utf-8"))["report"]["html"]))
+    if damage == "pdf":  # another section's PDF of as many pages in its place
+        other = next(p for p in sections.glob("*.pdf") if p != entry.with_suffix(".pdf"))
+        entry.with_suffix(".pdf").write_bytes(other.read_bytes())
+    else:
+        entry.write_text(damage, "utf-8")
+    assert _laid(run_cli(capsys, *render)) == "1 of 6 sections laid out again"

@@ -64,7 +64,7 @@ def _remove_stale_temps(target: Path) -> None:
     """Temporary files of renders that were killed (their process is gone) are removed."""
     for temp in target.parent.glob(f".{target.name}.*.tmp"):
         pid = temp.name.removeprefix(f".{target.name}.").removesuffix(".tmp")
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
 
@@ -75,7 +75,7 @@ def _remove_stale_swaps(folder: Path) -> None:
     for suffix in (".old", ".tmp"):  # the previous folder first: it goes back if the folder itself is missing
         for leftover in folder.parent.glob(f".{folder.name}.*{suffix}"):
             pid = leftover.name.removeprefix(f".{folder.name}.").removesuffix(suffix)
-            if not pid.isdigit() or _alive(int(pid)):
+            if not pid.isdigit() or process_alive(int(pid)):
                 continue
             if suffix == ".old" and not folder.exists():
                 with contextlib.suppress(OSError):
@@ -88,11 +88,12 @@ def remove_stale_scratch(parent: Path, prefix: str) -> None:
     """Folders `<prefix><pid>-*` in `parent` whose process is gone (a render killed outright) are removed."""
     for leftover in parent.glob(f"{prefix}*-*"):
         pid = leftover.name.removeprefix(prefix).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and leftover.is_dir():
+        if pid.isdigit() and not process_alive(int(pid)) and leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of that id runs (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -70,11 +70,9 @@ def too_large(path: Path, size: int, limit: int) -> Diagnostic:
 
 
 @lru_cache(maxsize=1)
-def tools_fingerprint() -> str:
-    """The code and libraries that shape the output: our package's source and the versions of the rest."""
+def libraries_fingerprint() -> str:
+    """The Python, packages and system text libraries that shape the output (see `native_libraries`)."""
     digest = hashlib.sha256(sys.version.encode())
-    for path in sorted((PROJECT_DIR / "issue_builder").rglob("*.py")):
-        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + file_sha256(path).encode())
     for name in PACKAGES:
         try:
             digest.update(f"{name}={metadata.version(name)}".encode())
@@ -82,6 +80,15 @@ def tools_fingerprint() -> str:
             digest.update(f"{name}=none".encode())
     for library in native_libraries():
         digest.update(library.encode())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def tools_fingerprint() -> str:
+    """The code and libraries that shape the output: our package's source and the versions of the rest."""
+    digest = hashlib.sha256(libraries_fingerprint().encode())
+    for path in sorted((PROJECT_DIR / "issue_builder").rglob("*.py")):
+        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + file_sha256(path).encode())
     qpdf = shutil.which("qpdf")
     if qpdf:
         version = subprocess.run([qpdf, "--version"], capture_output=True, text=True, check=False).stdout

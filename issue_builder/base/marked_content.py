@@ -15,6 +15,7 @@ import bisect
 import math
 import re
 import struct
+from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -293,14 +294,38 @@ class Glyph:
 
 @dataclass
 class Show:
-    """One text-showing instruction: its strings, decoded as a whole; glyph by glyph only when asked."""
+    """One text-showing instruction: its strings, decoded as a whole; glyph by glyph only when asked.
+
+    Its strings are kept joined in one `bytes` with their places in an array: a page shows thousands of strings (a
+    TJ has one between each two kerned letters), and a reader of a whole issue holds every page's shows at once.
+    """
 
     index: int  # position among the stream's instructions
     operator: str
     font: FontInfo | None
-    strings: list[tuple[int, bytes]]  # (index in the TJ array, or 0 for the other text operators; the bytes)
+    data: bytes  # the strings' bytes, joined
+    places: array  # for each string: its index in the TJ array (0 for the other text operators), its end in `data`
     text: str  # U+FFFD for each code mapped to nothing
     form: tuple[int, int] | None = None  # the form XObject whose stream holds it, when not the page's own
+
+    @classmethod
+    def of(cls, index: int, operator: str, font: FontInfo | None, strings: list[tuple[int, bytes]], text: str, form):
+        """The show of `strings`: (index in the TJ array, or 0 for the other text operators; the bytes)."""
+        places, end = [], 0
+        for item, data in strings:
+            end += len(data)
+            places += (item, end)
+        return cls(index, operator, font, b"".join(data for _, data in strings), array("I", places), text, form)
+
+    @property
+    def strings(self) -> list[tuple[int, bytes]]:
+        """(index in the TJ array, or 0 for the other text operators; the bytes) of each string shown."""
+        found, start = [], 0
+        for at in range(0, len(self.places), 2):
+            item, end = self.places[at], self.places[at + 1]
+            found.append((item, self.data[start:end]))
+            start = end
+        return found
 
     @cached_property
     def glyphs(self) -> list[Glyph]:
@@ -590,7 +615,7 @@ class ContentReader:
                 matrix = multiply(self.tm, self.ctm)
                 sequence.origin = apply(matrix, 0, 0)
                 sequence.size = self.font_size * math.hypot(matrix[2], matrix[3])
-            show = Show(self.index, op, font, strings, text, self.form)
+            show = Show.of(self.index, op, font, strings, text, self.form)
             sequence.shows.append(show)
             sequence.items.append(show)
 

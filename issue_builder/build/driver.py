@@ -19,7 +19,6 @@ from issue_builder.base.cache import file_sha256
 from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, OutputError, RenderError, display_path
 from issue_builder.base.forked import Forked
 from issue_builder.build import record as records
-from issue_builder.checks.cover_contrast import cover_contrast_findings
 from issue_builder.checks.outputs import edition_problems
 from issue_builder.checks.pdfua import pdfua_findings
 from issue_builder.checks.running_heads import running_head_problems
@@ -140,114 +139,127 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         # cached by content, they are ready when the page is put together
         meanwhile=(lambda: _prepare_web_page(issue, out_dir)) if _web_edition(options.editions) else None,
     )
-    layout = rendered.layout
-    found = list(issue.warnings) + layout.diagnostics
-    # links the web PDF drops (the layout's own unknown anchors are among its diagnostics already)
-    found += [d for d in link_findings(issue, "".join(layout.html.values())) if d.severity == "warning"]
-    found += [dataclasses.replace(d, edition=e.name) for e in rendered.editions for d in e.diagnostics]
-    errors = [d for d in found if d.severity == "error"]
-    warnings = [d for d in found if d.severity == "warning"]
-    if errors:
-        raise RenderError(f"{display_path(manifest)}: the render failed; no output was written:", errors)
-    _fail_on_strict(options, warnings, manifest)
-
-    step("checking and writing the files")
-    stem = f"{issue.slug}-{issue.manifest.issue}"
-    files = {out_dir / e.file_name: e.pdf for e in rendered.editions}
-    editions_by_path = {out_dir / e.file_name: e for e in rendered.editions}
-    words = WordCheck(issue, layout)
-
-    def check_all(temps: dict[Path, Path]) -> None:
-        # the pages read back (running heads, cover contrast) and each written file checked, side by side in
-        # forked copies of this process
-        checks: dict[Path | None, Forked] = {}
-        outcomes: dict[Path | None, object] = {}
-        try:
-            checks[None] = Forked(partial(_layout_findings, issue, layout, rendered.editions), what="reading the pages")
-            for target, temp in temps.items():
-                if target in editions_by_path:
-                    edition = editions_by_path[target]
-                    work = partial(_edition_checks, temp, edition, layout, issue, words, options)
-                    checks[target] = Forked(work, what=f"checking the {edition.name} PDF")
-            for target, running in checks.items():  # every child waited for before any verdict
-                try:
-                    outcomes[target] = running.result()
-                except Exception as exc:
-                    outcomes[target] = exc
-        finally:
-            for running in checks.values():  # none left behind by a failed fork or Ctrl-C
-                running.cancel()
-        for outcome in outcomes.values():
-            if isinstance(outcome, Exception):
-                raise outcome
-        read_back = outcomes.pop(None)
-        if errors := [d for d in read_back if d.severity == "error"]:
+    try:
+        layout = rendered.layout
+        found = list(issue.warnings) + layout.diagnostics
+        # links the web PDF drops (the layout's own unknown anchors are among its diagnostics already)
+        found += [d for d in link_findings(issue, "".join(layout.html.values())) if d.severity == "warning"]
+        found += [dataclasses.replace(d, edition=e.name) for e in rendered.editions for d in e.diagnostics]
+        errors = [d for d in found if d.severity == "error"]
+        warnings = [d for d in found if d.severity == "warning"]
+        if errors:
             raise RenderError(f"{display_path(manifest)}: the render failed; no output was written:", errors)
-        warnings.extend(d for d in read_back if d.severity == "warning")
         _fail_on_strict(options, warnings, manifest)
-        for target, outcome in outcomes.items():
-            edition = editions_by_path[target]
-            problems, lost = outcome
-            if problems:
-                raise OutputError(
-                    f"{target.name} failed its checks; the previous file was kept:",
-                    [Diagnostic(p, edition=edition.name) for p in problems],
-                )
-            if lost:
-                raise RenderError(
-                    f"{display_path(manifest)}: text was lost on the way to the {edition.name} PDF (words of the "
-                    "articles missing from their pages); no output was written:",
-                    [dataclasses.replace(d, edition=edition.name) for d in lost],
-                )
 
-    summary = {
-        "pages": layout.pages,
-        "fill_pages": layout.fill_pages,
-        "article_pages": layout.article_pages,
-        "sizes": {e.name: len(e.pdf) for e in rendered.editions},
-        "sections": list(layout.sections),
-        "fills": layout.fills,  # per page: percent of the text area full, None where not a body page
-        "sources": records.edition_sources(rendered.editions),
-    }
-    written = list(files)
-    web = next((e for e in rendered.editions if FINISHERS[e.name].web_page), None)
-    page_files = _web_page(issue, out_dir, web) if web is not None else {}
-    try:
-        replace_all_checked(files, check_all)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept"
-        ) from None
-    try:
-        if page_files:
-            replace_folder(out_dir / "web", page_files)
-            written += [out_dir / "web" / name for name in page_files]
-        if options.keep_html:
-            replace_folder(out_dir / f"{stem}-html", {name: html.encode() for name, html in layout.html.items()})
-            written += [out_dir / f"{stem}-html" / name for name in layout.html]
-        digests = {str(p.relative_to(out_dir)): file_sha256(p) for p in written}
-        record = records.BuildRecord(key, digests, summary, [w.as_dict() for w in warnings])
-        kept = {out_dir / ".cache" / OWNER_FILE: _owner_bytes(issue)}
-        if changed_since(issue, began - 1):  # saved while we rendered: let the next build look again
-            record_path.unlink(missing_ok=True)
-        else:
-            kept[record_path] = records.record_bytes(record)
-        replace_all(kept, lambda *_: None)
-    except OSError as exc:
-        raise OutputError(
-            f"the PDFs were written, but not the web page in {display_path(out_dir / 'web')}: "
-            f"{exc.strerror or exc}; the previous web page was kept"
-        ) from None
-    return BuildResult(
-        issue,
-        out_dir,
-        written,
-        summary,
-        warnings,
-        reused=False,
-        seconds=time.monotonic() - started,
-        article_pages=layout.article_pages,
-    )
+        step("checking and writing the files")
+        stem = f"{issue.slug}-{issue.manifest.issue}"
+        files = {out_dir / e.file_name: e.pdf for e in rendered.editions}
+        editions_by_path = {out_dir / e.file_name: e for e in rendered.editions}
+        words = WordCheck(issue, layout)
+
+        def check_all(temps: dict[Path, Path]) -> None:
+            # a large edition left on disk by its finisher is moved into its place among the files written (never read
+            # into this process, whose forked checks would all hold it)
+            for target, temp in temps.items():
+                if editions_by_path[target].path is not None:
+                    shutil.move(editions_by_path[target].path, temp)
+            readable = {e.name: e.pdf if e.path is None else temps[out_dir / e.file_name] for e in rendered.editions}
+            # the pages read back (running heads, cover contrast) and each written file checked, side by side in
+            # forked copies of this process
+            checks: dict[Path | None, Forked] = {}
+            outcomes: dict[Path | None, object] = {}
+            try:
+                checks[None] = Forked(
+                    partial(_layout_findings, issue, layout, rendered.editions, readable), what="reading the pages"
+                )
+                for target, temp in temps.items():
+                    if target in editions_by_path:
+                        edition = editions_by_path[target]
+                        work = partial(_edition_checks, temp, edition, layout, issue, words, options)
+                        checks[target] = Forked(work, what=f"checking the {edition.name} PDF")
+                for target, running in checks.items():  # every child waited for before any verdict
+                    try:
+                        outcomes[target] = running.result()
+                    except Exception as exc:
+                        outcomes[target] = exc
+            finally:
+                for running in checks.values():  # none left behind by a failed fork or Ctrl-C
+                    running.cancel()
+            for outcome in outcomes.values():
+                if isinstance(outcome, Exception):
+                    raise outcome
+            read_back = outcomes.pop(None)
+            if errors := [d for d in read_back if d.severity == "error"]:
+                raise RenderError(f"{display_path(manifest)}: the render failed; no output was written:", errors)
+            warnings.extend(d for d in read_back if d.severity == "warning")
+            _fail_on_strict(options, warnings, manifest)
+            for target, outcome in outcomes.items():
+                edition = editions_by_path[target]
+                problems, lost = outcome
+                if problems:
+                    raise OutputError(
+                        f"{target.name} failed its checks; the previous file was kept:",
+                        [Diagnostic(p, edition=edition.name) for p in problems],
+                    )
+                if lost:
+                    raise RenderError(
+                        f"{display_path(manifest)}: text was lost on the way to the {edition.name} PDF (words of the "
+                        "articles missing from their pages); no output was written:",
+                        [dataclasses.replace(d, edition=edition.name) for d in lost],
+                    )
+
+        summary = {
+            "pages": layout.pages,
+            "fill_pages": layout.fill_pages,
+            "article_pages": layout.article_pages,
+            "sizes": {e.name: e.size for e in rendered.editions},
+            "sections": list(layout.sections),
+            "fills": layout.fills,  # per page: percent of the text area full, None where not a body page
+            "sources": records.edition_sources(rendered.editions),
+        }
+        written = list(files)
+        web = next((e for e in rendered.editions if FINISHERS[e.name].web_page), None)
+        page_files = _web_page(issue, out_dir, web) if web is not None else {}
+        try:
+            replace_all_checked(files, check_all)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept"
+            ) from None
+        try:
+            if page_files:
+                replace_folder(out_dir / "web", page_files)
+                written += [out_dir / "web" / name for name in page_files]
+            if options.keep_html:
+                replace_folder(out_dir / f"{stem}-html", {name: html.encode() for name, html in layout.html.items()})
+                written += [out_dir / f"{stem}-html" / name for name in layout.html]
+            digests = {str(p.relative_to(out_dir)): file_sha256(p) for p in written}
+            record = records.BuildRecord(key, digests, summary, [w.as_dict() for w in warnings], layout.inputs)
+            kept = {out_dir / ".cache" / OWNER_FILE: _owner_bytes(issue)}
+            if changed_since(issue, began - 1):  # saved while we rendered: let the next build look again
+                record_path.unlink(missing_ok=True)
+            else:
+                kept[record_path] = records.record_bytes(record)
+            replace_all(kept, lambda *_: None)
+        except OSError as exc:
+            raise OutputError(
+                f"the PDFs were written, but not the web page in {display_path(out_dir / 'web')}: "
+                f"{exc.strerror or exc}; the previous web page was kept"
+            ) from None
+        return BuildResult(
+            issue,
+            out_dir,
+            written,
+            summary,
+            warnings,
+            reused=False,
+            seconds=time.monotonic() - started,
+            article_pages=layout.article_pages,
+        )
+    finally:
+        for edition in rendered.editions:  # left on disk by its finisher and not moved into place: the build failed
+            if edition.path is not None:
+                edition.path.unlink(missing_ok=True)
 
 
 class OutputFolderTaken(IssueBuilderError):
@@ -310,19 +322,19 @@ def _edition_checks(
     return [], words.lost(temp, spreads=options.spreads and edition.name == "proof")
 
 
-def _layout_findings(issue: PreparedIssue, layout: Layout, editions: list[Edition]) -> list[Diagnostic]:
-    """What the finished pages show about the layout: running heads and folios, and cover text against its picture
-    (read from a screen edition: the check measures sRGB; a print-only build leaves it out)."""
-    pdfs = {e.name: e.pdf for e in editions if not e.file_name.endswith("-spreads.pdf")}  # one page a sheet
+def _layout_findings(
+    issue: PreparedIssue, layout: Layout, editions: list[Edition], readable: dict[str, bytes | Path]
+) -> list[Diagnostic]:
+    """What the finished pages show about the layout: its running heads and folios. `readable`: each edition's
+    bytes, or the file a large one was written to."""
+    pdfs = {e.name: readable[e.name] for e in editions if not e.file_name.endswith("-spreads.pdf")}  # one a sheet
     if "proof" in pdfs and "web" not in pdfs:  # read only when no web edition is made: once, without its stamps
         pdfs["proof"] = unstamped(pdfs["proof"])
     found = []
-    pages = pdfs.get("print") or pdfs.get("web") or pdfs.get("proof")
+    # the furniture reads alike on every edition (measured from the trim); the web edition is the smallest to read
+    pages = pdfs.get("web") or pdfs.get("print") or pdfs.get("proof")
     if pages is not None:
         found += running_head_problems(pages, issue, layout.article_pages, layout.pages - layout.fill_pages - 1)
-    screen = pdfs.get("web") or pdfs.get("proof")
-    if screen is not None:
-        found += cover_contrast_findings(screen, issue)
     return found
 
 
@@ -361,7 +373,7 @@ def _web_page(issue: PreparedIssue, out_dir: Path, web: Edition | None) -> dict[
         raise OutputError(
             f"cannot write to {display_path(out_dir)}: {exc.strerror or exc}; earlier outputs were kept"
         ) from None
-    name, pdf = (web.file_name, web.pdf) if web is not None else ("edition.pdf", b"")
+    name, pdf = (web.file_name, web.contents()) if web is not None else ("edition.pdf", b"")
     return web_page_files(issue, name, pdf, placed, (out_dir / ".cache").resolve())
 
 

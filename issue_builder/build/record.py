@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from issue_builder.base.cache import file_sha256
+from issue_builder.base.cache import MAX_INPUT_BYTES, file_sha256
+from issue_builder.base.diagnostics import ManifestError
 from issue_builder.editions.finishers import Edition
 
 
@@ -23,6 +25,9 @@ class BuildRecord:
     files: dict[str, str]  # path relative to the output folder -> sha256
     summary: dict = field(default_factory=dict)
     warnings: list[dict] = field(default_factory=list)  # Diagnostic.as_dict() of each warning
+    # the issue's files the layout drew on that no manifest names (a picture the CSS takes): file URL -> sha256,
+    # None for one looked for and not found
+    inputs: dict[str, str | None] = field(default_factory=dict)
 
 
 def edition_sources(editions: list[Edition]) -> dict[str, dict]:
@@ -35,7 +40,8 @@ def load_record(path: Path) -> BuildRecord | None:
         record = BuildRecord(**json.loads(path.read_text("utf-8")))
     except (OSError, ValueError, TypeError):
         return None
-    return record if all(isinstance(w, dict) for w in record.warnings) else None
+    whole = all(isinstance(w, dict) for w in record.warnings) and isinstance(record.inputs, dict)
+    return record if whole else None
 
 
 def record_bytes(record: BuildRecord) -> bytes:
@@ -50,4 +56,16 @@ def up_to_date(record: BuildRecord | None, key: str, out_dir: Path) -> bool:
         path = out_dir / name
         if not path.is_file() or file_sha256(path) != digest:
             return False
-    return True
+    return all(_digest_now(url) == digest for url, digest in record.inputs.items())
+
+
+def _digest_now(url: str) -> str | None:
+    """The SHA-256 of the file a `file:` URL names (None: there is none); "" when it cannot be read."""
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return ""
+    path = Path(unquote(parts.path))
+    try:
+        return file_sha256(path, MAX_INPUT_BYTES) if path.is_file() else None
+    except (OSError, ManifestError):
+        return ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import NamedTuple
 
 import pikepdf
 
@@ -145,6 +146,13 @@ def check_pdfua(pdf: pikepdf.Pdf, budget: Budget | None = None) -> list[Diagnost
     return check.results()
 
 
+class _Text(NamedTuple):
+    """What the check keeps of a marked-content sequence once its page is read: its tag and its text."""
+
+    tag: str
+    text: str
+
+
 class _Check:
     """One run over one file: what the content holds, what the tree reaches, the findings."""
 
@@ -153,8 +161,8 @@ class _Check:
         self.found: dict[str, list[Diagnostic]] = {}
         self.counts: dict[str, int] = {}
         self.page_index = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
-        self.pages: list[PageContent] = []
-        self.by_mcid: list[dict] = []  # each page's sequences by MCID
+        self.pages: list[int] = []  # the numbers (1-based) of the pages whose content was read
+        self.by_mcid: list[dict[int, _Text]] = []  # each page's sequences by MCID: their tag and text, no more
         self.reached: dict[tuple[int, int], pikepdf.Object] = {}  # (page, MCID) -> element holding it
         self.annotation_parents: dict[tuple[int, int], tuple[str, pikepdf.Object]] = {}  # annotation -> its element
         self.parents: dict[int, pikepdf.Object] = {}  # the ParentTree: key -> element (or array of them)
@@ -243,8 +251,8 @@ class _Check:
             except (pikepdf.PdfError, TypeError, ValueError) as exc:
                 self.add("malformed", f"the page's content cannot be read ({exc})", number)
                 content = PageContent(number)
-            self.pages.append(content)
-            self.by_mcid.append(content.by_mcid())
+            self.pages.append(number)
+            self.by_mcid.append({mcid: _Text(q.tag, q.text) for mcid, q in content.by_mcid().items()})
             if content.untagged:
                 what = ", ".join(f"{n} {kind} operation{'s' if n > 1 else ''}" for kind, n in content.untagged.items())
                 self.add("untagged-content", f"{what} outside any marked content", number)
@@ -444,19 +452,19 @@ class _Check:
         if not self.structure_ok:
             return
         parents = self.parents = self._parent_tree()
-        for content in self.pages:
-            page = content.page - 1
+        for number in self.pages:
+            page = number - 1
             key = self.pdf.pages[page].obj.get("/StructParents")
             mapping = parents.get(int(key)) if isinstance(key, int) else None
             for mcid, sequence in sorted(self.by_mcid[page].items()):
                 holder = self.reached.get((page, mcid))
                 text = " ".join(sequence.text.split())[:40]
                 if holder is None:
-                    self.add("unreached-content", f"MCID {mcid} ({sequence.tag}) {text!r}", content.page)
+                    self.add("unreached-content", f"MCID {mcid} ({sequence.tag}) {text!r}", number)
                     continue
                 entry = mapping[mcid] if isinstance(mapping, pikepdf.Array) and mcid < len(mapping) else None
                 if not is_dict(entry) or entry.objgen != holder.objgen:
-                    self.add("parent-tree", f"MCID {mcid} {text!r}", content.page)
+                    self.add("parent-tree", f"MCID {mcid} {text!r}", number)
 
     def _parent_tree(self) -> dict[int, pikepdf.Object]:
         tree = self.pdf.Root.StructTreeRoot.get("/ParentTree")

@@ -73,11 +73,7 @@ class WordCheck:
     def lost(self, pdf: Path | bytes, spreads: bool = False) -> list[Diagnostic]:
         """An error for each article with words missing from its pages of `pdf` (`spreads`: pages in reader
         spreads, the cover alone on the first sheet), naming the source file and, for the body, the lines."""
-        document = pdfium.PdfDocument(pdf)
-        try:
-            texts = [_page_text(document, n) for n in range(len(document))]
-        finally:
-            document.close()
+        texts = page_texts(pdf)
         found: list[Diagnostic] = []
         for article in self.articles:
             sheets = sorted({(p // 2 if spreads else p - 1) for p in article.pages})
@@ -87,6 +83,24 @@ class WordCheck:
                 if missing:
                     found += _report(missing, source, article, self.issue)
         return found
+
+
+PAGES_A_READING = 16  # PDFium keeps what it parsed (fonts, images) as long as the document is open: reopened
+
+
+def page_texts(pdf: Path | bytes) -> list[str]:
+    """The text of each page of `pdf`, read PAGES_A_READING pages to an opening of the document: what PDFium keeps
+    of the pages it parsed grows with the file, and a print edition holds hundreds of megabytes of pictures."""
+    texts: list[str] = []
+    while True:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            pages = len(document)
+            texts += [_page_text(document, n) for n in range(len(texts), min(pages, len(texts) + PAGES_A_READING))]
+        finally:
+            document.close()
+        if len(texts) >= pages:
+            return texts
 
 
 def _page_text(document: pdfium.PdfDocument, number: int) -> str:

@@ -9,10 +9,14 @@ photograph, a layout's own device-cmyk()): a plain complement, as no input profi
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import hashlib
 import io
+import sys
 import zlib
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -282,11 +286,77 @@ def _convert_function(function, converter: Converter) -> None:
         raise ValueError(f"cannot convert a {converter.source} shading function of type {kind}")
 
 
-def _convert_image(image: pikepdf.Stream, converter: Converter, pdf: pikepdf.Pdf) -> None:
+SPILL_BYTES = 48 << 20  # converted pictures held in memory at most, before the document is set aside on disk
+
+
+def convert_images(pdf: pikepdf.Pdf, converter: Converter, folder: Path, spill: int | None = None) -> pikepdf.Pdf:
+    """`pdf` with every picture its pages draw converted as `convert_pdf` converts it; a document reopened from
+    `folder` (its caller's, kept until the document is saved) whenever `spill` (SPILL_BYTES) bytes of converted
+    pictures are held.
+
+    A print edition's CMYK pictures are most of its bytes, and pikepdf keeps what is written into a stream in
+    memory until the document is saved, but reads a file's streams only as it writes them: saved aside and reopened
+    now and then, the pictures of a whole issue are never in memory at once. A document set aside comes back with
+    its objects numbered anew: the file saved in the end holds the same objects, in another order.
+    """
+    spill = SPILL_BYTES if spill is None else spill
+    spilled = 0
+    while True:
+        held = 0
+        for image in _pictures(pdf):
+            held += _convert_image(image, converter, pdf)
+            if held >= spill:
+                break
+        else:
+            return pdf
+        spilled += 1
+        path = folder / f"pictures-{spilled}.pdf"
+        pdf.save(path, compress_streams=True, recompress_flate=False)
+        pdf.close()
+        release_memory()
+        pdf = pikepdf.open(path)
+
+
+def release_memory() -> None:
+    """Hand memory freed in this process back to the system (glibc keeps freed blocks of a few megabytes, such as
+    pictures' bytes, for reuse, where they still count as this process's memory); elsewhere nothing."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _pictures(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Stream]:
+    """Each image the pages draw, through their forms, tiling patterns and soft masks, once."""
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        todo = [(page.obj.get("/Resources"), 0)]
+        while todo:
+            resources, depth = todo.pop()
+            if not isinstance(resources, pikepdf.Dictionary) or depth > MAX_NESTING:
+                continue
+            holders = list(dict(resources.get("/XObject", {})).values())
+            holders += [p for p in dict(resources.get("/Pattern", {})).values() if p.get("/PatternType") == 1]
+            for gstate in dict(resources.get("/ExtGState", {})).values():
+                mask = gstate.get("/SMask") if isinstance(gstate, pikepdf.Dictionary) else None
+                if isinstance(mask, pikepdf.Dictionary) and isinstance(mask.get("/G"), pikepdf.Stream):
+                    holders.append(mask.G)
+            for holder in holders:
+                if not isinstance(holder, pikepdf.Stream) or _seen(holder, seen):
+                    continue
+                if holder.get("/Subtype") == "/Image":
+                    yield holder
+                else:
+                    todo.append((holder.get("/Resources"), depth + 1))
+
+
+def _convert_image(image: pikepdf.Stream, converter: Converter, pdf: pikepdf.Pdf) -> int:
+    """Convert one image (its samples, or its palette) in place; the bytes of samples written."""
     space = image.get("/ColorSpace")
+    written = 0
     if _in_source_space(space, converter):
         jpeg = image.get("/Filter") == pikepdf.Name.DCTDecode
         data = _cached_conversion(image, converter, jpeg)
+        written = len(data)
         if jpeg:
             image.write(data, filter=pikepdf.Name.DCTDecode)
         else:
@@ -310,6 +380,7 @@ def _convert_image(image: pikepdf.Stream, converter: Converter, pdf: pikepdf.Pdf
         entries = [tuple(v / 255 for v in lookup[i : i + n]) for i in range(0, len(lookup) - n + 1, n)]
         table = bytes(v for entry in entries for v in _palette_colour(entry, converter))
         image.ColorSpace = pikepdf.Array([pikepdf.Name.Indexed, converter.target, space[2], pdf.make_stream(table)])
+    return written
 
 
 def _palette_colour(entry: tuple[float, ...], converter: Converter) -> tuple[int, ...]:

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import io
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pikepdf
-
 from issue_builder.base.diagnostics import Diagnostic, RenderError
+from issue_builder.base.pdf_files import PdfSource, open_pdf
 from issue_builder.base.preflight_report import Sources
 from issue_builder.editions.early import convert_print_pictures
 from issue_builder.editions.jobs import image_and_page_sources, print_job, resolution_diagnostics, web_job
-from issue_builder.editions.pdfx import NotX1a, finish_pdfx
+from issue_builder.editions.pdfx import NotX1a, write_pdfx
 from issue_builder.editions.screen import screen_pages
 from issue_builder.editions.stamp import FONT as PROOF_FONT
 from issue_builder.editions.stamp import ProofSlug, proof_stamped, reader_spreads, save_pdf
 from issue_builder.editions.structure import structure_job
-from issue_builder.editions.web import downsample_images, finish_web
+from issue_builder.editions.web import downsample_images, write_web
 from issue_builder.layout.laid_out import Layout, article_at
 from issue_builder.prepare.content import PreparedIssue
 
@@ -52,10 +51,38 @@ class Edition:
 
     name: str
     file_name: str  # without the folder: e.g. socialist-revolution-18-print.pdf
-    pdf: bytes
+    pdf: bytes  # the file; empty when it is in `path`
     pages: int  # pages in the file (reader spreads put two on a sheet)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: Sources | None = None  # the manifest entries behind its pages and images, for the build record
+    path: Path | None = None  # a large file, left where it was written (in the build's cache) for the build to move
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes."""
+        return len(self.pdf) if self.path is None else self.path.stat().st_size
+
+    def contents(self) -> bytes:
+        """The file's bytes (read from `path` when it was left there)."""
+        return self.pdf if self.path is None else self.path.read_bytes()
+
+
+IN_MEMORY_BYTES = 8 << 20  # a finished file larger than this stays on disk, where it was written, until it is moved
+
+
+def _written(name: str, job: FinishJob, write: Callable[[Path], None]) -> tuple[bytes, Path | None]:
+    """A finished file `write` writes into the cache: its bytes when it is small, else its path (and empty bytes)."""
+    path = job.cache_dir / f".{_file_name(job.issue, name)}.{os.getpid()}.tmp"
+    try:
+        write(path)
+        if path.stat().st_size > IN_MEMORY_BYTES:
+            return b"", path
+        data = path.read_bytes()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    path.unlink()
+    return data, None
 
 
 @dataclass(frozen=True)
@@ -64,17 +91,18 @@ class Finisher:
 
     name: str
     description: str
-    finish: Callable[[bytes, FinishJob], Edition]
+    finish: Callable[[PdfSource, FinishJob], Edition]
     links: bool  # keeps clickable links and contents (checked on the written file)
     extra_fonts: tuple[str, ...] = ()  # fonts it draws beyond the publication's families
     web_page: bool = False  # the issue's web page links to this edition's file
     early: Callable[[PreparedIssue, Path], object] | None = None  # work it can do beside the layout, into the cache
 
 
-def _print(pdf: bytes, job: FinishJob) -> Edition:
+def _print(pdf: PdfSource, job: FinishJob) -> Edition:
     issue = job.issue
+    print_ = dataclasses.replace(print_job(issue), cache_dir=job.cache_dir)
     try:
-        finished = finish_pdfx(pdf, dataclasses.replace(print_job(issue), cache_dir=job.cache_dir))
+        finished, path = _written("print", job, lambda target: write_pdfx(pdf, print_, target))
     except NotX1a as exc:
         raise RenderError(
             "the print PDF cannot be PDF/X-1a (use TrueType fonts and a layout without "
@@ -87,18 +115,19 @@ def _print(pdf: bytes, job: FinishJob) -> Edition:
         job.layout.pages,
         resolution_diagnostics(job.layout, issue),
         sources=image_and_page_sources(job.layout, issue),
+        path=path,
     )
 
 
-def _web(pdf: bytes, job: FinishJob) -> Edition:
+def _web(pdf: PdfSource, job: FinishJob) -> Edition:
     web = dataclasses.replace(
         web_job(job.issue), cache_dir=job.cache_dir, structure=structure_job(job.issue, job.layout)
     )
-    finished = finish_web(pdf, web)
-    return Edition("web", _file_name(job.issue, "web"), finished, job.layout.pages)
+    finished, path = _written("web", job, lambda target: write_web(pdf, web, target))
+    return Edition("web", _file_name(job.issue, "web"), finished, job.layout.pages, path=path)
 
 
-def _proof(pdf: bytes, job: FinishJob) -> Edition:
+def _proof(pdf: PdfSource, job: FinishJob) -> Edition:
     issue, layout, options = job.issue, job.layout, job.options
     slug = ProofSlug(
         publication=issue.manifest.periodical.name,
@@ -112,7 +141,7 @@ def _proof(pdf: bytes, job: FinishJob) -> Edition:
         article = article_at(number, layout.article_pages, issue)
         if article is not None:
             running[number] = article.title
-    with pikepdf.open(io.BytesIO(pdf)) as document:
+    with open_pdf(pdf) as document:
         screen_pages(document, job.cache_dir)
         if not options.full_resolution:  # small enough to email; the print edition is the one to check pictures in
             m = issue.manifest

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 import pikepdf
 
-from issue_builder.editions.colours import CmykConverter
+from issue_builder.base.pdf_files import PdfSource, open_pdf
+from issue_builder.editions.colours import CmykConverter, convert_images
 from issue_builder.editions.marks import MarkSheet, draw_marks
 from issue_builder.editions.overlay import stamp_page
 from issue_builder.editions.prepress import RICH_BLACK, PressInks, convert_and_press, rich_black
@@ -57,12 +63,33 @@ def opentype_fonts(pdf: pikepdf.Pdf) -> list[str]:
     return found
 
 
-def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
+def finish_pdfx(data: PdfSource, job: PrintJob) -> bytes:
     """Take WeasyPrint's print PDF and return a PDF/X-4 or PDF/X-1a file."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
+    out = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="issue-pdfx-") as scratch, _finished(data, job, Path(scratch)) as pdf:
+        _save(pdf, job, out)
+    return out.getvalue()
+
+
+def write_pdfx(data: PdfSource, job: PrintJob, target: Path) -> None:
+    """`finish_pdfx` written to `target` as it is saved, never whole in memory."""
+    with tempfile.TemporaryDirectory(prefix="issue-pdfx-") as scratch, _finished(data, job, Path(scratch)) as pdf:
+        with open(target, "wb") as out:
+            _save(pdf, job, out)
+            out.flush()
+            os.fsync(out.fileno())
+
+
+@contextlib.contextmanager
+def _finished(data: PdfSource, job: PrintJob, scratch: Path) -> Iterator[pikepdf.Pdf]:
+    """The finished document, before it is saved; its pictures converted a bounded part at a time (through
+    `scratch`), its pages' content rewritten one page at a time."""
+    pdf = open_pdf(data)
+    try:
         _drop_screen_features(pdf)
-        rich = rich_black(job.rich_black, job.max_ink) if job.rich_black is not None else None
         converter = CmykConverter(job.profile_bytes, job.rendering_intent, job.cache_dir, job.declared)
+        pdf = convert_images(pdf, converter, scratch)
+        rich = rich_black(job.rich_black, job.max_ink) if job.rich_black is not None else None
         convert_and_press(pdf, converter, PressInks(overprint=job.overprint, rich_black=rich))  # one reading
         if job.pdf_x == "1a":
             left = remove_transparency(pdf) + [
@@ -73,18 +100,21 @@ def finish_pdfx(data: bytes, job: PrintJob) -> bytes:
         _set_boxes_and_marks(pdf, job)
         _output_intent(pdf, job)
         _metadata(pdf, job)
-        out = io.BytesIO()
-        version = PDFX_VERSIONS[job.pdf_x][2]
-        streams = pikepdf.ObjectStreamMode.generate if job.pdf_x == "4" else pikepdf.ObjectStreamMode.disable
-        pdf.save(
-            out,
-            deterministic_id=True,
-            force_version=version,
-            object_stream_mode=streams,
-            compress_streams=True,
-            recompress_flate=False,
-        )
-        return out.getvalue()
+        yield pdf
+    finally:
+        pdf.close()
+
+
+def _save(pdf: pikepdf.Pdf, job: PrintJob, out: BinaryIO) -> None:
+    streams = pikepdf.ObjectStreamMode.generate if job.pdf_x == "4" else pikepdf.ObjectStreamMode.disable
+    pdf.save(
+        out,
+        deterministic_id=True,
+        force_version=PDFX_VERSIONS[job.pdf_x][2],
+        object_stream_mode=streams,
+        compress_streams=True,
+        recompress_flate=False,
+    )
 
 
 def _drop_screen_features(pdf: pikepdf.Pdf) -> None:

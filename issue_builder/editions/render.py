@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -52,10 +53,22 @@ def render_issue(
             started.cancel()
     step(f"laid out {layout.pages} pages; finishing {', '.join(editions)}")
     job = FinishJob(issue, layout, cache_dir.resolve(), options)
-    forked = [
-        Forked(partial(FINISHERS[name].finish, layout.pdf, job), what=f"finishing the {name} edition")
-        for name in editions[:-1]
-    ]
-    last = [FINISHERS[name].finish(layout.pdf, job) for name in editions[-1:]]
-    finished = [f.result() for f in forked] + last
+    forked: list[Forked] = []
+    try:
+        forked += [
+            Forked(partial(FINISHERS[name].finish, layout.pdf, job), what=f"finishing the {name} edition")
+            for name in editions[:-1]
+        ]
+        last = [FINISHERS[name].finish(layout.pdf, job) for name in editions[-1:]]
+        finished = [f.result() for f in forked] + last
+    except BaseException:
+        for running in forked:
+            running.cancel()
+        for pid in [os.getpid(), *(f.pid for f in forked)]:  # large files the finishers left on disk (finishers.py)
+            for left in job.cache_dir.glob(f".*.{pid}.tmp"):
+                left.unlink(missing_ok=True)
+        raise
+    finally:
+        if isinstance(layout.pdf, Path):  # the laid-out issue, once every finisher has read it
+            layout.pdf.unlink(missing_ok=True)
     return Rendered(dataclasses.replace(layout, pdf=b""), finished)

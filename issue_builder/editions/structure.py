@@ -20,6 +20,7 @@ import pikepdf
 
 from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.base.marked_content import PageContent, Sequence, Show, intersect, read_instructions_list, union
+from issue_builder.editions.colours import release_memory
 from issue_builder.layout.laid_out import Layout
 from issue_builder.prepare.content import PreparedIssue
 
@@ -172,14 +173,13 @@ class _Repair:
     def __init__(self, pdf: pikepdf.Pdf, job: StructureJob):
         self.pdf, self.job = pdf, job
         self.page_index = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
-        self.instructions: list[list] = []
         self.contents: list[PageContent] = []
         self.sequences: list[dict[int, Sequence]] = []
         fonts: dict = {}
         for number, page in enumerate(pdf.pages):
-            instructions = list(pikepdf.parse_content_stream(page.obj))
-            content = read_instructions_list(page.obj, instructions, number + 1, fonts)
-            self.instructions.append(instructions)
+            # a page's parsed instructions are many small pikepdf objects: read here, parsed again where rewritten,
+            # never held for every page at once
+            content = read_instructions_list(page.obj, pikepdf.parse_content_stream(page.obj), number + 1, fonts)
             self.contents.append(content)
             self.sequences.append(content.by_mcid())
         self.edits = [_Edits() for _ in pdf.pages]
@@ -613,8 +613,9 @@ class _Repair:
             if not edits.retag and not edits.wraps:
                 continue
             shows = {s.index: s for seq in self.contents[page].sequences for s in seq.shows if s.form is None}
+            page_obj = self.pdf.pages[page].obj
             out: list = []
-            for at, instruction in enumerate(self.instructions[page]):
+            for at, instruction in enumerate(pikepdf.parse_content_stream(page_obj)):
                 if isinstance(instruction, pikepdf.ContentStreamInlineImage):
                     out.append(instruction)
                     continue
@@ -629,7 +630,6 @@ class _Repair:
                     out += _split_show(operands, operator, shows[at], edits.wraps[at])
                 else:
                     out.append(instruction)
-            page_obj = self.pdf.pages[page].obj
             page_obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(out))
 
     def write(self, document: Node) -> None:
@@ -729,6 +729,8 @@ def repair_structure(pdf: pikepdf.Pdf, job: StructureJob) -> list[Diagnostic]:
     repair.whole_words(document)
     repair.unreached_to_artifacts(document)
     repair.rewrite_content()
+    repair.contents, repair.sequences = [], []  # every page's content read is done with: freed before the tree
+    release_memory()
     repair.write(document)
     return repair.findings
 

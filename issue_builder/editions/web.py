@@ -21,7 +21,8 @@ from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.cache import cache_salt
 from issue_builder.base.paths import ICC_DIR
 from issue_builder.base.pdf_content import image_placements
-from issue_builder.editions.colours import image_traits
+from issue_builder.base.pdf_files import PdfSource, open_pdf
+from issue_builder.editions.colours import image_traits, release_memory
 from issue_builder.editions.screen import screen_pages
 from issue_builder.editions.structure import StructureJob, repair_structure
 from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
@@ -45,11 +46,20 @@ class WebJob:
     structure: StructureJob | None = None  # what the structure repair needs (articles' pages and text)
 
 
-def finish_web(data: bytes, job: WebJob) -> bytes:
-    """Take the laid-out issue's PDF and return the file readers download."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
+def write_web(data: PdfSource, job: WebJob, target: Path) -> None:
+    """Take the laid-out issue's PDF and write the file readers download to `target`: saved to disk and linearized
+    from there, never whole in memory."""
+    with tempfile.TemporaryDirectory(prefix="issue-web-") as scratch:
+        saved = Path(scratch) / "saved.pdf"
+        _save_finished(data, job, saved)
+        linearize_file(saved, target)
+
+
+def _save_finished(data: PdfSource, job: WebJob, target: Path) -> None:
+    with open_pdf(data) as pdf:
         screen_pages(pdf, job.cache_dir)
         downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir)
+        release_memory()  # the pictures' decoded samples, freed: the repair's many small objects cannot reuse them
         if job.structure is not None:
             repair_structure(pdf, job.structure)
         profile = pdf.make_stream(SRGB_PROFILE.read_bytes())
@@ -70,29 +80,24 @@ def finish_web(data: bytes, job: WebJob) -> bytes:
         preferences.DisplayDocTitle = True
         pdf.Root.ViewerPreferences = preferences
         _metadata(pdf, job)
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True, compress_streams=True, recompress_flate=False)
-        return linearize(out.getvalue())
+        pdf.save(target, deterministic_id=True, compress_streams=True, recompress_flate=False)
 
 
-def linearize(data: bytes) -> bytes:
-    """Linearize ("fast web view") with the qpdf command.
+def linearize_file(source: Path, target: Path) -> None:
+    """Linearize ("fast web view") `source` into `target` with the qpdf command.
 
     pikepdf's own linearization (libqpdf 12) fails Debian's `qpdf --check-linearization` (qpdf 11) and the other way
     round; readers' tools are the packaged qpdf's kind, so that is the one used. Without qpdf the file stays as it is.
     """
     qpdf = shutil.which("qpdf")
     if qpdf is None:
-        return data
-    with tempfile.TemporaryDirectory() as tmp:
-        source, target = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
-        source.write_bytes(data)
-        result = subprocess.run(
-            [qpdf, "--linearize", "--deterministic-id", str(source), str(target)], capture_output=True, text=True
-        )
-        if result.returncode not in (0, 3) or not target.is_file():
-            raise RuntimeError(f"qpdf --linearize failed: {result.stderr.strip()}")
-        return target.read_bytes()
+        shutil.copyfile(source, target)
+        return
+    result = subprocess.run(
+        [qpdf, "--linearize", "--deterministic-id", str(source), str(target)], capture_output=True, text=True
+    )
+    if result.returncode not in (0, 3) or not target.is_file():
+        raise RuntimeError(f"qpdf --linearize failed: {result.stderr.strip()}")
 
 
 def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int, cache_dir: Path | None = None) -> int:

@@ -3,12 +3,13 @@ edition is finished from."""
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError
+from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError, display_path
 from issue_builder.base.identifiers import ean13_for_issn
 from issue_builder.base.paths import FONTS_DIR
 from issue_builder.layout.barcode import barcode_file, barcode_width
@@ -16,7 +17,7 @@ from issue_builder.layout.copyfit import Rules
 from issue_builder.layout.fetcher import SandboxFetcher, build_url
 from issue_builder.layout.fit import PageFill, page_budget_findings, titles_over, underfilled_findings
 from issue_builder.layout.font_merge import originals
-from issue_builder.layout.html import Barcode, RenderedHtml, render_html
+from issue_builder.layout.html import Barcode, html_renderer
 from issue_builder.layout.join import Part, join_in_child
 from issue_builder.layout.laid_out import Layout, Placement, article_at
 from issue_builder.layout.overflow import describe
@@ -49,16 +50,7 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], N
     }
     barcode, generated = _barcode(issue)
 
-    def html_for(part: str, first_page: int = 1, **more) -> RenderedHtml:
-        return render_html(
-            issue,
-            part=part,
-            first_page=first_page,
-            barcode=barcode,
-            transparency=not flatten,
-            image_urls=image_urls,
-            **more,
-        )
+    html_for = html_renderer(issue, barcode=barcode, transparency=not flatten, image_urls=image_urls)
 
     originals_of = {copy: url for url, copy in image_urls.items()}
     sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
@@ -72,27 +64,62 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], N
             context=f"{resources_digest(issue)}\0{code_digest()}",
             rules=Rules.of(issue.manifest.typesetting),
             scratch=Path(scratch),
+            issue=issue,
         )
         placed_sections = place(issue, env, lambda editorial: fill_pages(editorial, issue), step)
         sections = placed_sections.sections
         step(f"joining {len(sections)} sections")
-        target = Path(scratch) / "issue.pdf"
         fonts = originals(face.path for faces in issue.font_faces.values() for face in faces)
-        parts = [Part(Path(r["pdf"]), r["spacer"]) for r in sections]
-        try:
-            joined = join_in_child(parts, Path(placed_sections.folios["pdf"]), fonts, target)
-            pdf = target.read_bytes()
+        parts = _parts(sections, placed_sections.folios)
+        try:  # the joined PDF stays on disk, read by the finishers as they need it (a whole issue is large)
+            handle, name = tempfile.mkstemp(prefix=".layout.", suffix=f".{os.getpid()}.tmp", dir=cache_dir)
+            os.close(handle)
+            target = Path(name)
+            try:
+                joined = join_in_child(parts, Path(placed_sections.folios["pdf"]), fonts, target)
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
         except OSError as exc:
             raise OutputError(
-                f"cannot write the laid-out issue to the temporary folder ({target.parent.parent}): "
-                f"{exc.strerror or exc}; earlier outputs were kept"
+                f"cannot write the laid-out issue to {display_path(cache_dir)}: {exc.strerror or exc}; earlier "
+                "outputs were kept"
             ) from None
         env.cache.prune()
-    return _layout(issue, placed_sections, pdf, joined, originals_of, env)
+    return _layout(issue, placed_sections, target, joined, originals_of, env)
+
+
+def _parts(sections: list[dict], furniture: dict) -> list[Part]:
+    """The sections' PDFs, each page moved to where the furniture document (laid out on the pages' real sides)
+    puts its text frame; the frames must be of one size on both sides."""
+    frames = iter(furniture["frames"])
+    kinds = iter(furniture["page_types"])
+    parts, number = [], 0
+    for report in sections:
+        shifts = []
+        for frame, (_, blank) in zip(report["frames"], report["page_types"], strict=True):
+            number += 1
+            side, (_, left_blank) = next(frames), next(kinds)
+            if blank or left_blank:
+                shifts.append(0.0)
+                continue
+            if any(abs(a - b) > 0.01 for a, b in zip(frame[1:], side[1:], strict=True)):
+                raise RenderError(
+                    f"page {number}: the layout gives left- and right-hand pages text frames of different sizes "
+                    f"({_size(frame)} and {_size(side)}): sections are laid out without knowing their sides, so "
+                    "the @page :left and :right margins must mirror each other"
+                )
+            shifts.append(round(side[0] - frame[0], 4))
+        parts.append(Part(Path(report["pdf"]), tuple(shifts)))
+    return parts
+
+
+def _size(frame: list[float]) -> str:
+    return f"{frame[2]:g} x {frame[3]:g} pt at {frame[1]:g} pt from the top"
 
 
 def _layout(
-    issue: PreparedIssue, placed: Placed, pdf: bytes, joined: list[Diagnostic], originals_of: dict, env: Env
+    issue: PreparedIssue, placed: Placed, pdf: Path, joined: list[Diagnostic], originals_of: dict, env: Env
 ) -> Layout:
     """The Layout from the sections' reports: their pages numbered in the issue."""
     sections = placed.sections
@@ -133,6 +160,7 @@ def _layout(
         issue,
     )
     found += joined
+    found += [Diagnostic.from_dict(d) for d in placed.front.get("contrast", [])]
     for report in sections:
         for article_id, expected, reached in report["lost"]:
             title = next((a.title for a in issue.articles if f"article-{a.id}" == article_id), article_id)
@@ -171,17 +199,29 @@ def _layout(
         article_pages=article_pages,
         fill_pages=placed.fill_pages,
         placements=placements,
-        html=_html_files(issue, sections),
+        html=_html_files(issue, [*sections, placed.folios]),
         diagnostics=found,
         sections=(env.laid_out, sum(r["cached"] for r in [*sections, placed.folios])),
         fills=[fills[n].percent if n in fills else None for n in range(1, pages + 1)],
+        inputs=_drawn_on(issue, [*sections, placed.folios]),
     )
 
 
+def _drawn_on(issue: PreparedIssue, reports: list[dict]) -> dict[str, str | None]:
+    """The files of the issue's folder the sections drew on, by `file:` URL (None: looked for and not found): the
+    build record keeps them, so that a file no manifest names but the layout's CSS uses is seen to change."""
+    root = issue.root.resolve().as_uri() + "/"
+    return {
+        url: digest for report in reports for url, digest in sorted(report["inputs"].items()) if url.startswith(root)
+    }
+
+
 def _html_files(issue: PreparedIssue, sections: list[dict]) -> dict[str, str]:
-    """The HTML of each section as laid out, by a file name that sorts in page order."""
+    """The HTML of each section as laid out, by a file name that sorts in page order, then the running heads and
+    folios laid over them."""
     names = ["00-front.html"] + [f"{n:02d}-{a.id}.html" for n, a in enumerate(issue.articles, start=1)]
     names.append(f"{len(names):02d}-tail.html")
+    names.append(f"{len(names):02d}-running-heads-and-folios.html")
     return {name: report["html"] for name, report in zip(names, sections, strict=True)}
 
 

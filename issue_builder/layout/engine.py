@@ -6,6 +6,7 @@ isolate_fontconfig()  # before WeasyPrint creates its first font configuration
 
 import weasyprint  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
+from weasyprint.layout import page as page_layout  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
-__all__ = ["URLFetcher", "URLFetcherResponse", "boxes", "weasyprint"]
+__all__ = ["URLFetcher", "URLFetcherResponse", "boxes", "page_layout", "weasyprint"]

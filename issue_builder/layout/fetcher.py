@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from issue_builder.base.cache import MAX_FONT_BYTES, MAX_INPUT_BYTES
+from issue_builder.base.cache import MAX_FONT_BYTES, MAX_INPUT_BYTES, file_sha256
+from issue_builder.base.diagnostics import ManifestError
 from issue_builder.layout.engine import URLFetcher, URLFetcherResponse
 from issue_builder.prepare.fonts import FONT_SUFFIXES
 
@@ -22,7 +24,8 @@ def build_url(name: str) -> str:
 
 
 class SandboxFetcher(URLFetcher):
-    """Serves `file:` URLs under `roots`; refuses everything else and remembers what it refused."""
+    """Serves `file:` URLs under `roots`; refuses everything else and remembers what it refused, and the SHA-256
+    of what it served (None for a file it did not find): what a laid-out section drew on (layout/parallel.py)."""
 
     def __init__(self, roots: list[Path], generated: dict[str, bytes] | None = None, build_dir: Path | None = None):
         super().__init__(allowed_protocols={"file", BUILD_SCHEME}, allow_redirects=False)
@@ -30,6 +33,7 @@ class SandboxFetcher(URLFetcher):
         self.generated = generated or {}  # build files served from memory (the barcode), by name
         self.build_dir = build_dir  # build files on disk (converted images), by name
         self.refused: list[tuple[str, str]] = []
+        self.served: dict[str, str | None] = {}
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -41,6 +45,7 @@ class SandboxFetcher(URLFetcher):
         if not any(path.is_relative_to(root) for root in self.roots):
             return self._refuse(url, "outside the issue folder, its layout and fonts")
         if not path.is_file():
+            self.served[url] = None
             return self._refuse(url, "file not found")
         mime = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return self._file(url, path, mime)
@@ -48,13 +53,43 @@ class SandboxFetcher(URLFetcher):
     def _build_file(self, url: str, name: str) -> URLFetcherResponse:
         mime = _TYPES.get(Path(name).suffix.lower()) or mimetypes.guess_type(name)[0] or "application/octet-stream"
         if name in self.generated:
+            self.served[url] = hashlib.sha256(self.generated[name]).hexdigest()
             return URLFetcherResponse(url, self.generated[name], {"Content-Type": mime})
-        if self.build_dir is None or not name or "/" in name or name.startswith("."):
+        path = self.build_path(name)
+        if path is None:
             return self._refuse(url, "not a file of this build")
-        path = self.build_dir / name
         if not path.is_file():
+            self.served[url] = None
             return self._refuse(url, "file not found")
         return self._file(url, path, mime)
+
+    def build_path(self, name: str) -> Path | None:
+        """The file of this build a `build_url` names, when it may name one."""
+        if self.build_dir is None or not name or "/" in name or name.startswith("."):
+            return None
+        return self.build_dir / name
+
+    def digest_now(self, url: str) -> str | None:
+        """The SHA-256 of what `url` would serve now (None: nothing found), without remembering it; "" for a URL
+        it would refuse."""
+        parts = urlsplit(url)
+        if parts.scheme == BUILD_SCHEME:
+            name = unquote(parts.path)
+            if name in self.generated:
+                return hashlib.sha256(self.generated[name]).hexdigest()
+            path = self.build_path(name)
+        elif parts.scheme == "file" and parts.netloc in ("", "localhost"):
+            path = Path(unquote(parts.path)).resolve()
+            if not any(path.is_relative_to(root) for root in self.roots):
+                return ""
+        else:
+            return ""
+        if path is None:
+            return ""
+        try:
+            return file_sha256(path, MAX_INPUT_BYTES) if path.is_file() else None
+        except (OSError, ManifestError):  # unreadable, or grown past what a build reads: not what was served
+            return ""
 
     def _file(self, url: str, path: Path, mime: str) -> URLFetcherResponse:
         """The file's bytes, read only up to the size a build reads of such a file (a font, anything else)."""
@@ -67,6 +102,7 @@ class SandboxFetcher(URLFetcher):
             return self._refuse(url, f"cannot be read: {exc.strerror or exc}")
         if too_large or len(data) > limit:
             return self._refuse(url, f"the file is larger than {limit:,} bytes, the most a build reads of it")
+        self.served[url] = hashlib.sha256(data).hexdigest()
         return URLFetcherResponse(url, data, {"Content-Type": mime})
 
     def _refuse(self, url: str, why: str) -> URLFetcherResponse:

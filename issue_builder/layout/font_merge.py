@@ -4,9 +4,11 @@ Each section's PDF embeds its own subset of every face it uses. WeasyPrint 70 na
 its Pango description (the same in every section) and keeps glyph ids when it subsets (a RETAIN_GIDS pass, then a
 pass keeping ids 0..max), so the subsets of one face can be replaced by one subset of the original file cut to the
 union of their glyph ids, made the way WeasyPrint makes it (the system HarfBuzz it loads, its flags), and every
-content stream stays valid. A face whose subsets break an assumption (another encoding, a glyph with two texts or
-widths that differ by more than rounding, no original file found) is left as the sections embedded it: larger,
-never wrong.
+content stream stays valid. Each section's font keeps its own widths (WeasyPrint rounds a glyph's width at the
+size a document first sets it at: sections may differ by a unit) and shares the one program. A face whose subsets
+break an assumption (another encoding, a glyph with two texts, no original file found, or an original that cut as
+WeasyPrint cuts it does not give back what a section embedded: a variable or colour font WeasyPrint changed before
+embedding it) is left as the sections embedded it: larger, never wrong.
 """
 
 from __future__ import annotations
@@ -23,9 +25,6 @@ from pikepdf import Array, Dictionary, Name
 
 DROP_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF", b"LTSH", b"PCLT", b"SVG ")
 FIXED_PITCH = 1  # FontDescriptor Flags bit 1
-# WeasyPrint rounds a glyph's width at the size a document first sets it at: sections may differ by a unit (of
-# 1000 to the em); the first section's is kept, as a whole-issue layout keeps the first it measured
-WIDTH_ROUNDING = 1
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})> <([0-9a-fA-F]*)>")
 _CMAP_HEAD = (
     b"/CIDInit /ProcSet findresource begin",
@@ -156,18 +155,17 @@ def merge_fonts(pdf: pikepdf.Pdf, fonts: dict[str, Path]) -> list[str]:
         if len(dicts) < 2:
             continue
         try:
-            merged = _merged(pdf, dicts, fonts)
+            replace.update(_merged(pdf, dicts, fonts))
         except Unmergeable:
             unmerged.append(base)
-            continue
-        replace.update({d.objgen: merged for d in dicts})
     if replace:
         _point_resources(pdf, replace)
     return unmerged
 
 
-def _merged(pdf: pikepdf.Pdf, dicts: list[Dictionary], fonts: dict[str, Path]) -> Dictionary:
-    """One Type0 font for the subsets `dicts` of one face."""
+def _merged(pdf: pikepdf.Pdf, dicts: list[Dictionary], fonts: dict[str, Path]) -> dict[tuple[int, int], Dictionary]:
+    """For each of the subsets `dicts` of one face, a Type0 font with that subset's own widths that embeds the one
+    program cut to all their glyphs, by the subset's object id."""
     widths: dict[int, object] = {}
     texts: dict[int, bytes] = {}
     first = dicts[0]
@@ -176,18 +174,24 @@ def _merged(pdf: pikepdf.Pdf, dicts: list[Dictionary], fonts: dict[str, Path]) -
         if _shape(font) != shape:
             raise Unmergeable("the subsets differ in kind")
         for gid, width in _widths(font.DescendantFonts[0].W).items():
-            if abs(widths.setdefault(gid, width) - width) > WIDTH_ROUNDING:
-                raise Unmergeable(f"glyph {gid} has two widths")
+            widths.setdefault(gid, width)
         for gid, text in _to_unicode(font).items():
             if texts.setdefault(gid, text) != text:
                 raise Unmergeable(f"glyph {gid} has two texts")
     descendant = first.DescendantFonts[0]
     descriptor = descendant.FontDescriptor
     key = Name.FontFile3 if Name.FontFile3 in descriptor else Name.FontFile2
-    name = postscript_name(descriptor[key].read_bytes())
+    embedded = descriptor[key].read_bytes()
+    name = postscript_name(embedded)
     if name is None or name not in fonts or not widths:
         raise Unmergeable("no original file for the face")
-    program = subset(fonts[name].read_bytes(), set(widths))
+    original = fonts[name].read_bytes()
+    # the first section's subset cut again from the original must be the program it embedded: not so for a face
+    # WeasyPrint changed before embedding it (a variable font set at an instance, a colour font), nor with another
+    # HarfBuzz than the one it subset with
+    if subset(original, set(_widths(descendant.W))) != embedded:
+        raise Unmergeable("the original file cut as WeasyPrint cuts it is not the program it embedded")
+    program = subset(original, set(widths))
     stream = pdf.make_stream(program)
     if key == Name.FontFile3:
         stream.Subtype = descriptor[key].Subtype
@@ -201,12 +205,16 @@ def _merged(pdf: pikepdf.Pdf, dicts: list[Dictionary], fonts: dict[str, Path]) -
     if len(widths) > 1 and len(set(widths.values())) == 1:
         flags |= FIXED_PITCH
     new_descriptor.Flags = flags
-    new_descendant = pdf.make_indirect(Dictionary(dict(descendant.items())))
-    new_descendant.W = _w_array(widths)
-    new_descendant.FontDescriptor = new_descriptor
-    merged = pdf.make_indirect(Dictionary(dict(first.items())))
-    merged.DescendantFonts = Array([new_descendant])
-    merged.ToUnicode = pdf.make_stream(_cmap(texts))
+    to_unicode = pdf.make_stream(_cmap(texts))
+    merged = {}
+    for font in dicts:  # each keeps the widths its section measured (they may differ by a unit of rounding)
+        own = font.DescendantFonts[0]
+        new_descendant = pdf.make_indirect(Dictionary(dict(own.items())))
+        new_descendant.FontDescriptor = new_descriptor
+        new_font = pdf.make_indirect(Dictionary(dict(font.items())))
+        new_font.DescendantFonts = Array([new_descendant])
+        new_font.ToUnicode = to_unicode
+        merged[font.objgen] = new_font
     return merged
 
 

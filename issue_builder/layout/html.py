@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape as html_unescape
 from pathlib import Path
@@ -95,11 +97,23 @@ def render_html(
     starts: dict[str, int] | None = None,
     fit: Fit | None = None,
 ) -> RenderedHtml:
-    """The HTML of one part of the issue, from `first_page` (a section is given only its parity: 1 for a right-hand
-    start, 2 for a left-hand one): "main" (cover to last article), "tail" (fill pages and back cover), "front"
-    (cover and contents, which print `starts`: article id -> first page) or "article"
-    (`article` alone, set at `fit`: its copy-fitting steps, layout/copyfit.py). Template errors become RenderError
-    naming the template and line.
+    """The HTML of one part of the issue (see `html_renderer`)."""
+    render = html_renderer(issue, barcode, transparency, image_urls)
+    return render(part, first_page, fill_pages=fill_pages, article=article, starts=starts, fit=fit)
+
+
+def html_renderer(
+    issue: PreparedIssue,
+    barcode: Barcode | None = None,
+    transparency: bool = True,
+    image_urls: dict[str, str] | None = None,
+) -> Callable[..., RenderedHtml]:
+    """A function giving the HTML of one part of the issue, numbered from `first_page` (a section is laid out
+    knowing neither its first page nor its side: layout/sections.py): "main" (cover to last article), "tail" (fill
+    pages and back cover), "front" (cover and contents, which print `starts`: article id -> first page) or
+    "article" (`article` alone, set at `fit`: its copy-fitting steps, layout/copyfit.py). The templates are compiled
+    and the issue made plain once, for every part rendered. Template errors become RenderError naming the template
+    and line.
 
     Pages run into the bleed and colours are the publication's sRGB values: the print edition's finisher gives
     each declared colour its declared CMYK and crops nothing; the screen editions are cropped to the trim.
@@ -121,7 +135,7 @@ def render_html(
             raise ValueError(f"no colour named {name!r} in the publication's colours")
         return getattr(m.colours, name).rgb
 
-    context = template_context(
+    shared = template_context(
         {
             "issue": issue,
             "m": m,
@@ -130,23 +144,49 @@ def render_html(
             "contact_sentence": contact_sentence(m.contact),
             "running_publication": running_publication(m.periodical.name, m.issue),
             "font_faces": [face for faces in issue.font_faces.values() for face in faces],
-            "part": part,
             "barcode": barcode,
             "transparency": transparency,
-            "first_page": first_page,
-            "section_article": article,
-            "spacer": part == "article" and first_page % 2 == 0,  # a left-hand first page needs a spacer page before it
-            "starts": starts,
-            "fill_templates": fill_templates(m.printing.fill, fill_pages),
-            "fit": fit or Fit(),
         },
         functions={"colour": colour, "image_url": lambda url: urls.get(url, url), "running_title": running_title},
     )
-    try:
-        html = env.get_template(MASTER_TEMPLATE).render(context)
-        extra = "\n".join(
-            env.from_string(read_contained(path, folder)).render(context) for path, folder in extra_stylesheets(chain)
+    with _template_errors():
+        master = env.get_template(MASTER_TEMPLATE)
+        extras = [env.from_string(read_contained(path, folder)) for path, folder in extra_stylesheets(chain)]
+    base_url = issue.root.as_uri() + "/"
+
+    def render(
+        part: str = "main",
+        first_page: int = 1,
+        fill_pages: int = 0,
+        article: PreparedArticle | None = None,
+        starts: dict[str, int] | None = None,
+        fit: Fit | None = None,
+    ) -> RenderedHtml:
+        context = shared | template_context(
+            {
+                "part": part,
+                "first_page": first_page,
+                "section_article": article,
+                "starts": starts,
+                "fill_templates": fill_templates(m.printing.fill, fill_pages),
+                "fit": fit or Fit(),
+            }
         )
+        with _template_errors():
+            html = master.render(context)
+            extra = "\n".join(template.render(context) for template in extras)
+        if extra:
+            html = html.replace("</head>", f"<style>\n{extra}\n</style>\n</head>", 1)
+        return RenderedHtml(html=html, base_url=base_url, layout_chain=chain)
+
+    return render
+
+
+@contextlib.contextmanager
+def _template_errors():
+    """Jinja's errors in the block as RenderError naming the template and line."""
+    try:
+        yield
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(
             "layout template error:",
@@ -162,9 +202,6 @@ def render_html(
         raise RenderError(
             "layout template error:", [Diagnostic(f"{type(exc).__name__}: {exc}", file=_template_file(exc))]
         ) from None
-    if extra:
-        html = html.replace("</head>", f"<style>\n{extra}\n</style>\n</head>", 1)
-    return RenderedHtml(html=html, base_url=issue.root.as_uri() + "/", layout_chain=chain)
 
 
 def _template_file(exc: Exception) -> Path | None:

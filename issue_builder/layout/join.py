@@ -1,5 +1,7 @@
 """The issue's PDF joined from its sections' tagged PDFs: pages, structure tree, outlines, named destinations,
-links between sections and the folios laid over the pages, with one font program per face.
+links between sections and the page furniture (running heads, folios) laid over the pages, with one font program
+per face. A page that falls on the left is moved by the difference between the two sides' text frames (every
+section is laid out on right-hand pages: layout/parallel.py), with its links and the destinations on it.
 
 WeasyPrint 70 writes each section as a PDF of its own; the join makes of them the one PDF a whole-issue layout
 would have written. It runs in a forked process and writes to a file: joining a large issue takes more memory
@@ -25,10 +27,11 @@ FOLIO_OPERATOR = b"q /Artifact BMC /%s Do EMC Q"
 
 @dataclass(frozen=True)
 class Part:
-    """A section's PDF in the issue, and whether its first page is the spacer page that set its parity."""
+    """A section's PDF in the issue, and how far each of its pages moves to the right, in points (a page that
+    falls on the left moves by the difference between the sides' text frames; none by default)."""
 
     pdf: Path
-    spacer: bool = False
+    shifts: tuple[float, ...] = ()
 
 
 def join_in_child(parts: list[Part], folios: Path | None, fonts: dict[str, Path], target: Path) -> list[Diagnostic]:
@@ -37,9 +40,9 @@ def join_in_child(parts: list[Part], folios: Path | None, fonts: dict[str, Path]
 
 
 def join(parts: list[Part], folios: Path | None, fonts: dict[str, Path], target: Path) -> list[Diagnostic]:
-    """Write to `target` the PDF of `parts` in order, with the pages of `folios` laid over them as artifacts and
-    the subsets of each face in `fonts` (PostScript name -> file) merged. Links to a name no section defines are
-    reported (`unknown-anchor`) and left pointing nowhere."""
+    """Write to `target` the PDF of `parts` in order, each page moved by its shift, with the pages of `folios`
+    laid over them as artifacts and the subsets of each face in `fonts` (PostScript name -> file) merged. Links to
+    a name no section defines are reported (`unknown-anchor`) and left pointing nowhere."""
     out = pikepdf.new()
     sources: list[pikepdf.Pdf] = []
     try:
@@ -51,9 +54,15 @@ def join(parts: list[Part], folios: Path | None, fonts: dict[str, Path], target:
                     f"the laid-out section {part.pdf} cannot be read ({exc}); delete {part.pdf.parent} and render again"
                 ) from None
         joiner = _Joiner(out)
-        for source, part in zip(sources, parts, strict=True):
-            joiner.add(source, part.spacer)
+        for source in sources:
+            joiner.add(source)
         found = joiner.finish(sources[0])
+        shifts = []
+        for source, part in zip(sources, parts, strict=True):
+            if part.shifts and len(part.shifts) != len(source.pages):
+                raise RenderError(f"{part.pdf} has {len(source.pages)} pages, its report {len(part.shifts)}")
+            shifts += part.shifts or [0.0] * len(source.pages)
+        _shift_pages(out, shifts)
         if folios is not None:
             with pikepdf.open(folios) as folio_pdf:
                 _overlay_folios(out, folio_pdf)
@@ -81,18 +90,13 @@ class _Joiner:
         self.namespaces = None
         self.links: list[tuple[Dictionary, str]] = []
 
-    def add(self, source: pikepdf.Pdf, spacer: bool) -> None:
+    def add(self, source: pikepdf.Pdf) -> None:
         out = self.out
-        pages = list(source.pages)
-        if spacer and len(pages) < 2:
-            raise RenderError("a section laid out behind a spacer page has no page of its own")
-        spacer_key = int(pages[0].obj.get("/StructParents", -1)) if spacer else None
-        kept = pages[1:] if spacer else pages
         first = len(out.pages)
-        for page in kept:
+        for page in source.pages:
             out.pages.append(page)
         added = list(out.pages)[first:]
-        self._structure(source, added, spacer, spacer_key)
+        self._structure(source, added)
         names = source.Root.get("/Names", Dictionary()).get("/Dests")
         if names is not None:
             for name, dest in _name_tree(names):
@@ -108,7 +112,7 @@ class _Joiner:
                 if action is not None and action.get("/S") == Name.URI and str(action.URI).startswith(LINK_SCHEME):
                     self.links.append((annot, str(action.URI)[len(LINK_SCHEME) :]))
 
-    def _structure(self, source: pikepdf.Pdf, added: list, spacer: bool, spacer_key: int | None) -> None:
+    def _structure(self, source: pikepdf.Pdf, added: list) -> None:
         tree = source.Root.get("/StructTreeRoot")
         if tree is None:
             raise RenderError("a section's PDF has no structure tree (WeasyPrint wrote it untagged)")
@@ -121,8 +125,7 @@ class _Joiner:
         for i in range(0, len(nums), 2):
             next_key = max(next_key, int(nums[i]) + 1)
         for i in range(0, len(nums), 2):
-            if int(nums[i]) != spacer_key:
-                self.nums += [int(nums[i]) + self.key_offset, _copy(self.out, nums[i + 1])]
+            self.nums += [int(nums[i]) + self.key_offset, _copy(self.out, nums[i + 1])]
         for page in added:
             if "/StructParents" in page.obj:
                 page.obj.StructParents = int(page.obj.StructParents) + self.key_offset
@@ -134,12 +137,7 @@ class _Joiner:
             self.document = document
             if "/Namespaces" in tree:
                 self.namespaces = _copy(self.out, tree.Namespaces)
-        kids = list(document.K) if isinstance(document.K, Array) else [document.K]
-        if spacer:
-            if not kids or not _is_spacer(kids[0]):
-                raise RenderError("the spacer page of a section is not where WeasyPrint 70 puts it: cannot join")
-            kids = kids[1:]
-        self.kids += kids
+        self.kids += list(document.K) if isinstance(document.K, Array) else [document.K]
         self.key_offset += next_key
 
     def finish(self, front: pikepdf.Pdf) -> list[Diagnostic]:
@@ -206,11 +204,6 @@ def _copy(out: pikepdf.Pdf, obj):
     return obj
 
 
-def _is_spacer(kid) -> bool:
-    """The spacer page's element: an empty Div (the spacer block holds nothing)."""
-    return isinstance(kid, Dictionary) and kid.get("/S") == Name.Div and len(kid.get("/K", Array())) == 0
-
-
 def _siblings(outlines: Dictionary):
     item = outlines.get("/First")
     while item is not None:
@@ -225,6 +218,64 @@ def _name_tree(node):
             yield str(names[i]), names[i + 1]
     for kid in node.get("/Kids", Array()):
         yield from _name_tree(kid)
+
+
+def _shift_pages(out: pikepdf.Pdf, shifts: list[float]) -> None:
+    """Each page's content, links and the destinations on it moved right by its shift (points)."""
+    moved = {page.obj.objgen: dx for page, dx in zip(out.pages, shifts, strict=True) if dx}
+    if not moved:
+        return
+    for page in out.pages:
+        dx = moved.get(page.obj.objgen)
+        if dx is None:
+            continue
+        page.contents_add(out.make_stream(b"q 1 0 0 1 %s 0 cm\n" % _number(dx)), prepend=True)
+        page.contents_add(out.make_stream(b"\nQ\n"), prepend=False)
+        for annot in page.obj.get("/Annots", Array()):
+            if "/Rect" in annot:
+                annot.Rect = Array([v + dx if i % 2 == 0 else v for i, v in enumerate(_floats(annot.Rect))])
+            if "/QuadPoints" in annot:
+                annot.QuadPoints = Array([v + dx if i % 2 == 0 else v for i, v in enumerate(_floats(annot.QuadPoints))])
+    for dest in _destinations(out):
+        dx = moved.get(dest[0].objgen) if len(dest) > 2 and isinstance(dest[0], Dictionary) else None
+        if dx is not None and dest[1] == Name.XYZ and not isinstance(dest[2], type(None)):
+            dest[2] = float(dest[2]) + dx
+
+
+def _destinations(out: pikepdf.Pdf):
+    """Every explicit destination of the document (arrays that start with a page): named ones, the outline's,
+    and those of link annotations, each once."""
+    seen = set()
+
+    def found(dest):
+        if isinstance(dest, Array) and dest.is_indirect:
+            if dest.objgen in seen:
+                return
+            seen.add(dest.objgen)
+        if isinstance(dest, Array):
+            yield dest
+
+    names = out.Root.get("/Names", Dictionary()).get("/Dests")
+    if names is not None:
+        for _, dest in _name_tree(names):
+            yield from found(dest.get("/D") if isinstance(dest, Dictionary) else dest)
+    outlines = out.Root.get("/Outlines")
+    stack = list(_siblings(outlines)) if outlines is not None else []
+    while stack:
+        item = stack.pop()
+        yield from found(item.get("/Dest", item.get("/A", Dictionary()).get("/D")))
+        stack += list(_siblings(item))
+    for page in out.pages:
+        for annot in page.obj.get("/Annots", Array()):
+            yield from found(annot.get("/Dest", annot.get("/A", Dictionary()).get("/D")))
+
+
+def _floats(values: Array) -> list[float]:
+    return [float(v) for v in values]
+
+
+def _number(value: float) -> bytes:
+    return (f"{value:.4f}".rstrip("0").rstrip(".") or "0").encode()
 
 
 def _overlay_folios(out: pikepdf.Pdf, folios: pikepdf.Pdf) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
 from issue_builder.base.diagnostics import Diagnostic
@@ -32,7 +33,8 @@ class Placement:
 class Layout:
     """The laid-out issue, written once as PDF, and what its layout reported."""
 
-    pdf: bytes  # trim + bleed, sRGB, tagged, with links: what every finisher starts from
+    pdf: bytes | Path  # trim + bleed, sRGB, tagged, with links: what every finisher starts from (a file, when laid
+    # out: `.cache/.layout.*.tmp`, removed once the editions are finished)
     pages: int
     article_pages: dict[str, int]  # article id -> first page
     fill_pages: int
@@ -41,6 +43,7 @@ class Layout:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sections: tuple[int, int] = (0, 0)  # (sections laid out, sections of the issue taken from the section cache)
     fills: list[int | None] = field(default_factory=list)  # per page: percent of its text area full; None: no body page
+    inputs: dict[str, str | None] = field(default_factory=dict)  # issue files the layout drew on: URL -> SHA-256
 
 
 def article_at(page: int, starts: dict[str, int], issue: PreparedIssue) -> PreparedArticle | None:

@@ -1,12 +1,18 @@
 """Sections laid out side by side, each in a forked process, into a disk cache of laid-out sections.
 
-A section (the front, one article at one page parity, the tail, the folios) is laid out by WeasyPrint in a fresh
-fork of the render, written as a tagged PDF, and described in a JSON-safe report: its pages, their names and
-anchors, what the checks of laid-out pages found on them (page numbers relative to the section), WeasyPrint's
-messages and the URLs the sandbox refused. Both go to the cache folder by a key of everything the layout depends
-on (the HTML, which carries only the page parity, the files it draws on, WeasyPrint's version, this code), so an
-unchanged section is never laid out again, in this process or the next; an article's copy-fitting runs inside its
+A section (the front, one article, the tail, the page furniture) is laid out by WeasyPrint in a fresh fork of the
+render, written as a tagged PDF, and described in a JSON-safe report: its pages, their names, anchors, text frames
+and named strings, what the checks of laid-out pages found on them (page numbers relative to the section),
+WeasyPrint's messages and the URLs the sandbox refused. Both go to the cache folder by a key of what the layout
+depends on (the HTML, the layout's folders and fonts, WeasyPrint and the libraries under it, this code), with the
+files the layout drew on (pictures, and anything else the sandbox served) and their SHA-256 in the entry: an entry
+whose files changed is no entry. So an unchanged section is never laid out again, in this process or the next,
+and a retouched picture lays out again only the sections that show it; an article's copy-fitting runs inside its
 worker, each step tried cached by its own HTML.
+
+Every page of a section is laid out as a right-hand page (its margin boxes switched off: layout/folios.py), so a
+section's layout does not depend on where it lands; the join moves a page that falls on the left by the
+difference between the two sides' text frames, which must be the same size.
 """
 
 from __future__ import annotations
@@ -24,34 +30,41 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from issue_builder.base.atomic import store_in_cache
+from issue_builder.base.atomic import process_alive, store_in_cache
+from issue_builder.base.cache import file_sha256, libraries_fingerprint
 from issue_builder.base.forked import Forked
 from issue_builder.layout.boxes import page_root
 from issue_builder.layout.copyfit import Fit, Measured, Rules, next_fit
-from issue_builder.layout.engine import weasyprint
+from issue_builder.layout.cover_contrast import cover_contrast_findings
+from issue_builder.layout.engine import boxes, page_layout, weasyprint
 from issue_builder.layout.fetcher import SandboxFetcher
 from issue_builder.layout.fit import body_line, is_body_page, measure_article, page_fill, titles
-from issue_builder.layout.folios import margin_boxes, without_folios
+from issue_builder.layout.folios import margin_boxes, without_furniture
 from issue_builder.layout.html import RenderedHtml
 from issue_builder.layout.join import LINK_SCHEME
 from issue_builder.layout.overflow import find_overflows, lost_text
 from issue_builder.layout.resolution import placements
+from issue_builder.prepare.content import PreparedIssue
 
 CACHE_BYTES = 512 * 1024 * 1024  # the section cache's size: least recently used sections go beyond it
-REPORT_VERSION = 1  # raised when the report's fields change
+REPORT_VERSION = 3  # raised when the entry's or the report's fields change
+PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels and writes points
 _CODE = Path(__file__).parent
 
 
 def code_digest() -> str:
-    """A hash of the layout code (what the reports hold and how they are measured): a changed tool lays out anew."""
-    digest = hashlib.sha256(f"{REPORT_VERSION}\0{weasyprint.__version__}".encode())
+    """A hash of the layout code (what the reports hold and how they are measured), WeasyPrint and the libraries
+    under it: a changed tool lays out anew."""
+    digest = hashlib.sha256(f"{REPORT_VERSION}\0{weasyprint.__version__}\0{libraries_fingerprint()}".encode())
     for path in sorted(_CODE.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
 class SectionCache:
-    """Laid-out sections on disk: `<key>.json` (the report) and `<key>.pdf`, least recently used dropped first."""
+    """Laid-out sections on disk: `<key>.json` (the entry: the report, the copy-fitting measurements, the files the
+    layout drew on with their SHA-256, and a SHA-256 of it all and of the PDF) and `<key>.pdf`, least recently used
+    dropped first. An entry that is damaged, or whose PDF is not the one it was written with, is no entry."""
 
     def __init__(self, folder: Path, limit: int = CACHE_BYTES):
         self.folder, self.limit = folder, limit
@@ -63,8 +76,10 @@ class SectionCache:
             entry = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if entry.get("report") is not None and not (self.folder / f"{key}.pdf").is_file():
-            entry["report"] = None  # its PDF went: only the measurements are left
+        if not _sound(entry):
+            return None
+        if entry["report"] is not None and _pdf_digest(self.pdf(key)) != entry["pdf"]:
+            entry["report"] = None  # its PDF went or changed: only the measurements are left
         self.used.add(key)
         with contextlib.suppress(OSError):
             os.utime(path)
@@ -75,14 +90,24 @@ class SectionCache:
 
     def put(self, key: str, entry: dict, pdf: bytes | None = None) -> None:
         """Store an entry whole (its PDF before its report: a report found means its PDF is there)."""
+        entry = {**entry, "pdf": hashlib.sha256(pdf).hexdigest() if pdf is not None else None}
         if pdf is not None:
             store_in_cache(self.pdf(key), pdf)
+        entry["digest"] = _entry_digest(entry)
         store_in_cache(self.folder / f"{key}.json", json.dumps(entry, sort_keys=True).encode())
         self.used.add(key)
 
     def prune(self) -> None:
-        """Drop the least recently used entries beyond the size limit, never one this build used."""
+        """Drop the least recently used entries beyond the size limit, never one this build used; and what no entry
+        owns: a PDF without its entry, the temporary file of a worker that was stopped (its process gone)."""
         try:
+            for pdf in self.folder.glob("*.pdf"):
+                if not pdf.with_suffix(".json").exists() and pdf.stem not in self.used:
+                    pdf.unlink(missing_ok=True)
+            for temp in self.folder.glob(".*.tmp"):
+                pid = temp.name.rsplit(".", 2)[-2]
+                if pid.isdigit() and not process_alive(int(pid)):
+                    temp.unlink(missing_ok=True)
             files = [(p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob("*.json")]
         except OSError:
             return
@@ -102,6 +127,30 @@ class SectionCache:
             total -= sizes[path]
 
 
+def _entry_digest(entry: dict) -> str:
+    body = {k: v for k, v in entry.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _sound(entry: object) -> bool:
+    """Whether a cache entry read back is whole: the shape this code writes, and its digest right."""
+    return (
+        isinstance(entry, dict)
+        and set(entry) == {"measured", "report", "inputs", "pdf", "digest"}
+        and isinstance(entry["inputs"], dict)
+        and (entry["measured"] is None or isinstance(entry["measured"], dict))
+        and (entry["report"] is None or (isinstance(entry["report"], dict) and isinstance(entry["pdf"], str)))
+        and entry["digest"] == _entry_digest(entry)
+    )
+
+
+def _pdf_digest(path: Path) -> str | None:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
+
+
 @dataclass
 class Env:
     """What every worker inherits from the render: set up once, before the first fork."""
@@ -113,25 +162,36 @@ class Env:
     context: str  # resources, WeasyPrint, code: what every key holds besides the HTML
     rules: Rules
     scratch: Path  # PDFs that could not go to the cache
-    laid_out: int = 0  # sections laid out by this build's workers (an article at both parities counts twice)
+    issue: PreparedIssue  # what the checks of the laid-out front name its cover lines by
+    laid_out: int = 0  # sections laid out by this build's workers
     cached: int = 0  # sections read from the cache
+    digests: dict[str, str | None] = field(default_factory=dict)  # URL -> what it serves now, asked once a build
+
+    def current(self, inputs: dict[str, str | None]) -> bool:
+        """Whether every file a laid-out section drew on is still what it was (and every one missing still is)."""
+        for url, digest in inputs.items():
+            if url not in self.digests:
+                self.digests[url] = self.fetcher.digest_now(url)
+            if self.digests[url] != digest:
+                return False
+        return True
 
 
 @dataclass(frozen=True)
 class Task:
-    """One section to settle: an article at a parity, the front, the tail or the folios."""
+    """One section to settle: an article, the front, the tail or the furniture (kind "folios")."""
 
     kind: str  # "article", "front", "tail", "folios"
     name: str  # the article's id, or the kind
     html: Callable[[Fit], RenderedHtml] = field(compare=False)  # the section's HTML at a fit
-    spacer: bool = False  # laid out behind a spacer page that the join drops
     tagged: bool = True
     fitted: bool = False  # copy-fitted: its fit loop runs in the worker
 
 
 def prepared(html: str) -> str:
-    """A section's HTML as laid out: its folios switched off, its links to anchors made links across sections."""
-    return without_folios(html, margin_boxes(html)).replace('href="#', f'href="{LINK_SCHEME}')
+    """A section's HTML as laid out: its margin boxes switched off, its links to anchors made links across
+    sections."""
+    return without_furniture(html, margin_boxes(html)).replace('href="#', f'href="{LINK_SCHEME}')
 
 
 def key_of(env: Env, html: str, base_url: str, tagged: bool) -> str:
@@ -152,7 +212,8 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
         html = rendered.html if task.kind == "folios" else prepared(rendered.html)
         key = key_of(env, html, rendered.base_url, task.tagged)
         used.append(key)
-        return key, html, rendered.base_url, env.cache.get(key)
+        entry = env.cache.get(key)
+        return key, html, rendered.base_url, entry if entry is not None and env.current(entry["inputs"]) else None
 
     fit = Fit()
     if task.fitted:
@@ -163,28 +224,32 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
                 if not lay_out:
                     return None
                 documents[fit] = _lay_out(env, html, base_url)
-                pages = documents[fit][0].pages
-                entry = {"measured": asdict(measure_article(pages[1:] if task.spacer else pages)), "report": None}
+                measured = asdict(measure_article(documents[fit][0].pages))
+                entry = {"measured": measured, "report": None, "inputs": dict(env.fetcher.served)}
                 env.cache.put(key, entry)
             tried[fit] = Measured(**entry["measured"])
             fit = next_fit(tried, env.rules)
     key, html, base_url, entry = look(fit)
     if entry is not None and entry.get("report") is not None:
-        return {**entry["report"], "key": key, "pdf": str(env.cache.pdf(key)), "cached": True, "used": used}
+        found = {"key": key, "pdf": str(env.cache.pdf(key)), "cached": True, "used": used, "inputs": entry["inputs"]}
+        return {**entry["report"], **found}
     if not lay_out:
         return None
     if fit not in documents:
-        documents[fit] = _lay_out(env, html, base_url)
+        documents[fit] = _lay_out(env, html, base_url, right_hand=task.kind != "folios")
     document, records, refused = documents[fit]
     with _messages(env) as (written, fetched):  # writing embeds the fonts: a glyph no font has is found here
         pdf = document.write_pdf(pdf_tags=task.tagged)
     report = _report(env, task, document, records + written, refused + fetched, html, fit)
-    env.cache.put(key, {"measured": (entry or {}).get("measured"), "report": report}, pdf)
+    if task.kind == "front":  # the cover type against its picture, measured once for every edition
+        report["contrast"] = [d.as_dict() for d in cover_contrast_findings(pdf, env.issue)]
+    measured, inputs = (entry or {}).get("measured"), dict(env.fetcher.served)
+    env.cache.put(key, {"measured": measured, "report": report, "inputs": inputs}, pdf)
     path = env.cache.pdf(key)
     if not path.is_file():  # the cache cannot be written: the PDF goes to the render's scratch folder
         path = env.scratch / f"{key}.pdf"
         path.write_bytes(pdf)
-    return {**report, "key": key, "pdf": str(path), "cached": False, "used": used}
+    return {**report, "key": key, "pdf": str(path), "cached": False, "used": used, "inputs": inputs}
 
 
 class _Capture(logging.Handler):
@@ -217,16 +282,33 @@ def _messages(env: Env):
         found[1].extend(list(r) for r in env.fetcher.refused[refused:])
 
 
-def _lay_out(env: Env, html: str, base_url: str) -> tuple[Any, list, list]:
-    """(document, WeasyPrint's messages, URLs refused) of one layout."""
-    with _messages(env) as (records, refused):
+def _lay_out(env: Env, html: str, base_url: str, right_hand: bool = True) -> tuple[Any, list, list]:
+    """(document, WeasyPrint's messages, URLs refused) of one layout; every page a right-hand one when
+    `right_hand`."""
+    with _messages(env) as (records, refused), _sides(right_hand):
         document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=env.fetcher).render()
     return document, records, refused
 
 
+@contextlib.contextmanager
+def _sides(right_hand: bool):
+    """Every page WeasyPrint makes while the block runs matched by `@page :right`, never `:left`, when
+    `right_hand`: WeasyPrint 70 decides a page's side in `remake_page` and gives it in the PageType it makes
+    there; this is the one place that takes that decision over."""
+    if not right_hand:
+        yield
+        return
+    made = page_layout.PageType
+    page_layout.PageType = lambda side, *rest: made("right", *rest)
+    try:
+        yield
+    finally:
+        page_layout.PageType = made
+
+
 def _report(env: Env, task: Task, document, records: list, refused: list, html: str, fit: Fit) -> dict:
     """What the rest of the build needs of a laid-out section, in plain data (pages relative to the section)."""
-    pages = document.pages[1:] if task.spacer else document.pages
+    pages = document.pages
     fills = {}
     if task.kind == "article":
         line = body_line(pages)
@@ -244,29 +326,57 @@ def _report(env: Env, task: Task, document, records: list, refused: list, html: 
         "refused": refused,
         "fills": fills,
         "fit": asdict(fit),
-        "spacer": task.spacer,
+        "frames": [_frame(p) for p in pages],
+        "strings": [_strings(p) for p in pages],
         "html": html,
     }
+
+
+def _frame(page) -> list[float]:
+    """The page's text frame in points: x and y of its top left corner from the page's, width and height."""
+    box = page_root(page)
+    return [round(v * PX_TO_PT, 4) for v in (box.content_box_x(), box.content_box_y(), box.width, box.height)]
+
+
+def _strings(page) -> list[list[str]]:
+    """The named strings set on the page, (name, value) in order: what WeasyPrint gathers for `string()` in its
+    margin boxes (its layout_document), from every box but the margin boxes."""
+    found = []
+    for child in page_root(page).children:
+        if isinstance(child, boxes.MarginBox):
+            continue
+        for box in child.descendants():
+            if box.string_set and box.string_set != "none":
+                found += [[name, text] for name, text in box.string_set]
+    return found
 
 
 def settle_all(env: Env, tasks: list[Task], step: Callable[[dict], None] = lambda _: None) -> list[dict]:
     """Each task's report, in order: cached ones read here, the rest laid out side by side, one forked process
     per section and at most as many alive as there are processors (the render's limits count their memory);
     `step` is given each report as it comes."""
-    reports: list[dict | None] = [settle(env, task, lay_out=False) for task in tasks]
-    for report in reports:
-        if report is not None:
-            env.cached += 1
-            step(report)
-    pending = [i for i, r in enumerate(reports) if r is None]
+    reports: list[dict | None] = [None] * len(tasks)
+    pending: list[int] = []
     running: dict[int, Forked] = {}
     limit = max(1, os.cpu_count() or 1)
+
+    def start() -> None:
+        while pending and len(running) < limit:
+            i = pending.pop(0)
+            task = tasks[i]
+            running[i] = Forked(lambda task=task: settle(env, task, lay_out=True), f"laying out {task.name}")
+
     try:
+        for i, task in enumerate(tasks):  # the first section to lay out starts while the rest are looked up
+            reports[i] = settle(env, task, lay_out=False)
+            if reports[i] is None:
+                pending.append(i)
+                start()
+            else:
+                env.cached += 1
+                step(reports[i])
         while pending or running:
-            while pending and len(running) < limit:
-                i = pending.pop(0)
-                task = tasks[i]
-                running[i] = Forked(lambda task=task: settle(env, task, lay_out=True), f"laying out {task.name}")
+            start()
             ready, _, _ = select.select([f.read_end for f in running.values()], [], [])
             for i in [i for i, f in running.items() if f.read_end in ready]:
                 reports[i] = running.pop(i).result()

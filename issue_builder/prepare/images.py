@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import warnings
 from dataclasses import dataclass
@@ -12,13 +13,12 @@ from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from issue_builder.base.atomic import write_whole
 from issue_builder.base.cache import MAX_INPUT_BYTES, file_sha256
-from issue_builder.base.jpeg import without_metadata
+from issue_builder.base.jpeg import has_metadata, without_metadata
 
 # Formats a layout can place; Pillow is told to try only these (never EPS, whatever the file is called).
 ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP")
 MAX_PIXELS = 90_000_000
 EXIF_ORIENTATION = 0x0112
-_METADATA = ("exif", "xmp", "photoshop", "comment")  # what Pillow reads of a JPEG's APP1, APP13 and COM segments
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ImageInfo:
     height: int
     sha256: str
     orientation: int = 1  # EXIF orientation (1: stored upright; 5-8: stored on its side)
-    metadata: bool = False  # a JPEG carrying EXIF, XMP, IPTC or a comment, which no output may publish
+    metadata: bool = False  # a JPEG carrying what no output may publish (base/jpeg.py: EXIF, XMP, comments, ...)
 
     @property
     def has_alpha(self) -> bool:
@@ -89,7 +89,7 @@ def _decode(path: Path) -> ImageInfo:
                     height=img.width if sideways else img.height,
                     sha256=_sha256(path),
                     orientation=orientation,
-                    metadata=img.format == "JPEG" and any(k in img.info for k in _METADATA),
+                    metadata=img.format == "JPEG" and _jpeg_metadata(path),
                 )
         except Image.UnidentifiedImageError:
             raise ValueError(f"not an image in an accepted format ({', '.join(ALLOWED_FORMATS)})") from None
@@ -99,6 +99,12 @@ def _decode(path: Path) -> ImageInfo:
             if isinstance(exc, ValueError) and str(exc).startswith("image is"):
                 raise
             raise ValueError(f"cannot decode image: {exc}") from None
+
+
+def _jpeg_metadata(path: Path) -> bool:
+    """Whether the clean copy `placeable` makes would differ: the one walk of base/jpeg.py decides both."""
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return has_metadata(data)  # read where it lies: a large file is not copied into memory
 
 
 def _sha256(path: Path) -> str:
@@ -122,10 +128,10 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
     if info.mode in accepted and not (flatten and has_alpha) and info.orientation == 1:
         if not info.metadata:
             return info.path
-        target = cache_dir / f"{info.sha256[:24]}-clean.jpg"
+        target = cache_dir / f"{info.sha256[:24]}-clean2.jpg"  # "clean" copies held what followed the first scan
         if not target.exists():
             clean = without_metadata(info.path.read_bytes())
-            if clean is None:  # a header this cannot walk: placed as it is, the web finisher re-encodes photos
+            if clean is None:  # changed since it was inspected, and now holds nothing to drop
                 return info.path
             write_whole(target, clean)
         return target

@@ -33,11 +33,14 @@ def input_files(issue: PreparedIssue) -> list[Path]:
 
 def resources_digest(issue: PreparedIssue) -> str:
     """A hash of every input but the manifest, the publication file and the article bodies, which reach the layout
-    only through its HTML (a changed title lays out again its article and the contents, not the whole issue)."""
-    bodies = {a.source.body.path for a in issue.articles} | {issue.manifest_path.resolve(), issue.publication_path}
+    only through its HTML (a changed title lays out again its article and the contents, not the whole issue), and
+    the pictures, which a laid-out section records as it draws them (layout/parallel.py: a retouched picture lays out
+    again the sections that show it)."""
+    skipped = {a.source.body.path for a in issue.articles} | {issue.manifest_path.resolve(), issue.publication_path}
+    skipped |= {info.path for info in issue.images}
     digest = hashlib.sha256()
     for path in input_files(issue):
-        if path not in bodies:
+        if path not in skipped:
             digest.update(_portable(path, issue).encode() + b"\0" + file_sha256(path, MAX_INPUT_BYTES).encode())
     return digest.hexdigest()
 

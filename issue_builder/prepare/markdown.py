@@ -17,7 +17,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from issue_builder.base.diagnostics import Diagnostic
-from issue_builder.prepare.links import Link, body_links
+from issue_builder.prepare.links import Lines, Link, body_links, record_positions
 from issue_builder.prepare.typography import Typography, quotes_for, use_typography
 
 _ALLOWED_TAGS = {
@@ -104,6 +104,7 @@ def _markdown(quotes: str | tuple[str, ...] = "“”‘’", dashes: str = "en"
     md.enable(["table", "strikethrough"])
     use_typography(md, dashes)
     _report_dropped_nesting(md)
+    record_positions(md)
     md.use(footnote_plugin).use(
         container_plugin,
         "pullquote",
@@ -193,11 +194,13 @@ def render_markdown(
                     urls[url] = url
             elif child.type == "footnote_ref" and in_note:
                 problems.append(Diagnostic("a footnote may not refer to another footnote", file=source, line=line))
-    problems += _overlong_words(tokens, source)
+    problems = _capped(problems, "footnotes referring to other footnotes")
+    problems += _capped(_overlong_words(tokens, source), "words too long")
     problems += _unclosed_html(tokens, source)
     problems += _dropped_nesting(env, source, md.options.maxNesting)
-    problems += _dropped_html(tokens, source) + _unplaced_footnotes(text, env, source)
-    problems += _cut_table_rows(tokens, text.split("\n"), source)
+    problems += _capped(_dropped_html(tokens, source), "kinds of HTML tag dropped")
+    problems += _capped(_unplaced_footnotes(text, env, source), "footnotes never referred to")
+    problems += _capped(_cut_table_rows(tokens, text.split("\n"), source), "table rows cut")
     tokens = _inline_footnotes(tokens, env)
     _mark_figures(tokens)
     html = md.renderer.render(tokens, md.options, env)
@@ -208,6 +211,18 @@ def render_markdown(
     words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
     typography = env.get("typography") or Typography()
     return MarkdownBody(html=clean, images=images, words=words, typography=typography, links=links), problems
+
+
+MAX_OF_A_KIND = 20  # findings of one kind listed for an article; the rest are counted in one more
+
+
+def _capped(found: list[Diagnostic], what: str) -> list[Diagnostic]:
+    """The first `MAX_OF_A_KIND` of `found`, then one finding counting the rest of `what` (at the first of them)."""
+    if len(found) <= MAX_OF_A_KIND:
+        return found
+    rest = found[MAX_OF_A_KIND]
+    more = f"... and {len(found) - MAX_OF_A_KIND:,} more {what} after those above, the first of them here"
+    return found[:MAX_OF_A_KIND] + [Diagnostic(more, severity=rest.severity, file=rest.file, line=rest.line)]
 
 
 def _beyond_limits(text: str, source: Path) -> list[Diagnostic]:
@@ -288,18 +303,18 @@ def _dropped_html(tokens: list[Token], source: Path) -> list[Diagnostic]:
     first: dict[str, tuple[str, int | None, int]] = {}  # tag name -> (as written, line, times)
     for token in tokens:
         pieces = [(token.content, 0)] if token.type == "html_block" else []
-        done = 0
+        block_lines = Lines(token.content)  # lines counted on from the last tag: linear time
         for child in token.children or []:
-            if child.type == "html_inline":  # where in its block it stands, searched onward: linear time
-                at = token.content.find(child.content, done)
-                done = at + len(child.content) if at >= 0 else done
-                pieces.append((child.content, token.content.count("\n", 0, max(at, 0))))
+            if child.type == "html_inline":  # where in its block the parser found it (prepare/links.py)
+                pieces.append((child.content, block_lines.of(child.meta.get("at", 0))))
         for content, lines_before in pieces:
-            for match in _OPENING_TAG.finditer(content):
+            lines = Lines(content)
+            # a tag ends at a `>`: none is looked for past the last one (each try would read to the end)
+            for match in _OPENING_TAG.finditer(content, 0, content.rfind(">") + 1):
                 name = match.group(1).lower()
                 if name in _ALLOWED_TAGS:
                     continue
-                line = token.map[0] + 1 + lines_before + content.count("\n", 0, match.start()) if token.map else None
+                line = token.map[0] + 1 + lines_before + lines.of(match.start()) if token.map else None
                 written, at, times = first.get(name, (match.group(), line, 0))
                 first[name] = (written, at, times + 1)
     found = []
@@ -322,15 +337,21 @@ def _dropped_html(tokens: list[Token], source: Path) -> list[Diagnostic]:
     return found
 
 
+_NOTE_DEFINITION = re.compile(r"^[ ]{0,3}\[\^([^\]]+)\]:", re.M)
+
+
 def _unplaced_footnotes(text: str, env: dict, source: Path) -> list[Diagnostic]:
     """A warning for each footnote written but never referred to: its text is printed nowhere."""
+    unplaced = [key[1:] for key, number in (env.get("footnotes") or {}).get("refs", {}).items() if number == -1]
+    if not unplaced:
+        return []
+    defined: dict[str, int] = {}  # label -> line of its first definition, found in one pass over the text
+    lines = Lines(text)
+    for match in _NOTE_DEFINITION.finditer(text):
+        defined.setdefault(match.group(1), lines.of(match.start()) + 1)
     found = []
-    for key, number in (env.get("footnotes") or {}).get("refs", {}).items():
-        if number != -1:
-            continue
-        label = key[1:]
-        match = re.search(rf"^[ ]{{0,3}}\[\^{re.escape(label)}\]:", text, re.M)
-        line = text.count("\n", 0, match.start()) + 1 if match else None
+    for label in unplaced:
+        line = defined.get(label)
         found.append(
             Diagnostic(
                 f"footnote [^{label}] is never referred to, so it is printed nowhere: put [^{label}] where it "

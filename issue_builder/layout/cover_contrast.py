@@ -1,4 +1,5 @@
-"""Contrast of the cover type against the picture beneath it (WCAG 2 ratio), read back from the laid-out PDF."""
+"""Contrast of the cover type against the picture beneath it (WCAG 2 ratio), read back from the laid-out PDF: the
+front section's, as it is laid out (layout/parallel.py), so every build measures it, print-only ones too."""
 
 from __future__ import annotations
 
