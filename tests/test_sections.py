@@ -332,3 +332,17 @@ def test_a_damaged_cache_entry_is_laid_out_again(tmp_path: Path, capsys, damage:
     else:
         entry.write_text(damage, "utf-8")
     assert _laid(run_cli(capsys, *render)) == "1 of 6 sections laid out again"
+
+
+@pytest.mark.parametrize("placing", ["[]", '{"starts": {"x": 3}, "fill": 1}', '{"starts": {}, "fill": -1}', "{"])
+def test_a_damaged_placing_is_no_guess(tmp_path: Path, capsys, placing: str):
+    """The last placing only starts the front and tail early: whatever it holds, the build is the clean one."""
+    folder = copy_fixture("bulletin", tmp_path)
+    render = ("render", str(folder / "7.yaml"), "--only", "print", "--force", "--out")
+    _laid(run_cli(capsys, *render, str(folder / "clean")))
+    (folder / "guess" / ".cache").mkdir(parents=True)
+    (folder / "guess" / ".cache" / "placing.json").write_text(placing, "utf-8")
+    _laid(run_cli(capsys, *render, str(folder / "guess")))
+    assert (folder / "guess" / "the-tenant-bulletin-7-print.pdf").read_bytes() == (
+        folder / "clean" / "the-tenant-bulletin-7-print.pdf"
+    ).read_bytes()

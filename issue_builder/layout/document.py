@@ -193,6 +193,7 @@ def _layout(
         Diagnostic(text, severity="warning", code="underfilled", page=number)
         for number, text in underfilled_findings(fills, article_pages, issue)
     ]
+    fresh = sum(r["key"] in env.fresh for r in [*sections, placed.folios])  # laid out by this build, not read back
     return Layout(
         pdf=pdf,
         pages=pages,
@@ -201,7 +202,7 @@ def _layout(
         placements=placements,
         html=_html_files(issue, [*sections, placed.folios]),
         diagnostics=found,
-        sections=(env.laid_out, sum(r["cached"] for r in [*sections, placed.folios])),
+        sections=(fresh, len(sections) + 1 - fresh),
         fills=[fills[n].percent if n in fills else None for n in range(1, pages + 1)],
         inputs=_drawn_on(issue, [*sections, placed.folios]),
     )

@@ -4,16 +4,21 @@ cover) and the page furniture, placed one after another and laid out side by sid
 Each article starts on the page after the previous one ends. Its layout depends on nothing but its content: every
 section is laid out on right-hand pages and moved at the join where a page falls on the left (layout/folios.py),
 so every article is laid out once, all of them side by side, and a laid-out article is reused from the cache
-wherever it lands. The front prints where each article starts, so it comes after them; if it runs to another
-number of pages than assumed, the articles are placed again (they are not laid out again). Every path gives the
-same sections as a clean build: a section's layout depends on nothing but its key.
+wherever it lands. The front prints where each article starts, so it is settled after them; if it runs to another
+number of pages than assumed, the articles are placed again (they are not laid out again). Where the last layout
+left its placing (`placing.json` in the cache folder), the front and the tail are laid out beside the articles at
+that placing, first and last: when the articles land where they did, they are ready when asked for. Every path
+gives the same sections as a clean build: a section's layout depends on nothing but its key.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.diagnostics import RenderError
 from issue_builder.layout.copyfit import Fit
 from issue_builder.layout.folios import furniture_html
@@ -23,6 +28,7 @@ from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
 FRONT_PAGES_GUESS = 2  # cover and contents; corrected when the front runs longer
 MAX_PLACINGS = 4
+PLACING = "placing.json"  # in the cache folder: where the last layout placed the articles, and its fill pages
 
 
 @dataclass
@@ -55,13 +61,25 @@ def place(
         pages += report["pages"]
         step(f"laying out the issue: {env.laid_out + env.cached} sections, {pages} pages")
 
+    def front_task(starts: dict[str, int]) -> Task:
+        return Task("front", "front", lambda fit: env.html_for("front", starts=starts))
+
+    def tail_task(fill: int) -> Task:
+        return Task("tail", "tail", lambda fit: env.html_for("tail", fill_pages=fill))
+
     tasks = [
         Task("article", a.id, lambda fit, a=a: env.html_for("article", article=a, fit=fit), fitted=True)
         for a in issue.articles
     ]
     order = sorted(range(len(tasks)), key=lambda i: -_weight(issue.articles[i]))  # the longest first: the
-    articles: list[dict] = [{}] * len(tasks)  # workers run out of sections at about the same time
-    for i, report in zip(order, settle_all(env, [tasks[i] for i in order], progress), strict=True):
+    batch = [tasks[i] for i in order]  # workers run out of sections at about the same time
+    memory = env.cache.folder.parent / PLACING
+    last = _read_placing(memory, issue)
+    if last is not None:  # laid out beside the articles; settled below (from the cache, when they land alike)
+        batch = [front_task(last[0]), *batch, tail_task(last[1])]
+    settled = settle_all(env, batch, progress)
+    articles: list[dict] = [{}] * len(tasks)
+    for i, report in zip(order, settled[1:-1] if last is not None else settled, strict=True):
         articles[i] = report
 
     front_pages = FRONT_PAGES_GUESS  # always the same start, warm or cold: the same pages either way
@@ -71,9 +89,7 @@ def place(
             starts[article.id] = page
             page += report["pages"]
         fill = fill_pages(page - 1)
-        front_task = Task("front", "front", lambda fit, s=starts: env.html_for("front", starts=s))
-        tail_task = Task("tail", "tail", lambda fit, f=fill: env.html_for("tail", fill_pages=f))
-        front, tail = settle_all(env, [front_task, tail_task], progress)
+        front, tail = settle_all(env, [front_task(starts), tail_task(fill)], progress)
         if front["pages"] == front_pages:
             break
         front_pages = front["pages"]
@@ -93,7 +109,23 @@ def place(
 
     step(f"laying out the running heads and folios of {len(page_types)} pages")
     (folios,) = settle_all(env, [Task("folios", "folios", furniture, tagged=False)])
+    store_in_cache(memory, json.dumps({"starts": starts, "fill": fill}, sort_keys=True).encode())
     return Placed(front, articles, tail, folios, starts, fill)
+
+
+def _read_placing(path: Path, issue: PreparedIssue) -> tuple[dict[str, int], int] | None:
+    """The starts and fill pages the last layout left, when they name this issue's articles."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        starts, fill = found["starts"], found["fill"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    ids = [a.id for a in issue.articles]
+    if not isinstance(starts, dict) or sorted(starts) != sorted(ids) or not isinstance(fill, int) or fill < 0:
+        return None
+    if not all(isinstance(starts[i], int) and not isinstance(starts[i], bool) and starts[i] > 0 for i in ids):
+        return None
+    return {i: starts[i] for i in ids}, fill
 
 
 def _weight(article: PreparedArticle) -> int:
