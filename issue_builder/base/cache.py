@@ -69,6 +69,15 @@ def too_large(path: Path, size: int, limit: int) -> Diagnostic:
     return Diagnostic(f"file is {size:,} bytes; a build reads files of at most {limit:,} bytes", file=path)
 
 
+def current_sha256(path: Path) -> str | None:
+    """The SHA-256 of the file at `path` as it is now: None when there is none, "" when it cannot be read whole
+    (unreadable, or larger than a build reads): never what a build recorded."""
+    try:
+        return file_sha256(path, MAX_INPUT_BYTES) if path.is_file() else None
+    except (OSError, ManifestError):
+        return ""
+
+
 @lru_cache(maxsize=1)
 def libraries_fingerprint() -> str:
     """The Python, packages and system text libraries that shape the output (see `native_libraries`)."""

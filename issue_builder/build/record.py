@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from issue_builder.base.cache import MAX_INPUT_BYTES, file_sha256
-from issue_builder.base.diagnostics import ManifestError
+from issue_builder.base.cache import current_sha256, file_sha256
 from issue_builder.editions.finishers import Edition
 
 
@@ -56,16 +55,7 @@ def up_to_date(record: BuildRecord | None, key: str, out_dir: Path) -> bool:
         path = out_dir / name
         if not path.is_file() or file_sha256(path) != digest:
             return False
-    return all(_digest_now(url) == digest for url, digest in record.inputs.items())
-
-
-def _digest_now(url: str) -> str | None:
-    """The SHA-256 of the file a `file:` URL names (None: there is none); "" when it cannot be read."""
-    parts = urlsplit(url)
-    if parts.scheme != "file":
-        return ""
-    path = Path(unquote(parts.path))
-    try:
-        return file_sha256(path, MAX_INPUT_BYTES) if path.is_file() else None
-    except (OSError, ManifestError):
-        return ""
+    return all(
+        urlsplit(url).scheme == "file" and current_sha256(Path(unquote(urlsplit(url).path))) == digest
+        for url, digest in record.inputs.items()
+    )

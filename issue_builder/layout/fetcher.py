@@ -8,8 +8,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from issue_builder.base.cache import MAX_FONT_BYTES, MAX_INPUT_BYTES, file_sha256
-from issue_builder.base.diagnostics import ManifestError
+from issue_builder.base.cache import MAX_FONT_BYTES, MAX_INPUT_BYTES, current_sha256
 from issue_builder.layout.engine import URLFetcher, URLFetcherResponse
 from issue_builder.prepare.fonts import FONT_SUFFIXES
 
@@ -36,60 +35,43 @@ class SandboxFetcher(URLFetcher):
         self.served: dict[str, str | None] = {}
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        if parts.scheme == BUILD_SCHEME:
-            return self._build_file(url, unquote(parts.path))
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            return self._refuse(url, "only files inside the issue, its layout and fonts may be loaded")
-        path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
-            return self._refuse(url, "outside the issue folder, its layout and fonts")
-        if not path.is_file():
-            self.served[url] = None
-            return self._refuse(url, "file not found")
-        mime = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return self._file(url, path, mime)
-
-    def _build_file(self, url: str, name: str) -> URLFetcherResponse:
+        found = self._locate(url)
+        if isinstance(found, str):
+            return self._refuse(url, found)
+        name = found.name if isinstance(found, Path) else unquote(urlsplit(url).path)
         mime = _TYPES.get(Path(name).suffix.lower()) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if name in self.generated:
-            self.served[url] = hashlib.sha256(self.generated[name]).hexdigest()
-            return URLFetcherResponse(url, self.generated[name], {"Content-Type": mime})
-        path = self.build_path(name)
-        if path is None:
-            return self._refuse(url, "not a file of this build")
-        if not path.is_file():
+        if isinstance(found, bytes):
+            self.served[url] = hashlib.sha256(found).hexdigest()
+            return URLFetcherResponse(url, found, {"Content-Type": mime})
+        if not found.is_file():
             self.served[url] = None
             return self._refuse(url, "file not found")
-        return self._file(url, path, mime)
-
-    def build_path(self, name: str) -> Path | None:
-        """The file of this build a `build_url` names, when it may name one."""
-        if self.build_dir is None or not name or "/" in name or name.startswith("."):
-            return None
-        return self.build_dir / name
+        return self._file(url, found, mime)
 
     def digest_now(self, url: str) -> str | None:
         """The SHA-256 of what `url` would serve now (None: nothing found), without remembering it; "" for a URL
-        it would refuse."""
+        it would refuse or a file it could not read whole."""
+        found = self._locate(url)
+        if isinstance(found, str):
+            return ""
+        return hashlib.sha256(found).hexdigest() if isinstance(found, bytes) else current_sha256(found)
+
+    def _locate(self, url: str) -> bytes | Path | str:
+        """What `url` names: a build file's bytes, a file's path (there or not), or why it is refused."""
         parts = urlsplit(url)
         if parts.scheme == BUILD_SCHEME:
             name = unquote(parts.path)
             if name in self.generated:
-                return hashlib.sha256(self.generated[name]).hexdigest()
-            path = self.build_path(name)
-        elif parts.scheme == "file" and parts.netloc in ("", "localhost"):
-            path = Path(unquote(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in self.roots):
-                return ""
-        else:
-            return ""
-        if path is None:
-            return ""
-        try:
-            return file_sha256(path, MAX_INPUT_BYTES) if path.is_file() else None
-        except (OSError, ManifestError):  # unreadable, or grown past what a build reads: not what was served
-            return ""
+                return self.generated[name]
+            if self.build_dir is None or not name or "/" in name or name.startswith("."):
+                return "not a file of this build"
+            return self.build_dir / name
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return "only files inside the issue, its layout and fonts may be loaded"
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots):
+            return "outside the issue folder, its layout and fonts"
+        return path
 
     def _file(self, url: str, path: Path, mime: str) -> URLFetcherResponse:
         """The file's bytes, read only up to the size a build reads of such a file (a font, anything else)."""

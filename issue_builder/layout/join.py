@@ -238,7 +238,7 @@ def _shift_pages(out: pikepdf.Pdf, shifts: list[float]) -> None:
                 annot.QuadPoints = Array([v + dx if i % 2 == 0 else v for i, v in enumerate(_floats(annot.QuadPoints))])
     for dest in _destinations(out):
         dx = moved.get(dest[0].objgen) if len(dest) > 2 and isinstance(dest[0], Dictionary) else None
-        if dx is not None and dest[1] == Name.XYZ and not isinstance(dest[2], type(None)):
+        if dx is not None and dest[1] == Name.XYZ and dest[2] is not None:
             dest[2] = float(dest[2]) + dx
 
 

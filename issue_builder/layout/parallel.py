@@ -163,8 +163,7 @@ class Env:
     rules: Rules
     scratch: Path  # PDFs that could not go to the cache
     issue: PreparedIssue  # what the checks of the laid-out front name its cover lines by
-    laid_out: int = 0  # sections laid out by this build's workers
-    fresh: set[str] = field(default_factory=set)  # the keys of those sections
+    fresh: set[str] = field(default_factory=set)  # the keys of the sections this build's workers laid out
     cached: int = 0  # sections read from the cache
     digests: dict[str, str | None] = field(default_factory=dict)  # URL -> what it serves now, asked once a build
 
@@ -382,7 +381,6 @@ def settle_all(env: Env, tasks: list[Task], step: Callable[[dict], None] = lambd
             for i in [i for i, f in running.items() if f.read_end in ready]:
                 reports[i] = running.pop(i).result()
                 env.cache.used.update(reports[i]["used"])
-                env.laid_out += 1
                 env.fresh.add(reports[i]["key"])
                 step(reports[i])
     finally:

@@ -59,7 +59,7 @@ def place(
     def progress(report: dict) -> None:
         nonlocal pages
         pages += report["pages"]
-        step(f"laying out the issue: {env.laid_out + env.cached} sections, {pages} pages")
+        step(f"laying out the issue: {len(env.fresh) + env.cached} sections, {pages} pages")
 
     def front_task(starts: dict[str, int]) -> Task:
         return Task("front", "front", lambda fit: env.html_for("front", starts=starts))
