@@ -17,7 +17,15 @@ from rich.console import Console
 
 from helpers import copy_fixture, page_texts
 from issue_builder.cli import main
-from issue_builder.proofing.flatplan import Flatplan, PageLabel, page_labels, print_table, spreads, table_rows
+from issue_builder.proofing.flatplan import (
+    Flatplan,
+    PageLabel,
+    article_page_counts,
+    page_labels,
+    print_table,
+    spreads,
+    table_rows,
+)
 from issue_builder.proofing.flatplan_canvas import PNG_SCALE
 
 STEM = "the-tenant-bulletin-7-flatplan"
@@ -97,6 +105,20 @@ def test_page_labels_from_plain_values():
     filled = page_labels(12, [("a", "Alpha", "News")], {"a": 4}, 2, fills)
     assert [p.fill for p in filled] == [None, None, None, 80, 70, 20, 60, 50, 40, None, None, None]  # body pages
     assert [row[6] for row in table_rows(filled)][3:6] == ["80%", "70%", "20%"]
+
+
+def test_a_page_an_article_runs_on_at_names_both_and_counts_for_both():
+    """Beta runs on at page 6, where Alpha ends: Alpha runs 3 pages (4-6), Beta 2 (6-7)."""
+    labels = page_labels(10, [("a", "Alpha", "News"), ("b", "Beta", None)], {"a": 4, "b": 6}, 2, run_on={"b"})
+    assert [(p.number, p.caption, p.starts) for p in labels[3:7]] == [
+        (4, "Alpha", True),
+        (5, "Alpha", False),
+        (6, "Beta (after Alpha)", True),
+        (7, "Beta", False),
+    ]
+    assert article_page_counts(labels) == {4: 3, 6: 2}
+    unrun = page_labels(10, [("a", "Alpha", "News"), ("b", "Beta", None)], {"a": 4, "b": 6}, 2)
+    assert article_page_counts(unrun) == {4: 2, 6: 2} and unrun[5].caption == "Beta"
 
 
 def test_reader_spreads_put_the_cover_alone_on_the_right_and_the_back_alone_on_the_left():

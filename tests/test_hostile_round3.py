@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from helpers import copy_fixture
-from issue_builder.prepare.markdown import MAX_OF_A_KIND, render_markdown
+from issue_builder.base.diagnostics import MAX_OF_A_KIND
+from issue_builder.prepare.markdown import render_markdown
 
 MEETING = "7/articles/meeting.md"
 CPU_SECONDS = 20  # each case took 14 s to minutes before; it takes a few seconds now
@@ -139,3 +140,12 @@ def test_warnings_of_one_kind_are_capped_with_a_count(kind: str):
     last, before = (re.match(r"a\.md:(\d+): warning: (.*)", line) for line in shown[-1:-3:-1])
     assert last and before and last.group(2).startswith(f"... and {what} after those above"), shown[-2:]
     assert int(last.group(1)) > int(before.group(1))  # at the first of those not listed
+
+
+def test_links_the_web_pdf_drops_are_listed_twenty_then_counted(tmp_path: Path):
+    lines = [f"See [part {i}](part-{i}.html)." for i in range(100)]
+    stderr = check_with_body(tmp_path, "Intro.\n\n" + "\n\n".join(lines) + "\n")
+    assert reported(stderr, 3, "relative link 'part-0.html' is dropped")
+    assert reported(stderr, 3 + 2 * 19, "relative link 'part-19.html' is dropped")
+    assert "part-20.html" not in stderr
+    assert reported(stderr, 3 + 2 * 20, "... and 80 more links the web PDF drops after those above")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from issue_builder.load import yaml_source
 from issue_builder.load.yaml_source import MAX_MANIFEST_BYTES, parse_yaml, read_yaml
 
 
@@ -151,3 +152,32 @@ def test_values_that_cannot_begin_a_plain_scalar_get_a_hint():
 def test_hints_do_not_change_what_is_accepted():
     doc, problems = parse_yaml('dek: "Venezuela: the day"\nlines:\n  - "Matamoros: won"\n', Path("m.yaml"))
     assert problems == [] and doc.data == {"dek": "Venezuela: the day", "lines": ["Matamoros: won"]}
+
+
+READERS_SAMPLE = (
+    "# a comment\nissue: 18\ndate: 2019-03-01\nratio: 1.5\nquoted: 'x: y'\nblock: |\n  two\n  lines\n"
+    "folded: >\n  one\n  line\nempty:\nlist:\n  - a\n  - {b: 1, c: [2, 3]}\n  - 'it''s'\n  - \"tab\\there\"\n"
+    "unicode: Guaidó, Αθήνα, עברית\nnull: ~\nflag: false\n"
+)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [READERS_SAMPLE, *(p.read_text("utf-8") for p in sorted(Path(__file__).parent.parent.glob("issues/*.yaml")))]
+    + [p.read_text("utf-8") for p in sorted((Path(__file__).parent / "fixtures").glob("*/*.yaml"))],
+)
+def test_libyaml_and_pyyaml_read_a_file_alike(source: str, monkeypatch):
+    """A file is read by libyaml (fast) and, where it finds a problem, by PyYAML (the messages): both give the same
+    values at the same lines."""
+    fast = parse_yaml(source, Path("m.yaml"))
+    monkeypatch.setattr(yaml_source.yaml, "__with_libyaml__", False)
+    slow = parse_yaml(source, Path("m.yaml"))
+    assert fast[0].data == slow[0].data and fast[1] == slow[1]
+    assert fast[0].locations == slow[0].locations
+
+
+def test_a_problem_libyaml_finds_is_told_in_pyyaml_s_words():
+    assert errors("a: 1\n\tb: 2\n") == [
+        "m.yaml:2: invalid YAML: found character '\\t' that cannot start any token; YAML is indented with spaces, "
+        "never tabs: replace the tab on this line with spaces"
+    ]

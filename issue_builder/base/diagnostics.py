@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import os
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -54,12 +57,30 @@ class Diagnostic:
         return cls(**values)
 
 
+MAX_OF_A_KIND = 20  # findings of one kind listed for a file; the rest are counted in one more
+
+
+def capped(found: list[Diagnostic], what: str) -> list[Diagnostic]:
+    """The first `MAX_OF_A_KIND` of `found`, then one finding counting the rest of `what` (at the first of them)."""
+    if len(found) <= MAX_OF_A_KIND:
+        return found
+    rest = found[MAX_OF_A_KIND]
+    more = f"... and {len(found) - MAX_OF_A_KIND:,} more {what} after those above, the first of them here"
+    return found[:MAX_OF_A_KIND] + [dataclasses.replace(rest, message=more, page=None)]
+
+
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when possible."""
+    return _relative(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=256)
+def _relative(path: str, cwd: str) -> str:
+    """`display_path`, once for each file and working folder: a manifest's findings name few files many times."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
-        return str(path)
+        return path
 
 
 class IssueBuilderError(Exception):

@@ -244,6 +244,13 @@ class Typesetting:
         "publication's subscription box) or `none`.",
         "house-ad",
     )
+    run_on: int = doc(
+        "Articles of at most this many words start on the page where the previous article ends, after a rule, "
+        "instead of on a page of their own (an article's `run_on` decides for it alone); a `full-bleed` opener "
+        "and the first article always start a page; `0` never runs an article on.",
+        0,
+        check=rule(lambda v: None if 0 <= v <= 100000 else "must be from 0 to 100000", minimum=0, maximum=100000),
+    )
 
 
 @dataclass(frozen=True)
@@ -337,6 +344,11 @@ class Article:
         check=_positive,
     )
     slug: str | None = doc("Identifier used in links and anchors; made from the title when absent.", None)
+    run_on: bool | None = doc(
+        "`true`: the article starts on the page where the previous one ends, after a rule; `false`: on a page of "
+        "its own; absent: as `typesetting.run_on` decides by its length.",
+        None,
+    )
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -83,7 +85,14 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
     target = options.out_dir or default_out(manifest)
     existed = target is None or target.exists()
     try:
-        return _build(manifest, options, step)
+        if options.worker is not None:
+            return _build(manifest, options, step)
+        worker = RenderWorker()  # started first: it loads the layout code while the manifest is read and prepared
+        worker.start()
+        try:
+            return _build(manifest, dataclasses.replace(options, worker=worker), step)
+        finally:
+            worker.close()
     except BaseException:
         if not existed and target.is_dir() and not _has_outputs(target):
             shutil.rmtree(target, ignore_errors=True)
@@ -121,24 +130,31 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
 
     step("laying out the issue")
     limits = options.limits or Limits(issue.manifest.limits.seconds, issue.manifest.limits.memory_mb)
-    rendered = render_in_child(
-        issue,
-        options.editions,
-        out_dir / ".cache",
-        EditionOptions(
-            build=key[:10],
-            as_of=content_time(issue).strftime("%Y-%m-%d %H:%M UTC"),
-            proof_round=options.proof_round,
-            spreads=options.spreads,
-            full_resolution=options.full_resolution,
-        ),
-        limits,
-        step=step,
-        worker=options.worker,
-        # the web page's pictures and fonts need not wait for the PDFs: made meanwhile, and
-        # cached by content, they are ready when the page is put together
-        meanwhile=(lambda: _prepare_web_page(issue, out_dir)) if _web_edition(options.editions) else None,
-    )
+    checks = _Checks(issue, options)
+    try:
+        rendered = render_in_child(
+            issue,
+            options.editions,
+            out_dir / ".cache",
+            EditionOptions(
+                build=key[:10],
+                as_of=content_time(issue).strftime("%Y-%m-%d %H:%M UTC"),
+                proof_round=options.proof_round,
+                spreads=options.spreads,
+                full_resolution=options.full_resolution,
+            ),
+            limits,
+            step=step,
+            worker=options.worker,
+            # the web page's pictures and fonts need not wait for the PDFs: made meanwhile, and
+            # cached by content, they are ready when the page is put together
+            meanwhile=(lambda: _prepare_web_page(issue, out_dir)) if _web_edition(options.editions) else None,
+            # each edition checked as soon as it is finished, while the others are still being finished
+            ready=checks.ready,
+        )
+    except BaseException:
+        checks.cancel()  # none left behind by a failed render or Ctrl-C
+        raise
     try:
         layout = rendered.layout
         found = list(issue.warnings) + layout.diagnostics
@@ -155,36 +171,20 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
         stem = f"{issue.slug}-{issue.manifest.issue}"
         files = {out_dir / e.file_name: e.pdf for e in rendered.editions}
         editions_by_path = {out_dir / e.file_name: e for e in rendered.editions}
-        words = WordCheck(issue, layout)
 
         def check_all(temps: dict[Path, Path]) -> None:
-            # a large edition left on disk by its finisher is moved into its place among the files written (never read
-            # into this process, whose forked checks would all hold it)
+            # the pages read back (running heads) and each file checked, started as soon as its edition was
+            # finished (_Checks): the bytes written here
+            found = checks.outcomes()
+            outcomes: dict[Path | None, object] = {
+                None: found.get(None, []),
+                **{out_dir / e.file_name: found[e.name] for e in rendered.editions},
+            }
+            # a large edition left on disk by its finisher (and read there by its checks) is moved into its place
+            # among the files written (never read into this process)
             for target, temp in temps.items():
                 if editions_by_path[target].path is not None:
                     shutil.move(editions_by_path[target].path, temp)
-            readable = {e.name: e.pdf if e.path is None else temps[out_dir / e.file_name] for e in rendered.editions}
-            # the pages read back (running heads, cover contrast) and each written file checked, side by side in
-            # forked copies of this process
-            checks: dict[Path | None, Forked] = {}
-            outcomes: dict[Path | None, object] = {}
-            try:
-                checks[None] = Forked(
-                    partial(_layout_findings, issue, layout, rendered.editions, readable), what="reading the pages"
-                )
-                for target, temp in temps.items():
-                    if target in editions_by_path:
-                        edition = editions_by_path[target]
-                        work = partial(_edition_checks, temp, edition, layout, issue, words, options)
-                        checks[target] = Forked(work, what=f"checking the {edition.name} PDF")
-                for target, running in checks.items():  # every child waited for before any verdict
-                    try:
-                        outcomes[target] = running.result()
-                    except Exception as exc:
-                        outcomes[target] = exc
-            finally:
-                for running in checks.values():  # none left behind by a failed fork or Ctrl-C
-                    running.cancel()
             for outcome in outcomes.values():
                 if isinstance(outcome, Exception):
                     raise outcome
@@ -215,6 +215,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
             "sizes": {e.name: e.size for e in rendered.editions},
             "sections": list(layout.sections),
             "fills": layout.fills,  # per page: percent of the text area full, None where not a body page
+            "ran_on": list(layout.ran_on),  # articles that start on the page where the one before ends
             "sources": records.edition_sources(rendered.editions),
         }
         written = list(files)
@@ -257,6 +258,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
             article_pages=layout.article_pages,
         )
     finally:
+        checks.cancel()  # none left behind by a failed build (every one was waited for when it succeeds)
         for edition in rendered.editions:  # left on disk by its finisher and not moved into place: the build failed
             if edition.path is not None:
                 edition.path.unlink(missing_ok=True)
@@ -310,32 +312,101 @@ def _refuse_foreign_folders(out_dir: Path, issue: PreparedIssue) -> None:
             )
 
 
+class _Checks:
+    """The checks of the finished editions, each started in a forked copy of this process as soon as the render
+    has finished its edition, while the render goes on with the others."""
+
+    def __init__(self, issue: PreparedIssue, options: BuildOptions):
+        self.issue, self.options = issue, options
+        self.reader = _reader(options.editions, options.spreads)
+        self.layout: Layout | None = None
+        self.words: WordCheck | None = None
+        self.running: dict[str | None, Forked] = {}  # by edition name; None: the pages read back
+
+    def ready(self, what: object) -> None:
+        """Take the layout (sent first), or start the checks of a finished edition."""
+        if isinstance(what, Layout):
+            self.layout, self.words = what, WordCheck(self.issue, what)
+            return
+        edition = what
+        if edition.name == self.reader:
+            work = partial(_layout_findings, self.issue, self.layout, edition)
+            self.running[None] = Forked(work, what="reading the pages")
+        work = partial(_edition_checks, edition, self.layout, self.issue, self.words, self.options.spreads)
+        self.running[edition.name] = Forked(work, what=f"checking the {edition.name} PDF")
+
+    def outcomes(self) -> dict[str | None, object]:
+        """What each check returned, or the exception it raised; every one waited for."""
+        found: dict[str | None, object] = {}
+        for name, running in self.running.items():
+            try:
+                found[name] = running.result()
+            except Exception as exc:
+                found[name] = exc
+        return found
+
+    def cancel(self) -> None:
+        """Stop the checks still running (a failed build or Ctrl-C; after `outcomes` there are none)."""
+        for running in self.running.values():
+            running.cancel()
+
+
+def _reader(editions: tuple[str, ...], spreads: bool) -> str | None:
+    """The edition whose pages the running heads are read from: the furniture reads alike on every edition (measured
+    from the trim) and the web edition is the smallest to read; a proof is read only when no web edition is made,
+    and not in spreads (two pages a sheet)."""
+    return next((n for n in ("web", "print", "proof") if n in editions and not (n == "proof" and spreads)), None)
+
+
+@contextlib.contextmanager
+def _edition_file(edition: Edition) -> Iterator[Path]:
+    """The edition's file: where a large one was left, or its bytes written to a temporary file for the readers."""
+    if edition.path is not None:
+        yield edition.path
+        return
+    handle, name = tempfile.mkstemp(prefix=f"issue-{edition.name}-", suffix=".pdf")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(edition.pdf)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
 def _edition_checks(
-    temp: Path, edition: Edition, layout: Layout, issue: PreparedIssue, words: WordCheck, options: BuildOptions
+    edition: Edition, layout: Layout, issue: PreparedIssue, words: WordCheck, spreads: bool
 ) -> tuple[list[str], list[Diagnostic]]:
-    """What breaks the written file's promises, and the words it lost."""
-    problems = edition_problems(temp, edition, layout.article_pages, issue)
-    if edition.name == "web":
-        problems += [f"PDF/UA: {d}" for d in pdfua_findings(temp) if d.severity == "error"]
+    """What breaks the edition's promises, and the words it lost (kept only when it keeps its promises; read while
+    the web edition's PDF/UA check runs beside)."""
+    with _edition_file(edition) as path:
+        pdfua = Forked(partial(pdfua_findings, path), what="the PDF/UA check") if edition.name == "web" else None
+        try:
+            problems = edition_problems(path, edition, layout.article_pages, issue)
+            lost: list[Diagnostic] = []
+            failed = None
+            if not problems:
+                try:
+                    lost = words.lost(path, spreads=spreads and edition.name == "proof")
+                except Exception as exc:
+                    failed = exc
+            if pdfua is not None:
+                problems += [f"PDF/UA: {d}" for d in pdfua.result() if d.severity == "error"]
+        finally:
+            if pdfua is not None:
+                pdfua.cancel()
     if problems:
         return problems, []
-    return [], words.lost(temp, spreads=options.spreads and edition.name == "proof")
+    if failed is not None:
+        raise failed
+    return [], lost
 
 
-def _layout_findings(
-    issue: PreparedIssue, layout: Layout, editions: list[Edition], readable: dict[str, bytes | Path]
-) -> list[Diagnostic]:
-    """What the finished pages show about the layout: its running heads and folios. `readable`: each edition's
-    bytes, or the file a large one was written to."""
-    pdfs = {e.name: readable[e.name] for e in editions if not e.file_name.endswith("-spreads.pdf")}  # one a sheet
-    if "proof" in pdfs and "web" not in pdfs:  # read only when no web edition is made: once, without its stamps
-        pdfs["proof"] = unstamped(pdfs["proof"])
-    found = []
-    # the furniture reads alike on every edition (measured from the trim); the web edition is the smallest to read
-    pages = pdfs.get("web") or pdfs.get("print") or pdfs.get("proof")
-    if pages is not None:
-        found += running_head_problems(pages, issue, layout.article_pages, layout.pages - layout.fill_pages - 1)
-    return found
+def _layout_findings(issue: PreparedIssue, layout: Layout, edition: Edition) -> list[Diagnostic]:
+    """What the finished pages of `edition` show about the layout: its running heads and folios."""
+    pdf = edition.pdf if edition.path is None else edition.path
+    if edition.name == "proof":  # read without its stamps
+        pdf = unstamped(edition.contents())
+    return running_head_problems(pdf, issue, layout.article_pages, layout.pages - layout.fill_pages - 1)
 
 
 def default_out(manifest: Path) -> Path | None:

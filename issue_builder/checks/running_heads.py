@@ -71,7 +71,7 @@ def running_head_problems(
         article = article_at(number, article_pages, issue)
         if article is None:
             continue
-        first = article_pages[article.id] == number
+        first = article_pages[article.id] == number  # an opening page (one an article runs on at too): no head
         if first and article.opener == "full-bleed":
             continue
         furniture = pages[number - 1]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from issue_builder.base.diagnostics import Diagnostic
-from issue_builder.layout.laid_out import Layout
+from issue_builder.layout.laid_out import Layout, article_spans
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 from issue_builder.prepare.text_files import read_utf8
 
@@ -59,14 +59,11 @@ class WordCheck:
 
     def __init__(self, issue: PreparedIssue, layout: Layout):
         self.issue = issue
-        starts = sorted((page, aid) for aid, page in layout.article_pages.items())
-        ends = {
-            aid: (starts[k + 1][0] - 1 if k + 1 < len(starts) else layout.pages) for k, (_, aid) in enumerate(starts)
-        }
+        placed = article_spans(layout.article_pages, issue, layout.pages, layout.ran_on)
+        spans = {a.id: range(first, last + 1) for a, first, last in placed}
         self.articles = []
         for index, article in enumerate(issue.articles):
-            first = layout.article_pages.get(article.id)
-            pages = range(first, ends[article.id] + 1) if first is not None else range(0)
+            pages = spans.get(article.id, range(0))
             html_text = next((h for h in layout.html.values() if f'id="article-{article.id}"' in h), "")
             self.articles.append(ArticleWords(article, index, pages, _sources(article, index, issue, html_text)))
 

@@ -40,6 +40,7 @@ def flatplan_command(manifest: Path, out_dir: Path | None, png: bool, pdf: bool,
             summary["article_pages"],
             summary["fill_pages"],
             summary.get("fills", ()),
+            summary.get("ran_on", ()),
         )
         status.update("drawing the flatplan")
         stem = out_dir / f"{issue.slug}-{issue.manifest.issue}-flatplan"

@@ -14,6 +14,7 @@ import ctypes
 import functools
 import hashlib
 import io
+import re
 import sys
 import zlib
 from collections.abc import Iterator
@@ -175,6 +176,8 @@ class Conversion:
 
     def content(self, owner) -> None:
         """Rewrite the content of a page or a form when it sets colours in the source space."""
+        if not _may_set_colour(owner, self.converter):
+            return
         recolour = self.recolouring(owner)
         read_instructions(owner, self.budget, recolour.instruction, rewrite=True)
         if recolour.changed:
@@ -193,6 +196,35 @@ class Conversion:
         """Convert what a page's resources hold and its transparency group, but not its own content."""
         self.resources(page.get("/Resources"), depth=0)
         _convert_group(page, self.converter)
+
+
+_DELIMITER = rb"[\x00\t\n\x0c\r ()<>\[\]{}/%]"
+
+
+@functools.cache
+def _colour_operators(operators: tuple[str, ...]) -> re.Pattern[bytes]:
+    """A token of one of `operators` (or a colour-space operator) between PDF delimiters: a superset of where a
+    content stream sets such a colour (a string or a comment may hold the same letters)."""
+    names = b"|".join(re.escape(op.encode()) for op in (*operators, "cs", "CS"))
+    return re.compile(rb"(?:^|(?<=" + _DELIMITER + rb"))(?:" + names + rb")(?=" + _DELIMITER + rb"|$)")
+
+
+def _may_set_colour(owner, converter: Converter) -> bool:
+    """Whether the content of `owner` may set a colour the converter converts; False only when none of their
+    operators is in its bytes, which are then left unread (the screen editions' layouts rarely hold any CMYK).
+    Content that cannot be read this way is read in full, where its problems are found."""
+    try:
+        if isinstance(owner, pikepdf.Stream):
+            data = owner.read_bytes()
+        else:
+            contents = owner.get("/Contents")
+            parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+            if not all(isinstance(part, pikepdf.Stream) for part in parts):
+                return True
+            data = b"\n".join(part.read_bytes() for part in parts)  # streams divide only between tokens
+    except pikepdf.PdfError:
+        return True
+    return _colour_operators(tuple(sorted(converter.operators))).search(data) is not None
 
 
 def _convert_group(obj, converter: Converter) -> None:

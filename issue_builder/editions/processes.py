@@ -37,16 +37,19 @@ def render_in_child(
     step: Callable[[str], None] = lambda _: None,
     worker: RenderWorker | None = None,
     meanwhile: Callable[[], None] | None = None,
+    ready: Callable[[object], None] | None = None,
 ) -> Rendered:
     """The issue laid out and its `editions` finished in a child process (or in `worker`), bounded by `limits`.
 
     A child that runs past `limits.seconds` or whose resident memory passes `limits.memory_mb` is killed and the
     build fails with a message saying which limit was hit and where to raise it. `meanwhile` runs in a thread of
-    this process while the child works.
+    this process while the child works. `ready` is given the layout (without its PDF) as soon as it is laid out,
+    then each edition as soon as it is finished, while the child goes on (`meanwhile` is done by then: `ready` may
+    fork).
     """
-    request = (issue, editions, cache_dir, options)
+    request = (issue, editions, cache_dir, options, ready is not None)
     if worker is not None:
-        return worker.render(request, limits, step)
+        return worker.render(request, limits, step, ready, meanwhile)
     import issue_builder.editions.render  # noqa: F401 - loaded once, before the fork: every child inherits it
 
     context = multiprocessing.get_context("fork")  # the prepared issue is inherited, not pickled
@@ -54,15 +57,20 @@ def render_in_child(
     scratch = _scratch_folder()
     process = context.Process(target=_in_scratch, args=(scratch, _child, request, send), daemon=True)
     helper = None
+
+    def finished(what: object) -> None:
+        if helper is not None:
+            helper.join()  # a fork while a thread holds a lock (imports, logging) could leave the child waiting
+        ready(what)
+
     try:
         process.start()
         send.close()
         if meanwhile is not None:
-            # started only once the child has forked: a fork while a thread holds a lock (imports, logging) could
-            # leave the child waiting forever
+            # started only once the child has forked, for the same reason
             helper = threading.Thread(target=meanwhile, daemon=True)
             helper.start()
-        return _await(process, receive, limits, step)
+        return _await(process, receive, limits, step, finished if ready is not None else None)
     finally:
         process.kill()
         process.join()
@@ -72,8 +80,11 @@ def render_in_child(
             helper.join()  # its files are done (or it failed) before the build goes on, or cleans up
 
 
-def _await(process, connection, limits: Limits, step: Callable[[str], None]) -> Rendered:
-    """The child's result, its progress passed to `step`, the limits enforced while it works."""
+def _await(
+    process, connection, limits: Limits, step: Callable[[str], None], ready: Callable[[object], None] | None = None
+) -> Rendered:
+    """The child's result, its progress passed to `step` and what it has made so far to `ready`, the limits enforced
+    while it works."""
     started = time.monotonic()
     while True:
         if connection.poll(POLL_SECONDS):
@@ -84,6 +95,10 @@ def _await(process, connection, limits: Limits, step: Callable[[str], None]) -> 
             if message[0] == "step":
                 step(message[1])
                 continue
+            if message[0] == "ready":
+                if ready is not None:
+                    ready(message[1])
+                continue
             return _result(message)
         if not process.is_alive() and not connection.poll():
             raise RenderError(f"the render stopped unexpectedly (exit code {process.exitcode})")
@@ -92,7 +107,8 @@ def _await(process, connection, limits: Limits, step: Callable[[str], None]) -> 
 
 class RenderWorker:
     """One long-lived render process, for `watch`: it saves starting a process for each rebuild (the layout's
-    section cache is on disk, `<out>/.cache/sections/`, so every build reuses it).
+    section cache is on disk, `<out>/.cache/sections/`, so every build reuses it); and for a one-off build, started
+    before the manifest is read, so that it loads the layout code while the issue is prepared.
 
     The same limits hold as for one-off renders; a worker stopped by a limit is replaced by a fresh one.
     """
@@ -102,15 +118,35 @@ class RenderWorker:
         self.connection = None
         self.scratch: str | None = None
 
-    def render(self, request: tuple, limits: Limits, step: Callable[[str], None]) -> Rendered:
+    def render(
+        self,
+        request: tuple,
+        limits: Limits,
+        step: Callable[[str], None],
+        ready: Callable[[object], None] | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> Rendered:
         if self.process is None or not self.process.is_alive():
-            self._start()
+            self.start()
+        helper = None
+
+        def finished(what: object) -> None:
+            if helper is not None:
+                helper.join()  # `ready` may fork: not while a thread holds a lock (imports, logging)
+            ready(what)
+
         try:
             self.connection.send(request)
-            return _await(self.process, self.connection, limits, step)
+            if meanwhile is not None:
+                helper = threading.Thread(target=meanwhile, daemon=True)
+                helper.start()
+            return _await(self.process, self.connection, limits, step, finished if ready is not None else None)
         except BaseException:
             self.close()  # stopped mid-render, or its answer unread: start afresh next time
             raise
+        finally:
+            if helper is not None:
+                helper.join()
 
     def close(self) -> None:
         if self.process is not None:
@@ -121,7 +157,8 @@ class RenderWorker:
             shutil.rmtree(self.scratch, ignore_errors=True)
         self.process = self.connection = self.scratch = None
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the process (it loads the layout code at once); `render` starts it when it is not running."""
         context = multiprocessing.get_context("fork")
         self.connection, theirs = context.Pipe(duplex=True)
         self.scratch = _scratch_folder()
@@ -150,6 +187,8 @@ def _in_scratch(scratch: str, target: Callable, *args) -> None:
 
 
 def _serve(connection) -> None:
+    import issue_builder.editions.render  # noqa: F401 - loaded while the parent prepares the issue
+
     while True:
         try:
             request = connection.recv()
@@ -162,8 +201,10 @@ def _child(request: tuple, send, close: bool = True) -> None:
     try:
         from issue_builder.editions.render import render_issue
 
-        issue, editions, cache_dir, options = request
-        send.send(("ok", render_issue(issue, editions, cache_dir, options, lambda text: send.send(("step", text)))))
+        issue, editions, cache_dir, options, notify = request
+        ready = (lambda what: send.send(("ready", what))) if notify else None
+        rendered = render_issue(issue, editions, cache_dir, options, lambda text: send.send(("step", text)), ready)
+        send.send(("ok", rendered))
     except IssueBuilderError as exc:
         send.send(("user", type(exc).__name__, str(exc), exc.diagnostics))
     except OSError as exc:  # a full disk or temporary folder: the user's to fix, not a bug

@@ -21,7 +21,7 @@ import pikepdf
 from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.base.marked_content import PageContent, Sequence, Show, intersect, read_instructions_list, union
 from issue_builder.editions.colours import release_memory
-from issue_builder.layout.laid_out import Layout
+from issue_builder.layout.laid_out import Layout, article_spans
 from issue_builder.prepare.content import PreparedIssue
 
 MAX_DEPTH = 200  # structure nesting read: WeasyPrint's trees are a dozen deep
@@ -57,16 +57,13 @@ class StructureJob:
 def structure_job(issue: PreparedIssue, layout: Layout) -> StructureJob:
     """The articles' pages (from the layout) and block texts (from their Markdown bodies)."""
     last_editorial = layout.pages - layout.fill_pages - 1  # fill pages and the back cover follow
-    placed = [(layout.article_pages[a.id], a) for a in issue.articles if a.id in layout.article_pages]
-    placed.sort(key=lambda item: item[0])
     articles = []
-    for number, (first, article) in enumerate(placed):
-        last = placed[number + 1][0] - 1 if number + 1 < len(placed) else last_editorial
+    for article, first, last in article_spans(layout.article_pages, issue, last_editorial, layout.ran_on):
         blocks, pull_quotes = source_blocks(str(article.body_html))
         head = [t for t in (article.title, article.dek, article.kicker) if t]
         if article.image is not None and article.image.caption:
             head.append(article.image.caption)
-        articles.append(ArticleSource(article.title, first, max(first, last), tuple(head + blocks), pull_quotes))
+        articles.append(ArticleSource(article.title, first, last, tuple(head + blocks), pull_quotes))
     return StructureJob(tuple(articles))
 
 
@@ -125,6 +122,11 @@ def source_blocks(html: str) -> tuple[list[str], tuple[str, ...]]:
     parser.feed(html)
     parser.close()
     return parser.blocks, tuple(parser.pull_quotes)
+
+
+def _title_key(text: str) -> str:
+    """A title as compared with a heading read back: its letters and digits, case folded."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def letters(text: str) -> str:
@@ -262,8 +264,10 @@ class _Repair:
         new = Node("Document", keep=document.keep)
         arts: dict[int, Node] = {}
         areas: dict[int, list[Node]] = {}
+        opened: set[int] = set()
+        shared: list[Node] = []  # note areas of pages where one article ends and the next runs on
         for node in document.kids:
-            number = self._article_at(node.page)
+            number = self._article_at(node, opened)
             if number is None:
                 new.kids.append(node)
                 continue
@@ -273,13 +277,18 @@ class _Repair:
             if node.tag == "Art":
                 arts[number].kids += node.kids
             elif self._is_note_area(node):
-                areas.setdefault(number, []).append(node)
+                (shared if len(self._articles_on(node.page)) > 1 else areas.setdefault(number, [])).append(node)
             else:
                 arts[number].kids.append(node)
         for number, art in arts.items():
-            source = articles[number]
-            self._pull_quotes(art, source)
+            self._pull_quotes(art, articles[number])
             self._calls(art)
+        for area in shared:
+            for number, items in self._notes_by_call(area, arts):
+                areas.setdefault(number, []).append(Node(area.tag, items, area.page, area.keep, area.attributes))
+        for number, art in arts.items():
+            source = articles[number]
+            areas.get(number, []).sort(key=lambda area: area.page)
             notes: list[tuple[str, Node]] = []
             for area in areas.get(number, []):
                 self._notes(area, number, notes)
@@ -292,13 +301,75 @@ class _Repair:
             _lists(node)
         return new
 
-    def _article_at(self, page: int | None) -> int | None:
-        if page is None:
+    def _article_at(self, node: Node, opened: set[int]) -> int | None:
+        """The article a top-level node belongs to, by its page; on a page where one article ends and the next
+        runs on, the one ending until the reading order reaches the next one's title (`opened`: the articles whose
+        title it has reached)."""
+        if node.page is None:
             return None
-        for number, article in enumerate(self.job.articles):
-            if article.first_page <= page + 1 <= article.last_page:
-                return number
-        return None
+        here = self._articles_on(node.page)
+        if not here:
+            return None
+        waiting = next((n for n in here[1:] if n not in opened), None)  # the next to open on this page
+        if waiting is not None and self._holds_title(node, _title_key(self.job.articles[waiting].title)):
+            opened.add(waiting)
+        return max((n for n in here[1:] if n in opened), default=here[0])
+
+    def _articles_on(self, page: int | None) -> list[int]:
+        """The articles with text on `page` (0-based), in reading order."""
+        if page is None:
+            return []
+        return [n for n, a in enumerate(self.job.articles) if a.first_page <= page + 1 <= a.last_page]
+
+    def _holds_title(self, node: Node, title: str) -> bool:
+        """Whether `node` is or holds a heading reading `title` (`_title_key`)."""
+        if node.tag in ("H1", "H") and _title_key(self.text(node)) == title:
+            return True
+        return any(isinstance(kid, Node) and self._holds_title(kid, title) for kid in node.kids)
+
+    def _notes_by_call(self, area: Node, arts: dict[int, Node]) -> list[tuple[int, list]]:
+        """A shared page's footnotes, each run of them (numbering starts again with each article) given to the
+        article on the page whose calls there hold its first number, in reading order; a note carried over from
+        the page before goes to the article that ends on the page."""
+        here = self._articles_on(area.page)
+        groups: list[list] = []
+        last = 0
+        for item in area.kids:
+            if not isinstance(item, Node):
+                continue
+            number = self._note_number(item)
+            if not groups or (number and int(number) <= last):
+                groups.append([])
+            groups[-1].append(item)
+            last = int(number) if number else last
+        found = []
+        for group in groups:
+            first = self._note_number(group[0])
+            calls = [n for n in here if first and first in self._calls_on(arts.get(n), area.page)]
+            number = calls[0] if calls else here[0] if not first else here[-1]
+            here = here[here.index(number) :]  # later runs of notes belong to the same or later articles
+            found.append((number, group))
+        return found
+
+    def _note_number(self, item: Node) -> str:
+        label = next((k for k in item.kids if isinstance(k, Node) and k.tag == "NonStruct"), None)
+        return "".join(ch for ch in self.text(label) if ch.isdigit()) if label is not None else ""
+
+    def _calls_on(self, art: Node | None, page: int | None) -> set[str]:
+        """The numbers of the footnote calls (Reference elements) of `art` on `page`."""
+        found: set[str] = set()
+
+        def visit(node: Node) -> None:
+            for kid in node.kids:
+                if isinstance(kid, Node):
+                    if kid.tag == "Reference" and kid.page in (page, None):
+                        found.add("".join(ch for ch in self.text(kid, frozenset()) if ch.isdigit()))
+                    else:
+                        visit(kid)
+
+        if art is not None:
+            visit(art)
+        return found
 
     def _is_note_area(self, node: Node) -> bool:
         """A page's footnote area: each kid a footnote led by its marker ("1. ")."""

@@ -1,11 +1,14 @@
 """Copy-fitting: from an article's laid-out pages, as measured, to how it is set next (a pure decision).
 
-An article is laid out at `Fit()` first. A title over its line limit is set a step smaller, up to `title_steps`;
-then, when the last page stays under `min_fill`, the article is set a step tighter at a time, up to
-`tighten_steps`, and the loosest step that saves the last page is kept (none, when no step does); when the last
-page is still under `min_fill`, the house box takes the rest of it (`filler: house-ad`). What one step is, the
-layout's CSS says (layouts/base/css/magazine.css). The choice depends on the article's own measurements alone,
-so the same article laid out at the same page parity is always set the same way, from a warm cache or a cold one.
+An article (with the articles that run on after it, set as one) is laid out at `Fit()` first; an article run on
+whose opening finds no room where the one before ends (at the head of a page, or no line of its text after it)
+starts a page of its own instead, and the section is laid out again (`Fit.fresh`). A title over its
+line limit is set a step smaller, up to `title_steps`; then, when the last page stays under `min_fill`, the
+article is set a step tighter at a time, up to `tighten_steps`, and the loosest step that saves the last page is
+kept (none, when no step does); when the last page is still under `min_fill`, the house box takes the rest of it
+(`filler: house-ad`). What one step is, the layout's CSS says (layouts/base/css/magazine.css). The choice depends
+on the article's own measurements alone, so the same article laid out at the same page parity is always set the
+same way, from a warm cache or a cold one.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 FILLER_GAP = 14.0  # points between an article's last lines and the house box: `.house-box` margin-top in the CSS
 FILLER_MIN = 72.0  # points: less room than this at the foot of a page is left empty (no box that small)
 FILLER_ROUND = 6.0  # the box's height is rounded down to this, so that hairline differences cannot move it
+CONTENTS_PROBE = -1.0  # `Fit.contents_height` of the front laid out to measure its contents' entries
 TIGHTEN_GAIN = 0.045  # share of a full page one tighter step may pull back, generously: a step gains about 0.02
 
 
@@ -31,6 +35,11 @@ class Fit:
     filler: float = 0.0
     title_size: float = 0.0
     title_leading: float = 0.0
+    title_of: str = ""  # the article whose title is set smaller, of those a section holds ("": its first)
+    contents_height: float = 0.0  # the front: CSS px its contents' columns are filled to in order (0: balanced by
+    # WeasyPrint; CONTENTS_PROBE: filled in order to the page's foot, to be measured)
+    contents_pull: float = 0.0  # CSS px the list is shorter than that: a column's last margin, dropped at its break
+    fresh: tuple[str, ...] = ()  # articles meant to run on that start a page of their own: no room where they would
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class Measured:
     last_is_body: bool = True  # a full-bleed opener as the last page is not measured
     title_size: float = 0.0  # points: the title's type size and leading as laid out
     title_leading: float = 0.0
+    title_of: str = ""  # whose title: the first over its limit of those the section holds, else the first
+    stranded: tuple[str, ...] = ()  # articles run on whose opening found no room: at a page's head, or no text after
 
 
 @dataclass(frozen=True)
@@ -71,14 +82,20 @@ class Rules:
 def next_fit(tried: Mapping[Fit, Measured], rules: Rules) -> Fit:
     """The fit to lay the article out at next, given every fit tried so far and what it gave; a fit already in
     `tried` is the final choice."""
-    first = tried.get(Fit())
-    if first is None:
-        return Fit()
+    fresh: tuple[str, ...] = ()
+    while True:  # first the articles run on that find no room: each starts a page of its own (no rule at its head)
+        first = tried.get(Fit(fresh=fresh))
+        if first is None:
+            return Fit(fresh=fresh)
+        more = tuple(sorted({*fresh, *first.stranded}))
+        if more == fresh:
+            break
+        fresh = more
 
     def fit(tighten: int, title: int, filler: float = 0.0) -> Fit:
         if not title:
-            return Fit(tighten, 0, filler)
-        return Fit(tighten, title, filler, first.title_size, first.title_leading)
+            return Fit(tighten, 0, filler, fresh=fresh)
+        return Fit(tighten, title, filler, first.title_size, first.title_leading, first.title_of, fresh=fresh)
 
     title = 0
     while True:

@@ -178,9 +178,22 @@ def _layout(
         Diagnostic(f"{text}{smaller}: shorten it, or allow more lines", code="editorial")
         for text in titles_over(titles, issue)
     ]
+    apart = {i for report in placed.articles for i in report["fit"].get("fresh", ())}
+    ran_on = tuple(a.id for a in issue.articles if a.runs_on and a.id not in apart)
+    found += [  # asked of an article itself, and not done: its opening found no room where the one before ends
+        Diagnostic(
+            f"articles[{a.number - 1}] has run_on: true, but its opening (rule, picture, title and first lines) "
+            "does not fit in the room the article before it leaves: it starts a page of its own",
+            severity="warning",
+            code="run-on",
+            page=article_pages.get(a.id),
+        )
+        for a in issue.articles
+        if a.id in apart and a.source.run_on
+    ]
     found += [
         Diagnostic(text, severity="warning", code="editorial")
-        for text in page_budget_findings(article_pages, editorial, issue)
+        for text in page_budget_findings(article_pages, editorial, issue, ran_on)
     ]
     for report, first in zip(sections, firsts, strict=True):
         for number, problem, continues in report["overflows"]:
@@ -191,7 +204,7 @@ def _layout(
             found.append(Diagnostic(f"{where}{problem}", code="overflow", page=number))
     found += [
         Diagnostic(text, severity="warning", code="underfilled", page=number)
-        for number, text in underfilled_findings(fills, article_pages, issue)
+        for number, text in underfilled_findings(fills, article_pages, issue, ran_on)
     ]
     fresh = sum(r["key"] in env.fresh for r in [*sections, placed.folios])  # laid out by this build, not read back
     return Layout(
@@ -200,11 +213,12 @@ def _layout(
         article_pages=article_pages,
         fill_pages=placed.fill_pages,
         placements=placements,
-        html=_html_files(issue, [*sections, placed.folios]),
+        html=_html_files([*sections, placed.folios]),
         diagnostics=found,
         sections=(fresh, len(sections) + 1 - fresh),
         fills=[fills[n].percent if n in fills else None for n in range(1, pages + 1)],
         inputs=_drawn_on(issue, [*sections, placed.folios]),
+        ran_on=ran_on,
     )
 
 
@@ -217,10 +231,10 @@ def _drawn_on(issue: PreparedIssue, reports: list[dict]) -> dict[str, str | None
     }
 
 
-def _html_files(issue: PreparedIssue, sections: list[dict]) -> dict[str, str]:
+def _html_files(sections: list[dict]) -> dict[str, str]:
     """The HTML of each section as laid out, by a file name that sorts in page order, then the running heads and
     folios laid over them."""
-    names = ["00-front.html"] + [f"{n:02d}-{a.id}.html" for n, a in enumerate(issue.articles, start=1)]
+    names = ["00-front.html"] + [f"{n:02d}-{r['name']}.html" for n, r in enumerate(sections[1:-2], start=1)]
     names.append(f"{len(names):02d}-tail.html")
     names.append(f"{len(names):02d}-running-heads-and-folios.html")
     return {name: report["html"] for name, report in zip(names, sections, strict=True)}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from issue_builder.layout.boxes import page_root
 from issue_builder.layout.copyfit import Measured
 from issue_builder.layout.engine import boxes
+from issue_builder.layout.laid_out import article_spans
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
 TITLE_MAX_LINES = 3  # when the layout's CSS sets no `--title-max-lines` on the title
@@ -43,18 +44,18 @@ def titles_over(titles: dict[str, tuple[int, int]], issue: PreparedIssue) -> lis
     return found
 
 
-def page_budget_findings(article_pages: dict[str, int], total_pages: int, issue: PreparedIssue) -> list[str]:
+def page_budget_findings(
+    article_pages: dict[str, int], total_pages: int, issue: PreparedIssue, ran_on: Collection[str] = ()
+) -> list[str]:
     """`articles[4] runs 5 pages, budget 4 ("...")` for each article that runs over its `page_budget`.
 
     `article_pages` maps article id -> first page (as `Edition.article_pages`); `total_pages` is the last page of
-    the editorial part (the last article ends there: fill pages and back cover come after it).
+    the editorial part (the last article ends there: fill pages and back cover come after it); `ran_on` the ids of
+    the articles that start on the page where the previous one ends.
     """
-    articles = _by_id(issue)
-    starts = sorted((page, article_id) for article_id, page in article_pages.items() if article_id in articles)
     found = []
-    for k, (start, article_id) in enumerate(starts):
-        end = starts[k + 1][0] - 1 if k + 1 < len(starts) else total_pages
-        runs, article = max(end - start + 1, 1), articles[article_id]
+    for article, start, end in article_spans(article_pages, issue, total_pages, ran_on):
+        runs = end - start + 1
         budget = article.source.page_budget
         if budget is not None and runs > budget:
             found.append(f"{_index(article)} runs {runs} pages, budget {budget} ({article.title!r})")
@@ -107,6 +108,58 @@ def _allowed(title: boxes.Box) -> int:
         if token.type == "number" and token.is_integer and token.int_value >= 1:
             return token.int_value
     return TITLE_MAX_LINES
+
+
+CONTENTS_CLASS = "toc"  # the class of the layout's list of contents (layouts/base/contents.html)
+
+
+def contents_height(pages: list) -> tuple[float, float]:
+    """The height (CSS px) at which the contents' columns, filled in order, hold its entries as balanced as they
+    go (the tallest column as short as it can be), from the front laid out with them filled in order, and how much
+    shorter the list is where the margin after the last entry of a column falls at its break (as WeasyPrint drops
+    it there): (0, 0), leave them to WeasyPrint, when the layout has no such list in columns or it runs past one
+    page."""
+    lists = [box for page in pages for box in _with_class(page_root(page), CONTENTS_CLASS)]
+    if len(lists) != 1 or not isinstance(lists[0].style["column_count"], int):
+        return 0.0, 0.0
+    columns = lists[0].children
+    entries = [(e.margin_height(), e.margin_bottom) for column in columns for e in column.children]
+    count = lists[0].style["column_count"]
+    if not entries or not columns or sum(h for h, _ in entries) > columns[0].height * count + 0.01:
+        return 0.0, 0.0
+    sums = [0.0]
+    for height, _ in entries:
+        sums.append(sums[-1] + height)
+    candidates = sorted({b - a for i, a in enumerate(sums) for b in sums[i + 1 :]})
+    height = next(h for h in candidates if len(_filled(entries, h)) <= count)
+    filled = _filled(entries, height)
+    shown = max([sum(h for h, _ in c) - c[-1][1] for c in filled[:-1]] + [sum(h for h, _ in filled[-1])])
+    return round(height, 3) + 0.01, round(height - shown, 3)
+
+
+def _filled(entries: list[tuple[float, float]], limit: float) -> list[list[tuple[float, float]]]:
+    """The entries ((margin height, bottom margin)) in columns, filled in order to at most `limit` high, none split
+    (an entry taller than the limit makes a column of its own, and more columns than entries)."""
+    columns: list[list[tuple[float, float]]] = [[]]
+    used = 0.0
+    for height, margin in entries:
+        if height > limit + 1e-6:
+            return [[entry] for entry in entries] + [[]]
+        if used and used + height > limit + 1e-6:
+            columns.append([])
+            used = 0.0
+        columns[-1].append((height, margin))
+        used += height
+    return columns
+
+
+def _with_class(box, name: str) -> Iterator:
+    """The boxes under `box` (itself included) of elements with the class `name`, outermost only."""
+    if box.element is not None and name in (box.element.get("class") or "").split():
+        yield box
+        return
+    for child in getattr(box, "children", []):
+        yield from _with_class(child, name)
 
 
 NOT_BODY = frozenset({"cover", "bleed", "fill", "back"})  # named pages without a text area of an article's own
@@ -237,13 +290,17 @@ def _union_area(rects: list[tuple[float, float, float, float]]) -> float:
 
 
 def measure_article(pages: list) -> Measured:
-    """What copy-fitting decides on, from the pages of one article laid out on its own."""
+    """What copy-fitting decides on, from the pages of one article (and those that run on after it) laid out on
+    its own; of their titles, the first that runs over its limit, else the first."""
     last = pages[-1]
     body = is_body_page(last)
     fill = page_fill(last, body_line(pages)) if body else None
-    lines, allowed = next(iter(_titles(pages).values()), (1, TITLE_MAX_LINES))
+    found = _titles(pages)
+    over = [k for k, (lines, allowed) in found.items() if lines > allowed]
+    title_of = over[0] if over else next(iter(found), "")
+    lines, allowed = found.get(title_of, (1, TITLE_MAX_LINES))
     size = leading = 0.0
-    title = next((box for page in pages for _, box in _title_boxes(page_root(page), None)), None)
+    title = next((box for page in pages for k, box in _title_boxes(page_root(page), None) if k == title_of), None)
     if title is not None:
         first_line = next((c for c in title.children if isinstance(c, boxes.LineBox)), None)
         size = title.style["font_size"] * PT_PER_PX
@@ -258,31 +315,52 @@ def measure_article(pages: list) -> Measured:
         last_is_body=body,
         title_size=round(size, 3),
         title_leading=round(leading, 3),
+        title_of=title_of if len(found) > 1 else "",
+        stranded=_stranded(pages),
     )
 
 
-def page_fills(pages: list, article_pages: dict[str, int], issue: PreparedIssue) -> dict[int, PageFill]:
-    """Page number -> fill of each body page of the articles in `pages` (the editorial pages, from page 1), each
-    measured with its article's own body line."""
-    fills: dict[int, PageFill] = {}
-    for _, first, last in _runs(article_pages, len(pages), issue):
-        own = pages[first - 1 : last]
-        line = body_line(own)
-        for number, page in enumerate(own, start=first):
-            if is_body_page(page):
-                fills[number] = page_fill(page, line)
-    return fills
+RUN_ON_CLASS = "run-on"  # an article that starts on the page where the one before it ends (layouts/base/article.html)
+
+
+def _stranded(pages: list) -> tuple[str, ...]:
+    """Ids of the articles run on whose opening found no room: their first page starts with them (the one before
+    ended on the page before), or holds no line of their text after their opening (a multi-column body does not
+    keep its first lines with the title)."""
+    found, seen = [], set()
+    for page in pages:
+        for place, (article_id, box) in enumerate(_articles_in(page_root(page))):
+            if article_id in seen:
+                continue
+            seen.add(article_id)
+            if RUN_ON_CLASS not in (box.element.get("class") or "").split():
+                continue
+            body = next(_with_class(box, BODY_CLASS), None)
+            if place == 0 or body is None or not any(isinstance(b, boxes.LineBox) for b in body.descendants()):
+                found.append(article_id)
+    return tuple(sorted(found))
+
+
+def _articles_in(box) -> Iterator[tuple[str, boxes.Box]]:
+    """(article id, box) of each <article id="article-..."> laid out under `box`, in order; outermost only."""
+    if box.element_tag == "article" and box.element is not None:
+        element_id = box.element.get("id") or ""
+        if element_id.startswith(ARTICLE_PREFIX):
+            yield element_id.removeprefix(ARTICLE_PREFIX), box
+            return
+    for child in getattr(box, "children", []):
+        yield from _articles_in(child)
 
 
 def underfilled_findings(
-    fills: dict[int, PageFill], article_pages: dict[str, int], issue: PreparedIssue
+    fills: dict[int, PageFill], article_pages: dict[str, int], issue: PreparedIssue, ran_on: Collection[str] = ()
 ) -> list[tuple[int, str]]:
     """(page, `p34 is 4% full: cut 2 lines from articles[9] 'Title', or add 38 lines`) for each body page under
     `typesetting.min_fill`, with what would fix it: an article's last page goes with the lines it holds cut, or
     fills with lines added; a page inside an article ends early because what follows may not be split there."""
     share = issue.manifest.typesetting.min_fill / 100
     found = []
-    for article, first, last in _runs(article_pages, max(fills, default=0), issue):
+    for article, first, last in _runs(article_pages, max(fills, default=0), issue, ran_on):
         for number in range(first, last + 1):
             fill = fills.get(number)
             if fill is None or fill.fill >= share:
@@ -303,10 +381,13 @@ def _lines(count: int) -> str:
     return f"{count} line{'' if count == 1 else 's'}"
 
 
-def _runs(article_pages: dict[str, int], last_page: int, issue: PreparedIssue) -> Iterator[tuple]:
-    """(article, first page, last page) of each article placed, in page order."""
-    articles = _by_id(issue)
-    starts = sorted((page, article_id) for article_id, page in article_pages.items() if article_id in articles)
-    for k, (start, article_id) in enumerate(starts):
-        end = starts[k + 1][0] - 1 if k + 1 < len(starts) else last_page
-        yield articles[article_id], start, end
+def _runs(
+    article_pages: dict[str, int], last_page: int, issue: PreparedIssue, ran_on: Collection[str]
+) -> Iterator[tuple]:
+    """(article, first page, last page) of each article placed, in page order; a page shared by an article's end
+    and the next one's start counts for the article that starts there."""
+    spans = article_spans(article_pages, issue, last_page, ran_on)
+    for k, (article, first, last) in enumerate(spans):
+        own = last - 1 if k + 1 < len(spans) and spans[k + 1][1] == last else last
+        if own >= first:
+            yield article, first, own

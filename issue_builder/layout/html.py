@@ -93,13 +93,13 @@ def render_html(
     barcode: Barcode | None = None,
     transparency: bool = True,
     image_urls: dict[str, str] | None = None,
-    article: PreparedArticle | None = None,
+    articles: tuple[PreparedArticle, ...] = (),
     starts: dict[str, int] | None = None,
     fit: Fit | None = None,
 ) -> RenderedHtml:
     """The HTML of one part of the issue (see `html_renderer`)."""
     render = html_renderer(issue, barcode, transparency, image_urls)
-    return render(part, first_page, fill_pages=fill_pages, article=article, starts=starts, fit=fit)
+    return render(part, first_page, fill_pages=fill_pages, articles=articles, starts=starts, fit=fit)
 
 
 def html_renderer(
@@ -111,9 +111,9 @@ def html_renderer(
     """A function giving the HTML of one part of the issue, numbered from `first_page` (a section is laid out
     knowing neither its first page nor its side: layout/sections.py): "main" (cover to last article), "tail" (fill
     pages and back cover), "front" (cover and contents, which print `starts`: article id -> first page) or
-    "article" (`article` alone, set at `fit`: its copy-fitting steps, layout/copyfit.py). The templates are compiled
-    and the issue made plain once, for every part rendered. Template errors become RenderError naming the template
-    and line.
+    "article" (`articles`: an article and those that run on after it, set at `fit`: their copy-fitting steps,
+    layout/copyfit.py). The templates are compiled and the issue made plain once, for every part rendered. Template
+    errors become RenderError naming the template and line.
 
     Pages run into the bleed and colours are the publication's sRGB values: the print edition's finisher gives
     each declared colour its declared CMYK and crops nothing; the screen editions are cropped to the trim.
@@ -158,7 +158,7 @@ def html_renderer(
         part: str = "main",
         first_page: int = 1,
         fill_pages: int = 0,
-        article: PreparedArticle | None = None,
+        articles: tuple[PreparedArticle, ...] = (),
         starts: dict[str, int] | None = None,
         fit: Fit | None = None,
     ) -> RenderedHtml:
@@ -166,7 +166,7 @@ def html_renderer(
             {
                 "part": part,
                 "first_page": first_page,
-                "section_article": article,
+                "section_articles": articles,
                 "starts": starts,
                 "fill_templates": fill_templates(m.printing.fill, fill_pages),
                 "fit": fit or Fit(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -44,15 +45,35 @@ class Layout:
     sections: tuple[int, int] = (0, 0)  # (sections laid out, sections of the issue taken from the section cache)
     fills: list[int | None] = field(default_factory=list)  # per page: percent of its text area full; None: no body page
     inputs: dict[str, str | None] = field(default_factory=dict)  # issue files the layout drew on: URL -> SHA-256
+    ran_on: tuple[str, ...] = ()  # ids of the articles that start on the page where the previous one ends
 
 
 def article_at(page: int, starts: dict[str, int], issue: PreparedIssue) -> PreparedArticle | None:
-    """The article running on `page` (the last one started by then), if any."""
+    """The article running on `page` (the last one started by then: on a page where one article ends and the next
+    runs on, the next), if any."""
     current = None
     for article in issue.articles:
         if starts.get(article.id, page + 1) <= page:
             current = article
     return current
+
+
+def article_spans(
+    starts: dict[str, int], issue: PreparedIssue, last_page: int, ran_on: Collection[str] = ()
+) -> list[tuple[PreparedArticle, int, int]]:
+    """(article, first page, last page) of each article placed (`starts`: article id -> first page), in page order:
+    an article ends on the page before the next one starts, or on that page when the next ran on at it (`ran_on`:
+    their ids, `Layout.ran_on`); the last one on `last_page`."""
+    placed = sorted((starts[a.id], a.number, a) for a in issue.articles if a.id in starts)
+    spans = []
+    for k, (first, _, article) in enumerate(placed):
+        if k + 1 < len(placed):
+            following, _, after = placed[k + 1]
+            last = following if after.id in ran_on else following - 1
+        else:
+            last = last_page
+        spans.append((article, first, max(first, last)))
+    return spans
 
 
 def image_source(issue: PreparedIssue, url: str) -> str:

@@ -34,11 +34,11 @@ from issue_builder.base.atomic import process_alive, store_in_cache
 from issue_builder.base.cache import file_sha256, libraries_fingerprint
 from issue_builder.base.forked import Forked
 from issue_builder.layout.boxes import page_root
-from issue_builder.layout.copyfit import Fit, Measured, Rules, next_fit
+from issue_builder.layout.copyfit import CONTENTS_PROBE, Fit, Measured, Rules, next_fit
 from issue_builder.layout.cover_contrast import cover_contrast_findings
 from issue_builder.layout.engine import boxes, page_layout, weasyprint
 from issue_builder.layout.fetcher import SandboxFetcher
-from issue_builder.layout.fit import body_line, is_body_page, measure_article, page_fill, titles
+from issue_builder.layout.fit import body_line, contents_height, is_body_page, measure_article, page_fill, titles
 from issue_builder.layout.folios import margin_boxes, without_furniture
 from issue_builder.layout.html import RenderedHtml
 from issue_builder.layout.join import LINK_SCHEME
@@ -203,8 +203,9 @@ def key_of(env: Env, html: str, base_url: str, tagged: bool) -> str:
 def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
     """The section's report (with its `key`, `pdf` and every key it `used`): from the cache, or, when `lay_out`,
     laid out here (in a worker) and stored; None when it is not cached and `lay_out` is false. An article is
-    copy-fitted first: each fit tried is measured, or its measurements read from the cache."""
-    documents: dict[Fit, tuple[Any, list, list]] = {}
+    copy-fitted first: each fit tried is measured, or its measurements read from the cache; the front's contents
+    are measured filled in order first, and laid out at the height that balances their columns."""
+    documents: dict[str, tuple[Any, list, list]] = {}  # by key
     used: list[str] = []
 
     def look(fit: Fit) -> tuple[str, str, str, dict | None]:
@@ -223,21 +224,37 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
             if entry is None or entry.get("measured") is None:
                 if not lay_out:
                     return None
-                documents[fit] = _lay_out(env, html, base_url)
-                measured = asdict(measure_article(documents[fit][0].pages))
+                documents[key] = _lay_out(env, html, base_url)
+                measured = asdict(measure_article(documents[key][0].pages))
                 entry = {"measured": measured, "report": None, "inputs": dict(env.fetcher.served)}
                 env.cache.put(key, entry)
             tried[fit] = Measured(**entry["measured"])
             fit = next_fit(tried, env.rules)
+    elif task.kind == "front":
+        # WeasyPrint balances columns by laying them out again and again (issue 18's contents: 1.5 s of 1.7); filled
+        # in order to the height measured here, they are laid out once
+        probe = Fit(contents_height=CONTENTS_PROBE)
+        key, html, base_url, entry = look(probe)
+        if entry is None or entry.get("measured") is None:
+            if not lay_out:
+                return None
+            documents[key] = _lay_out(env, html, base_url)
+            height, pull = contents_height(documents[key][0].pages)
+            measured = {"contents_height": height, "contents_pull": pull}
+            entry = {"measured": measured, "report": None, "inputs": dict(env.fetcher.served)}
+            env.cache.put(key, entry)
+        fit = Fit(
+            contents_height=entry["measured"]["contents_height"], contents_pull=entry["measured"]["contents_pull"]
+        )
     key, html, base_url, entry = look(fit)
     if entry is not None and entry.get("report") is not None:
         found = {"key": key, "pdf": str(env.cache.pdf(key)), "cached": True, "used": used, "inputs": entry["inputs"]}
         return {**entry["report"], **found}
     if not lay_out:
         return None
-    if fit not in documents:
-        documents[fit] = _lay_out(env, html, base_url, right_hand=task.kind != "folios")
-    document, records, refused = documents[fit]
+    if key not in documents:
+        documents[key] = _lay_out(env, html, base_url, right_hand=task.kind != "folios")
+    document, records, refused = documents[key]
     with _messages(env) as (written, fetched):  # writing embeds the fonts: a glyph no font has is found here
         pdf = document.write_pdf(pdf_tags=task.tagged)
     report = _report(env, task, document, records + written, refused + fetched, html, fit)

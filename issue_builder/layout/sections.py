@@ -1,7 +1,8 @@
-"""The section plan: the front (cover and contents), each article on its own, the tail (fill pages and back
-cover) and the page furniture, placed one after another and laid out side by side (layout/parallel.py).
+"""The section plan: the front (cover and contents), each article with those that run on after it (`run_on`),
+the tail (fill pages and back cover) and the page furniture, placed one after another and laid out side by side
+(layout/parallel.py).
 
-Each article starts on the page after the previous one ends. Its layout depends on nothing but its content: every
+Each section starts on the page after the previous one ends. Its layout depends on nothing but its content: every
 section is laid out on right-hand pages and moved at the join where a page falls on the left (layout/folios.py),
 so every article is laid out once, all of them side by side, and a laid-out article is reused from the cache
 wherever it lands. The front prints where each article starts, so it is settled after them; if it runs to another
@@ -62,16 +63,17 @@ def place(
         step(f"laying out the issue: {len(env.fresh) + env.cached} sections, {pages} pages")
 
     def front_task(starts: dict[str, int]) -> Task:
-        return Task("front", "front", lambda fit: env.html_for("front", starts=starts))
+        return Task("front", "front", lambda fit: env.html_for("front", starts=starts, fit=fit))
 
     def tail_task(fill: int) -> Task:
         return Task("tail", "tail", lambda fit: env.html_for("tail", fill_pages=fill))
 
+    runs = article_runs(issue.articles)
     tasks = [
-        Task("article", a.id, lambda fit, a=a: env.html_for("article", article=a, fit=fit), fitted=True)
-        for a in issue.articles
+        Task("article", run[0].id, lambda fit, run=run: env.html_for("article", articles=run, fit=fit), fitted=True)
+        for run in runs
     ]
-    order = sorted(range(len(tasks)), key=lambda i: -_weight(issue.articles[i]))  # the longest first: the
+    order = sorted(range(len(tasks)), key=lambda i: -sum(map(_weight, runs[i])))  # the longest first: the
     batch = [tasks[i] for i in order]  # workers run out of sections at about the same time
     memory = env.cache.folder.parent / PLACING
     last = _read_placing(memory, issue)
@@ -85,8 +87,8 @@ def place(
     front_pages = FRONT_PAGES_GUESS  # always the same start, warm or cold: the same pages either way
     for _ in range(MAX_PLACINGS):
         starts, page = {}, front_pages + 1
-        for article, report in zip(issue.articles, articles, strict=True):
-            starts[article.id] = page
+        for run, report in zip(runs, articles, strict=True):
+            starts |= _starts(run, report, page)
             page += report["pages"]
         fill = fill_pages(page - 1)
         front, tail = settle_all(env, [front_task(starts), tail_task(fill)], progress)
@@ -111,6 +113,28 @@ def place(
     (folios,) = settle_all(env, [Task("folios", "folios", furniture, tagged=False)])
     store_in_cache(memory, json.dumps({"starts": starts, "fill": fill}, sort_keys=True).encode())
     return Placed(front, articles, tail, folios, starts, fill)
+
+
+def article_runs(articles: list[PreparedArticle]) -> list[tuple[PreparedArticle, ...]]:
+    """The articles as the sections that hold them: each with those that run on after it."""
+    runs: list[tuple[PreparedArticle, ...]] = []
+    for article in articles:
+        if article.runs_on and runs:
+            runs[-1] += (article,)
+        else:
+            runs.append((article,))
+    return runs
+
+
+def _starts(run: tuple[PreparedArticle, ...], report: dict, first: int) -> dict[str, int]:
+    """Article id -> first page of the articles of a section laid out from page `first`, from their anchors (the
+    section's first page for one whose anchor a layout left out: the checks of the written files report it)."""
+    found = {}
+    for number, anchors in enumerate(report["anchors"], start=first):
+        for article in run:
+            if f"article-{article.id}" in anchors:
+                found.setdefault(article.id, number)
+    return {a.id: found.get(a.id, first) for a in run}
 
 
 def _read_placing(path: Path, issue: PreparedIssue) -> tuple[dict[str, int], int] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.diagnostics import Diagnostic, capped
 from issue_builder.prepare.content import PreparedIssue
 
 # What the body sanitiser keeps (prepare/markdown.py: its link filter and nh3's URL schemes); tested against a render.
@@ -47,11 +47,12 @@ def link_findings(issue: PreparedIssue, html: str) -> list[Diagnostic]:
         if path in seen:
             continue
         seen.add(path)
+        kinds: dict[str, list[Diagnostic]] = {"error": [], "warning": []}
         for link in article.links:
             problem = link_problem(link.href, anchors)
             if problem is not None:
                 severity, message = problem
-                found.append(
+                kinds[severity].append(
                     Diagnostic(
                         message,
                         file=path,
@@ -62,4 +63,6 @@ def link_findings(issue: PreparedIssue, html: str) -> list[Diagnostic]:
                         edition="web" if severity == "warning" else "",
                     )
                 )
+        found += capped(kinds["error"], "links to anchors the layout does not have")
+        found += capped(kinds["warning"], "links the web PDF drops")
     return found

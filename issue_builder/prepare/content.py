@@ -54,6 +54,7 @@ class PreparedArticle:
     links: tuple[Link, ...] = ()  # the body's links as written, with their lines
     images_in_body: tuple[ImageReference, ...] = ()  # pictures the Markdown places, with their alt texts and lines
     typography: Typography = field(default_factory=Typography)  # what the typographer fixed in the body
+    runs_on: bool = False  # starts on the page where the previous article ends (`run_on`), after a rule
 
     @property
     def title(self) -> str:
@@ -167,6 +168,7 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
                 links=tuple(body.links),
                 images_in_body=tuple(body.images),
                 typography=body.typography,
+                runs_on=i > 0 and _runs_on(article, body.words, manifest.typesetting.run_on),
             )
         )
 
@@ -306,3 +308,11 @@ def _body(
 
 def _url(path: Path, root: Path) -> str:
     return quote(path.relative_to(root).as_posix())
+
+
+def _runs_on(article: Article, words: int, short: int) -> bool:
+    """Whether an article (not the first) starts on the page where the previous one ends: as its `run_on` says,
+    else when it has at most `typesetting.run_on` words; a full-bleed opener never does."""
+    if article.opener == "full-bleed":
+        return False
+    return article.run_on if article.run_on is not None else 0 < words <= short

@@ -16,7 +16,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.diagnostics import Diagnostic, capped
 from issue_builder.prepare.links import Lines, Link, body_links, record_positions
 from issue_builder.prepare.typography import Typography, quotes_for, use_typography
 
@@ -194,13 +194,13 @@ def render_markdown(
                     urls[url] = url
             elif child.type == "footnote_ref" and in_note:
                 problems.append(Diagnostic("a footnote may not refer to another footnote", file=source, line=line))
-    problems = _capped(problems, "footnotes referring to other footnotes")
-    problems += _capped(_overlong_words(tokens, source), "words too long")
+    problems = capped(problems, "footnotes referring to other footnotes")
+    problems += capped(_overlong_words(tokens, source), "words too long")
     problems += _unclosed_html(tokens, source)
     problems += _dropped_nesting(env, source, md.options.maxNesting)
-    problems += _capped(_dropped_html(tokens, source), "kinds of HTML tag dropped")
-    problems += _capped(_unplaced_footnotes(text, env, source), "footnotes never referred to")
-    problems += _capped(_cut_table_rows(tokens, text.split("\n"), source), "table rows cut")
+    problems += capped(_dropped_html(tokens, source), "kinds of HTML tag dropped")
+    problems += capped(_unplaced_footnotes(text, env, source), "footnotes never referred to")
+    problems += capped(_cut_table_rows(tokens, text.split("\n"), source), "table rows cut")
     tokens = _inline_footnotes(tokens, env)
     _mark_figures(tokens)
     html = md.renderer.render(tokens, md.options, env)
@@ -211,18 +211,6 @@ def render_markdown(
     words = len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", clean)))
     typography = env.get("typography") or Typography()
     return MarkdownBody(html=clean, images=images, words=words, typography=typography, links=links), problems
-
-
-MAX_OF_A_KIND = 20  # findings of one kind listed for an article; the rest are counted in one more
-
-
-def _capped(found: list[Diagnostic], what: str) -> list[Diagnostic]:
-    """The first `MAX_OF_A_KIND` of `found`, then one finding counting the rest of `what` (at the first of them)."""
-    if len(found) <= MAX_OF_A_KIND:
-        return found
-    rest = found[MAX_OF_A_KIND]
-    more = f"... and {len(found) - MAX_OF_A_KIND:,} more {what} after those above, the first of them here"
-    return found[:MAX_OF_A_KIND] + [Diagnostic(more, severity=rest.severity, file=rest.file, line=rest.line)]
 
 
 def _beyond_limits(text: str, source: Path) -> list[Diagnostic]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colorsys
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,9 +32,12 @@ class PageLabel:
     kind: Kind
     starts: bool = False  # an article begins on this page
     fill: int | None = None  # percent of the text area full, on a body page of an article
+    ends: str | None = None  # the article that ends on this page, where `article` runs on after it
 
     @property
     def caption(self) -> str:
+        if self.ends:  # the article that opens on the page first: the one that ends is named on the page before
+            return f"{self.article} (after {self.ends})"
         return self.article or KIND_TEXT[self.kind]
 
 
@@ -44,16 +47,20 @@ def page_labels(
     starts: Mapping[str, int],
     fill_pages: int,
     fills: Sequence[int | None] = (),
+    run_on: Collection[str] = (),
 ) -> list[PageLabel]:
     """Label every page from plain facts of a render: articles as (id, title, section) in manifest order, their
     first pages, the fill page count, and how full each page is (percent, None where it is not a body page; as the
     layout measured it). Page 1 is the cover, the contents run until the first article, each article runs until the
-    next one starts, the fill pages come right before the back cover, which is the last page."""
-    runs = sorted(((starts[i], n, title, section) for n, (i, title, section) in enumerate(articles) if i in starts))
+    next one starts (or on the page it starts, for the articles in `run_on`: ids of those that run on), the fill
+    pages come right before the back cover, which is the last page."""
+    runs = sorted(
+        ((starts[i], n, title, section, i in run_on) for n, (i, title, section) in enumerate(articles) if i in starts)
+    )
     labels = []
     for number in range(1, pages + 1):
         kind: Kind = "contents"
-        article = section = None
+        article = section = ends = None
         first = False
         if number == 1:
             kind = "cover"
@@ -62,11 +69,12 @@ def page_labels(
         elif number >= pages - fill_pages:
             kind = "fill"
         else:
-            for start, _, title, sec in runs:  # the last article started by this page runs on it
+            for start, _, title, sec, runs_on in runs:  # the last article started by this page runs on it
                 if start <= number:
+                    ends = article if start == number and runs_on and article != title else None
                     kind, article, section, first = "article", title, sec, start == number
         fill = fills[number - 1] if number <= len(fills) and kind == "article" else None
-        labels.append(PageLabel(number, str(number), article, section, kind, first, fill))
+        labels.append(PageLabel(number, str(number), article, section, kind, first, fill, ends))
     return labels
 
 
@@ -99,6 +107,8 @@ def article_page_counts(labels: Sequence[PageLabel]) -> dict[int, int]:
         if label.kind != "article":
             start = None
             continue
+        if label.starts and label.ends and start is not None:  # the page it ends on counts for the one before too
+            counts[start] += 1
         if label.starts or start is None:
             start = label.number
         counts[start] = counts.get(start, 0) + 1
@@ -194,6 +204,7 @@ def flatplan_json(labels: Sequence[PageLabel], title: str, min_fill: int) -> dic
                     "article": label.article,
                     "section": label.section,
                     "starts": label.starts,
+                    "ends": label.ends,
                     "article_pages": counts.get(number),
                     "fill": label.fill,
                     "underfilled": label.fill is not None and label.fill < min_fill,

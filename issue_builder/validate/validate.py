@@ -58,6 +58,13 @@ def _cross_checks(m: IssueManifest, raw: RawManifest, conv: Converter) -> list[D
             )
         if article.opener == "full-bleed" and article.image is None:
             found.append(doc.diagnostic(("articles", i, "opener"), "a 'full-bleed' opener needs an 'image'"))
+        if article.run_on and (i == 0 or article.opener == "full-bleed"):
+            why = (
+                "the first article starts the page after the contents"
+                if i == 0
+                else "a full-bleed opener fills its page"
+            )
+            found.append(doc.diagnostic(("articles", i, "run_on"), f"cannot run on: {why}; remove 'run_on'"))
         if article.image is not None and not article.image.alt:
             found.append(
                 doc.diagnostic(
