@@ -1,8 +1,8 @@
 """Copy-fitting: from an article's laid-out pages, as measured, to how it is set next (a pure decision).
 
-An article (with the articles that run on after it, set as one) is laid out at `Fit()` first; an article run on
-whose opening finds no room where the one before ends (at the head of a page, or no line of its text after it)
-starts a page of its own instead, and the section is laid out again (`Fit.fresh`). A title over its
+An article (with the articles that run on after it, set as one) is laid out at `Fit()` first (an article run on
+whose opening finds no room there starts a section of its own instead: `Measured.stranded`, layout/sections.py).
+A title over its
 line limit is set a step smaller, up to `title_steps`; then, when the last page stays under `min_fill`, the
 article is set a step tighter at a time, up to `tighten_steps`, and the loosest step that saves the last page is
 kept (none, when no step does); when the last page is still under `min_fill`, the house box takes the rest of it
@@ -39,7 +39,20 @@ class Fit:
     contents_height: float = 0.0  # the front: CSS px its contents' columns are filled to in order (0: balanced by
     # WeasyPrint; CONTENTS_PROBE: filled in order to the page's foot, to be measured)
     contents_pull: float = 0.0  # CSS px the list is shorter than that: a column's last margin, dropped at its break
-    fresh: tuple[str, ...] = ()  # articles meant to run on that start a page of their own: no room where they would
+    titles: tuple[tuple[str, float, float], ...] = ()  # of a section of several articles: (id, size, leading) of
+    # each title set `title` steps smaller, from its own size and leading as laid out at `Fit()`
+
+    def title_set(self, article_id: str) -> tuple[float, float] | None:
+        """The size and leading (points) the article's title is set at, `title` steps smaller; None: as laid out."""
+        if not self.title:
+            return None
+        scale = 0.92**self.title
+        if self.titles:
+            found = next(((size, leading) for i, size, leading in self.titles if i == article_id), None)
+            return (round(found[0] * scale, 2), round(found[1] * scale, 2)) if found else None
+        if self.title_of in ("", article_id):
+            return round(self.title_size * scale, 2), round(self.title_leading * scale, 2)
+        return None
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,18 @@ class Measured:
     title_leading: float = 0.0
     title_of: str = ""  # whose title: the first over its limit of those the section holds, else the first
     stranded: tuple[str, ...] = ()  # articles run on whose opening found no room: at a page's head, or no text after
+    titles_over: tuple[tuple[str, float, float], ...] = ()  # of several articles: (id, size, leading) of each title
+    # over its limit
+
+    @classmethod
+    def read(cls, stored: dict) -> Measured:
+        """A measurement as the section cache stores it (JSON: its tuples as lists)."""
+        titles = tuple((i, size, leading) for i, size, leading in stored.get("titles_over", ()))
+        return cls(**{**stored, "stranded": tuple(stored.get("stranded", ())), "titles_over": titles})
+
+    @property
+    def title_over(self) -> bool:
+        return bool(self.titles_over) or self.title_lines > self.title_allowed
 
 
 @dataclass(frozen=True)
@@ -82,27 +107,23 @@ class Rules:
 def next_fit(tried: Mapping[Fit, Measured], rules: Rules) -> Fit:
     """The fit to lay the article out at next, given every fit tried so far and what it gave; a fit already in
     `tried` is the final choice."""
-    fresh: tuple[str, ...] = ()
-    while True:  # first the articles run on that find no room: each starts a page of its own (no rule at its head)
-        first = tried.get(Fit(fresh=fresh))
-        if first is None:
-            return Fit(fresh=fresh)
-        more = tuple(sorted({*fresh, *first.stranded}))
-        if more == fresh:
-            break
-        fresh = more
+    first = tried.get(Fit())
+    if first is None:
+        return Fit()
 
     def fit(tighten: int, title: int, filler: float = 0.0) -> Fit:
         if not title:
-            return Fit(tighten, 0, filler, fresh=fresh)
-        return Fit(tighten, title, filler, first.title_size, first.title_leading, first.title_of, fresh=fresh)
+            return Fit(tighten, 0, filler)
+        if first.titles_over:  # several articles: each title over its limit steps down from its own size
+            return Fit(tighten, title, filler, titles=first.titles_over)
+        return Fit(tighten, title, filler, first.title_size, first.title_leading, first.title_of)
 
     title = 0
     while True:
         measured = tried.get(fit(0, title))
         if measured is None:
             return fit(0, title)
-        if measured.title_lines <= measured.title_allowed or title >= rules.title_steps or not first.title_size:
+        if not measured.title_over or title >= rules.title_steps or not first.title_size:
             break
         title += 1
     base = tried[fit(0, title)]
@@ -112,7 +133,7 @@ def next_fit(tried: Mapping[Fit, Measured], rules: Rules) -> Fit:
             measured = tried.get(fit(step, title))
             if measured is None:
                 return fit(step, title)
-            if measured.pages < base.pages:
+            if measured.pages < base.pages and not measured.stranded:  # a page saved, every article run on kept
                 tighten = step
                 break
     chosen = fit(tighten, title)
@@ -122,7 +143,7 @@ def next_fit(tried: Mapping[Fit, Measured], rules: Rules) -> Fit:
         if height:
             boxed = fit(tighten, title, height)
             done = tried.get(boxed)
-            if done is None or done.pages == measured.pages:  # a box that pushed a page on is not kept
+            if done is None or (done.pages == measured.pages and not done.stranded):  # nor one that moved a run-on
                 return boxed
     return chosen
 

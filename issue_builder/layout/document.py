@@ -178,8 +178,11 @@ def _layout(
         Diagnostic(f"{text}{smaller}: shorten it, or allow more lines", code="editorial")
         for text in titles_over(titles, issue)
     ]
-    apart = {i for report in placed.articles for i in report["fit"].get("fresh", ())}
-    ran_on = tuple(a.id for a in issue.articles if a.runs_on and a.id not in apart)
+    held = [  # the articles of each article section, in order: all but the first ran on
+        list(dict.fromkeys(a.removeprefix("article-") for p in r["anchors"] for a in p if a.startswith("article-")))
+        for r in placed.articles
+    ]
+    ran_on = tuple(i for ids in held for i in ids[1:])
     found += [  # asked of an article itself, and not done: its opening found no room where the one before ends
         Diagnostic(
             f"articles[{a.number - 1}] has run_on: true, but its opening (rule, picture, title and first lines) "
@@ -189,7 +192,7 @@ def _layout(
             page=article_pages.get(a.id),
         )
         for a in issue.articles
-        if a.id in apart and a.source.run_on
+        if a.runs_on and a.source.run_on and a.id not in ran_on
     ]
     found += [
         Diagnostic(text, severity="warning", code="editorial")

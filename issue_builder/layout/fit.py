@@ -317,7 +317,21 @@ def measure_article(pages: list) -> Measured:
         title_leading=round(leading, 3),
         title_of=title_of if len(found) > 1 else "",
         stranded=_stranded(pages),
+        titles_over=_sizes(pages, over) if len(found) > 1 else (),
     )
+
+
+def _sizes(pages: list, ids: list[str]) -> tuple[tuple[str, float, float], ...]:
+    """(article id, size, leading in points) of the titles of the articles `ids`, as laid out."""
+    found = {}
+    for page in pages:
+        for article_id, box in _title_boxes(page_root(page), None):
+            if article_id in ids and article_id not in found:
+                first_line = next((c for c in box.children if isinstance(c, boxes.LineBox)), None)
+                size = box.style["font_size"] * PT_PER_PX
+                leading = first_line.height * PT_PER_PX if first_line is not None else size
+                found[article_id] = (article_id, round(size, 3), round(leading, 3))
+    return tuple(found[i] for i in ids if i in found)
 
 
 RUN_ON_CLASS = "run-on"  # an article that starts on the page where the one before it ends (layouts/base/article.html)

@@ -170,7 +170,8 @@ def html_renderer(
                 "starts": starts,
                 "fill_templates": fill_templates(m.printing.fill, fill_pages),
                 "fit": fit or Fit(),
-            }
+            },
+            functions={"title_set": (fit or Fit()).title_set},
         )
         with _template_errors():
             html = master.render(context)

@@ -228,7 +228,10 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
                 measured = asdict(measure_article(documents[key][0].pages))
                 entry = {"measured": measured, "report": None, "inputs": dict(env.fetcher.served)}
                 env.cache.put(key, entry)
-            tried[fit] = Measured(**entry["measured"])
+            tried[fit] = Measured.read(entry["measured"])
+            if tried[fit].stranded and (fit == Fit() or next_fit(tried, env.rules) == fit):
+                # an article run on found no room as set: the section is cut before it (layout/sections.py)
+                return {"name": task.name, "split": tried[fit].stranded[0], "pages": 0, "key": key, "used": used}
             fit = next_fit(tried, env.rules)
     elif task.kind == "front":
         # WeasyPrint balances columns by laying them out again and again (issue 18's contents: 1.5 s of 1.7); filled

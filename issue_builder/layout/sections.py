@@ -68,11 +68,11 @@ def place(
     def tail_task(fill: int) -> Task:
         return Task("tail", "tail", lambda fit: env.html_for("tail", fill_pages=fill))
 
+    def article_task(run: tuple[PreparedArticle, ...]) -> Task:
+        return Task("article", run[0].id, lambda fit: env.html_for("article", articles=run, fit=fit), fitted=True)
+
     runs = article_runs(issue.articles)
-    tasks = [
-        Task("article", run[0].id, lambda fit, run=run: env.html_for("article", articles=run, fit=fit), fitted=True)
-        for run in runs
-    ]
+    tasks = [article_task(run) for run in runs]
     order = sorted(range(len(tasks)), key=lambda i: -sum(map(_weight, runs[i])))  # the longest first: the
     batch = [tasks[i] for i in order]  # workers run out of sections at about the same time
     memory = env.cache.folder.parent / PLACING
@@ -83,6 +83,13 @@ def place(
     articles: list[dict] = [{}] * len(tasks)
     for i, report in zip(order, settled[1:-1] if last is not None else settled, strict=True):
         articles[i] = report
+    # an article run on whose opening found no room where the one before it ends starts a section of its own,
+    # and the one before it ends its own (copy-fitted on its own, its house box too): cut, and settled again
+    while any("split" in report for report in articles):
+        parts = [part for run, r in zip(runs, articles, strict=True) for part in _split(run, r.get("split"))]
+        known = {_ids(run): r for run, r in zip(runs, articles, strict=True) if "split" not in r}
+        laid = iter(settle_all(env, [article_task(p) for p in parts if _ids(p) not in known], progress))
+        runs, articles = parts, [known[_ids(p)] if _ids(p) in known else next(laid) for p in parts]
 
     front_pages = FRONT_PAGES_GUESS  # always the same start, warm or cold: the same pages either way
     for _ in range(MAX_PLACINGS):
@@ -124,6 +131,19 @@ def article_runs(articles: list[PreparedArticle]) -> list[tuple[PreparedArticle,
         else:
             runs.append((article,))
     return runs
+
+
+def _ids(run: tuple[PreparedArticle, ...]) -> tuple[str, ...]:
+    return tuple(a.id for a in run)
+
+
+def _split(run: tuple[PreparedArticle, ...], before: str | None) -> list[tuple[PreparedArticle, ...]]:
+    """A run of articles, cut before the article `before` (none: whole)."""
+    ids = [a.id for a in run]
+    if before not in ids[1:]:
+        return [run]
+    cut = ids.index(before)
+    return [run[:cut], run[cut:]]
 
 
 def _starts(run: tuple[PreparedArticle, ...], report: dict, first: int) -> dict[str, int]:
