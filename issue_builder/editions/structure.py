@@ -337,23 +337,24 @@ class _Repair:
         for item in area.kids:
             if not isinstance(item, Node):
                 continue
-            number = self._note_number(item)
+            number = self._note_label(item)[1]
             if not groups or (number and int(number) <= last):
                 groups.append([])
             groups[-1].append(item)
             last = int(number) if number else last
         found = []
         for group in groups:
-            first = self._note_number(group[0])
+            first = self._note_label(group[0])[1]
             calls = [n for n in here if first and first in self._calls_on(arts.get(n), area.page)]
             number = calls[0] if calls else here[0] if not first else here[-1]
             here = here[here.index(number) :]  # later runs of notes belong to the same or later articles
             found.append((number, group))
         return found
 
-    def _note_number(self, item: Node) -> str:
+    def _note_label(self, item: Node) -> tuple[Node | None, str]:
+        """A footnote's label (its marker, "1. ") and the number it reads; "" for the rest of a note carried over."""
         label = next((k for k in item.kids if isinstance(k, Node) and k.tag == "NonStruct"), None)
-        return "".join(ch for ch in self.text(label) if ch.isdigit()) if label is not None else ""
+        return label, "".join(ch for ch in self.text(label) if ch.isdigit()) if label is not None else ""
 
     def _calls_on(self, art: Node | None, page: int | None) -> set[str]:
         """The numbers of the footnote calls (Reference elements) of `art` on `page`."""
@@ -422,8 +423,7 @@ class _Repair:
         for item in area.kids:
             if not isinstance(item, Node):
                 continue
-            label = next((k for k in item.kids if isinstance(k, Node) and k.tag == "NonStruct"), None)
-            number = "".join(ch for ch in self.text(label) if ch.isdigit()) if label is not None else ""
+            label, number = self._note_label(item)
             body = Node("P", [kid for kid in item.kids if kid is not label], item.page)
             _tidy(body)
             if not number and found:  # the rest of a note the page before could not hold

@@ -178,11 +178,7 @@ def _layout(
         Diagnostic(f"{text}{smaller}: shorten it, or allow more lines", code="editorial")
         for text in titles_over(titles, issue)
     ]
-    held = [  # the articles of each article section, in order: all but the first ran on
-        list(dict.fromkeys(a.removeprefix("article-") for p in r["anchors"] for a in p if a.startswith("article-")))
-        for r in placed.articles
-    ]
-    ran_on = tuple(i for ids in held for i in ids[1:])
+    ran_on = placed.ran_on
     found += [  # asked of an article itself, and not done: its opening found no room where the one before ends
         Diagnostic(
             f"articles[{a.number - 1}] has run_on: true, but its opening (rule, picture, title and first lines) "

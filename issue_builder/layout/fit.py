@@ -299,12 +299,8 @@ def measure_article(pages: list) -> Measured:
     over = [k for k, (lines, allowed) in found.items() if lines > allowed]
     title_of = over[0] if over else next(iter(found), "")
     lines, allowed = found.get(title_of, (1, TITLE_MAX_LINES))
-    size = leading = 0.0
     title = next((box for page in pages for k, box in _title_boxes(page_root(page), None) if k == title_of), None)
-    if title is not None:
-        first_line = next((c for c in title.children if isinstance(c, boxes.LineBox)), None)
-        size = title.style["font_size"] * PT_PER_PX
-        leading = first_line.height * PT_PER_PX if first_line is not None else size
+    size, leading = _title_size(title) if title is not None else (0.0, 0.0)
     return Measured(
         pages=len(pages),
         last_fill=fill.fill if fill else 1.0,
@@ -313,8 +309,8 @@ def measure_article(pages: list) -> Measured:
         title_lines=lines,
         title_allowed=allowed,
         last_is_body=body,
-        title_size=round(size, 3),
-        title_leading=round(leading, 3),
+        title_size=size,
+        title_leading=leading,
         title_of=title_of if len(found) > 1 else "",
         stranded=_stranded(pages),
         titles_over=_sizes(pages, over) if len(found) > 1 else (),
@@ -327,11 +323,16 @@ def _sizes(pages: list, ids: list[str]) -> tuple[tuple[str, float, float], ...]:
     for page in pages:
         for article_id, box in _title_boxes(page_root(page), None):
             if article_id in ids and article_id not in found:
-                first_line = next((c for c in box.children if isinstance(c, boxes.LineBox)), None)
-                size = box.style["font_size"] * PT_PER_PX
-                leading = first_line.height * PT_PER_PX if first_line is not None else size
-                found[article_id] = (article_id, round(size, 3), round(leading, 3))
+                found[article_id] = (article_id, *_title_size(box))
     return tuple(found[i] for i in ids if i in found)
+
+
+def _title_size(title: boxes.Box) -> tuple[float, float]:
+    """A laid-out title's type size and leading (its first line's height) in points."""
+    first_line = next((c for c in title.children if isinstance(c, boxes.LineBox)), None)
+    size = title.style["font_size"] * PT_PER_PX
+    leading = first_line.height * PT_PER_PX if first_line is not None else size
+    return round(size, 3), round(leading, 3)
 
 
 RUN_ON_CLASS = "run-on"  # an article that starts on the page where the one before it ends (layouts/base/article.html)

@@ -229,10 +229,11 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
                 entry = {"measured": measured, "report": None, "inputs": dict(env.fetcher.served)}
                 env.cache.put(key, entry)
             tried[fit] = Measured.read(entry["measured"])
-            if tried[fit].stranded and (fit == Fit() or next_fit(tried, env.rules) == fit):
+            following = next_fit(tried, env.rules)
+            if tried[fit].stranded and (fit == Fit() or following == fit):
                 # an article run on found no room as set: the section is cut before it (layout/sections.py)
                 return {"name": task.name, "split": tried[fit].stranded[0], "pages": 0, "key": key, "used": used}
-            fit = next_fit(tried, env.rules)
+            fit = following
     elif task.kind == "front":
         # WeasyPrint balances columns by laying them out again and again (issue 18's contents: 1.5 s of 1.7); filled
         # in order to the height measured here, they are laid out once

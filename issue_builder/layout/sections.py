@@ -42,6 +42,7 @@ class Placed:
     folios: dict  # the page furniture: margin boxes laid out over the pages
     starts: dict[str, int]
     fill_pages: int
+    ran_on: tuple[str, ...]  # articles laid out in a section after another: on the page where that one ends
 
     @property
     def sections(self) -> list[dict]:
@@ -119,7 +120,8 @@ def place(
     step(f"laying out the running heads and folios of {len(page_types)} pages")
     (folios,) = settle_all(env, [Task("folios", "folios", furniture, tagged=False)])
     store_in_cache(memory, json.dumps({"starts": starts, "fill": fill}, sort_keys=True).encode())
-    return Placed(front, articles, tail, folios, starts, fill)
+    ran_on = tuple(article.id for run in runs for article in run[1:])
+    return Placed(front, articles, tail, folios, starts, fill, ran_on)
 
 
 def article_runs(articles: list[PreparedArticle]) -> list[tuple[PreparedArticle, ...]]:
