@@ -44,6 +44,7 @@ from issue_builder.layout.html import RenderedHtml
 from issue_builder.layout.join import LINK_SCHEME
 from issue_builder.layout.overflow import find_overflows, lost_text
 from issue_builder.layout.resolution import placements
+from issue_builder.layout.warm import fast_array_types, shared_fonts, warm
 from issue_builder.prepare.content import PreparedIssue
 
 CACHE_BYTES = 512 * 1024 * 1024  # the section cache's size: least recently used sections go beyond it
@@ -166,6 +167,24 @@ class Env:
     fresh: set[str] = field(default_factory=set)  # the keys of the sections this build's workers laid out
     cached: int = 0  # sections read from the cache
     digests: dict[str, str | None] = field(default_factory=dict)  # URL -> what it serves now, asked once a build
+    font_config: Any = None  # the fonts every layout shares (False: none shared), made before the first fork
+
+    def share_fonts(self, task: Task) -> None:
+        """Add the fonts of the section's stylesheets to one font configuration for every fork from now on (a
+        layout that finds a face added uses it as it is); none shared when adding them says anything at all, so
+        that each section's layout says it (layout/warm.py)."""
+        if self.font_config is None:
+            self.font_config = False
+            rendered = task.html(Fit())
+            with contextlib.suppress(Exception):  # only a head start: each section adds its fonts itself
+                with _messages(self) as (records, refused):
+                    fonts = shared_fonts(laid_out_html(task, rendered), rendered.base_url, self.fetcher)
+                if not records and not refused:
+                    self.font_config = fonts
+
+    def warm(self) -> None:
+        """Load in this process what every section's fork would load again (layout/warm.py)."""
+        warm([self.issue.manifest.periodical.language])
 
     def current(self, inputs: dict[str, str | None]) -> bool:
         """Whether every file a laid-out section drew on is still what it was (and every one missing still is)."""
@@ -194,6 +213,11 @@ def prepared(html: str) -> str:
     return without_furniture(html, margin_boxes(html)).replace('href="#', f'href="{LINK_SCHEME}')
 
 
+def laid_out_html(task: Task, rendered: RenderedHtml) -> str:
+    """The HTML a task's section is laid out from: the furniture as it is rendered, any other section `prepared`."""
+    return rendered.html if task.kind == "folios" else prepared(rendered.html)
+
+
 def key_of(env: Env, html: str, base_url: str, tagged: bool) -> str:
     digest = hashlib.sha256(html.encode())
     digest.update(f"\0{base_url}\0{tagged}\0{env.context}".encode())
@@ -210,7 +234,7 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
 
     def look(fit: Fit) -> tuple[str, str, str, dict | None]:
         rendered = task.html(fit)
-        html = rendered.html if task.kind == "folios" else prepared(rendered.html)
+        html = laid_out_html(task, rendered)
         key = key_of(env, html, rendered.base_url, task.tagged)
         used.append(key)
         entry = env.cache.get(key)
@@ -307,7 +331,8 @@ def _lay_out(env: Env, html: str, base_url: str, right_hand: bool = True) -> tup
     """(document, WeasyPrint's messages, URLs refused) of one layout; every page a right-hand one when
     `right_hand`."""
     with _messages(env) as (records, refused), _sides(right_hand):
-        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=env.fetcher).render()
+        html = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=env.fetcher)
+        document = html.render(font_config=env.font_config or None)
     return document, records, refused
 
 
@@ -380,11 +405,13 @@ def settle_all(env: Env, tasks: list[Task], step: Callable[[dict], None] = lambd
     pending: list[int] = []
     running: dict[int, Forked] = {}
     limit = max(1, os.cpu_count() or 1)
+    fast_array_types()
 
     def start() -> None:
         while pending and len(running) < limit:
             i = pending.pop(0)
             task = tasks[i]
+            env.share_fonts(task)
             running[i] = Forked(lambda task=task: settle(env, task, lay_out=True), f"laying out {task.name}")
 
     try:
@@ -396,6 +423,8 @@ def settle_all(env: Env, tasks: list[Task], step: Callable[[dict], None] = lambd
             else:
                 env.cached += 1
                 step(reports[i])
+        if pending:  # more sections to lay out than processors: those forked from now on find these loaded
+            env.warm()
         while pending or running:
             start()
             ready, _, _ = select.select([f.read_end for f in running.values()], [], [])

@@ -1,0 +1,67 @@
+"""What the render process loads once for every section's fork (layout/warm.py) changes nothing laid out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import copy_fixture, digests, run_cli
+from issue_builder.layout import parallel
+from issue_builder.layout.engine import ffi
+from issue_builder.layout.warm import _Types, fast_array_types
+
+
+def _render(capsys, manifest: Path, out: Path) -> tuple[dict[str, str], list[str]]:
+    result = run_cli(capsys, "render", str(manifest), "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    return {k: v for k, v in digests(out).items() if k.endswith(".pdf")}, warnings
+
+
+def _cold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every section's fork loads everything itself, as before layout/warm.py."""
+    monkeypatch.setattr(parallel, "fast_array_types", lambda: None)
+    monkeypatch.setattr(parallel.Env, "warm", lambda self: None)
+    monkeypatch.setattr(parallel.Env, "share_fonts", lambda self, task: None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture, manifest", [("realtext", "1.yaml"), ("bulletin", "7.yaml")])
+def test_the_same_pdfs_with_and_without_what_is_loaded_once(capsys, tmp_path, monkeypatch, fixture, manifest):
+    folder = copy_fixture(fixture, tmp_path)
+    warm, warm_said = _render(capsys, folder / manifest, tmp_path / "warm")
+    with monkeypatch.context() as patch:
+        _cold(patch)
+        cold, cold_said = _render(capsys, folder / manifest, tmp_path / "cold")
+    assert warm and warm == cold
+    assert warm_said == cold_said == []
+
+
+@pytest.mark.slow
+def test_a_stylesheet_that_says_something_says_it_for_every_section(capsys, tmp_path, monkeypatch):
+    folder = copy_fixture("bulletin", tmp_path)
+    with open(folder / "layout" / "css" / "extra.css", "a", encoding="utf-8") as css:
+        css.write("\np { colour: nonsense; widows: banana; }\n")
+    warm, warm_said = _render(capsys, folder / "7.yaml", tmp_path / "warm")
+    with monkeypatch.context() as patch:
+        _cold(patch)
+        cold, cold_said = _render(capsys, folder / "7.yaml", tmp_path / "cold")
+    assert warm == cold
+    assert warm_said == cold_said
+    assert any("colour: nonsense" in line for line in warm_said)
+    assert any("widows: banana" in line for line in warm_said)
+
+
+def test_array_types_of_any_length_are_the_types_cffi_parses():
+    fast_array_types()
+    assert isinstance(ffi._parsed_types, _Types)
+    for length in (1, 17, 4099):
+        made = ffi._parsed_types[f"hb_codepoint_t[{length}]"][0]
+        with ffi._lock:  # cffi's own way: its parser, then its types
+            parsed = ffi._get_cached_btype(ffi._parser.parse_type(f"hb_codepoint_t[{length}]"))
+        assert made is parsed and made.kind == "array" and made.length == length
+        assert ffi.sizeof(made) == 4 * length
+        assert list(ffi.new(made, list(range(length)))) == list(range(length))
+    with pytest.raises(KeyError):
+        ffi._parsed_types["struct nothing_of_the_kind"]
