@@ -4,6 +4,8 @@ convert, and each edition checked as soon as it is finished, while the others ar
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -109,3 +111,19 @@ def test_a_check_that_fails_on_the_early_edition_still_fails_the_build(tmp_path:
     monkeypatch.setattr(driver, "edition_problems", checks)
     assert run_cli(capsys, "render", str(folder / "7.yaml"), "--out", str(out)).exit_code == 0
     assert digests(out) == digests(good)
+
+
+def test_the_build_process_reads_the_render_without_loading_weasyprint(tmp_path):
+    """What the render process sends back is read in the build's own process without importing the layout code:
+    loading WeasyPrint there cost every build half a second after its editions were finished."""
+    folder = copy_fixture("bulletin", tmp_path)
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('weasyprint loaded:', 'weasyprint' in sys.modules))\n"
+        "from issue_builder.cli import main\n"
+        f"main(['render', {str(folder / '7.yaml')!r}, '--out', {str(tmp_path / 'out')!r}, '-q'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "weasyprint loaded: False" in done.stdout
+    assert (tmp_path / "out" / "the-tenant-bulletin-7-web.pdf").is_file()

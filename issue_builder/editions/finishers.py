@@ -67,6 +67,15 @@ class Edition:
         return self.pdf if self.path is None else self.path.read_bytes()
 
 
+@dataclass
+class Rendered:
+    """The layout (without its PDF) and the finished editions: what the render process sends back, so defined
+    here, where the build's own process finds it without loading the layout code (and WeasyPrint) to read it."""
+
+    layout: Layout
+    editions: list[Edition]
+
+
 IN_MEMORY_BYTES = 8 << 20  # a finished file larger than this stays on disk, where it was written, until it is moved
 
 

@@ -20,8 +20,7 @@ from issue_builder.base.forked import ChildFailed, Limits, die_with_parent
 from issue_builder.prepare.content import PreparedIssue
 
 if TYPE_CHECKING:
-    from issue_builder.editions.finishers import EditionOptions
-    from issue_builder.editions.render import Rendered
+    from issue_builder.editions.finishers import EditionOptions, Rendered
 
 _ERRORS = {cls.__name__: cls for cls in (IssueBuilderError, ManifestError, OutputError, RenderError)}
 POLL_SECONDS = 0.1

@@ -7,23 +7,13 @@ import dataclasses
 import os
 import select
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from issue_builder.base.forked import Forked
-from issue_builder.editions.finishers import FINISHERS, Edition, EditionOptions, FinishJob
+from issue_builder.editions.finishers import FINISHERS, EditionOptions, FinishJob, Rendered
 from issue_builder.layout.document import lay_out_issue
-from issue_builder.layout.laid_out import Layout
 from issue_builder.prepare.content import PreparedIssue
-
-
-@dataclass
-class Rendered:
-    """The layout (without its PDF) and the finished editions."""
-
-    layout: Layout
-    editions: list[Edition]
 
 
 def render_issue(
