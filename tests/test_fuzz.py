@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from issue_builder.base.bounded import Budget
 from issue_builder.base.diagnostics import IssueBuilderError
-from issue_builder.base.pdf_content import read_instructions
+from issue_builder.base.pdf_content import read_instructions, shown_strings
 from issue_builder.base.schema import IssueManifest
 from issue_builder.load.yaml_source import parse_yaml
 from issue_builder.prepare.markdown import render_markdown
@@ -118,3 +118,20 @@ def test_the_content_walker_reads_what_pikepdf_parses(content):
         rewrite=True,
     )
     assert pikepdf.unparse_content_stream(read) == written
+
+
+SHOWN_ITEMS = st.one_of(
+    st.binary(max_size=6).map(pikepdf.String),  # hex or literal as qpdf writes them: parentheses, backslashes, NUL
+    st.integers(-3000, 3000),
+    st.floats(-1e4, 1e4, allow_nan=False).map(lambda x: round(x, 6)),
+    st.sampled_from([pikepdf.Name("/X"), pikepdf.Array([1]), True, None]),  # what no TJ should hold
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SHOWN_ITEMS, max_size=30))
+def test_the_strings_of_a_show_are_read_as_item_by_item(items):
+    """A TJ array's strings read from it written out whole are the strings read item by item, at the same places."""
+    shown = pikepdf.Array(items)
+    by_item = [(at, bytes(item)) for at, item in enumerate(shown) if isinstance(item, pikepdf.String) and bytes(item)]
+    assert shown_strings(shown) == by_item

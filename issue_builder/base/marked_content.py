@@ -31,6 +31,7 @@ from issue_builder.base.pdf_content import (
     multiply,
     numbers,
     read_instructions,
+    shown_strings,
 )
 
 Box = tuple[float, float, float, float]
@@ -588,11 +589,9 @@ class ContentReader:
     def _show(self, operands: list, op: str) -> None:
         font = self.font
         if op == "TJ":
-            parts = list(operands[0]) if operands and isinstance(operands[0], pikepdf.Array) else []
+            strings = shown_strings(operands[0]) if operands and isinstance(operands[0], pikepdf.Array) else []
         else:
-            parts = operands[-1:]
-        strings = [(item, bytes(part)) for item, part in enumerate(parts) if isinstance(part, pikepdf.String)]
-        strings = [(item, data) for item, data in strings if data]
+            strings = [(0, bytes(part)) for part in operands[-1:] if isinstance(part, pikepdf.String) and bytes(part)]
         if not strings:
             return
         if font is None:

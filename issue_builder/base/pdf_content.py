@@ -9,6 +9,7 @@ type, and objects of the wrong type, become findings.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -98,6 +99,25 @@ def numbers(values, count: int | None = None) -> list[float] | None:
         return None
     floats = [float(v) for v in values]
     return floats if all(map(math.isfinite, floats)) else None
+
+
+# A TJ array as qpdf writes it out when it holds only hex strings, empty strings and numbers (as WeasyPrint writes them)
+_PLAIN_SHOW = re.compile(rb"\[(?:\s+(?:<(?:[0-9A-Fa-f]{2})*>|\(\)|[-+]?(?:\d+\.?\d*|\.\d+)))*\s*\]")
+
+
+def shown_strings(array: pikepdf.Array) -> list[tuple[int, bytes]]:
+    """The strings a TJ array shows, with their places in it: (index in the array, bytes), empty ones left out.
+
+    Read from the array written out whole when it holds nothing but hex strings, empty strings and numbers: taking a
+    long array item by item costs a Python object each (a page of text has thousands); any other array so."""
+    written = array.unparse()
+    if _PLAIN_SHOW.fullmatch(written):
+        return [
+            (at, bytes.fromhex(item[1:-1].decode()))
+            for at, item in enumerate(written[1:-1].split())
+            if item[0] == 0x3C and len(item) > 2  # a hex string, not empty
+        ]
+    return [(at, bytes(item)) for at, item in enumerate(array) if isinstance(item, pikepdf.String) and bytes(item)]
 
 
 def is_dict(obj) -> bool:
