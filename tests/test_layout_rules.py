@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
 
 from helpers import copy_fixture, page_texts
 from issue_builder.checks.running_heads import read_furniture, running_head_problems
 from issue_builder.cli import main
+from issue_builder.layout import cover_contrast
 from issue_builder.layout.cover_contrast import cover_contrast_findings, cover_lines
 from issue_builder.layout.html import BREAK, no_lone_word, printed_links
 from issue_builder.prepare.issue import prepare_issue
@@ -373,3 +377,27 @@ def test_the_dash_rule_reaches_article_bodies(tmp_path: Path):
     issue = prepare_issue(folder / "7.yaml")
     html = next(str(a.body_html) for a in issue.articles if a.title == "The New Lease Law")
     assert "periods\u2014the heart of the law\u2014got longer" in html
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)), min_size=1, max_size=300),
+    st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)),
+)
+def test_the_cover_contrast_counted_by_colour_is_the_contrast_of_every_pixel(pixels, text):
+    """The contrast 90% of the pixels beneath a line reach, counted once per colour, is the one of every pixel
+    sorted, with the luminance as WCAG 2 defines it."""
+
+    def wcag(rgb):
+        c = [v / 255 for v in rgb]
+        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    every = sorted(cover_contrast.contrast(wcag(text), wcag(p)) for p in pixels)
+    picture = Image.new("RGB", (len(pixels), 1))
+    picture.putdata(pixels)
+    counted = sorted(
+        (cover_contrast.contrast(cover_contrast.luminance(text), cover_contrast.luminance(c)), n)
+        for n, c in picture.getcolors(len(pixels))
+    )
+    assert cover_contrast._percentile(counted, cover_contrast.PERCENTILE) == every[int(len(every) * 0.1)]

@@ -31,15 +31,18 @@ class CoverLine:
         return 3.0 if self.size >= LARGE_TEXT else 4.5
 
 
+def _linear(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+_LINEAR = tuple(_linear(value) for value in range(256))  # each 8-bit sRGB channel value, linearised
+
+
 def luminance(rgb: tuple[int, int, int]) -> float:
-    """WCAG 2 relative luminance of an sRGB colour."""
-
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(v) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    """WCAG 2 relative luminance of an sRGB colour (8-bit channels)."""
+    r, g, b = rgb
+    return 0.2126 * _LINEAR[r] + 0.7152 * _LINEAR[g] + 0.0722 * _LINEAR[b]
 
 
 def contrast(a: float, b: float) -> float:
@@ -103,12 +106,13 @@ def cover_contrast_findings(pdf: bytes, issue: PreparedIssue, page_index: int = 
                 min(image.height, int((origin_top - bottom + pad) * SCALE) + 1),
             )
         )
-        pixels = list(crop.get_flattened_data() if hasattr(crop, "get_flattened_data") else crop.getdata())
-        if not pixels:
+        colours = crop.getcolors(crop.width * crop.height)  # (pixels, colour): a contrast for each colour once
+        if not colours:
             continue
         text_luminance = luminance(line.colour)
-        ratios = sorted(contrast(text_luminance, luminance(p)) for p in pixels)
-        ratio = ratios[int(len(ratios) * PERCENTILE)]
+        ratio = _percentile(
+            sorted((contrast(text_luminance, luminance(colour)), count) for count, colour in colours), PERCENTILE
+        )
         name, setting = _name(line.text, issue)
         if ratio < line.needed and (name not in worst or ratio < worst[name][0]):
             worst[name] = (ratio, line, setting)  # a masthead on two lines is named once, by its worse line
@@ -123,6 +127,17 @@ def cover_contrast_findings(pdf: bytes, issue: PreparedIssue, page_index: int = 
         )
         for name, (ratio, line, setting) in worst.items()
     ]
+
+
+def _percentile(counted: list[tuple[float, int]], fraction: float) -> float:
+    """The value at `fraction` of the way up `counted` ((value, how many times), sorted by value), as the sorted list
+    of every value would have it at index int(len * fraction)."""
+    at = int(sum(count for _, count in counted) * fraction)
+    for value, count in counted:
+        if at < count:
+            return value
+        at -= count
+    return counted[-1][0]
 
 
 def _letters(text: str) -> str:
