@@ -101,23 +101,43 @@ def numbers(values, count: int | None = None) -> list[float] | None:
     return floats if all(map(math.isfinite, floats)) else None
 
 
-# A TJ array as qpdf writes it out when it holds only hex strings, empty strings and numbers (as WeasyPrint writes them)
-_PLAIN_SHOW = re.compile(rb"\[(?:\s+(?:<(?:[0-9A-Fa-f]{2})*>|\(\)|[-+]?(?:\d+\.?\d*|\.\d+)))*\s*\]")
+# A TJ array as qpdf writes it out, holding only strings and numbers (as WeasyPrint writes them); possessive, so
+# that an array that does not match fails at once
+_PLAIN_SHOW = re.compile(
+    rb"\[(?:\s++(?:<(?:[0-9A-Fa-f]{2})*+>|\((?:[^\\()]|\\.)*+\)|[-+]?+(?:\d++\.?+\d*+|\.\d++)))*+\s*+\]", re.S
+)
+_SHOWN_ITEM = re.compile(rb"<(?:[0-9A-Fa-f]{2})*>|\((?:[^\\()]|\\.)*\)|[-+]?(?:\d+\.?\d*|\.\d+)", re.S)
+_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|(\r\n|\r|\n)|(.))", re.S)
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
 def shown_strings(array: pikepdf.Array) -> list[tuple[int, bytes]]:
     """The strings a TJ array shows, with their places in it: (index in the array, bytes), empty ones left out.
 
-    Read from the array written out whole when it holds nothing but hex strings, empty strings and numbers: taking a
-    long array item by item costs a Python object each (a page of text has thousands); any other array so."""
+    Read from the array written out whole when it holds nothing but strings and numbers: taking a long array item
+    by item costs a Python object each (a page of text has thousands); any other array so."""
     written = array.unparse()
-    if _PLAIN_SHOW.fullmatch(written):
-        return [
-            (at, bytes.fromhex(item[1:-1].decode()))
-            for at, item in enumerate(written[1:-1].split())
-            if item[0] == 0x3C and len(item) > 2  # a hex string, not empty
-        ]
-    return [(at, bytes(item)) for at, item in enumerate(array) if isinstance(item, pikepdf.String) and bytes(item)]
+    if not _PLAIN_SHOW.fullmatch(written):
+        return [(at, bytes(item)) for at, item in enumerate(array) if isinstance(item, pikepdf.String) and bytes(item)]
+    found = []
+    for at, item in enumerate(_SHOWN_ITEM.findall(written)):
+        if item[0] == 0x3C:  # <hex>
+            data = bytes.fromhex(item[1:-1].decode())
+        elif item[0] == 0x28:  # (literal)
+            data = _ESCAPE.sub(_unescape, item[1:-1]) if b"\\" in item else item[1:-1]
+        else:
+            continue
+        if data:
+            found.append((at, data))
+    return found
+
+
+def _unescape(match: re.Match) -> bytes:
+    """A literal string's escape as the byte it stands for (ISO 32000-1, 7.3.4.2)."""
+    octal, line_end, char = match.groups()
+    if octal:
+        return bytes([int(octal, 8) & 0xFF])
+    return b"" if line_end else _ESCAPED.get(char, char)
 
 
 def is_dict(obj) -> bool:
