@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import copy_fixture, digests, run_cli
+from issue_builder.base.paths import FONTS_DIR
 from issue_builder.layout import parallel
 from issue_builder.layout.engine import ffi
 from issue_builder.layout.warm import _Types, fast_array_types
@@ -38,19 +39,39 @@ def test_the_same_pdfs_with_and_without_what_is_loaded_once(capsys, tmp_path, mo
     assert warm_said == cold_said == []
 
 
+INTER_BLACK = sorted(FONTS_DIR.glob("inter/Inter-Black.*"))[0].as_uri()
+STYLES = {
+    # what WeasyPrint says as it parses, or as it cascades a var() (and marks on the rule as said)
+    "says": ("p { colour: nonsense; widows: banana; }", ["colour: nonsense", "widows: banana"]),
+    "var": (".masthead-title { --size: banana; font-size: var(--size); }", ["font-size: banana"]),
+    # a face that cannot be loaded: said once per layout that declares it
+    "broken": ('@font-face { font-family: "Broken Face"; src: url(7/bad.ttf); }', ["'Broken Face' cannot be loaded"]),
+    # a face only the articles declare: no other part may find it (the front is laid out again after them, at
+    # their page numbers, and its masthead is set in Bebas Neue)
+    "articles only": (
+        '{% if part == "article" %}@font-face { font-family: "Bebas Neue"; src: url("'
+        + INTER_BLACK
+        + '"); font-weight: 400; font-style: normal; }{% endif %}',
+        [],
+    ),
+}
+
+
 @pytest.mark.slow
-def test_a_stylesheet_that_says_something_says_it_for_every_section(capsys, tmp_path, monkeypatch):
+@pytest.mark.parametrize("case", sorted(STYLES))
+def test_a_layout_stylesheet_gives_what_it_gives_every_section_laid_out_alone(capsys, tmp_path, monkeypatch, case):
+    style, said = STYLES[case]
     folder = copy_fixture("bulletin", tmp_path)
+    (folder / "7" / "bad.ttf").write_bytes(bytes(range(256)) * 40)
     with open(folder / "layout" / "css" / "extra.css", "a", encoding="utf-8") as css:
-        css.write("\np { colour: nonsense; widows: banana; }\n")
+        css.write(f"\n{style}\n")
     warm, warm_said = _render(capsys, folder / "7.yaml", tmp_path / "warm")
     with monkeypatch.context() as patch:
         _cold(patch)
         cold, cold_said = _render(capsys, folder / "7.yaml", tmp_path / "cold")
     assert warm == cold
     assert warm_said == cold_said
-    assert any("colour: nonsense" in line for line in warm_said)
-    assert any("widows: banana" in line for line in warm_said)
+    assert all(any(words in line for line in warm_said) for words in said), warm_said
 
 
 def test_array_types_of_any_length_are_the_types_cffi_parses():

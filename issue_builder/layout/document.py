@@ -23,6 +23,7 @@ from issue_builder.layout.laid_out import Layout, Placement, article_at
 from issue_builder.layout.overflow import describe
 from issue_builder.layout.parallel import Env, SectionCache, code_digest
 from issue_builder.layout.sections import Placed, place
+from issue_builder.layout.warm import fonts_shared_for_the_build
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import placeable
 from issue_builder.prepare.inputs import resources_digest
@@ -55,7 +56,7 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], N
     originals_of = {copy: url for url, copy in image_urls.items()}
     sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
     sizes.update({copy: sizes[url] for copy, url in originals_of.items()})
-    with tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch, fonts_shared_for_the_build():
         env = Env(
             html_for=html_for,
             fetcher=SandboxFetcher([issue.root, FONTS_DIR, *issue.layout_chain], generated, build_dir=cache_dir),

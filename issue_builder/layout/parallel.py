@@ -44,7 +44,7 @@ from issue_builder.layout.html import RenderedHtml
 from issue_builder.layout.join import LINK_SCHEME
 from issue_builder.layout.overflow import find_overflows, lost_text
 from issue_builder.layout.resolution import placements
-from issue_builder.layout.warm import fast_array_types, shared_fonts, warm
+from issue_builder.layout.warm import fast_array_types, font_faces, shared_fonts, warm
 from issue_builder.prepare.content import PreparedIssue
 
 CACHE_BYTES = 512 * 1024 * 1024  # the section cache's size: least recently used sections go beyond it
@@ -168,6 +168,7 @@ class Env:
     cached: int = 0  # sections read from the cache
     digests: dict[str, str | None] = field(default_factory=dict)  # URL -> what it serves now, asked once a build
     font_config: Any = None  # the fonts every layout shares (False: none shared), made before the first fork
+    faces: tuple = ()  # the base URL and @font-face rules the shared fonts were made from
 
     def share_fonts(self, task: Task) -> None:
         """Add the fonts of the section's stylesheets to one font configuration for every fork from now on (a
@@ -175,12 +176,20 @@ class Env:
         that each section's layout says it (layout/warm.py)."""
         if self.font_config is None:
             self.font_config = False
-            rendered = task.html(Fit())
             with contextlib.suppress(Exception):  # only a head start: each section adds its fonts itself
+                rendered = task.html(Fit())
+                html = laid_out_html(task, rendered)
                 with _messages(self) as (records, refused):
-                    fonts = shared_fonts(laid_out_html(task, rendered), rendered.base_url, self.fetcher)
+                    fonts = shared_fonts(html, rendered.base_url, self.fetcher)
                 if not records and not refused:
-                    self.font_config = fonts
+                    self.font_config, self.faces = fonts, (rendered.base_url, font_faces(html))
+
+    def fonts_for(self, html: str, base_url: str):
+        """The shared font configuration when `html` declares exactly its fonts (the same @font-face rules, the
+        same base URL), else None: WeasyPrint makes one for the layout."""
+        if self.font_config and self.faces == (base_url, font_faces(html)):
+            return self.font_config
+        return None
 
     def warm(self) -> None:
         """Load in this process what every section's fork would load again (layout/warm.py)."""
@@ -331,8 +340,8 @@ def _lay_out(env: Env, html: str, base_url: str, right_hand: bool = True) -> tup
     """(document, WeasyPrint's messages, URLs refused) of one layout; every page a right-hand one when
     `right_hand`."""
     with _messages(env) as (records, refused), _sides(right_hand):
-        html = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=env.fetcher)
-        document = html.render(font_config=env.font_config or None)
+        fonts = env.fonts_for(html, base_url)
+        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=env.fetcher).render(font_config=fonts)
     return document, records, refused
 
 

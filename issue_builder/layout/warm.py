@@ -11,10 +11,11 @@ rules are used either way (tests/test_warm.py compares the PDFs).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import pyphen
 
@@ -69,6 +70,7 @@ def warm(languages: Iterable[str]) -> None:
 
 
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.S | re.I)
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.I)
 _STYLE_ARGUMENTS = {
     "string",
     "base_url",
@@ -82,11 +84,17 @@ _STYLE_ARGUMENTS = {
 }
 
 
+def font_faces(html: str) -> tuple[str, ...]:
+    """The @font-face rules of the style elements in `html`, as written: a layout whose rules are those of a shared
+    font configuration, and only such a layout, may be given it (a face it does not declare would be found)."""
+    return tuple(rule for style in _STYLE.findall(html) for rule in _FONT_FACE.findall(style))
+
+
 def shared_fonts(html: str, base_url: str, fetcher: SandboxFetcher) -> FontConfiguration:
     """A font configuration holding the @font-face fonts of the style elements in `html`, for laying out sections
     with the same rules (WeasyPrint adds a face to a configuration once, by its rule: a layout given this one finds
     each face added already); from now on, in this process and its forks, a style element laid out with it is
-    parsed once (`_Stylesheets`), these first."""
+    parsed once (`_Stylesheets`), these first, until the build ends (`fonts_shared_for_the_build`)."""
     fonts = FontConfiguration()
     stylesheets = _Stylesheets(getattr(css.CSS, "make", css.CSS), fonts)
     css.CSS = stylesheets  # what WeasyPrint 70 makes each style element's stylesheet with
@@ -105,21 +113,31 @@ def shared_fonts(html: str, base_url: str, fetcher: SandboxFetcher) -> FontConfi
     return fonts
 
 
-class _Said(logging.Filter):
-    """WeasyPrint's messages, held back."""
+@contextlib.contextmanager
+def fonts_shared_for_the_build() -> Iterator[None]:
+    """The block of a build that may share fonts (`shared_fonts`); WeasyPrint's own stylesheets again when it ends,
+    and the shared fonts and parsed stylesheets let go (a `watch` render process lives on)."""
+    try:
+        yield
+    finally:
+        css.CSS = getattr(css.CSS, "make", css.CSS)
+
+
+class _Heard(logging.Filter):
+    """WeasyPrint's messages, counted as they go by."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.records: list[logging.LogRecord] = []
+        self.records = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
-        self.records.append(record)
-        return False
+        self.records += 1
+        return True
 
 
 class _Stylesheets:
-    """WeasyPrint's stylesheets of style elements laid out with the shared fonts, each text parsed once: each layout
-    is given a copy holding its own document's page rules, as WeasyPrint would have made it."""
+    """WeasyPrint's stylesheets of style elements laid out with the shared fonts, each text parsed once: each later
+    layout is given a copy holding its own document's page rules, as WeasyPrint would have made it."""
 
     def __init__(self, make: Callable, fonts: FontConfiguration):
         self.make, self.fonts = make, fonts
@@ -132,33 +150,41 @@ class _Stylesheets:
             return self.make(**kwargs)
         key = (kwargs["string"], kwargs.get("base_url"), kwargs.get("media_type"))
         if key not in self.parsed:
-            self.parsed[key] = self._parse(kwargs)
-        sheet = self.parsed[key]
-        if sheet is None:
+            sheet, self.parsed[key] = self._first(kwargs)
+            return sheet
+        template = self.parsed[key]
+        if template is None:
             return self.make(**kwargs)
         page_rules = [] if kwargs.get("page_rules") is None else kwargs["page_rules"]
-        page_rules.extend(sheet.page_rules)
-        given = copy.copy(sheet)
+        page_rules.extend(template.page_rules)
+        given = copy.copy(template)
         given.page_rules = page_rules  # the document's own list, as WeasyPrint shares it between its stylesheets
         given.layers = [] if kwargs.get("layers") is None else kwargs["layers"]
         return given
 
-    def _parse(self, kwargs: dict):
-        """The stylesheet parsed on its own; None when it cannot be given again as WeasyPrint would have made it:
-        it says something (each layout says it), or adds layers, counter styles or colour profiles."""
-        counters = copy.copy(kwargs.get("counter_style") or {})
-        profiles = dict(kwargs.get("color_profiles") or {})
-        said = _Said()
+    def _first(self, kwargs: dict) -> tuple[object, object]:
+        """The stylesheet made as WeasyPrint makes it, and what to give the next layouts of the same text: None when
+        it cannot be given again as WeasyPrint would make it: it said something (each layout says it again), uses
+        var() (WeasyPrint marks on the rule what it reported of one), or adds layers, counter styles or colour
+        profiles."""
+        page_rules, layers = kwargs.get("page_rules"), kwargs.get("layers")
+        counters, profiles = kwargs.get("counter_style") or {}, kwargs.get("color_profiles") or {}
+        before = (len(page_rules or ()), len(layers or ()), dict(counters), dict(profiles))
+        heard = _Heard()
         logger = logging.getLogger("weasyprint")
-        logger.addFilter(said)
+        logger.addFilter(heard)
         try:
-            sheet = self.make(
-                **{**kwargs, "page_rules": [], "layers": [], "counter_style": counters, "color_profiles": profiles}
-            )
+            sheet = self.make(**kwargs)
         finally:
-            logger.removeFilter(said)
-        if said.records or sheet.layers or counters != (kwargs.get("counter_style") or {}):
-            return None
-        if profiles != (kwargs.get("color_profiles") or {}):
-            return None
-        return sheet
+            logger.removeFilter(heard)
+        unchanged = len(layers or ()) == before[1] and _same(counters, before[2]) and _same(profiles, before[3])
+        if heard.records or "var(" in kwargs["string"] or not unchanged:
+            return sheet, None
+        template = copy.copy(sheet)
+        template.page_rules = list(sheet.page_rules[before[0] :])  # this stylesheet's own
+        template.layers = []
+        return sheet, template
+
+
+def _same(now: dict, before: dict) -> bool:
+    return now.keys() == before.keys() and all(now[key] is before[key] for key in now)
