@@ -233,6 +233,7 @@ def test_section_cache_drops_the_least_recently_used_beyond_its_size(tmp_path: P
     (tmp_path / f".mid.pdf.{os.getpid()}.tmp").write_bytes(b"x")  # a worker still writing
     cache.prune()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".in-use",  # what a build holds while it uses the cache
         f".mid.pdf.{os.getpid()}.tmp",
         "new.json",
         "new.pdf",
@@ -243,6 +244,27 @@ def test_section_cache_drops_the_least_recently_used_beyond_its_size(tmp_path: P
     assert cache.get("new")["report"] is None  # a report without its PDF is no layout
     (tmp_path / "old.pdf").write_bytes(b"y" * 1000)
     assert cache.get("old")["report"] is None  # nor one with another PDF
+
+
+def test_a_build_leaves_the_cache_another_build_is_using_unpruned(tmp_path: Path):
+    """Two builds into one folder: the one that finishes first prunes nothing the other may still join (an entry
+    it looked up, a PDF its worker wrote a moment before the entry); the last one to finish prunes."""
+    cache = SectionCache(tmp_path, limit=1500)
+    for n, key in enumerate(["old", "new"]):
+        cache.put(key, {"report": {"n": n}, "measured": None, "inputs": {}}, b"x" * 1000)
+        os.utime(tmp_path / f"{key}.json", (time.time() - 100 + n, time.time() - 100 + n))
+    (tmp_path / "written.pdf").write_bytes(b"x")  # the other build's worker: its entry comes next
+    everything = sorted(p.name for p in tmp_path.iterdir()) + [".in-use"]
+    other = SectionCache(tmp_path, limit=1500)
+    with other.held():
+        with cache.held():
+            cache.prune()
+        cache.prune()
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(everything)
+    cache.used = {"new"}
+    with cache.held():
+        cache.prune()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["new.json", "new.pdf"]
 
 
 def _render(folder: Path, out: str, capsys, laid: str = "") -> dict[str, bytes]:

@@ -56,12 +56,13 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], N
     originals_of = {copy: url for url, copy in image_urls.items()}
     sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
     sizes.update({copy: sizes[url] for copy, url in originals_of.items()})
-    with tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch, fonts_shared_for_the_build():
+    cache = SectionCache(cache_dir / "sections")
+    with tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch, fonts_shared_for_the_build(), cache.held():
         env = Env(
             html_for=html_for,
             fetcher=SandboxFetcher([issue.root, FONTS_DIR, *issue.layout_chain], generated, build_dir=cache_dir),
             sizes=sizes,
-            cache=SectionCache(cache_dir / "sections"),
+            cache=cache,
             context=f"{resources_digest(issue)}\0{code_digest()}",
             rules=Rules.of(issue.manifest.typesetting),
             scratch=Path(scratch),

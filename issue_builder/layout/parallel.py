@@ -18,6 +18,7 @@ difference between the two sides' text frames, which must be the same size.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -25,10 +26,10 @@ import os
 import select
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from issue_builder.base.atomic import process_alive, store_in_cache
 from issue_builder.base.cache import file_sha256, libraries_fingerprint
@@ -48,6 +49,7 @@ from issue_builder.layout.warm import fast_array_types, font_faces, shared_fonts
 from issue_builder.prepare.content import PreparedIssue
 
 CACHE_BYTES = 512 * 1024 * 1024  # the section cache's size: least recently used sections go beyond it
+LOCK_FILE = ".in-use"  # held shared by each build using the cache, exclusively to prune it
 REPORT_VERSION = 3  # raised when the entry's or the report's fields change
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels and writes points
 _CODE = Path(__file__).parent
@@ -70,6 +72,26 @@ class SectionCache:
     def __init__(self, folder: Path, limit: int = CACHE_BYTES):
         self.folder, self.limit = folder, limit
         self.used: set[str] = set()
+        self.lock: BinaryIO | None = None  # held shared while a build uses the cache (`held`)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """The cache in use by this build until the block ends: another build using the same folder meanwhile does
+        not prune it (an entry this build looked up is there when it joins its sections)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = open(self.folder / LOCK_FILE, "a+b")  # held for the block, closed below
+        except OSError:
+            yield  # a cache that cannot be written: nothing to hold
+            return
+        try:
+            with contextlib.suppress(OSError):  # a file system without locks: the cache is never pruned there
+                fcntl.flock(lock, fcntl.LOCK_SH)
+                self.lock = lock
+            yield
+        finally:
+            self.lock = None
+            lock.close()
 
     def get(self, key: str) -> dict | None:
         path = self.folder / f"{key}.json"
@@ -100,7 +122,25 @@ class SectionCache:
 
     def prune(self) -> None:
         """Drop the least recently used entries beyond the size limit, never one this build used; and what no entry
-        owns: a PDF without its entry, the temporary file of a worker that was stopped (its process gone)."""
+        owns: a PDF without its entry, the temporary file of a worker that was stopped (its process gone). Only when
+        no other build is using the cache: the last one to finish prunes it."""
+        try:
+            lock = self.lock or open(self.folder / LOCK_FILE, "a+b")  # closed below when opened here
+        except OSError:
+            return
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return  # another build holds it
+        else:
+            self._prune()
+        finally:
+            if lock is not self.lock:
+                lock.close()
+            else:
+                fcntl.flock(lock, fcntl.LOCK_SH)
+
+    def _prune(self) -> None:
         try:
             for pdf in self.folder.glob("*.pdf"):
                 if not pdf.with_suffix(".json").exists() and pdf.stem not in self.used:
