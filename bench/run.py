@@ -17,7 +17,8 @@ of any one process of the tree. Cases, in order, all in one temporary folder:
                     caches of converted images, fonts and pictures warm from the earlier renders
   warm render       `render --force` again, the laid-out sections kept: nothing laid out, everything finished
   nothing changed   the same `render` again without --force (inputs unchanged, outputs reused)
-  full proof        `issue-builder proof MANIFEST --force`
+  full proof        `issue-builder proof MANIFEST --force` with its laid-out sections deleted first, as the full
+                    render
   edit render       on a warm copy of the issue, `render` after rewriting a few words of one paragraph of the
                     middle article
   shift render      then `render` after adding a page's worth of paragraphs to the first article: every later
@@ -251,6 +252,7 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         unchanged = run_case(render, full_out)
         unchanged["reused"] = "nothing rendered" in unchanged["stdout"]
         measured["unchanged"].append(unchanged)
+        shutil.rmtree(proof_out / ".cache" / "sections", ignore_errors=True)  # a full proof, as a full render
         measured["proof"].append(run_case(proof, proof_out))
     cases = {
         "bare_weasyprint": summarize("bare weasyprint on the HTML laid out", bare_command, measured["bare"]),
@@ -262,7 +264,7 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         ),
         "warm_render": summarize("render --force, laid-out sections kept", [*render, "--force"], measured["warm"]),
         "nothing_changed": summarize("render again, nothing changed", render, measured["unchanged"]),
-        "full_proof": summarize("proof --force", proof, measured["proof"]),
+        "full_proof": summarize("proof --force, every section laid out", proof, measured["proof"]),
     }
     cases["bare_weasyprint"]["documents"] = [d.name for d in documents]
     fill = re.findall(r"\((\d+) fill pages?", measured["full"][-1]["stdout"])
