@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 
 import pikepdf
-from PIL import Image
+import pytest
+from PIL import Image, ImageCms
 
 from helpers import edit
+from issue_builder.base.bounded import streamed_tool
+from issue_builder.base.forked import LimitExceeded, Limits
+from issue_builder.base.paths import ICC_DIR
+from issue_builder.package import composite
+from issue_builder.package.composite import CompositeProofError
 
 
 def test_package_holds_pdf_report_proofs_profile_ticket_and_checksums(cli, bulletin):
@@ -84,3 +91,47 @@ def test_package_without_ghostscript_says_what_to_install(cli, bulletin, monkeyp
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert "package needs Ghostscript (`gs`)" in result.stderr and "apt-get install ghostscript" in result.stderr
     assert not (bulletin / "out").exists()  # refused before rendering anything
+
+
+def test_the_composite_proof_is_read_from_ghostscript_a_page_at_a_time(bulletin, tmp_path, monkeypatch):
+    """Ghostscript's pages are read as it writes them, none on disk; a page cut short, a failure or a program past
+    its time is a clear error, never a proof with pages missing."""
+    pdf = tmp_path / "two.pdf"
+    with pikepdf.new() as document:
+        for _ in range(2):
+            document.add_blank_page(page_size=(144, 72))
+            document.pages[-1].obj.Contents = document.make_stream(b"0 0 0 0.8 k 10 10 50 50 re f")
+        document.save(pdf)
+    profile = (ICC_DIR / "sRGB.icc").read_bytes()  # any profile: LittleCMS reads it as the press's
+    written = []
+    real = composite.streamed_tool
+
+    def watched(args, what, limits=None):
+        written.append(args)
+        return real(args, what, limits)
+
+    monkeypatch.setattr(composite, "streamed_tool", watched)
+    monkeypatch.setattr(composite.ImageCms, "ImageCmsProfile", lambda _: ImageCms.createProfile("sRGB"))
+    monkeypatch.setattr(composite.ImageCms, "buildTransform", lambda *a, **k: None)
+    monkeypatch.setattr(composite.ImageCms, "applyTransform", lambda image, _: image.convert("RGB"))
+    pages = composite._simulated_pages(pdf, profile)
+    assert len(pages) == 2 and "-sOutputFile=-" in written[0]  # to the pipe, not to files
+    with Image.open(io.BytesIO(pages[0])) as first:
+        assert first.size == (200, 100) and first.getpixel((150, 50)) == (255, 255, 255)
+        assert max(first.getpixel((40, 50))) < 100  # the grey square
+
+    one_page = b"P7\nWIDTH 2\nHEIGHT 1\nDEPTH 4\nMAXVAL 255\nTUPLTYPE CMYK\nENDHDR\n" + bytes(8)
+    assert len(list(composite._pam_pages(io.BytesIO(one_page * 2)))) == 2
+    assert len(list(composite._pam_pages(io.BytesIO(one_page + one_page[:-3])))) == 1  # the second cut short
+    (tmp_path / "one.pam").write_bytes(one_page)
+    monkeypatch.setattr(composite, "streamed_tool", lambda args, what: real(["cat", str(tmp_path / "one.pam")], what))
+    with pytest.raises(CompositeProofError, match=r"rendered 1 of the 2 pages of two.pdf"):
+        composite._simulated_pages(pdf, profile)
+    monkeypatch.setattr(
+        composite, "streamed_tool", lambda args, what: real(["sh", "-c", "echo broken >&2; exit 3"], what)
+    )
+    with pytest.raises(CompositeProofError, match=r"could not render two.pdf for the composite proof: broken"):
+        composite._simulated_pages(pdf, profile)
+    with pytest.raises(LimitExceeded, match=r"sleeper took longer than 0.5 s"):
+        with streamed_tool(["sleep", "5"], "sleeper", Limits(seconds=0.5, memory_mb=256)) as out:
+            out.read()

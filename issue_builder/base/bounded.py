@@ -8,10 +8,13 @@ cannot instrument (PDFium, Ghostscript) run in a child process with limits on me
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
-from collections.abc import Callable
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import IO, Any
 
 from issue_builder.base.forked import Forked, LimitExceeded, Limits, limit_self, stopped
 
@@ -68,6 +71,50 @@ def run_tool(args: list[str], what: str, limits: Limits | None = None, **kwargs:
     if result.returncode < 0:
         raise LimitExceeded(stopped(what, -result.returncode, limits))
     return result
+
+
+class ToolFailed(Exception):
+    """An external program ended with an error: its exit code and what it said."""
+
+    def __init__(self, what: str, code: int, said: str):
+        super().__init__(f"{what} failed (exit {code}): {said}")
+        self.code, self.said = code, said
+
+
+@contextlib.contextmanager
+def streamed_tool(args: list[str], what: str, limits: Limits | None = None) -> Iterator[IO[bytes]]:
+    """An external program's standard output, to read as it writes it (never held whole), the program limited as
+    `run_tool` limits it. Leaving the block ends it; then LimitExceeded when a limit stopped it, ToolFailed when it
+    failed."""
+    limits = limits or TOOL_LIMITS
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        process.kill()
+
+    with tempfile.TemporaryFile() as said:
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=said, preexec_fn=lambda: limit_self(limits, relative=False)
+        )
+        timer = threading.Timer(limits.seconds, stop)
+        timer.start()
+        try:
+            yield process.stdout
+            code = process.wait()
+        finally:
+            timer.cancel()
+            if process.poll() is None:  # the reader stopped early: the program goes with it
+                process.kill()
+                process.wait()
+            process.stdout.close()
+        if timed_out.is_set():
+            raise LimitExceeded(f"{what} took longer than {limits.seconds:g} s and was stopped")
+        if code < 0:
+            raise LimitExceeded(stopped(what, -code, limits))
+        if code != 0:
+            said.seek(0)
+            raise ToolFailed(what, code, said.read(4096).decode("utf-8", "replace").strip())
 
 
 def call_bounded(func: Callable[..., Any], *args: Any, what: str, limits: Limits | None = None) -> Any:

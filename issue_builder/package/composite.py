@@ -7,17 +7,19 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pikepdf
 from PIL import Image, ImageCms
 
-from issue_builder.base.bounded import run_tool
+from issue_builder.base.bounded import ToolFailed, streamed_tool
 from issue_builder.base.diagnostics import IssueBuilderError
 from issue_builder.base.paths import ICC_DIR
 
 PROOF_DPI = 100
+MAX_PIXELS = 100_000_000  # a page of the proof: far more than a tabloid page at PROOF_DPI
 JPEG_QUALITY = 80
 
 
@@ -51,25 +53,56 @@ def require_ghostscript() -> str:
 
 
 def _simulated_pages(pdf: Path, profile: bytes) -> list[bytes]:
-    """Each trimmed page as the press prints it, in sRGB, as a JPEG."""
+    """Each trimmed page as the press prints it, in sRGB, as a JPEG. Ghostscript's pages are read one at a time
+    as it writes them (PAM, CMYK), so that neither memory nor the disk holds more than a page of them."""
     gs = require_ghostscript()
     srgb = ImageCms.getOpenProfile(str(ICC_DIR / "sRGB.icc"))
     press = ImageCms.ImageCmsProfile(io.BytesIO(profile))
     transform = ImageCms.buildTransform(press, srgb, "CMYK", "RGB", ImageCms.Intent.ABSOLUTE_COLORIMETRIC)
-    with tempfile.TemporaryDirectory(prefix="issue-builder-proof-") as tmp:
-        args = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dPDFSTOPONERROR", "-sDEVICE=tiff32nc"]
-        args += ["-sCompression=lzw", "-dOverprint=/simulate", "-dUseTrimBox", f"-r{PROOF_DPI}"]
-        args += [f"-sOutputFile={tmp}/p%04d.tif", str(pdf)]
-        result = run_tool(args, "Ghostscript (the composite proof)", capture_output=True, text=True, errors="replace")
-        if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip()[:300]
-            raise CompositeProofError(f"Ghostscript could not render {pdf.name} for the composite proof: {detail}")
-        pages = []
-        for raster in sorted(Path(tmp).glob("p*.tif")):
-            with Image.open(raster, formats=["TIFF"]) as cmyk:
-                pages.append(_jpeg(ImageCms.applyTransform(cmyk.convert("CMYK"), transform)))
-            raster.unlink()  # the next page's raster does not wait beside it
+    with pikepdf.open(pdf) as document:
+        expected = len(document.pages)
+    args = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dPDFSTOPONERROR", "-sstdout=%stderr", "-sDEVICE=pamcmyk32"]
+    args += ["-dOverprint=/simulate", "-dUseTrimBox", f"-r{PROOF_DPI}", "-sOutputFile=-", str(pdf)]
+    pages = []
+    try:
+        with streamed_tool(args, "Ghostscript (the composite proof)") as out:
+            for cmyk in _pam_pages(out):
+                pages.append(_jpeg(ImageCms.applyTransform(cmyk, transform)))
+    except ToolFailed as exc:
+        raise CompositeProofError(
+            f"Ghostscript could not render {pdf.name} for the composite proof: {exc.said[:300]}"
+        ) from None
+    if len(pages) != expected:
+        raise CompositeProofError(
+            f"Ghostscript rendered {len(pages)} of the {expected} pages of {pdf.name} for the composite proof"
+        )
     return pages
+
+
+def _pam_pages(out: IO[bytes]) -> Iterator[Image.Image]:
+    """The CMYK pages of a stream of PAM images (netpbm's P7), one at a time; it ends at the end of the stream or
+    at a page cut short."""
+    while True:
+        fields: dict[bytes, bytes] = {}
+        line = out.readline(256)
+        if line.strip() != b"P7":
+            return
+        while (line := out.readline(256)).strip() != b"ENDHDR":
+            if not line:
+                return
+            if line.strip() and not line.startswith(b"#"):
+                name, _, value = line.strip().partition(b" ")
+                fields[name] = value.strip()
+        try:
+            size = (int(fields[b"WIDTH"]), int(fields[b"HEIGHT"]))
+        except (KeyError, ValueError):
+            return
+        if fields.get(b"DEPTH") != b"4" or fields.get(b"MAXVAL") != b"255" or not 0 < size[0] * size[1] <= MAX_PIXELS:
+            return
+        data = out.read(size[0] * size[1] * 4)
+        if len(data) < size[0] * size[1] * 4:
+            return
+        yield Image.frombytes("CMYK", size, data)
 
 
 def _jpeg(image: Image.Image) -> bytes:
