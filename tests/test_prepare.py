@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from issue_builder.base.schema import Contact
@@ -124,6 +125,38 @@ def test_cmyk_images_get_an_srgb_copy_for_the_web(tmp_path):
     assert copy != path
     with Image.open(copy) as converted:
         assert converted.mode == "RGB" and converted.size == (40, 30)
+
+
+def test_a_picture_is_decoded_once_for_its_bytes(tmp_path, monkeypatch):
+    """A build's cache keeps what decoding a picture found, by the SHA-256 of its bytes: the next build reads it
+    there; other bytes, a damaged record or another Pillow decode it again, and a picture that does not decode is
+    never on record."""
+    from issue_builder.prepare import images
+
+    cache, path = tmp_path / "cache", tmp_path / "p.jpg"
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(path)
+    decoded = []
+    decode = images._decode
+    monkeypatch.setattr(images, "_decode", lambda p: decoded.append(p) or decode(p))
+
+    def inspect():
+        images._INSPECTED.clear()  # a new build: a new process
+        return images.inspect_image(path, cache)
+
+    first = inspect()
+    assert inspect() == first and len(decoded) == 1
+    record = next((cache / "inspected").iterdir())
+    record.write_text(record.read_text().replace('"RGB"', "7"))  # damaged
+    assert inspect() == first and len(decoded) == 2
+    record.write_text(record.read_text().replace(images.PIL_VERSION, "0.0"))  # another Pillow decoded it
+    assert inspect() == first and len(decoded) == 3
+    Image.new("RGB", (41, 30), (200, 10, 10)).save(path)  # other bytes
+    assert inspect().width == 41 and len(decoded) == 4
+    path.write_bytes(path.read_bytes()[:200])  # cut short: an error every time
+    for _ in range(2):
+        with pytest.raises(ValueError, match="cannot decode image"):
+            inspect()
+    assert len(decoded) == 6 and len(list((cache / "inspected").iterdir())) == 2
 
 
 def test_unknown_font_family_is_an_error(cli, bulletin):

@@ -102,7 +102,8 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
 def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -> BuildResult:
     started, began = time.monotonic(), time.time()
     step("checking the manifest")
-    issue = prepare_issue(manifest, {("printing", "pdf_x"): options.pdf_x})
+    known = options.out_dir or default_out(manifest)  # its cache keeps what the pictures decoded to
+    issue = prepare_issue(manifest, {("printing", "pdf_x"): options.pdf_x}, known / ".cache" if known else None)
     out_dir = options.out_dir or Path("build") / str(issue.manifest.issue)
     _refuse_another_issue(out_dir, issue)
     settings = options.settings()

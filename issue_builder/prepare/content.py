@@ -114,8 +114,11 @@ class PreparedIssue:
         return list(dict.fromkeys(a.author for a in self.articles if a.author))
 
 
-def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic]) -> PreparedIssue:
-    """Decode every image, render every body and find every font; raise ManifestError with all problems."""
+def prepare(
+    raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic], cache_dir: Path | None = None
+) -> PreparedIssue:
+    """Decode every image (not again when `cache_dir` has what its bytes decoded to), render every body and find
+    every font; raise ManifestError with all problems."""
     doc, root = raw.document, raw.root
     manifest = typeset_manifest_text(manifest)
     problems: list[Diagnostic] = list(warnings)
@@ -124,7 +127,7 @@ def prepare(raw: RawManifest, manifest: IssueManifest, warnings: list[Diagnostic
     def inspect(path: Path, where: Diagnostic) -> ImageInfo | None:
         if path not in images:
             try:
-                images[path] = inspect_image(path)
+                images[path] = inspect_image(path, cache_dir)
             except ValueError as exc:
                 problems.append(Diagnostic(f"{exc}: {where.message}", where.file, where.line, where.key))
                 return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import mmap
 import os
 import warnings
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import __version__ as PIL_VERSION
 
-from issue_builder.base.atomic import write_whole
+from issue_builder.base.atomic import store_in_cache, write_whole
 from issue_builder.base.cache import MAX_INPUT_BYTES, file_sha256
 from issue_builder.base.jpeg import has_metadata, without_metadata
 
@@ -39,18 +41,48 @@ class ImageInfo:
         return self.mode in ("RGBA", "LA", "PA") or self.mode.endswith("A")
 
 
-def inspect_image(path: Path) -> ImageInfo:
-    """Decode `path` fully; raises ValueError with a message for the user when it is unusable."""
+def inspect_image(path: Path, cache_dir: Path | None = None) -> ImageInfo:
+    """Decode `path` fully; raises ValueError with a message for the user when it is unusable. With `cache_dir`
+    (a build's cache), a file whose bytes decoded before is not decoded again: what the decoding found is kept
+    there by the SHA-256 of the bytes (and the Pillow that decoded them)."""
     seen = _INSPECTED.get(path)
     if seen is not None and seen[0] is not None and seen[0] == _stat_key(path) and seen[1].sha256 == _sha256(path):
         return seen[1]  # decoded before in this process (watch) and unchanged since: its bytes hash the same
-    # WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES when imported; a truncated file must fail here.
-    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
-    try:
-        info = _decode(path)
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
+    info = _decoded_before(path, cache_dir) if cache_dir is not None else None
+    if info is None:
+        # WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES when imported; a truncated file must fail here.
+        truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            info = _decode(path)
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
+        if cache_dir is not None:
+            found = {k: getattr(info, k) for k in _KEPT}
+            store_in_cache(_record_of(info.sha256, cache_dir), json.dumps({**found, "pillow": PIL_VERSION}).encode())
     _INSPECTED[path] = (_stat_key(path), info)
+    return info
+
+
+_KEPT = ("format", "mode", "width", "height", "orientation", "metadata")  # what decoding finds, kept by digest
+
+
+def _record_of(sha256: str, cache_dir: Path) -> Path:
+    return cache_dir / "inspected" / f"{sha256}.json"
+
+
+def _decoded_before(path: Path, cache_dir: Path) -> ImageInfo | None:
+    """What decoding `path` found when its bytes were decoded before, or None: never decoded, or by another Pillow."""
+    try:
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            return None  # refused by the decoding, with its message
+        sha256 = _sha256(path)
+        found = json.loads(_record_of(sha256, cache_dir).read_text(encoding="utf-8"))
+        info = ImageInfo(path=path, sha256=sha256, **{k: found[k] for k in _KEPT})
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    shapes = {"format": str, "mode": str, "width": int, "height": int, "orientation": int, "metadata": bool}
+    if found.get("pillow") != PIL_VERSION or not all(type(getattr(info, k)) is t for k, t in shapes.items()):
+        return None
     return info
 
 

@@ -17,9 +17,12 @@ from issue_builder.validate.validate import validate
 Overrides = dict[tuple[str, ...], Any]  # key path -> value given on the command line (None: not given)
 
 
-def prepare_issue(manifest_path: Path, overrides: Overrides | None = None) -> PreparedIssue:
+def prepare_issue(
+    manifest_path: Path, overrides: Overrides | None = None, cache_dir: Path | None = None
+) -> PreparedIssue:
     """Read, validate and prepare an issue, with command-line `overrides` applied before validation (so that they
-    are checked like the manifest's own values); raises ManifestError listing every problem."""
+    are checked like the manifest's own values); raises ManifestError listing every problem. `cache_dir`: a build's
+    cache, where what decoding each picture found is kept (prepare/images.py)."""
     require_resources()
     raw = load_manifest(manifest_path)
     for path, value in (overrides or {}).items():
@@ -31,7 +34,7 @@ def prepare_issue(manifest_path: Path, overrides: Overrides | None = None) -> Pr
     _refuse_untrusted(trust_problems(raw, manifest, chain[:-1]))  # the built-in base layout is the package's own
     fonts = [(raw.root / folder).resolve() for folder in manifest.font_dirs]
     _refuse_untrusted(oversized(folder_files(chain + fonts + [FONTS_DIR, ICC_DIR])))  # before a font is opened
-    issue = prepare(raw, manifest, warnings)
+    issue = prepare(raw, manifest, warnings, cache_dir)
     # the images the articles place are known once their Markdown is read
     _refuse_untrusted(trust_problems(raw, manifest, chain[:-1], [info.path for info in issue.images]))
     issue.publication_path = raw.publication_path
