@@ -35,7 +35,13 @@ from issue_builder.commands.summary import report
     help="An earlier proof (a file, or the name of a round in the output folder): say which pages changed since, "
     "and write a copy with the changes marked.",
 )
-@click.option("--force", is_flag=True, help="Render even when the proof is up to date with its inputs.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Render even when the proof is up to date with its inputs "
+    "(laid-out sections whose inputs are unchanged are still reused: delete <out>/.cache/sections to lay "
+    "everything out again).",
+)
 @click.option(
     "--full-resolution",
     is_flag=True,

@@ -32,7 +32,13 @@ from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS
 @click.option("--keep-html", is_flag=True, help="Also write the HTML given to WeasyPrint, for inspection.")
 @click.option("--preflight", "run_preflight", is_flag=True, help="Preflight the print PDF after writing it.")
 @pdf_x_option
-@click.option("--force", is_flag=True, help="Render even when the outputs are up to date with their inputs.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Render even when the outputs are up to date with their inputs "
+    "(laid-out sections whose inputs are unchanged are still reused: delete <out>/.cache/sections to lay "
+    "everything out again).",
+)
 @click.option(
     "--jobs",
     "-j",
