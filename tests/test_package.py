@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 import zipfile
 
 import pikepdf
@@ -123,6 +124,16 @@ def test_the_composite_proof_is_read_from_ghostscript_a_page_at_a_time(bulletin,
     one_page = b"P7\nWIDTH 2\nHEIGHT 1\nDEPTH 4\nMAXVAL 255\nTUPLTYPE CMYK\nENDHDR\n" + bytes(8)
     assert len(list(composite._pam_pages(io.BytesIO(one_page * 2)))) == 2
     assert len(list(composite._pam_pages(io.BytesIO(one_page + one_page[:-3])))) == 1  # the second cut short
+    huge = one_page.replace(b"WIDTH 2", b"WIDTH 200000000")
+    with pytest.raises(CompositeProofError, match=r"page 2 of the composite proof in a form it cannot read"):
+        list(composite._pam_pages(io.BytesIO(one_page + huge)))
+    # a page it cannot read stops Ghostscript at once, never left writing into a pipe no one reads
+    (tmp_path / "huge.pam").write_bytes(huge + bytes(1 << 20))
+    endless = ["sh", "-c", f"cat {tmp_path / 'huge.pam'}; exec sleep 30"]
+    started = time.monotonic()
+    with pytest.raises(CompositeProofError), real(endless, "gs") as out:
+        list(composite._pam_pages(out))
+    assert time.monotonic() - started < 10
     (tmp_path / "one.pam").write_bytes(one_page)
     monkeypatch.setattr(composite, "streamed_tool", lambda args, what: real(["cat", str(tmp_path / "one.pam")], what))
     with pytest.raises(CompositeProofError, match=r"rendered 1 of the 2 pages of two.pdf"):

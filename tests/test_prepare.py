@@ -128,9 +128,9 @@ def test_cmyk_images_get_an_srgb_copy_for_the_web(tmp_path):
 
 
 def test_a_picture_is_decoded_once_for_its_bytes(tmp_path, monkeypatch):
-    """A build's cache keeps what decoding a picture found, by the SHA-256 of its bytes: the next build reads it
-    there; other bytes, a damaged record or another Pillow decode it again, and a picture that does not decode is
-    never on record."""
+    """A build's cache keeps what decoding a picture found, by the SHA-256 of its bytes and the code that read
+    them: the next build reads it there; other bytes, a damaged record, a record that disagrees with the file's
+    header or another version of the code decode it again, and a picture that does not decode is never kept."""
     from issue_builder.prepare import images
 
     cache, path = tmp_path / "cache", tmp_path / "p.jpg"
@@ -141,22 +141,30 @@ def test_a_picture_is_decoded_once_for_its_bytes(tmp_path, monkeypatch):
 
     def inspect():
         images._INSPECTED.clear()  # a new build: a new process
-        return images.inspect_image(path, cache)
+        info = images.inspect_image(path, cache)
+        images.keep_inspected([info], cache)
+        return info
 
     first = inspect()
     assert inspect() == first and len(decoded) == 1
     record = next((cache / "inspected").iterdir())
-    record.write_text(record.read_text().replace('"RGB"', "7"))  # damaged
+    kept = record.read_text()
+    record.write_text(kept.replace('"RGB"', "7"))  # damaged
     assert inspect() == first and len(decoded) == 2
-    record.write_text(record.read_text().replace(images.PIL_VERSION, "0.0"))  # another Pillow decoded it
+    record.write_text(kept.replace('"width": 40', '"width": 4000'))  # says another size than the file's header
     assert inspect() == first and len(decoded) == 3
+    record.write_text(kept.replace('"metadata": false', '"metadata": true'))  # what the code found is taken
+    assert inspect().metadata and len(decoded) == 3
+    monkeypatch.setattr(images, "_code_digest", lambda: "another version")  # a fix to the metadata walk, say
+    assert inspect() == first and len(decoded) == 4
+    assert inspect() == first and len(decoded) == 4  # kept again for this version
     Image.new("RGB", (41, 30), (200, 10, 10)).save(path)  # other bytes
-    assert inspect().width == 41 and len(decoded) == 4
+    assert inspect().width == 41 and len(decoded) == 5
     path.write_bytes(path.read_bytes()[:200])  # cut short: an error every time
     for _ in range(2):
         with pytest.raises(ValueError, match="cannot decode image"):
             inspect()
-    assert len(decoded) == 6 and len(list((cache / "inspected").iterdir())) == 2
+    assert len(decoded) == 7 and len(list((cache / "inspected").iterdir())) == 2
 
 
 def test_unknown_font_family_is_an_error(cli, bulletin):

@@ -31,6 +31,7 @@ from issue_builder.editions.stamp import unstamped
 from issue_builder.layout.laid_out import Layout
 from issue_builder.precheck.links import link_findings
 from issue_builder.prepare.content import PreparedIssue
+from issue_builder.prepare.images import keep_inspected
 from issue_builder.prepare.inputs import changed_since, content_time, fingerprint
 from issue_builder.prepare.issue import prepare_issue
 
@@ -106,6 +107,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -
     issue = prepare_issue(manifest, {("printing", "pdf_x"): options.pdf_x}, known / ".cache" if known else None)
     out_dir = options.out_dir or Path("build") / str(issue.manifest.issue)
     _refuse_another_issue(out_dir, issue)
+    keep_inspected(issue.images, out_dir / ".cache")
     settings = options.settings()
     record_path = (
         out_dir / ".cache" / f"build-{hashlib.sha256(repr(sorted(settings.items())).encode()).hexdigest()[:12]}.json"

@@ -123,7 +123,11 @@ class SectionCache:
     def prune(self) -> None:
         """Drop the least recently used entries beyond the size limit, never one this build used; and what no entry
         owns: a PDF without its entry, the temporary file of a worker that was stopped (its process gone). Only when
-        no other build is using the cache: the last one to finish prunes it."""
+        no other build is using the cache: the last one to finish prunes it. The last this build does with the
+        cache: it holds it no longer."""
+        if self.lock is not None:  # let go first: Linux lets go of a shared lock it fails to make exclusive anyway
+            with contextlib.suppress(OSError):
+                fcntl.flock(self.lock, fcntl.LOCK_UN)
         try:
             lock = self.lock or open(self.folder / LOCK_FILE, "a+b")  # closed below when opened here
         except OSError:
@@ -138,7 +142,8 @@ class SectionCache:
             if lock is not self.lock:
                 lock.close()
             else:
-                fcntl.flock(lock, fcntl.LOCK_SH)
+                with contextlib.suppress(OSError):
+                    fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _prune(self) -> None:
         try:

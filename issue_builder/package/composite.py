@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,25 +81,28 @@ def _simulated_pages(pdf: Path, profile: bytes) -> list[bytes]:
 
 
 def _pam_pages(out: IO[bytes]) -> Iterator[Image.Image]:
-    """The CMYK pages of a stream of PAM images (netpbm's P7), one at a time; it ends at the end of the stream or
-    at a page cut short."""
-    while True:
-        fields: dict[bytes, bytes] = {}
-        line = out.readline(256)
-        if line.strip() != b"P7":
+    """The CMYK pages of a stream of PAM images (netpbm's P7), one at a time, to the end of the stream (a page cut
+    short ends it too: the pages are counted after); CompositeProofError for a page that is not what Ghostscript's
+    pamcmyk32 writes (leaving the stream unread stops Ghostscript: nothing is left waiting to write it)."""
+    for number in itertools.count(1):
+        magic = out.readline(256)
+        if not magic:
             return
+        fields: dict[bytes, bytes] = {}
         while (line := out.readline(256)).strip() != b"ENDHDR":
             if not line:
                 return
             if line.strip() and not line.startswith(b"#"):
                 name, _, value = line.strip().partition(b" ")
                 fields[name] = value.strip()
-        try:
-            size = (int(fields[b"WIDTH"]), int(fields[b"HEIGHT"]))
-        except (KeyError, ValueError):
-            return
-        if fields.get(b"DEPTH") != b"4" or fields.get(b"MAXVAL") != b"255" or not 0 < size[0] * size[1] <= MAX_PIXELS:
-            return
+        width, height = fields.get(b"WIDTH", b""), fields.get(b"HEIGHT", b"")
+        size = (int(width), int(height)) if width.isdigit() and height.isdigit() else (0, 0)
+        cmyk = magic.strip() == b"P7" and fields.get(b"DEPTH") == b"4" and fields.get(b"MAXVAL") == b"255"
+        if not cmyk or not 0 < size[0] * size[1] <= MAX_PIXELS:
+            raise CompositeProofError(
+                f"Ghostscript wrote page {number} of the composite proof in a form it cannot read "
+                f"({magic.strip()[:8]!r}, {size[0]} x {size[1]} pixels, depth {fields.get(b'DEPTH', b'?')[:8]!r})"
+            )
         data = out.read(size[0] * size[1] * 4)
         if len(data) < size[0] * size[1] * 4:
             return

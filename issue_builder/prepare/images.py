@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import io
 import json
 import mmap
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
 from PIL import __version__ as PIL_VERSION
 
+from issue_builder.base import jpeg
 from issue_builder.base.atomic import store_in_cache, write_whole
 from issue_builder.base.cache import MAX_INPUT_BYTES, file_sha256
 from issue_builder.base.jpeg import has_metadata, without_metadata
@@ -43,8 +48,7 @@ class ImageInfo:
 
 def inspect_image(path: Path, cache_dir: Path | None = None) -> ImageInfo:
     """Decode `path` fully; raises ValueError with a message for the user when it is unusable. With `cache_dir`
-    (a build's cache), a file whose bytes decoded before is not decoded again: what the decoding found is kept
-    there by the SHA-256 of the bytes (and the Pillow that decoded them)."""
+    (a build's cache), a file whose bytes decoded before (`keep_inspected`) is not decoded again."""
     seen = _INSPECTED.get(path)
     if seen is not None and seen[0] is not None and seen[0] == _stat_key(path) and seen[1].sha256 == _sha256(path):
         return seen[1]  # decoded before in this process (watch) and unchanged since: its bytes hash the same
@@ -56,32 +60,62 @@ def inspect_image(path: Path, cache_dir: Path | None = None) -> ImageInfo:
             info = _decode(path)
         finally:
             ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
-        if cache_dir is not None:
-            found = {k: getattr(info, k) for k in _KEPT}
-            store_in_cache(_record_of(info.sha256, cache_dir), json.dumps({**found, "pillow": PIL_VERSION}).encode())
     _INSPECTED[path] = (_stat_key(path), info)
     return info
 
 
+def keep_inspected(images: Iterable[ImageInfo], cache_dir: Path) -> None:
+    """Keep in `cache_dir` what decoding each picture found, by the SHA-256 of its bytes and the code that read
+    them (this module, the metadata walk, Pillow): the next build does not decode them again."""
+    for info in images:
+        record = _record_of(info.sha256, cache_dir)
+        found = {k: getattr(info, k) for k in _KEPT}
+        kept = json.dumps({**found, "code": _code_digest()}, sort_keys=True).encode()
+        with contextlib.suppress(OSError):
+            if record.read_bytes() == kept:
+                continue
+        store_in_cache(record, kept)
+
+
 _KEPT = ("format", "mode", "width", "height", "orientation", "metadata")  # what decoding finds, kept by digest
+_SHAPES = {"format": str, "mode": str, "width": int, "height": int, "orientation": int, "metadata": bool}
 
 
 def _record_of(sha256: str, cache_dir: Path) -> Path:
     return cache_dir / "inspected" / f"{sha256}.json"
 
 
+@functools.cache
+def _code_digest() -> str:
+    """The code a record was found by: this module, the metadata walk and Pillow (a fix to any finds otherwise)."""
+    digest = hashlib.sha256(PIL_VERSION.encode())
+    for source in (Path(__file__), Path(jpeg.__file__)):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
 def _decoded_before(path: Path, cache_dir: Path) -> ImageInfo | None:
-    """What decoding `path` found when its bytes were decoded before, or None: never decoded, or by another Pillow."""
+    """What decoding `path` found when its bytes were decoded before by this code, its header read again to agree;
+    None: never decoded, by other code, or a record that does not agree with the file."""
     try:
         if path.stat().st_size > MAX_INPUT_BYTES:
             return None  # refused by the decoding, with its message
         sha256 = _sha256(path)
         found = json.loads(_record_of(sha256, cache_dir).read_text(encoding="utf-8"))
+        if found.get("code") != _code_digest():
+            return None
         info = ImageInfo(path=path, sha256=sha256, **{k: found[k] for k in _KEPT})
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-    shapes = {"format": str, "mode": str, "width": int, "height": int, "orientation": int, "metadata": bool}
-    if found.get("pillow") != PIL_VERSION or not all(type(getattr(info, k)) is t for k, t in shapes.items()):
+        if not all(type(getattr(info, k)) is kind for k, kind in _SHAPES.items()):
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=ALLOWED_FORMATS) as img:  # the header only: cheap
+                size = (img.height, img.width) if info.orientation in (5, 6, 7, 8) else img.size
+                if (img.format, img.mode, size) != (info.format, info.mode, (info.width, info.height)):
+                    return None
+                if img.width * img.height > MAX_PIXELS:
+                    return None
+    except (OSError, ValueError, TypeError, KeyError, SyntaxError, Image.DecompressionBombError, Warning):
         return None
     return info
 
