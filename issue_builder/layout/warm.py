@@ -4,7 +4,7 @@ Every section is laid out in a fork of the render process (layout/parallel.py), 
 keeps for the life of a process, or for one layout, is loaded again by every section: the hyphenation patterns, the
 C types it asks cffi for, the fonts of the stylesheet's @font-face rules (read, written to a temporary file and
 scanned by fontconfig for each layout) and the stylesheet itself (parsed and validated for each layout, though the
-sections' style elements differ only by a copy-fitting step or a first page number). Loaded here, in the render
+sections' style elements differ only by a copy-fitting step or the contents' page numbers). Loaded here, in the render
 process, every fork inherits them. Nothing here changes what is laid out: the same patterns, types, fonts and
 rules are used either way (tests/test_warm.py compares the PDFs).
 """
