@@ -369,3 +369,17 @@ def test_a_damaged_placing_is_no_guess(tmp_path: Path, capsys, placing: str):
     assert (folder / "guess" / "the-tenant-bulletin-7-print.pdf").read_bytes() == (
         folder / "clean" / "the-tenant-bulletin-7-print.pdf"
     ).read_bytes()
+
+
+@pytest.mark.slow
+def test_the_same_issue_in_another_folder_gives_the_same_bytes(tmp_path: Path, capsys):
+    """Pictures are placed under URLs that name no folder (layout/urls.py): the issue copied elsewhere, rendered
+    into another output folder, gives the same print, web and proof PDFs."""
+    found = []
+    for folder in (copy_fixture("bulletin", tmp_path / "a"), copy_fixture("bulletin", tmp_path / "b" / "deeper")):
+        out = folder.parent / "out"
+        editions = ("--only", "print", "--only", "web", "--only", "proof")
+        result = run_cli(capsys, "render", str(folder / "7.yaml"), "--out", str(out), *editions)
+        assert result.exit_code == 0, result.stderr
+        found.append({p.name: p.read_bytes() for p in sorted(out.glob("*.pdf"))})
+    assert len(found[0]) == 3 and found[0] == found[1]

@@ -14,7 +14,7 @@ from issue_builder.base.identifiers import ean13_for_issn
 from issue_builder.base.paths import FONTS_DIR
 from issue_builder.layout.barcode import barcode_file, barcode_width
 from issue_builder.layout.copyfit import Rules
-from issue_builder.layout.fetcher import SandboxFetcher, build_url
+from issue_builder.layout.fetcher import SandboxFetcher
 from issue_builder.layout.fit import PageFill, page_budget_findings, titles_over, underfilled_findings
 from issue_builder.layout.font_merge import originals
 from issue_builder.layout.html import Barcode, html_renderer
@@ -23,6 +23,7 @@ from issue_builder.layout.laid_out import Layout, Placement, article_at
 from issue_builder.layout.overflow import describe
 from issue_builder.layout.parallel import Env, SectionCache, code_digest
 from issue_builder.layout.sections import Placed, place
+from issue_builder.layout.urls import build_url, issue_path
 from issue_builder.layout.warm import fonts_shared_for_the_build
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import placeable
@@ -226,10 +227,13 @@ def _layout(
 def _drawn_on(issue: PreparedIssue, reports: list[dict]) -> dict[str, str | None]:
     """The files of the issue's folder the sections drew on, by `file:` URL (None: looked for and not found): the
     build record keeps them, so that a file no manifest names but the layout's CSS uses is seen to change."""
-    root = issue.root.resolve().as_uri() + "/"
-    return {
-        url: digest for report in reports for url, digest in sorted(report["inputs"].items()) if url.startswith(root)
-    }
+    found = {}
+    for report in reports:
+        for url, digest in sorted(report["inputs"].items()):
+            path = issue_path(url, issue.root)
+            if path is not None:
+                found[path.as_uri()] = digest
+    return found
 
 
 def _html_files(sections: list[dict]) -> dict[str, str]:

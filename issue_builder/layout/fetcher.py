@@ -10,24 +10,19 @@ from urllib.parse import unquote, urlsplit
 
 from issue_builder.base.cache import MAX_FONT_BYTES, MAX_INPUT_BYTES, current_sha256
 from issue_builder.layout.engine import URLFetcher, URLFetcherResponse
+from issue_builder.layout.urls import BUILD_SCHEME, ISSUE_SCHEME, issue_path
 from issue_builder.prepare.fonts import FONT_SUFFIXES
 
 _TYPES = {".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".svg": "image/svg+xml"}
-BUILD_SCHEME = "issue-builder-build"  # files the build made: converted images, the barcode
-
-
-def build_url(name: str) -> str:
-    """The URL the layout places a file of the build under: the same wherever the output folder is, so that
-    WeasyPrint (which names images after their URL) writes the same bytes for any output folder."""
-    return f"{BUILD_SCHEME}:{name}"
 
 
 class SandboxFetcher(URLFetcher):
-    """Serves `file:` URLs under `roots`; refuses everything else and remembers what it refused, and the SHA-256
-    of what it served (None for a file it did not find): what a laid-out section drew on (layout/parallel.py)."""
+    """Serves `file:` URLs under `roots`, the issue's URLs (layout/urls.py) from the first root, the issue's
+    folder, and the build's files; refuses everything else and remembers what it refused, and the SHA-256 of what
+    it served (None for a file it did not find): what a laid-out section drew on (layout/parallel.py)."""
 
     def __init__(self, roots: list[Path], generated: dict[str, bytes] | None = None, build_dir: Path | None = None):
-        super().__init__(allowed_protocols={"file", BUILD_SCHEME}, allow_redirects=False)
+        super().__init__(allowed_protocols={"file", BUILD_SCHEME, ISSUE_SCHEME}, allow_redirects=False)
         self.roots = [r.resolve() for r in roots]
         self.generated = generated or {}  # build files served from memory (the barcode), by name
         self.build_dir = build_dir  # build files on disk (converted images), by name
@@ -66,6 +61,9 @@ class SandboxFetcher(URLFetcher):
             if self.build_dir is None or not name or "/" in name or name.startswith("."):
                 return "not a file of this build"
             return self.build_dir / name
+        if parts.scheme == ISSUE_SCHEME:
+            path = issue_path(url, self.roots[0]) if self.roots else None
+            return path if path is not None else "outside the issue folder"
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             return "only files inside the issue, its layout and fonts may be loaded"
         path = Path(unquote(parts.path)).resolve()

@@ -17,6 +17,7 @@ from issue_builder.base.diagnostics import Diagnostic, RenderError
 from issue_builder.base.schema import Contact
 from issue_builder.layout.copyfit import Fit
 from issue_builder.layout.templates import extra_stylesheets, make_environment, read_contained
+from issue_builder.layout.urls import ISSUE_BASE
 from issue_builder.layout.values import template_context
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
@@ -152,7 +153,7 @@ def html_renderer(
     with _template_errors():
         master = env.get_template(MASTER_TEMPLATE)
         extras = [env.from_string(read_contained(path, folder)) for path, folder in extra_stylesheets(chain)]
-    base_url = issue.root.as_uri() + "/"
+    base_url = ISSUE_BASE  # the issue's files by their path in it, whatever its folder (layout/urls.py)
 
     def render(
         part: str = "main",
