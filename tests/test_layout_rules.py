@@ -313,7 +313,7 @@ def test_titles_keep_their_last_words_together_on_the_page(realtext):
     folder, _ = realtext
     issue = prepare_issue(folder / "1.yaml", {})
     rendered = render_html(issue, part="article", first_page=5, articles=(issue.articles[1],))  # at full size
-    fetcher = SandboxFetcher([issue.root, FONTS_DIR, *rendered.layout_chain])
+    fetcher = SandboxFetcher([issue.root, FONTS_DIR, *rendered.layout_chain], issue_root=issue.root)
     page = weasyprint.HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher).render().pages[0]
     title = next(b for b in page_root(page).descendants() if b.element_tag == "h1")
     lines = [

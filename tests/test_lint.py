@@ -211,7 +211,7 @@ def _pages(issue, html: str | None = None) -> list:
     if html is not None:
         return weasyprint.HTML(string=html).render().pages
     rendered = render_html(issue, part="main")
-    fetcher = SandboxFetcher([issue.root, FONTS_DIR, *rendered.layout_chain])
+    fetcher = SandboxFetcher([issue.root, FONTS_DIR, *rendered.layout_chain], issue_root=issue.root)
     return weasyprint.HTML(string=rendered.html, base_url=rendered.base_url, url_fetcher=fetcher).render().pages
 
 

@@ -10,16 +10,19 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from PIL import Image
 
 from helpers import copy_fixture, edit, page_texts, run_cli
 from issue_builder.base.diagnostics import RenderError
 from issue_builder.base.paths import FONTS_DIR
 from issue_builder.layout.document import _parts
 from issue_builder.layout.engine import weasyprint
+from issue_builder.layout.fetcher import SandboxFetcher
 from issue_builder.layout.folios import furniture_html, margin_boxes, without_furniture
 from issue_builder.layout.font_merge import merge_fonts, originals
 from issue_builder.layout.join import LINK_SCHEME, Part, join
 from issue_builder.layout.parallel import SectionCache
+from issue_builder.layout.urls import ISSUE_BASE
 
 INTER = sorted(FONTS_DIR.glob("inter/Inter-Regular.*"))[0]
 CSS = f"""
@@ -383,3 +386,27 @@ def test_the_same_issue_in_another_folder_gives_the_same_bytes(tmp_path: Path, c
         assert result.exit_code == 0, result.stderr
         found.append({p.name: p.read_bytes() for p in sorted(out.glob("*.pdf"))})
     assert len(found[0]) == 3 and found[0] == found[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reference", ["../outside.png", "/outside.png", "../../../../../outside.png"])
+def test_a_layout_url_that_leaves_the_issue_folder_is_refused_by_what_it_says(tmp_path: Path, capsys, reference):
+    """The issue's files are laid out under a URL that names no folder; a reference that climbs out of the issue's
+    folder (or starts at the top) still names no file of it, and is refused as the author wrote it."""
+    folder = copy_fixture("bulletin", tmp_path / "deep" / "er")
+    Image.new("RGB", (8, 8), "red").save(folder.parent / "outside.png")
+    Image.new("RGB", (8, 8), "blue").save(folder / "outside.png")  # what a clamped `..` would have found instead
+    with open(folder / "layout" / "css" / "extra.css", "a", encoding="utf-8") as css:
+        css.write(f'\n.masthead {{ background-image: url("{reference}"); }}\n')
+    result = run_cli(capsys, "render", str(folder / "7.yaml"), "--out", str(tmp_path / "out"))
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    assert "refused-url: ../" in result.stderr and "outside.png (outside the issue folder)" in result.stderr
+
+
+def test_the_fetcher_refuses_names_no_file_can_have(tmp_path: Path):
+    fetcher = SandboxFetcher([tmp_path], issue_root=tmp_path)
+    for url in (f"{ISSUE_BASE}{'a' * 5000}.png", f"{ISSUE_BASE}a%00b.png", f"{tmp_path.as_uri()}/a%00b.png"):
+        with pytest.raises(ValueError, match="refused"):
+            fetcher.fetch(url)
+    assert len(fetcher.refused) == 3
+    assert SandboxFetcher([tmp_path]).digest_now(f"{ISSUE_BASE}a.png") == ""  # no issue folder: no issue URL

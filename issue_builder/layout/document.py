@@ -23,7 +23,7 @@ from issue_builder.layout.laid_out import Layout, Placement, article_at
 from issue_builder.layout.overflow import describe
 from issue_builder.layout.parallel import Env, SectionCache, code_digest
 from issue_builder.layout.sections import Placed, place
-from issue_builder.layout.urls import build_url, issue_path
+from issue_builder.layout.urls import ISSUE_SCHEME, as_written, build_url, issue_path
 from issue_builder.layout.warm import fonts_shared_for_the_build
 from issue_builder.prepare.content import PreparedIssue
 from issue_builder.prepare.images import placeable
@@ -61,7 +61,9 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], N
     with tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch, fonts_shared_for_the_build(), cache.held():
         env = Env(
             html_for=html_for,
-            fetcher=SandboxFetcher([issue.root, FONTS_DIR, *issue.layout_chain], generated, build_dir=cache_dir),
+            fetcher=SandboxFetcher(
+                [issue.root, FONTS_DIR, *issue.layout_chain], generated, build_dir=cache_dir, issue_root=issue.root
+            ),
             sizes=sizes,
             cache=cache,
             context=f"{resources_digest(issue)}\0{code_digest()}",
@@ -273,9 +275,12 @@ def page_multiple(binding: str) -> int:
     return 4 if binding == "saddle-stitch" else 2
 
 
+_ISSUE_URL = re.compile(rf"{ISSUE_SCHEME}:[^\s'\"]+")
+
+
 def _classify(records: list[tuple[int, str]], refused: list[tuple[str, str]], issue: PreparedIssue) -> list[Diagnostic]:
     """WeasyPrint's messages ((level, text), each once) and the URLs the sandbox refused, as findings."""
-    found = [Diagnostic(f"{url} ({why})", code="refused-url") for url, why in dict.fromkeys(refused)]
+    found = [Diagnostic(f"{as_written(url)} ({why})", code="refused-url") for url, why in dict.fromkeys(refused)]
     seen = set()
     for level, text in records:
         if text in seen:
@@ -297,7 +302,11 @@ def _classify(records: list[tuple[int, str]], refused: list[tuple[str, str]], is
             )
         elif text.startswith("Failed to load"):
             if not any(url in text for url, _ in refused):
-                found.append(Diagnostic(text.splitlines()[0], code="missing-resource"))
+                found.append(
+                    Diagnostic(
+                        _ISSUE_URL.sub(lambda u: as_written(u[0]), text.splitlines()[0]), code="missing-resource"
+                    )
+                )
         elif "anchor" in text.lower():
             found.append(Diagnostic(text, code="unknown-anchor"))
         elif level >= ERROR:

@@ -17,13 +17,20 @@ _TYPES = {".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".svg": "i
 
 
 class SandboxFetcher(URLFetcher):
-    """Serves `file:` URLs under `roots`, the issue's URLs (layout/urls.py) from the first root, the issue's
-    folder, and the build's files; refuses everything else and remembers what it refused, and the SHA-256 of what
-    it served (None for a file it did not find): what a laid-out section drew on (layout/parallel.py)."""
+    """Serves `file:` URLs under `roots`, the issue's URLs (layout/urls.py) from `issue_root` and the build's
+    files; refuses everything else and remembers what it refused, and the SHA-256 of what it served (None for a
+    file it did not find): what a laid-out section drew on (layout/parallel.py)."""
 
-    def __init__(self, roots: list[Path], generated: dict[str, bytes] | None = None, build_dir: Path | None = None):
+    def __init__(
+        self,
+        roots: list[Path],
+        generated: dict[str, bytes] | None = None,
+        build_dir: Path | None = None,
+        issue_root: Path | None = None,
+    ):
         super().__init__(allowed_protocols={"file", BUILD_SCHEME, ISSUE_SCHEME}, allow_redirects=False)
         self.roots = [r.resolve() for r in roots]
+        self.issue_root = issue_root.resolve() if issue_root is not None else None
         self.generated = generated or {}  # build files served from memory (the barcode), by name
         self.build_dir = build_dir  # build files on disk (converted images), by name
         self.refused: list[tuple[str, str]] = []
@@ -38,7 +45,11 @@ class SandboxFetcher(URLFetcher):
         if isinstance(found, bytes):
             self.served[url] = hashlib.sha256(found).hexdigest()
             return URLFetcherResponse(url, found, {"Content-Type": mime})
-        if not found.is_file():
+        try:
+            is_file = found.is_file()
+        except (OSError, ValueError):  # a name too long
+            return self._refuse(url, "not a file name")
+        if not is_file:
             self.served[url] = None
             return self._refuse(url, "file not found")
         return self._file(url, found, mime)
@@ -62,11 +73,14 @@ class SandboxFetcher(URLFetcher):
                 return "not a file of this build"
             return self.build_dir / name
         if parts.scheme == ISSUE_SCHEME:
-            path = issue_path(url, self.roots[0]) if self.roots else None
+            path = issue_path(url, self.issue_root) if self.issue_root is not None else None
             return path if path is not None else "outside the issue folder"
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             return "only files inside the issue, its layout and fonts may be loaded"
-        path = Path(unquote(parts.path)).resolve()
+        try:
+            path = Path(unquote(parts.path)).resolve()
+        except (OSError, ValueError):
+            return "not a file name"
         if not any(path.is_relative_to(root) for root in self.roots):
             return "outside the issue folder, its layout and fonts"
         return path
