@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import re
 import shutil
 import signal
@@ -40,6 +42,19 @@ def run_cli(capsys: pytest.CaptureFixture, *args: str) -> Result:
         code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()
     return Result(code, out, err)
+
+
+def cli_said(*args: str) -> tuple[int, str]:
+    """The CLI run in-process outside pytest's capture (a fixture of a wider scope has none): (exit code, what it
+    printed on either stream)."""
+    said = io.StringIO()
+    code = 0
+    with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return code, said.getvalue()
 
 
 def copy_fixture(name: str, dest: Path) -> Path:

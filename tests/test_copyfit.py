@@ -3,16 +3,13 @@ box, smaller titles) chosen by the publication's `typesetting` settings; on copi
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from helpers import copy_fixture, edit, page_texts
-from issue_builder.cli import main
+from helpers import cli_said, copy_fixture, edit, page_texts
 from issue_builder.layout.copyfit import Fit, Measured, Rules, next_fit
 
 LONG_TITLE = (
@@ -38,16 +35,9 @@ def gazette(tmp: Path, typesetting: str = "") -> Path:
 
 def render(folder: Path, *extra: str) -> tuple[int, str]:
     """`render 3.yaml --only web --keep-html` in `folder`: (exit code, what it printed)."""
-    said = io.StringIO()
-    code = 0
-    with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):
-        try:
-            main(
-                ["render", str(folder / "3.yaml"), "--out", str(folder / "out"), "--only", "web", "--keep-html", *extra]
-            )
-        except SystemExit as exc:
-            code = exc.code
-    return code, said.getvalue()
+    return cli_said(
+        "render", str(folder / "3.yaml"), "--out", str(folder / "out"), "--only", "web", "--keep-html", *extra
+    )
 
 
 @pytest.fixture(scope="module")

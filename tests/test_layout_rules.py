@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from helpers import copy_fixture, page_texts
+from helpers import cli_said, copy_fixture, page_texts
 from issue_builder.checks.running_heads import read_furniture, running_head_problems
 from issue_builder.cli import main
 from issue_builder.layout import cover_contrast
@@ -32,16 +32,10 @@ STEM = "free-text-review-1"
 def render(folder: Path, *extra: str) -> tuple[Path, str]:
     """Render the issue in `folder` (both editions, HTML kept); the output folder and what was printed."""
     out = folder / "out"
-    said = io.StringIO()
-    code = 0
-    with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):
-        try:
-            main(["render", str(folder / "1.yaml"), "--out", str(out), "--keep-html", "--force", *extra])
-        except SystemExit as exc:
-            code = exc.code
-    assert code == 0, said.getvalue()
-    (out / "said.txt").write_text(said.getvalue())
-    return out, said.getvalue()
+    code, said = cli_said("render", str(folder / "1.yaml"), "--out", str(out), "--keep-html", "--force", *extra)
+    assert code == 0, said
+    (out / "said.txt").write_text(said)
+    return out, said
 
 
 @pytest.fixture(scope="module")

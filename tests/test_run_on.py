@@ -4,8 +4,6 @@ and of issue 18."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import shutil
 import subprocess
@@ -13,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import copy_fixture, edit, line_of, page_texts, run_cli
-from issue_builder.cli import main
+from helpers import cli_said, copy_fixture, edit, line_of, page_texts, run_cli
 
 PRINT, WEB = "free-text-review-1-print.pdf", "free-text-review-1-web.pdf"
 APACHE_END = "stated in this License."  # the last words of the Apache article
@@ -38,14 +35,7 @@ def realtext(tmp: Path, run_on: int = 600) -> Path:
 
 def render(manifest: Path, *extra: str) -> tuple[int, str]:
     """`render MANIFEST --out FOLDER/out`: (exit code, what it printed)."""
-    said = io.StringIO()
-    code = 0
-    with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):
-        try:
-            main(["render", str(manifest), "--out", str(manifest.parent / "out"), *extra])
-        except SystemExit as exc:
-            code = exc.code
-    return code, said.getvalue()
+    return cli_said("render", str(manifest), "--out", str(manifest.parent / "out"), *extra)
 
 
 def page_of(texts: list[str], words: str) -> list[int]:

@@ -87,11 +87,11 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
     existed = target is None or target.exists()
     try:
         if options.worker is not None:
-            return _build(manifest, options, step)
+            return _build(manifest, options, step, target)
         worker = RenderWorker()  # started first: it loads the layout code while the manifest is read and prepared
         worker.start()
         try:
-            return _build(manifest, dataclasses.replace(options, worker=worker), step)
+            return _build(manifest, dataclasses.replace(options, worker=worker), step, target)
         finally:
             worker.close()
     except BaseException:
@@ -100,11 +100,12 @@ def build_issue(manifest: Path, options: BuildOptions, step: Callable[[str], Non
         raise
 
 
-def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None]) -> BuildResult:
+def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None], target: Path | None) -> BuildResult:
+    """The build; `target`: its output folder as far as it is known before the manifest is prepared (its cache
+    keeps what the pictures decoded to)."""
     started, began = time.monotonic(), time.time()
     step("checking the manifest")
-    known = options.out_dir or default_out(manifest)  # its cache keeps what the pictures decoded to
-    issue = prepare_issue(manifest, {("printing", "pdf_x"): options.pdf_x}, known / ".cache" if known else None)
+    issue = prepare_issue(manifest, {("printing", "pdf_x"): options.pdf_x}, target / ".cache" if target else None)
     out_dir = options.out_dir or Path("build") / str(issue.manifest.issue)
     _refuse_another_issue(out_dir, issue)
     keep_inspected(issue.images, out_dir / ".cache")

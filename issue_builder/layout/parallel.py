@@ -129,21 +129,11 @@ class SectionCache:
             with contextlib.suppress(OSError):
                 fcntl.flock(self.lock, fcntl.LOCK_UN)
         try:
-            lock = self.lock or open(self.folder / LOCK_FILE, "a+b")  # closed below when opened here
+            with open(self.folder / LOCK_FILE, "a+b") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError: another build holds it
+                self._prune()
         except OSError:
             return
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return  # another build holds it
-        else:
-            self._prune()
-        finally:
-            if lock is not self.lock:
-                lock.close()
-            else:
-                with contextlib.suppress(OSError):
-                    fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _prune(self) -> None:
         try:

@@ -145,9 +145,9 @@ class _Stylesheets:
 
     def __call__(self, *args, **kwargs):
         if args or kwargs.get("string") is None or kwargs.get("font_config") is not self.fonts:
-            return self.make(*args, **kwargs)
+            return self.make(*args, **kwargs)  # a stylesheet of a layout without the shared fonts, or a file's
         if kwargs.keys() - _STYLE_ARGUMENTS:
-            return self.make(**kwargs)
+            return self.make(**kwargs)  # asked for in a way WeasyPrint 70 does not ask for a style element
         key = (kwargs["string"], kwargs.get("base_url"), kwargs.get("media_type"))
         if key not in self.parsed:
             sheet, self.parsed[key] = self._first(kwargs)
