@@ -86,3 +86,38 @@ def test_array_types_of_any_length_are_the_types_cffi_parses():
         assert list(ffi.new(made, list(range(length)))) == list(range(length))
     with pytest.raises(KeyError):
         ffi._parsed_types["struct nothing_of_the_kind"]
+
+
+_LOADED = """
+import ctypes.util, json, sys
+usual = ctypes.util.find_library
+if sys.argv[1] == "engine":
+    import issue_builder.layout.engine
+else:
+    import weasyprint
+from weasyprint.text import ffi
+names = ("gobject", "pango", "harfbuzz", "harfbuzz_subset", "harfbuzz_vector", "fontconfig", "pangoft2")
+maps = sorted({line.split()[-1] for line in open("/proc/self/maps") if ".so" in line})
+print(json.dumps({
+    "found": [name for name in names if getattr(ffi, name) is not None],
+    "files": [path for path in maps if any(part in path for part in ("gobject", "pango", "harfbuzz", "fontconfig"))],
+    "restored": ctypes.util.find_library is usual,
+}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the libraries a process mapped (Linux)")
+def test_weasyprint_loads_the_same_libraries_as_with_the_usual_lookup():
+    import json
+    import subprocess
+    import sys
+
+    def loaded(how: str) -> dict:
+        done = subprocess.run([sys.executable, "-c", _LOADED, how], capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    ours, usual = loaded("engine"), loaded("plain")
+    assert {"gobject", "pango", "harfbuzz", "harfbuzz_subset", "fontconfig"} <= set(ours["found"])
+    assert ours["found"] == usual["found"]
+    assert ours["files"] and ours["files"] == usual["files"]
+    assert ours["restored"]
