@@ -13,7 +13,8 @@ of any one process of the tree. Cases, in order, all in one temporary folder:
                     --keep-html` writes them, untimed)
   cold render       `issue-builder render MANIFEST` into a new folder: nothing cached by an earlier render
   full render       `issue-builder render MANIFEST --force` (print and web PDFs, web page) with the laid-out
-                    sections deleted first (`.cache/sections`): every section laid out again, the content-hashed
+                    sections deleted first (`.cache/sections`): every section laid out again, and the pages the
+                    PDF/UA check kept (`.cache/pdfua-pages.json`): every page checked again; the content-hashed
                     caches of converted images, fonts and pictures warm from the earlier renders
   warm render       `render --force` again, the laid-out sections kept: nothing laid out, everything finished
   nothing changed   the same `render` again without --force (inputs unchanged, outputs reused)
@@ -52,6 +53,8 @@ import yaml
 from make_synthetic import IGNORED, make_synthetic
 from measure import Session, measure, tree_cpu
 from report import busy_processes, ratios, table
+
+from issue_builder.checks.pdfua import PAGES_FILE as PDFUA_PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTLE_MS = 50
@@ -247,6 +250,7 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         cold_out = tmp / f"cold-{n}"  # a new output folder: nothing cached from earlier renders
         measured["cold"].append(run_case([*IB, "render", str(manifest), "--out", str(cold_out)], cold_out))
         shutil.rmtree(full_out / ".cache" / "sections", ignore_errors=True)  # every section laid out again
+        (full_out / ".cache" / PDFUA_PAGES).unlink(missing_ok=True)  # and every page of the web PDF checked again
         measured["full"].append(run_case([*render, "--force"], full_out))
         measured["warm"].append(run_case([*render, "--force"], full_out))
         unchanged = run_case(render, full_out)

@@ -8,6 +8,7 @@ PDFium: words whole, each article's text found in reading order, the structure o
 from __future__ import annotations
 
 import bisect
+import json
 import re
 import subprocess
 import time
@@ -22,8 +23,11 @@ from pikepdf import Array, Dictionary, Name, String
 
 from helpers import REPO, page_texts
 from issue_builder.base.bounded import Budget
+from issue_builder.base.cache import cache_salt
 from issue_builder.base.marked_content import FontInfo, read_page
-from issue_builder.checks.pdfua import check_pdfua, pdfua_findings
+from issue_builder.base.pdf_digest import PageDigests
+from issue_builder.checks import pdfua
+from issue_builder.checks.pdfua import PAGES_FILE, PagesRead, check_pdfua, pdfua_findings
 from issue_builder.prepare.issue import prepare_issue
 
 WEB = "the-tenant-bulletin-7-web.pdf"
@@ -243,6 +247,222 @@ def test_each_condition_fails_on_a_file_broken_on_purpose(rule: str):
     assert f"pdfua-{rule}" in {d.code for d in found}, [str(d) for d in found]
     named = next(d for d in found if d.code == f"pdfua-{rule}")
     assert "ISO 14289-1" in named.message or rule == "malformed"
+
+
+def _checked_with(pages_file: Path, pdf: pikepdf.Pdf, monkeypatch, budget: Budget | None = None):
+    """The findings on `pdf` with the pages kept in `pages_file` (kept again after), and how many pages were read."""
+    read = []
+    real = pdfua.read_page
+    monkeypatch.setattr(pdfua, "read_page", lambda *args: read.append(args[1]) or real(*args))
+    pages = PagesRead.load(pages_file)
+    found = check_pdfua(pdf, budget, pages=pages)
+    pages.save()
+    return [str(d) for d in found], len(read)
+
+
+@pytest.mark.parametrize("rule", sorted(BREAKS))
+def test_a_page_kept_from_the_last_check_gives_what_reading_it_gives(rule: str, tmp_path: Path, monkeypatch):
+    made = sample()
+    BREAKS[rule](made)
+    fresh = [str(d) for d in check_pdfua(made.pdf)]
+    first, read_first = _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
+    again, read_again = _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
+    assert first == again == fresh
+    assert read_first == 1
+    assert read_again == (1 if rule == "malformed" else 0)  # a page that cannot be read is never kept
+
+
+def test_a_page_drawn_otherwise_is_read_again_and_its_findings_are_new(tmp_path: Path, monkeypatch):
+    made = sample()
+    assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == ([], 1)
+    made.content(CONTENT + b"0 0 5 5 re f\n")  # painted outside any marked content
+    found, read = _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
+    assert read == 1 and any("pdfua-untagged-content" in d or "neither tagged" in d for d in found), found
+
+
+def test_a_page_whose_font_changed_is_read_again(tmp_path: Path, monkeypatch):
+    made = sample()
+    assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == ([], 1)
+    _unmapped_glyph(made)  # the font's entries only: the page draws the same codes
+    found, read = _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
+    assert read == 1 and any("maps to no Unicode" in d for d in found), found
+
+
+def test_pages_kept_count_against_the_budget_as_reading_them_does(tmp_path: Path, monkeypatch):
+    made = sample()
+    _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
+    fresh = [str(d) for d in check_pdfua(made.pdf, Budget(operators=5))]
+    found, read = _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch, Budget(operators=5))
+    assert found == fresh and any("too complex" in d for d in found) and read == 1
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [b"not json", b'{"code": "other code", "pages": {}}', b'{"code": null}', b"[1, 2]", b"mistyped"],
+    ids=["broken", "other-code", "no-pages", "not-a-record", "mistyped"],
+)
+def test_pages_kept_by_other_code_or_damaged_are_read(kept: bytes, tmp_path: Path, monkeypatch):
+    made = sample()
+    _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
+    stored = (tmp_path / PAGES_FILE).read_bytes()
+    if b"other code" in kept:  # the real record, under another code digest
+        kept = stored.replace(cache_salt().encode(), b"other code")
+    if kept == b"mistyped":  # the real record, its MCIDs written as strings
+        record = json.loads(stored)
+        page = next(iter(record["pages"].values()))
+        page[0] = [[str(mcid), tag, text] for mcid, tag, text in page[0]]
+        kept = json.dumps(record).encode()
+    (tmp_path / PAGES_FILE).write_bytes(kept)
+    assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == ([], 1)
+
+
+def test_a_page_is_known_by_what_it_draws_not_by_its_object_numbers(tmp_path: Path):
+    made = sample()
+    made.pdf.save(tmp_path / "a.pdf")
+    made.pdf.save(tmp_path / "b.pdf", object_stream_mode=pikepdf.ObjectStreamMode.generate, qdf=False)
+    made.pdf.add_blank_page()  # objects numbered otherwise once renumbered on saving
+    made.pdf.pages.insert(0, made.pdf.pages[-1])
+    made.pdf.save(tmp_path / "c.pdf")
+    keys = []
+    for name, index in (("a", 0), ("b", 0), ("c", 1)):
+        with pikepdf.open(tmp_path / f"{name}.pdf") as pdf:
+            keys.append(PageDigests(pdf).page(pdf.pages[index].obj))
+    assert keys[0] is not None and keys == [keys[0]] * 3
+    changed = sample()
+    changed.font.Widths = Array([11])
+    assert PageDigests(changed.pdf).page(changed.page) != keys[0]
+
+
+def test_a_page_whose_resources_loop_has_no_digest_and_is_read():
+    made = sample()
+    made.font.Resources = Dictionary(Font=Dictionary(F1=made.font))  # the font's own resources name it again
+    assert PageDigests(made.pdf).page(made.page) is None
+    assert check_pdfua(made.pdf, pages=PagesRead(None, {})) == check_pdfua(made.pdf)
+
+
+def _pages_with_direct_fonts(letters: str) -> pikepdf.Pdf:
+    """A page per letter, each showing "a" in a font of its own, written into the page (not an object of its own),
+    that maps "a" to that letter."""
+    pdf = pikepdf.new()
+    for letter in letters:
+        pdf.add_blank_page(page_size=(200, 200))
+        page = pdf.pages[-1].obj
+        font = Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type3,
+            FontBBox=Array([0, 0, 10, 10]),
+            FontMatrix=Array([0.1, 0, 0, 0.1, 0, 0]),
+            CharProcs=Dictionary(a=pdf.make_stream(b"10 0 0 0 10 10 d1")),
+            Encoding=Dictionary(Differences=Array([97, Name.a])),
+            FirstChar=97,
+            LastChar=97,
+            Widths=Array([10]),
+            Resources=Dictionary(),
+            ToUnicode=pdf.make_stream(TO_UNICODE.replace(b"<0061>", b"<%04X>" % ord(letter))),
+        )
+        page.Resources = Dictionary(Font=Dictionary(F1=font))
+        page.Contents = pdf.make_stream(b"/P <</MCID 0>> BDC BT /F1 12 Tf 10 10 Td (a) Tj ET EMC")
+    return pdf
+
+
+def test_each_page_reads_its_own_fonts_whatever_was_read_before():
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2
+    fonts: dict = {}  # shared by the pages of one file, as the check and the structure repair share it
+    pdf = _pages_with_direct_fonts(letters)
+    read = [read_page(page.obj, n, Budget(), fonts).by_mcid()[0].text for n, page in enumerate(pdf.pages, 1)]
+    assert "".join(read) == letters
+
+
+def test_strings_that_look_like_references_are_digested_as_strings():
+    made = sample()
+    first, second = (made.pdf.make_indirect(Dictionary(Same=1)) for _ in range(2))  # alike but for their numbers
+    keys = []
+    for target in (first, second):
+        made.page.Resources.Properties = Dictionary(P1=Dictionary(ActualText=String(f"{target.objgen[0]} 0 R")))
+        keys.append(PageDigests(made.pdf).page(made.page))
+    assert keys[0] != keys[1]
+
+
+def test_a_stream_whose_dictionary_changed_is_digested_anew():
+    made = sample()
+    before = PageDigests(made.pdf).page(made.page)
+    made.page.Resources.XObject.Im1.Decode = Array([1, 0, 1, 0, 1, 0])  # the same bytes, decoded otherwise
+    assert PageDigests(made.pdf).page(made.page) != before
+
+
+def test_references_are_found_in_long_runs_of_digits_in_one_pass():
+    made = sample()
+    made.page.Resources.Junk = Array([String(b"\0" * 300_000), Name("/N" + "0" * 300_000)])  # long runs of zeros
+    made.page.Resources.Font.F2 = made.pdf.make_indirect(Dictionary(Type=Name.Font))
+    assert PageDigests(made.pdf).page(made.page) is not None  # a quadratic tokenizer takes hours here
+
+
+@pytest.mark.parametrize("limit", ["operators", "operands"])
+def test_kept_pages_add_up_against_the_budget_as_read_ones_do(limit: str, tmp_path: Path, monkeypatch):
+    made = sample()
+    body = CONTENT + (b"q 1 0 0 1 0 0 cm Q\n" * 20 if limit == "operands" else b"")
+    made.content(body)
+    for _ in range(3):
+        made.pdf.pages.append(made.pdf.pages[0])
+    one = Budget()
+    read_page(made.page, 1, one)
+
+    def budget() -> Budget:  # room for two pages and a half of the limit that binds: the third page stops reading
+        if limit == "operators":
+            return Budget(operators=one.operators_read * 5 // 2)
+        bounded = Budget()
+        bounded.operands = one.operands_read * 5 // 2
+        return bounded
+
+    fresh = [str(d) for d in check_pdfua(made.pdf, budget())]
+    assert any("too complex" in d for d in fresh)
+    _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
+    found, read = _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch, budget())
+    assert found == fresh and read == 1  # two pages taken as kept, the third read to where the limit stops it
+
+
+def test_a_page_showing_half_a_character_is_read_every_time(tmp_path: Path, monkeypatch):
+    made = sample()
+    cmap = b"begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange "
+    cmap += b"1 beginbfrange <0000> <FFFF> <0000> endbfrange endcmap"  # every code to itself, the surrogates too
+    cid_font = Dictionary(
+        Type=Name.Font,
+        Subtype=Name.CIDFontType2,
+        BaseFont=Name.X,
+        CIDSystemInfo=Dictionary(Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0),
+    )
+    made.page.Resources.Font.F2 = made.pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type0,
+            BaseFont=Name.X,
+            Encoding=Name("/Identity-H"),
+            DescendantFonts=Array([made.pdf.make_indirect(cid_font)]),
+            ToUnicode=made.pdf.make_stream(cmap),
+        )
+    )
+    made.content(CONTENT + b"/Span <</MCID 5>> BDC BT /F2 9 Tf <D83DDE00> Tj ET EMC\n")  # two halves, not reached
+    fresh = [str(d) for d in check_pdfua(made.pdf)]
+    assert any(r"'\ud83d\ude00'" in d for d in fresh), fresh  # the two halves, named as Python writes them
+    assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == (fresh, 1)
+    assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == (fresh, 1)
+
+
+def test_a_record_nested_too_deep_is_read_past(tmp_path: Path, monkeypatch):
+    made = sample()
+    (tmp_path / PAGES_FILE).write_bytes(b"[" * 100_000)
+    assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == ([], 1)
+
+
+def test_bulletin_web_pdf_checked_again_reads_no_page_and_finds_what_it_found(rendered_bulletin: Path, tmp_path):
+    assert pdfua_findings(rendered_bulletin / WEB, tmp_path) == []
+    kept = (tmp_path / PAGES_FILE).read_bytes()
+    with pikepdf.open(rendered_bulletin / WEB) as pdf:
+        assert len(PagesRead.load(tmp_path / PAGES_FILE).known) == len(
+            {PageDigests(pdf).page(p.obj) for p in pdf.pages}
+        )
+    assert pdfua_findings(rendered_bulletin / WEB, tmp_path) == []
+    assert (tmp_path / PAGES_FILE).read_bytes() == kept  # nothing new read, nothing written
 
 
 def test_findings_name_the_page_and_the_element():

@@ -58,6 +58,19 @@ class Budget:
         if self.forms_drawn > self.forms:
             raise OverBudget(f"forms, patterns or soft masks drawn more than {self.forms:,} times")
 
+    def counted(self) -> tuple[int, int, int]:
+        """What has been counted: operators, operands, forms."""
+        return (self.operators_read, self.operands_read, self.forms_drawn)
+
+    def take(self, counts: tuple[int, int, int]) -> bool:
+        """Count what reading something again would count, when all of it fits; False, counting nothing, when it
+        does not (then read it: the limit is hit where reading hits it)."""
+        operators, operands, forms = (now + more for now, more in zip(self.counted(), counts, strict=True))
+        if operators > self.operators or operands > self.operands or forms > self.forms:
+            return False
+        self.operators_read, self.operands_read, self.forms_drawn = operators, operands, forms
+        return True
+
 
 def run_tool(args: list[str], what: str, limits: Limits | None = None, **kwargs: Any) -> subprocess.CompletedProcess:
     """Run an external program limited in processor time, memory and wall time; LimitExceeded when one is hit."""

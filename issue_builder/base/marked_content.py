@@ -557,7 +557,7 @@ class ContentReader:
         elif op == "Tf":
             name = str(operands[0]) if operands and isinstance(operands[0], pikepdf.Name) else None
             font = self.font_names.get(name) if name else None
-            key = font.objgen if isinstance(font, pikepdf.Object) and font.is_indirect else id(font)
+            key = _font_key(font)
             if key not in self.fonts:
                 self.fonts[key] = font_info(font)
             self.font = self.fonts[key]
@@ -617,6 +617,14 @@ class ContentReader:
             show = Show.of(self.index, op, font, strings, text, self.form)
             sequence.shows.append(show)
             sequence.items.append(show)
+
+
+def _font_key(font) -> tuple:
+    """What a font is known by in the readers' shared memo: its object, or a direct one by what it holds (a wrapper's
+    id is reused once it is gone, by another page's font)."""
+    if isinstance(font, pikepdf.Object):
+        return ("object", font.objgen) if font.is_indirect else ("direct", font.unparse())
+    return ("value", repr(font))
 
 
 def read_page(page: pikepdf.Dictionary, number: int, budget: Budget, fonts: dict | None = None) -> PageContent:

@@ -134,7 +134,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None], t
 
     step("laying out the issue")
     limits = options.limits or Limits(issue.manifest.limits.seconds, issue.manifest.limits.memory_mb)
-    checks = _Checks(issue, options)
+    checks = _Checks(issue, options, out_dir / ".cache")
     try:
         rendered = render_in_child(
             issue,
@@ -320,8 +320,8 @@ class _Checks:
     """The checks of the finished editions, each started in a forked copy of this process as soon as the render
     has finished its edition, while the render goes on with the others."""
 
-    def __init__(self, issue: PreparedIssue, options: BuildOptions):
-        self.issue, self.options = issue, options
+    def __init__(self, issue: PreparedIssue, options: BuildOptions, cache_dir: Path):
+        self.issue, self.options, self.cache_dir = issue, options, cache_dir
         self.reader = _reader(options.editions, options.spreads)
         self.layout: Layout | None = None
         self.words: WordCheck | None = None
@@ -336,7 +336,9 @@ class _Checks:
         if edition.name == self.reader:
             work = partial(_layout_findings, self.issue, self.layout, edition)
             self.running[None] = Forked(work, what="reading the pages")
-        work = partial(_edition_checks, edition, self.layout, self.issue, self.words, self.options.spreads)
+        work = partial(
+            _edition_checks, edition, self.layout, self.issue, self.words, self.options.spreads, self.cache_dir
+        )
         self.running[edition.name] = Forked(work, what=f"checking the {edition.name} PDF")
 
     def outcomes(self) -> dict[str | None, object]:
@@ -357,9 +359,10 @@ class _Checks:
 
 def _reader(editions: tuple[str, ...], spreads: bool) -> str | None:
     """The edition whose pages the running heads are read from: the furniture reads alike on every edition (measured
-    from the trim) and the web edition is the smallest to read; a proof is read only when no web edition is made,
-    and not in spreads (two pages a sheet)."""
-    return next((n for n in ("web", "print", "proof") if n in editions and not (n == "proof" and spreads)), None)
+    from the trim); the print edition is finished first, so its pages are read while the web edition's structure is
+    still being repaired, not beside the web edition's checks; a proof is read only when neither is made, and not in
+    spreads (two pages a sheet)."""
+    return next((n for n in ("print", "web", "proof") if n in editions and not (n == "proof" and spreads)), None)
 
 
 @contextlib.contextmanager
@@ -378,12 +381,14 @@ def _edition_file(edition: Edition) -> Iterator[Path]:
 
 
 def _edition_checks(
-    edition: Edition, layout: Layout, issue: PreparedIssue, words: WordCheck, spreads: bool
+    edition: Edition, layout: Layout, issue: PreparedIssue, words: WordCheck, spreads: bool, cache_dir: Path
 ) -> tuple[list[str], list[Diagnostic]]:
     """What breaks the edition's promises, and the words it lost (kept only when it keeps its promises; read while
-    the web edition's PDF/UA check runs beside)."""
+    the web edition's PDF/UA check runs beside, which takes the pages drawn alike in the last build's web edition
+    from `cache_dir`)."""
     with _edition_file(edition) as path:
-        pdfua = Forked(partial(pdfua_findings, path), what="the PDF/UA check") if edition.name == "web" else None
+        check = partial(pdfua_findings, path, cache_dir)
+        pdfua = Forked(check, what="the PDF/UA check") if edition.name == "web" else None
         try:
             problems = edition_problems(path, edition, layout.article_pages, issue)
             lost: list[Diagnostic] = []

@@ -15,16 +15,21 @@ Content streams are read within a `Budget`; `pdfua_findings` runs in a child pro
 
 from __future__ import annotations
 
+import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import NamedTuple
 
 import pikepdf
 
+from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.bounded import Budget, LimitExceeded, OverBudget, call_bounded
+from issue_builder.base.cache import cache_salt
 from issue_builder.base.diagnostics import Diagnostic
 from issue_builder.base.marked_content import PageContent, read_page
 from issue_builder.base.pdf_content import is_dict
+from issue_builder.base.pdf_digest import PageDigests
 from issue_builder.base.preflight_report import Report
 from issue_builder.base.schema import LANGUAGE_TAG
 from issue_builder.checks.preflight.run import MALFORMED, UnusablePdf, open_checked_pdf
@@ -108,11 +113,12 @@ RULES: dict[str, tuple[str, str, str]] = {
 CHECKS = tuple(RULES)
 
 
-def pdfua_findings(path: Path) -> list[Diagnostic]:
+def pdfua_findings(path: Path, cache_dir: Path | None = None) -> list[Diagnostic]:
     """Check `path` against the PDF/UA-1 conditions above, in a child process with limits (UnusablePdf, exit 2,
-    for a file that cannot be read at all)."""
+    for a file that cannot be read at all). With `cache_dir`, what each page's content holds is kept there by the
+    page's digest, and a page drawn alike in the next file checked is not read again."""
     try:
-        return call_bounded(_findings, Path(path), what=f"the PDF/UA check of {path}")
+        return call_bounded(_findings, Path(path), cache_dir, what=f"the PDF/UA check of {path}")
     except LimitExceeded as exc:
         raise UnusablePdf(f"{exc}; the file is too complex to check") from None
 
@@ -129,14 +135,24 @@ def pdfua_report(path: Path) -> Report:
     return report
 
 
-def _findings(path: Path) -> list[Diagnostic]:
+def _findings(path: Path, cache_dir: Path | None = None) -> list[Diagnostic]:
     with open_checked_pdf(path) as pdf:
-        return check_pdfua(pdf)
+        # every object resolved before any is read: qpdf may rebuild a damaged file's cross-reference table when it
+        # first meets a bad offset, so what an object resolves to would depend on which the page digests read first
+        for _ in pdf.objects:
+            pass
+        if cache_dir is None:
+            return check_pdfua(pdf)
+        pages = PagesRead.load(cache_dir / PAGES_FILE)
+        found = check_pdfua(pdf, pages=pages)
+        pages.save()
+        return found
 
 
-def check_pdfua(pdf: pikepdf.Pdf, budget: Budget | None = None) -> list[Diagnostic]:
-    """Every condition on an open file, in this process; the content read within `budget`."""
-    check = _Check(pdf, budget or Budget())
+def check_pdfua(pdf: pikepdf.Pdf, budget: Budget | None = None, pages: PagesRead | None = None) -> list[Diagnostic]:
+    """Every condition on an open file, in this process; the content read within `budget`, each page's taken
+    from `pages` when it was read before."""
+    check = _Check(pdf, budget or Budget(), pages)
     check.guarded(check.catalog)
     check.guarded(check.metadata)
     check.guarded(check.content)
@@ -153,11 +169,134 @@ class _Text(NamedTuple):
     text: str
 
 
+class PageRead(NamedTuple):
+    """What the check keeps of one page's content: its sequences by MCID, what is wrong in it, and what reading it
+    counted against the budget."""
+
+    texts: dict[int, _Text]
+    findings: list[tuple[str, str]]  # (rule, detail), in the order found
+    unmapped: dict[str, list[int]]  # font -> codes shown that map to no Unicode value
+    unembedded: list[str]  # fonts drawn without their program
+    counted: tuple[int, int, int]
+
+    @classmethod
+    def of(cls, content: PageContent, counted: tuple[int, int, int]) -> PageRead:
+        findings = []
+        if content.untagged:
+            what = ", ".join(f"{n} {kind} operation{'s' if n > 1 else ''}" for kind, n in content.untagged.items())
+            findings.append(("untagged-content", f"{what} outside any marked content"))
+        for sequence in content.artifact_in_tagged:
+            findings.append(("artifact-in-tagged", f"inside {sequence.parent.tag if sequence.parent else '?'}"))
+        for sequence in content.tagged_in_artifact:
+            findings.append(("tagged-in-artifact", f"{sequence.tag} MCID {sequence.mcid}"))
+        findings += [("malformed", problem) for problem in content.problems]
+        return cls(
+            {mcid: _Text(q.tag, q.text) for mcid, q in content.by_mcid().items()},
+            findings,
+            {font: sorted(codes) for font, codes in content.unmapped.items()},
+            sorted(content.unembedded),
+            counted,
+        )
+
+    def as_json(self) -> list:
+        return [
+            [[mcid, text.tag, text.text] for mcid, text in self.texts.items()],
+            [list(finding) for finding in self.findings],
+            self.unmapped,
+            self.unembedded,
+            list(self.counted),
+        ]
+
+    @classmethod
+    def from_json(cls, stored: list) -> PageRead:
+        """The page as `as_json` stored it; ValueError or TypeError when it is anything else."""
+        texts, findings, unmapped, unembedded, counted = _rows([stored], 5)[0]
+        read = cls(
+            {_typed(mcid, int): _Text(_typed(tag, str), _typed(text, str)) for mcid, tag, text in _rows(texts, 3)},
+            [(_typed(rule, str), _typed(detail, str)) for rule, detail in _rows(findings, 2)],
+            {
+                _typed(font, str): [_typed(code, int) for code in _typed(codes, list)]
+                for font, codes in _typed(unmapped, dict).items()
+            },
+            [_typed(font, str) for font in _typed(unembedded, list)],
+            tuple(_typed(n, int) for n in _typed(counted, list)),
+        )
+        if len(read.counted) != 3 or min(read.counted) < 0 or any(rule not in RULES for rule, _ in read.findings):
+            raise ValueError("not a page read by this check")
+        return read
+
+
+def _rows(value, width: int) -> list[list]:
+    """`value` as a list of lists of `width` items; TypeError or ValueError otherwise."""
+    rows = _typed(value, list)
+    if any(len(_typed(row, list)) != width for row in rows):
+        raise ValueError(f"rows of {width} expected")
+    return rows
+
+
+def _typed(value, kind: type):
+    """`value`, when it is of `kind` (a bool is no int); TypeError otherwise."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{kind.__name__} expected, found {type(value).__name__}")
+    return value
+
+
+PAGES_FILE = "pdfua-pages.json"
+MAX_PAGES_BYTES = 64 << 20  # a 384-page issue keeps about 3 MB
+
+
+class PagesRead:
+    """Pages read by the last check of a file, by their digest (base/pdf_digest.py): a page drawn alike in the
+    next file checked is taken from here. Kept for the code and libraries that read them (`cache_salt`: the
+    package's source among them); what the latest check read replaces what was kept."""
+
+    def __init__(self, path: Path | None, known: dict[str, PageRead]):
+        self.path, self.known = path, known
+        self.used: dict[str, PageRead] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> PagesRead:
+        known: dict[str, PageRead] = {}
+        try:
+            if path.is_file() and path.stat().st_size <= MAX_PAGES_BYTES:
+                stored = json.loads(path.read_bytes())
+                if isinstance(stored, dict) and stored.get("code") == cache_salt():
+                    known = {str(key): PageRead.from_json(page) for key, page in stored["pages"].items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            known = {}  # none kept, kept by other code, or damaged: every page read
+        return cls(path, known)
+
+    def get(self, key: str) -> PageRead | None:
+        return self.known.get(key)
+
+    def keep(self, key: str, page: PageRead) -> None:
+        self.used[key] = page
+
+    def save(self) -> None:
+        if self.path is None or self.used.keys() == self.known.keys():
+            return
+        # JSON reads a lone high surrogate and a lone low one written side by side back as one character: a page
+        # showing one is not kept (no font of ours maps a code to half a character)
+        pages = {key: page.as_json() for key, page in self.used.items()}
+        pages = {key: page for key, page in pages.items() if not _halves(page)}
+        store_in_cache(self.path, json.dumps({"code": cache_salt(), "pages": pages}).encode())
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _halves(stored: list) -> bool:
+    """Whether a page as stored holds half a character (a lone surrogate)."""
+    return _SURROGATE.search(json.dumps(stored, ensure_ascii=False)) is not None
+
+
 class _Check:
     """One run over one file: what the content holds, what the tree reaches, the findings."""
 
-    def __init__(self, pdf: pikepdf.Pdf, budget: Budget):
+    def __init__(self, pdf: pikepdf.Pdf, budget: Budget, pages: PagesRead | None = None):
         self.pdf, self.budget = pdf, budget
+        self.pages_read = pages
+        self.digests = PageDigests(pdf) if pages is not None else None
         self.found: dict[str, list[Diagnostic]] = {}
         self.counts: dict[str, int] = {}
         self.page_index = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
@@ -247,31 +386,39 @@ class _Check:
         unembedded: dict[str, int] = {}
         for number, page in enumerate(self.pdf.pages, start=1):
             try:
-                content = read_page(page.obj, number, self.budget, fonts)
+                read = self._read(page.obj, number, fonts)
             except (pikepdf.PdfError, TypeError, ValueError) as exc:
                 self.add("malformed", f"the page's content cannot be read ({exc})", number)
-                content = PageContent(number)
+                read = PageRead.of(PageContent(number), (0, 0, 0))
             self.pages.append(number)
-            self.by_mcid.append({mcid: _Text(q.tag, q.text) for mcid, q in content.by_mcid().items()})
-            if content.untagged:
-                what = ", ".join(f"{n} {kind} operation{'s' if n > 1 else ''}" for kind, n in content.untagged.items())
-                self.add("untagged-content", f"{what} outside any marked content", number)
-            for sequence in content.artifact_in_tagged:
-                self.add("artifact-in-tagged", f"inside {sequence.parent.tag if sequence.parent else '?'}", number)
-            for sequence in content.tagged_in_artifact:
-                self.add("tagged-in-artifact", f"{sequence.tag} MCID {sequence.mcid}", number)
-            for problem in content.problems:
-                self.add("malformed", problem, number)
-            for font, codes in content.unmapped.items():
+            self.by_mcid.append(read.texts)
+            for rule, detail in read.findings:
+                self.add(rule, detail, number)
+            for font, codes in read.unmapped.items():
                 first, known = unmapped.get(font, (number, set()))
-                unmapped[font] = (first, known | codes)
-            for font in content.unembedded:
+                unmapped[font] = (first, known | set(codes))
+            for font in read.unembedded:
                 unembedded.setdefault(font, number)
         for font, (page, codes) in unmapped.items():
             shown = ", ".join(f"{c:#06x}" for c in sorted(codes)[:8]) + (", ..." if len(codes) > 8 else "")
             self.add("font-unicode", f"font {font}, {len(codes)} code(s): {shown}", page)
         for font, page in unembedded.items():
             self.add("font-embedded", f"font {font}", page)
+
+    def _read(self, page: pikepdf.Dictionary, number: int, fonts: dict) -> PageRead:
+        """The page's content as read before, when it is drawn alike and what reading it counted still fits the
+        budget; else read now (OverBudget where reading hits the limit)."""
+        key = self.digests.page(page) if self.digests is not None else None
+        known = self.pages_read.get(key) if key is not None else None
+        if known is not None and self.budget.take(known.counted):
+            self.pages_read.keep(key, known)
+            return known
+        before = self.budget.counted()
+        content = read_page(page, number, self.budget, fonts)
+        read = PageRead.of(content, tuple(now - then for now, then in zip(self.budget.counted(), before, strict=True)))
+        if key is not None:
+            self.pages_read.keep(key, read)
+        return read
 
     # the structure tree
 
