@@ -14,7 +14,6 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import lxml.html
@@ -453,53 +452,6 @@ def test_a_record_nested_too_deep_is_read_past(tmp_path: Path, monkeypatch):
     made = sample()
     (tmp_path / PAGES_FILE).write_bytes(b"[" * 100_000)
     assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == ([], 1)
-
-
-def _many_pages(tmp_path: Path, broken_at: int | None = None) -> Path:
-    """The sample's page twelve times (the tenth untagged), `broken_at` one whose content cannot be read."""
-    made = sample()
-    for _ in range(11):
-        made.pdf.pages.append(made.pdf.pages[0])
-    made.pdf.pages[9].obj.Contents = made.pdf.make_stream(CONTENT + b"0 0 5 5 re f\n")
-    if broken_at is not None:
-        made.pdf.pages[broken_at - 1].obj.Contents = Dictionary()
-    made.pdf.save(tmp_path / "many.pdf")
-    return tmp_path / "many.pdf"
-
-
-@pytest.mark.parametrize("broken_at", [None, 8, 11])
-@pytest.mark.parametrize("limited", [False, True])
-def test_pages_read_by_a_second_process_give_what_one_reader_finds(
-    tmp_path: Path, monkeypatch, broken_at: int | None, limited: bool
-):
-    path = _many_pages(tmp_path, broken_at)
-    one, made = Budget(), sample()
-    read_page(made.page, 1, one)
-
-    def budget() -> Budget | None:  # room for eight pages and a half: the limit falls in the second reader's half
-        return Budget(operators=one.operators_read * 17 // 2) if limited else None
-
-    read = []
-    real = pdfua.read_page
-    monkeypatch.setattr(pdfua, "read_page", lambda *args: read.append(args[1]) or real(*args))
-    with pikepdf.open(path) as pdf:
-        alone = [str(d) for d in check_pdfua(pdf, budget())]
-        read.clear()
-        split = check_pdfua(pdf, budget(), read_elsewhere=partial(pdfua.read_pages, path))
-    assert [str(d) for d in split] == alone
-    assert any("too complex" in d for d in alone) == limited
-    assert any("neither tagged" in d for d in alone) == (not limited)  # page 10: past the limit when limited
-    if broken_at is None and not limited:
-        assert read == [1, 2, 3, 4, 5, 6]  # the other six read by the second process
-
-
-def test_the_build_check_reads_half_the_pages_in_a_second_process(tmp_path: Path, monkeypatch):
-    path = _many_pages(tmp_path)
-    with pikepdf.open(path) as pdf:
-        alone = check_pdfua(pdf)
-    assert pdfua_findings(path) == alone  # in its bounded child, which forks the second reader
-    assert pdfua_findings(path, tmp_path / "cache") == alone
-    assert pdfua_findings(path, tmp_path / "cache") == alone
 
 
 def test_bulletin_web_pdf_checked_again_reads_no_page_and_finds_what_it_found(rendered_bulletin: Path, tmp_path):

@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,7 +27,6 @@ from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.bounded import Budget, LimitExceeded, OverBudget, call_bounded
 from issue_builder.base.cache import cache_salt
 from issue_builder.base.diagnostics import Diagnostic
-from issue_builder.base.forked import Forked
 from issue_builder.base.marked_content import PageContent, read_page
 from issue_builder.base.pdf_content import is_dict
 from issue_builder.base.pdf_digest import PageDigests
@@ -144,25 +141,18 @@ def _findings(path: Path, cache_dir: Path | None = None) -> list[Diagnostic]:
         # first meets a bad offset, so what an object resolves to would depend on which the page digests read first
         for _ in pdf.objects:
             pass
-        elsewhere = partial(read_pages, path)
         if cache_dir is None:
-            return check_pdfua(pdf, read_elsewhere=elsewhere)
+            return check_pdfua(pdf)
         pages = PagesRead.load(cache_dir / PAGES_FILE)
-        found = check_pdfua(pdf, pages=pages, read_elsewhere=elsewhere)
+        found = check_pdfua(pdf, pages=pages)
         pages.save()
         return found
 
 
-def check_pdfua(
-    pdf: pikepdf.Pdf,
-    budget: Budget | None = None,
-    pages: PagesRead | None = None,
-    read_elsewhere: Callable[[list[int]], dict[int, PageRead]] | None = None,
-) -> list[Diagnostic]:
-    """Every condition on an open file; the content read within `budget`, each page's taken from `pages` when it
-    was read before, the later half of the pages left to read by `read_elsewhere` in a second process (`read_pages`
-    of the file's path) when there are enough of them."""
-    check = _Check(pdf, budget or Budget(), pages, read_elsewhere)
+def check_pdfua(pdf: pikepdf.Pdf, budget: Budget | None = None, pages: PagesRead | None = None) -> list[Diagnostic]:
+    """Every condition on an open file, in this process; the content read within `budget`, each page's taken
+    from `pages` when it was read before."""
+    check = _Check(pdf, budget or Budget(), pages)
     check.guarded(check.catalog)
     check.guarded(check.metadata)
     check.guarded(check.content)
@@ -300,65 +290,12 @@ def _halves(stored: list) -> bool:
     return _SURROGATE.search(json.dumps(stored, ensure_ascii=False)) is not None
 
 
-SPLIT_FROM = 8  # pages to read from which the later half is read by a second process
-
-
-def read_counted(page: pikepdf.Dictionary, number: int, budget: Budget, fonts: dict) -> PageRead:
-    """What the page's content holds, read within `budget`, with what reading it counted."""
-    before = budget.counted()
-    content = read_page(page, number, budget, fonts)
-    return PageRead.of(content, tuple(now - then for now, then in zip(budget.counted(), before, strict=True)))
-
-
-def read_pages(path: Path, numbers: list[int]) -> dict[int, PageRead]:
-    """Pages `numbers` of the file at `path` (opened here: a forked process shares the check's file offset),
-    each read within a budget of its own; up to the first that cannot be read, which the check reads itself."""
-    found: dict[int, PageRead] = {}
-    budget, fonts = Budget(), {}
-    with pikepdf.open(path) as pdf:
-        for _ in pdf.objects:  # resolved as the check resolves them (see `_findings`)
-            pass
-        for number in numbers:
-            try:
-                found[number] = read_counted(pdf.pages[number - 1].obj, number, budget, fonts)
-            except (OverBudget, *MALFORMED):
-                break
-    return found
-
-
-class _Elsewhere:
-    """The pages a second process reads, waited for when the first of them is needed."""
-
-    def __init__(self, running: Forked | None = None, numbers: list[int] = ()):
-        self.running, self.numbers, self.found = running, frozenset(numbers), None
-
-    def get(self, number: int) -> PageRead | None:
-        if self.running is None or number not in self.numbers:
-            return None
-        if self.found is None:
-            try:
-                self.found = self.running.result()
-            except Exception:  # stopped by a limit, or failed: this process reads them
-                self.found = {}
-        return self.found.get(number)
-
-    def cancel(self) -> None:
-        if self.running is not None and self.found is None:
-            self.running.cancel()
-
-
 class _Check:
     """One run over one file: what the content holds, what the tree reaches, the findings."""
 
-    def __init__(
-        self,
-        pdf: pikepdf.Pdf,
-        budget: Budget,
-        pages: PagesRead | None = None,
-        read_elsewhere: Callable[[list[int]], dict[int, PageRead]] | None = None,
-    ):
+    def __init__(self, pdf: pikepdf.Pdf, budget: Budget, pages: PagesRead | None = None):
         self.pdf, self.budget = pdf, budget
-        self.pages_read, self.read_elsewhere = pages, read_elsewhere
+        self.pages_read = pages
         self.digests = PageDigests(pdf) if pages is not None else None
         self.found: dict[str, list[Diagnostic]] = {}
         self.counts: dict[str, int] = {}
@@ -447,57 +384,38 @@ class _Check:
         fonts: dict = {}
         unmapped: dict[str, tuple[int, set[int]]] = {}
         unembedded: dict[str, int] = {}
-        keys = [self.digests.page(page.obj) if self.digests is not None else None for page in self.pdf.pages]
-        elsewhere = self._elsewhere(keys)
-        try:
-            for number, page in enumerate(self.pdf.pages, start=1):
-                try:
-                    read = self._read(page.obj, number, fonts, keys[number - 1], elsewhere.get(number))
-                except (pikepdf.PdfError, TypeError, ValueError) as exc:
-                    self.add("malformed", f"the page's content cannot be read ({exc})", number)
-                    read = PageRead.of(PageContent(number), (0, 0, 0))
-                self._take(number, read, unmapped, unembedded)
-        finally:
-            elsewhere.cancel()
+        for number, page in enumerate(self.pdf.pages, start=1):
+            try:
+                read = self._read(page.obj, number, fonts)
+            except (pikepdf.PdfError, TypeError, ValueError) as exc:
+                self.add("malformed", f"the page's content cannot be read ({exc})", number)
+                read = PageRead.of(PageContent(number), (0, 0, 0))
+            self.pages.append(number)
+            self.by_mcid.append(read.texts)
+            for rule, detail in read.findings:
+                self.add(rule, detail, number)
+            for font, codes in read.unmapped.items():
+                first, known = unmapped.get(font, (number, set()))
+                unmapped[font] = (first, known | set(codes))
+            for font in read.unembedded:
+                unembedded.setdefault(font, number)
         for font, (page, codes) in unmapped.items():
             shown = ", ".join(f"{c:#06x}" for c in sorted(codes)[:8]) + (", ..." if len(codes) > 8 else "")
             self.add("font-unicode", f"font {font}, {len(codes)} code(s): {shown}", page)
         for font, page in unembedded.items():
             self.add("font-embedded", f"font {font}", page)
 
-    def _elsewhere(self, keys: list[str | None]) -> _Elsewhere:
-        """The later half of the pages to read, read by a second process while this one reads the rest (when
-        there are enough of them to gain by it)."""
-        todo = [n for n, key in enumerate(keys, start=1) if key is None or self.pages_read.get(key) is None]
-        if self.read_elsewhere is None or len(todo) < SPLIT_FROM:
-            return _Elsewhere()
-        later = todo[len(todo) // 2 :]
-        return _Elsewhere(Forked(partial(self.read_elsewhere, later), what="reading pages for the PDF/UA check"), later)
-
-    def _take(self, number: int, read: PageRead, unmapped: dict, unembedded: dict) -> None:
-        """What page `number` holds, added to what the file holds."""
-        self.pages.append(number)
-        self.by_mcid.append(read.texts)
-        for rule, detail in read.findings:
-            self.add(rule, detail, number)
-        for font, codes in read.unmapped.items():
-            first, known = unmapped.get(font, (number, set()))
-            unmapped[font] = (first, known | set(codes))
-        for font in read.unembedded:
-            unembedded.setdefault(font, number)
-
-    def _read(
-        self, page: pikepdf.Dictionary, number: int, fonts: dict, key: str | None, elsewhere: PageRead | None
-    ) -> PageRead:
-        """The page's content as read before or by the second process, when what reading it counted still fits
-        the budget; else read now (OverBudget where reading hits the limit)."""
+    def _read(self, page: pikepdf.Dictionary, number: int, fonts: dict) -> PageRead:
+        """The page's content as read before, when it is drawn alike and what reading it counted still fits the
+        budget; else read now (OverBudget where reading hits the limit)."""
+        key = self.digests.page(page) if self.digests is not None else None
         known = self.pages_read.get(key) if key is not None else None
-        known = known or elsewhere
         if known is not None and self.budget.take(known.counted):
-            if key is not None:
-                self.pages_read.keep(key, known)
+            self.pages_read.keep(key, known)
             return known
-        read = read_counted(page, number, self.budget, fonts)
+        before = self.budget.counted()
+        content = read_page(page, number, self.budget, fonts)
+        read = PageRead.of(content, tuple(now - then for now, then in zip(self.budget.counted(), before, strict=True)))
         if key is not None:
             self.pages_read.keep(key, read)
         return read
