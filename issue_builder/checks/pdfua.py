@@ -137,12 +137,12 @@ def pdfua_report(path: Path) -> Report:
 
 def _findings(path: Path, cache_dir: Path | None = None) -> list[Diagnostic]:
     with open_checked_pdf(path) as pdf:
+        if cache_dir is None:
+            return check_pdfua(pdf)
         # every object resolved before any is read: qpdf may rebuild a damaged file's cross-reference table when it
         # first meets a bad offset, so what an object resolves to would depend on which the page digests read first
         for _ in pdf.objects:
             pass
-        if cache_dir is None:
-            return check_pdfua(pdf)
         pages = PagesRead.load(cache_dir / PAGES_FILE)
         found = check_pdfua(pdf, pages=pages)
         pages.save()
