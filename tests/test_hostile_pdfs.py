@@ -25,7 +25,7 @@ from helpers import FIXTURES
 from issue_builder.base import bounded
 from issue_builder.base.bounded import Budget, LimitExceeded, Limits, OverBudget, call_bounded, run_tool
 from issue_builder.base.diagnostics import IssueBuilderError, RenderError
-from issue_builder.base.forked import ChildFailed, Forked
+from issue_builder.base.forked import ChildFailed, Forked, die_with_parent
 from issue_builder.base.paths import ICC_DIR
 from issue_builder.base.preflight_report import PreflightSettings
 from issue_builder.checks.preflight.run import preflight as run_preflight
@@ -206,6 +206,25 @@ def test_forked_work_side_by_side_gives_results_and_errors_as_they_were():
         call_bounded(_raise, KeyError("x"), what="the check")
     with pytest.raises(LimitExceeded, match="a deep reader stopped: the file nests its objects too deeply"):
         call_bounded(_raise, RecursionError(), what="a deep reader")
+
+
+def test_a_child_whose_parent_died_before_it_asked_to_be_stopped_with_it_ends_at_once():
+    pid = os.fork()
+    if pid == 0:  # as if forked by a process since gone: its parent is not the one it was told of
+        try:
+            die_with_parent(os.getppid() + 1)
+        finally:
+            os._exit(0)  # reached only when it carried on
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1
+    pid = os.fork()
+    if pid == 0:
+        try:
+            die_with_parent(os.getppid())
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0  # its parent alive: it carries on
 
 
 def test_the_budget_counts_every_form_each_time_it_is_drawn():

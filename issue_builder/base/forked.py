@@ -77,10 +77,11 @@ class Forked:
         self.where = f"the child process of {what}" if what else "a forked process"
         self.deadline = math.inf if limits is None else time.monotonic() + limits.seconds
         read_end, write_end = os.pipe()
+        parent = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:  # the child: never returns into the caller's code
             os.close(read_end)
-            _child(write_end, function, limits)
+            _child(write_end, function, limits, parent)
         os.close(write_end)
         self.read_end = read_end
 
@@ -136,14 +137,14 @@ class Forked:
         raise ChildFailed(f"{message[1]} (in {self.where})", message[2])
 
 
-def _child(fd: int, function: Callable[[], Any], limits: Limits | None) -> None:
+def _child(fd: int, function: Callable[[], Any], limits: Limits | None, parent: int) -> None:
     """In the forked child: run `function` (under `limits`) and write the pickled outcome to `fd`, then exit at once."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         sys.stdout = sys.stderr = open(os.devnull, "w")  # not the streams whose locks a thread may hold
-        die_with_parent()
+        die_with_parent(parent)
         if limits is not None:
             limit_self(limits, relative=True)
         try:
@@ -237,8 +238,11 @@ def _mapped_bytes() -> int:
     return 0
 
 
-def die_with_parent() -> None:
-    """Have the kernel stop this child when its parent dies: a killed command leaves no child running."""
+def die_with_parent(parent: int) -> None:
+    """Have the kernel stop this child when its parent (`parent`, the pid that forked it) dies: a killed command
+    leaves no child running. A parent that died before this was asked is not waited for: the child ends at once."""
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # adopted: the parent was gone before the kernel could be asked to watch it
+        os._exit(1)

@@ -181,7 +181,7 @@ def _in_scratch(scratch: str, target: Callable, *args) -> None:
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent()
+    die_with_parent(multiprocessing.parent_process().pid)
     target(*args)
 
 
