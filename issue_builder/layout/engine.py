@@ -12,9 +12,9 @@ def _libraries_found_in_the_linker_cache():
 
     WeasyPrint tries several spellings of each library's name (Windows', macOS', Linux's) and cffi asks
     find_library about each one it cannot load as written. On Linux a miss there runs ldconfig, then gcc, then ld:
-    some fifty programs, 0.15 s at the start of every render. A name the linker's cache (`ldconfig -p`) does not hold
-    is left to the next spelling; the last is the library's Linux file name, which dlopen finds wherever the system
-    would. Elsewhere find_library is left as it is.
+    some fifty programs, about 0.1 s at the start of every render. A name the linker's cache (`ldconfig -p`) does
+    not hold is left to the next spelling; the last is the library's Linux file name, which dlopen finds wherever
+    the system would. Elsewhere find_library is left as it is.
     """
     in_cache = getattr(ctypes.util, "_findSoname_ldconfig", None)  # CPython's Linux lookup
     if in_cache is None:
