@@ -15,23 +15,21 @@ Content streams are read within a `Budget`; `pdfua_findings` runs in a child pro
 
 from __future__ import annotations
 
-import json
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import NamedTuple
 
 import pikepdf
 
-from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.bounded import Budget, LimitExceeded, OverBudget, call_bounded
-from issue_builder.base.cache import cache_salt
 from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.kept_json import KeptJson
 from issue_builder.base.marked_content import PageContent, read_page
 from issue_builder.base.pdf_content import is_dict
 from issue_builder.base.pdf_digest import PageDigests
 from issue_builder.base.preflight_report import Report
 from issue_builder.base.schema import LANGUAGE_TAG
+from issue_builder.base.stored import rows, typed
 from issue_builder.checks.preflight.run import MALFORMED, UnusablePdf, open_checked_pdf
 
 MAX_ROLES = 10_000
@@ -210,84 +208,37 @@ class PageRead(NamedTuple):
     @classmethod
     def from_json(cls, stored: list) -> PageRead:
         """The page as `as_json` stored it; ValueError or TypeError when it is anything else."""
-        texts, findings, unmapped, unembedded, counted = _rows([stored], 5)[0]
+        texts, findings, unmapped, unembedded, counted = rows([stored], 5)[0]
         read = cls(
-            {_typed(mcid, int): _Text(_typed(tag, str), _typed(text, str)) for mcid, tag, text in _rows(texts, 3)},
-            [(_typed(rule, str), _typed(detail, str)) for rule, detail in _rows(findings, 2)],
+            {typed(mcid, int): _Text(typed(tag, str), typed(text, str)) for mcid, tag, text in rows(texts, 3)},
+            [(typed(rule, str), typed(detail, str)) for rule, detail in rows(findings, 2)],
             {
-                _typed(font, str): [_typed(code, int) for code in _typed(codes, list)]
-                for font, codes in _typed(unmapped, dict).items()
+                typed(font, str): [typed(code, int) for code in typed(codes, list)]
+                for font, codes in typed(unmapped, dict).items()
             },
-            [_typed(font, str) for font in _typed(unembedded, list)],
-            tuple(_typed(n, int) for n in _typed(counted, list)),
+            [typed(font, str) for font in typed(unembedded, list)],
+            tuple(typed(n, int) for n in typed(counted, list)),
         )
         if len(read.counted) != 3 or min(read.counted) < 0 or any(rule not in RULES for rule, _ in read.findings):
             raise ValueError("not a page read by this check")
         return read
 
 
-def _rows(value, width: int) -> list[list]:
-    """`value` as a list of lists of `width` items; TypeError or ValueError otherwise."""
-    rows = _typed(value, list)
-    if any(len(_typed(row, list)) != width for row in rows):
-        raise ValueError(f"rows of {width} expected")
-    return rows
-
-
-def _typed(value, kind: type):
-    """`value`, when it is of `kind` (a bool is no int); TypeError otherwise."""
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TypeError(f"{kind.__name__} expected, found {type(value).__name__}")
-    return value
-
-
 PAGES_FILE = "pdfua-pages.json"
 MAX_PAGES_BYTES = 64 << 20  # a 384-page issue keeps about 3 MB
 
 
-class PagesRead:
+class PagesRead(KeptJson):
     """Pages read by the last check of a file, by their digest (base/pdf_digest.py): a page drawn alike in the
-    next file checked is taken from here. Kept for the code and libraries that read them (`cache_salt`: the
-    package's source among them); what the latest check read replaces what was kept."""
+    next file checked is taken from here."""
 
-    def __init__(self, path: Path | None, known: dict[str, PageRead]):
-        self.path, self.known = path, known
-        self.used: dict[str, PageRead] = {}
+    limit = MAX_PAGES_BYTES
 
-    @classmethod
-    def load(cls, path: Path) -> PagesRead:
-        known: dict[str, PageRead] = {}
-        try:
-            if path.is_file() and path.stat().st_size <= MAX_PAGES_BYTES:
-                stored = json.loads(path.read_bytes())
-                if isinstance(stored, dict) and stored.get("code") == cache_salt():
-                    known = {str(key): PageRead.from_json(page) for key, page in stored["pages"].items()}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
-            known = {}  # none kept, kept by other code, or damaged: every page read
-        return cls(path, known)
+    def read(self, stored: list) -> PageRead:
+        return PageRead.from_json(stored)
 
-    def get(self, key: str) -> PageRead | None:
-        return self.known.get(key)
-
-    def keep(self, key: str, page: PageRead) -> None:
-        self.used[key] = page
-
-    def save(self) -> None:
-        if self.path is None or self.used.keys() == self.known.keys():
-            return
-        # JSON reads a lone high surrogate and a lone low one written side by side back as one character: a page
-        # showing one is not kept (no font of ours maps a code to half a character)
-        pages = {key: page.as_json() for key, page in self.used.items()}
-        pages = {key: page for key, page in pages.items() if not _halves(page)}
-        store_in_cache(self.path, json.dumps({"code": cache_salt(), "pages": pages}).encode())
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _halves(stored: list) -> bool:
-    """Whether a page as stored holds half a character (a lone surrogate)."""
-    return _SURROGATE.search(json.dumps(stored, ensure_ascii=False)) is not None
+    def write(self, value: PageRead) -> list:
+        return value.as_json()
 
 
 class _Check:

@@ -1,0 +1,33 @@
+"""What a build kept as JSON, read back strictly: each value of the type written, or TypeError / ValueError."""
+
+from __future__ import annotations
+
+
+def rows(value, width: int) -> list[list]:
+    """`value` as a list of lists of `width` items; TypeError or ValueError otherwise."""
+    found = typed(value, list)
+    if any(len(typed(row, list)) != width for row in found):
+        raise ValueError(f"rows of {width} expected")
+    return found
+
+
+def typed(value, kind: type):
+    """`value`, when it is of `kind` (a bool is no int); TypeError otherwise."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{kind.__name__} expected, found {type(value).__name__}")
+    return value
+
+
+def number(value) -> float:
+    """`value` as a float, when it is an int or a float (a bool is no number); TypeError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"number expected, found {type(value).__name__}")
+    return float(value)
+
+
+def numbers(value, count: int) -> tuple[float, ...]:
+    """`value` as a tuple of `count` floats; TypeError or ValueError otherwise."""
+    found = typed(value, list)
+    if len(found) != count:
+        raise ValueError(f"{count} numbers expected")
+    return tuple(number(v) for v in found)
