@@ -119,7 +119,7 @@ class FontInfo:
 
     def codes(self, data: bytes) -> list[int]:
         """The codes in a string operand, as `split` reads them."""
-        size = self._fixed_size()
+        size = self.fixed_size()
         if size == 1:
             return list(data)
         if size == 2:
@@ -128,7 +128,7 @@ class FontInfo:
             return codes + [data[-1]] if whole < len(data) else codes
         return [code for code, _, _ in self.split(data)]
 
-    def _fixed_size(self) -> int | None:
+    def fixed_size(self) -> int | None:
         """The length of every code when the code space is one full range (Identity-H, a simple font)."""
         if len(self.codespace) == 1 and self.codespace[0][1] == 0:
             size = self.codespace[0][0]
@@ -151,7 +151,7 @@ class FontInfo:
 
     def split(self, data: bytes) -> list[tuple[int, int, int]]:
         """The codes in a string operand: (code, start, end) with byte offsets."""
-        size = self._fixed_size()
+        size = self.fixed_size()
         if size is not None:  # every code the same length: no range to test
             whole = len(data) - len(data) % size
             codes = [(int.from_bytes(data[at : at + size], "big"), at, at + size) for at in range(0, whole, size)]

@@ -12,15 +12,21 @@ read them whole.
 
 from __future__ import annotations
 
+import json
 import statistics
+import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pikepdf
 
 from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.base.kept_bytes import KeptBytes
 from issue_builder.base.marked_content import PageContent, Sequence, Show, intersect, read_instructions_list, union
+from issue_builder.base.pdf_digest import PageDigests
 from issue_builder.editions.colours import release_memory
+from issue_builder.editions.repair_pages import PAGES_FILE, KeptSequence, RepairPages
 from issue_builder.layout.laid_out import Layout, article_spans
 from issue_builder.prepare.content import PreparedIssue
 
@@ -34,6 +40,7 @@ INSERTED_HYPHENS = "\u2010\u00ad"  # those that hyphenation adds: not part of th
 WINDOW = 30  # letters each side of a break compared with the source
 DROP_CAP_RATIO = 1.8  # a first letter this much larger than the line after it is a drop cap
 KEPT_KEYS = ("/Alt", "/ActualText", "/E", "/Lang", "/T", "/ID")
+REWRITTEN_FILE = "web-rewritten.bin"  # the pages' rewritten content, kept in the cache folder for the next build
 
 
 @dataclass(frozen=True)
@@ -172,16 +179,27 @@ class _Edits:
 class _Repair:
     """One repair: the pages' content, the old tree read, the new one built."""
 
-    def __init__(self, pdf: pikepdf.Pdf, job: StructureJob):
+    def __init__(self, pdf: pikepdf.Pdf, job: StructureJob, kept: RepairPages | None = None):
         self.pdf, self.job = pdf, job
         self.page_index = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
-        self.contents: list[PageContent] = []
-        self.sequences: list[dict[int, Sequence]] = []
-        fonts: dict = {}
+        self.fonts: dict = {}
+        # what each page draws, taken before anything changes: the key of what is kept of it between builds
+        digests = PageDigests(pdf) if kept is not None else None
+        self.keys = [digests.page(page.obj) if digests is not None else None for page in pdf.pages]
+        self.contents: list[PageContent | None] = []  # None: taken from `kept`, read only if it is rewritten
+        self.sequences: list[dict[int, Sequence | KeptSequence]] = []
         for number, page in enumerate(pdf.pages):
+            key = self.keys[number]
+            known = kept.get(key) if kept is not None and key is not None else None
+            if known is not None:
+                self.contents.append(None)
+                self.sequences.append(known)
+                continue
             # a page's parsed instructions are many small pikepdf objects: read here, parsed again where rewritten,
             # never held for every page at once
-            content = read_instructions_list(page.obj, pikepdf.parse_content_stream(page.obj), number + 1, fonts)
+            content = read_instructions_list(page.obj, pikepdf.parse_content_stream(page.obj), number + 1, self.fonts)
+            if kept is not None and key is not None:
+                kept.keep(key, content)
             self.contents.append(content)
             self.sequences.append(content.by_mcid())
         self.edits = [_Edits() for _ in pdf.pages]
@@ -679,29 +697,43 @@ class _Repair:
 
     # writing
 
-    def rewrite_content(self) -> None:
-        for page, edits in enumerate(self.edits):
-            if not edits.retag and not edits.wraps:
+    def rewrite_content(self, kept: KeptBytes) -> None:
+        """Rewrite each page's content with its edits, as qpdf compresses it on saving; a page drawn alike, with the
+        same edits, as in the last build takes that build's stream from `kept`."""
+        for page, edits in self._edited():
+            key = _content_key(self.keys[page], edits)
+            data = kept.get(key) if key is not None else None
+            if data is None:
+                data = zlib.compress(self._rewritten(page, edits), 6)  # qpdf's own level: the same bytes either way
+                if key is not None:
+                    kept.keep(key, data)
+            self.pdf.pages[page].obj.Contents = self.pdf.make_stream(data, Filter=pikepdf.Name.FlateDecode)
+
+    def _edited(self) -> list[tuple[int, _Edits]]:
+        return [(page, edits) for page, edits in enumerate(self.edits) if edits.retag or edits.wraps]
+
+    def _rewritten(self, page: int, edits: _Edits) -> bytes:
+        page_obj = self.pdf.pages[page].obj
+        instructions = pikepdf.parse_content_stream(page_obj)
+        content = self.contents[page] or read_instructions_list(page_obj, instructions, page + 1, self.fonts)
+        shows = {s.index: s for seq in content.sequences for s in seq.shows if s.form is None}
+        out: list = []
+        for at, instruction in enumerate(instructions):
+            if isinstance(instruction, pikepdf.ContentStreamInlineImage):
+                out.append(instruction)
                 continue
-            shows = {s.index: s for seq in self.contents[page].sequences for s in seq.shows if s.form is None}
-            page_obj = self.pdf.pages[page].obj
-            out: list = []
-            for at, instruction in enumerate(pikepdf.parse_content_stream(page_obj)):
-                if isinstance(instruction, pikepdf.ContentStreamInlineImage):
-                    out.append(instruction)
-                    continue
-                if at in edits.retag:
-                    tag, properties = edits.retag[at]
-                    if properties is None:
-                        out.append(([pikepdf.Name(f"/{tag}")], pikepdf.Operator("BMC")))
-                    else:
-                        out.append(([pikepdf.Name(f"/{tag}"), properties], pikepdf.Operator("BDC")))
-                elif at in edits.wraps and str(instruction.operator) in ("TJ", "Tj"):
-                    operands, operator = list(instruction.operands), str(instruction.operator)
-                    out += _split_show(operands, operator, shows[at], edits.wraps[at])
+            if at in edits.retag:
+                tag, properties = edits.retag[at]
+                if properties is None:
+                    out.append(([pikepdf.Name(f"/{tag}")], pikepdf.Operator("BMC")))
                 else:
-                    out.append(instruction)
-            page_obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(out))
+                    out.append(([pikepdf.Name(f"/{tag}"), properties], pikepdf.Operator("BDC")))
+            elif at in edits.wraps and str(instruction.operator) in ("TJ", "Tj"):
+                operands, operator = list(instruction.operands), str(instruction.operator)
+                out += _split_show(operands, operator, shows[at], edits.wraps[at])
+            else:
+                out.append(instruction)
+        return pikepdf.unparse_content_stream(out)
 
     def write(self, document: Node) -> None:
         root = self.pdf.Root.StructTreeRoot
@@ -788,9 +820,12 @@ class _Repair:
             del root["/IDTree"]
 
 
-def repair_structure(pdf: pikepdf.Pdf, job: StructureJob) -> list[Diagnostic]:
-    """Rebuild the tagged structure of the laid-out issue's PDF in place; notes on what could not be placed."""
-    repair = _Repair(pdf, job)
+def repair_structure(pdf: pikepdf.Pdf, job: StructureJob, cache_dir: Path | None = None) -> list[Diagnostic]:
+    """Rebuild the tagged structure of the laid-out issue's PDF in place; notes on what could not be placed. With a
+    `cache_dir`, what was read of each page (PAGES_FILE) and each page's rewritten content (REWRITTEN_FILE) are kept
+    there by what the page draws: the next build reads and rewrites only the pages drawn otherwise."""
+    pages = RepairPages.load(cache_dir / PAGES_FILE) if cache_dir is not None else None
+    repair = _Repair(pdf, job, pages)
     document = repair.read_tree()
     if document is None:
         return [Diagnostic("the PDF has no structure tree to repair", severity="warning", code="structure")]
@@ -799,11 +834,27 @@ def repair_structure(pdf: pikepdf.Pdf, job: StructureJob) -> list[Diagnostic]:
     repair.figures(document)
     repair.whole_words(document)
     repair.unreached_to_artifacts(document)
-    repair.rewrite_content()
+    kept = KeptBytes.load(cache_dir / REWRITTEN_FILE if cache_dir is not None else None)
+    repair.rewrite_content(kept)
+    kept.save()
+    if pages is not None:
+        pages.save()
     repair.contents, repair.sequences = [], []  # every page's content read is done with: freed before the tree
     release_memory()
     repair.write(document)
     return repair.findings
+
+
+def _content_key(drawn: str | None, edits: _Edits) -> str | None:
+    """What a page's rewritten content is kept by: what the page draws (its digest) and the edits made to it."""
+    if drawn is None:
+        return None
+    retag = [
+        [at, tag, None if properties is None else properties.unparse().decode("latin-1")]
+        for at, (tag, properties) in sorted(edits.retag.items())
+    ]
+    wraps = [[at, sorted(spans)] for at, spans in sorted(edits.wraps.items())]
+    return f"rewritten\0{drawn}\0{json.dumps([retag, wraps])}"
 
 
 def _tidy(node: Node) -> None:

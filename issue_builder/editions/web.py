@@ -61,7 +61,7 @@ def _save_finished(data: PdfSource, job: WebJob, target: Path) -> None:
         downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir)
         release_memory()  # the pictures' decoded samples, freed: the repair's many small objects cannot reuse them
         if job.structure is not None:
-            repair_structure(pdf, job.structure)
+            repair_structure(pdf, job.structure, job.cache_dir)
         profile = pdf.make_stream(SRGB_PROFILE.read_bytes())
         profile.N = 3
         pdf.Root.OutputIntents = pikepdf.Array(
