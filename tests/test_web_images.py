@@ -15,7 +15,7 @@ import pytest
 import weasyprint
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
-from helpers import copy_fixture
+from helpers import REPO, copy_fixture
 from issue_builder.editions.web import downsample_images
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils not installed")
@@ -162,3 +162,90 @@ def test_web_pdf_of_an_issue_with_tiff_16_bit_png_and_webp_photos(cli, tmp_path)
     printed = pdfimages(tmp_path / "out" / "the-tenant-bulletin-7-print.pdf")
     assert all(i["enc"] == "image" for i in printed if i["width"] == "1800")  # print: full resolution, lossless
     assert sum(f.stat().st_size for f in files.values()) > 5 * web.stat().st_size
+
+
+def _image(pdf: pikepdf.Pdf, width: int = 4) -> pikepdf.Stream:
+    return pdf.make_stream(
+        b"\x80" * width * width * 3,
+        Type=pikepdf.Name.XObject,
+        Subtype=pikepdf.Name.Image,
+        Width=width,
+        Height=width,
+        ColorSpace=pikepdf.Name.DeviceRGB,
+        BitsPerComponent=8,
+    )
+
+
+def _form(pdf: pikepdf.Pdf, content: bytes, resources: pikepdf.Dictionary) -> pikepdf.Stream:
+    return pdf.make_stream(
+        content, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form, BBox=[0, 0, 100, 100], Resources=resources
+    )
+
+
+def _placed_on_every_page(pdf: pikepdf.Pdf) -> list:
+    """Where each image is placed, walking every page (none passed over as a page of text)."""
+    from issue_builder.base import pdf_content
+
+    placements = []
+    for number, page in enumerate(pdf.pages, start=1):
+        walker = pdf_content._Walker(number, pdf_content.Report(None, len(pdf.pages)), None, pdf_content.Budget())
+        walker.page(page.obj, annotations=False)
+        placements += walker.placements
+    return placements
+
+
+def test_images_drawn_by_forms_and_patterns_are_placed_and_pages_of_text_passed_over():
+    from issue_builder.base.pdf_content import image_placements
+
+    pdf = pikepdf.new()
+    photo, masked = _image(pdf), _image(pdf, 8)
+    inner = pdf.make_indirect(_form(pdf, b"q 50 0 0 50 0 0 cm /Im Do Q", pikepdf.Dictionary(XObject={"/Im": photo})))
+    outer = _form(pdf, b"/Inner Do", pikepdf.Dictionary(XObject={"/Inner": inner}))
+    tiles = pdf.make_stream(
+        b"q 10 0 0 10 0 0 cm /Im Do Q",
+        PatternType=1,
+        PaintType=1,
+        TilingType=1,
+        BBox=[0, 0, 10, 10],
+        XStep=10,
+        YStep=10,
+        Resources=pikepdf.Dictionary(XObject={"/Im": photo}),
+    )
+    group = _form(pdf, b"q 100 0 0 100 0 0 cm /Im Do Q", pikepdf.Dictionary(XObject={"/Im": masked}))
+    looped = pdf.make_indirect(_form(pdf, b"/Self Do /Im Do", pikepdf.Dictionary()))
+    looped.Resources.XObject = pikepdf.Dictionary({"/Self": looped, "/Im": photo})
+    first = pdf.make_indirect(_form(pdf, b"/B Do q 9 0 0 9 0 0 cm /Im Do Q", pikepdf.Dictionary()))
+    second = pdf.make_indirect(_form(pdf, b"/A Do", pikepdf.Dictionary(XObject={"/A": first})))
+    first.Resources.XObject = pikepdf.Dictionary({"/B": second, "/Im": photo})  # each draws the other
+    text = pikepdf.Dictionary(Font={"/F": pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1)})
+    smask = pikepdf.Dictionary(Type=pikepdf.Name.Mask, S=pikepdf.Name.Luminosity, G=group)
+    pages = [
+        (b"BT /F 12 Tf (text) Tj ET", text),
+        (b"q 200 0 0 100 0 0 cm /Im Do Q", pikepdf.Dictionary(XObject={"/Im": photo})),
+        (b"q 2 0 0 2 0 0 cm /Outer Do Q", pikepdf.Dictionary(XObject={"/Outer": outer})),
+        (b"/P cs /P scn 0 0 100 100 re f", pikepdf.Dictionary(Pattern={"/P": tiles})),
+        (b"/G gs 0 0 100 100 re f", pikepdf.Dictionary(ExtGState={"/G": pikepdf.Dictionary(SMask=smask)})),
+        (b"/L Do", pikepdf.Dictionary(XObject={"/L": looped})),
+        (b"/A Do", pikepdf.Dictionary(XObject={"/A": first})),
+        (b"/B Do", pikepdf.Dictionary(XObject={"/B": second})),  # the image through the first form
+    ]
+    for content, resources in pages:
+        page = pdf.add_blank_page(page_size=(300, 300))
+        page.obj.Contents = pdf.make_stream(content)
+        page.obj.Resources = resources
+    placed = image_placements(pdf)
+    assert [(p.page, p.objgen) for p in placed] == [(p.page, p.objgen) for p in _placed_on_every_page(pdf)]
+    assert {p.page for p in placed} == {2, 3, 4, 6, 7, 8}  # not the text, nor the image that only masks (page 5)
+
+
+@pytest.mark.slow
+def test_image_placements_in_issue_18s_laid_out_pages_are_those_every_page_walked_finds(issue_18_cache: Path):
+    from issue_builder.base.pdf_content import image_placements
+    from issue_builder.layout.document import lay_out_issue
+    from issue_builder.prepare.issue import prepare_issue
+
+    layout = lay_out_issue(prepare_issue(REPO / "issues" / "18.yaml", {}), issue_18_cache / ".cache")
+    with pikepdf.open(layout.pdf) as pdf:
+        placed = image_placements(pdf)
+        assert placed == _placed_on_every_page(pdf)
+        assert len({p.page for p in placed}) < len(pdf.pages) / 2  # most of the pages hold text alone
