@@ -26,6 +26,7 @@ PACKAGES = (
     "cssselect2",
     "pillow",
     "pikepdf",
+    "pypdfium2",
     "reportlab",
     "fonttools",
     "uharfbuzz",

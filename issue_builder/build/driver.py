@@ -22,6 +22,7 @@ from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, Output
 from issue_builder.base.forked import Forked
 from issue_builder.build import record as records
 from issue_builder.checks.outputs import edition_problems
+from issue_builder.checks.page_text import record_path
 from issue_builder.checks.pdfua import pdfua_findings
 from issue_builder.checks.running_heads import running_head_problems
 from issue_builder.checks.words import WordCheck
@@ -334,7 +335,7 @@ class _Checks:
             return
         edition = what
         if edition.name == self.reader:
-            work = partial(_layout_findings, self.issue, self.layout, edition)
+            work = partial(_layout_findings, self.issue, self.layout, edition, self.cache_dir)
             self.running[None] = Forked(work, what="reading the pages")
         work = partial(
             _edition_checks, edition, self.layout, self.issue, self.words, self.options.spreads, self.cache_dir
@@ -395,7 +396,8 @@ def _edition_checks(
             failed = None
             if not problems:
                 try:
-                    lost = words.lost(path, spreads=spreads and edition.name == "proof")
+                    kept = record_path(cache_dir, "text", edition.name)
+                    lost = words.lost(path, spreads=spreads and edition.name == "proof", kept=kept)
                 except Exception as exc:
                     failed = exc
             if pdfua is not None:
@@ -410,12 +412,14 @@ def _edition_checks(
     return [], lost
 
 
-def _layout_findings(issue: PreparedIssue, layout: Layout, edition: Edition) -> list[Diagnostic]:
-    """What the finished pages of `edition` show about the layout: its running heads and folios."""
+def _layout_findings(issue: PreparedIssue, layout: Layout, edition: Edition, cache_dir: Path) -> list[Diagnostic]:
+    """What the finished pages of `edition` show about the layout: its running heads and folios (the pages drawn
+    as in the last build's edition taken from what was read of them, kept in `cache_dir`)."""
     pdf = edition.pdf if edition.path is None else edition.path
     if edition.name == "proof":  # read without its stamps
         pdf = unstamped(edition.contents())
-    return running_head_problems(pdf, issue, layout.article_pages, layout.pages - layout.fill_pages - 1)
+    kept = record_path(cache_dir, "furniture", edition.name)
+    return running_head_problems(pdf, issue, layout.article_pages, layout.pages - layout.fill_pages - 1, kept)
 
 
 def default_out(manifest: Path) -> Path | None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pypdfium2
 
 from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.checks.page_text import read_pages
 from issue_builder.layout.laid_out import article_at
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
@@ -29,23 +31,25 @@ def letters(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
-def read_furniture(pdf: bytes, margin_top: float, margin_bottom: float) -> list[PageFurniture]:
+def read_furniture(
+    pdf: Path | bytes, margin_top: float, margin_bottom: float, kept: Path | None = None
+) -> list[PageFurniture]:
     """The text of each page's top and bottom margin bands, measured from its TrimBox (MediaBox when it has none),
-    so that the layout PDF (with bleed), the print edition and the trimmed screen editions read alike."""
-    found = []
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        for page in document:
-            left, bottom, right, top = page.get_trimbox()
-            text = page.get_textpage()
+    so that the layout PDF (with bleed), the print edition and the trimmed screen editions read alike; with `kept`,
+    pages read last time taken from there (checks/page_text.py)."""
+
+    def bands(page: pypdfium2.PdfPage) -> list[str]:
+        left, bottom, right, top = page.get_trimbox()
+        text = page.get_textpage()
+        try:
             head = text.get_text_bounded(left, top - margin_top + EDGE, right, top)
             foot = text.get_text_bounded(left, bottom, right, bottom + margin_bottom - EDGE)
-            found.append(PageFurniture(" ".join(head.split()), " ".join(foot.split())))
+        finally:
             text.close()
-            page.close()
-    finally:
-        document.close()
-    return found
+        return [" ".join(head.split()), " ".join(foot.split())]
+
+    read = read_pages(pdf, bands, f"furniture {margin_top!r} {margin_bottom!r} {EDGE!r}", kept)
+    return [PageFurniture(head, foot) for head, foot in read]
 
 
 def names_article(head: str, article: PreparedArticle) -> bool:
@@ -57,14 +61,18 @@ def names_article(head: str, article: PreparedArticle) -> bool:
 
 
 def running_head_problems(
-    pdf: bytes, issue: PreparedIssue, article_pages: dict[str, int], editorial_pages: int
+    pdf: Path | bytes,
+    issue: PreparedIssue,
+    article_pages: dict[str, int],
+    editorial_pages: int,
+    kept: Path | None = None,
 ) -> list[Diagnostic]:
     """Errors for the body pages (pages 1 to `editorial_pages` inside an article, after its first page) whose
     running head does not name their article (right-hand pages) or publication (left-hand pages), and for every
     article page but a full-bleed opener whose folio is not its page number. `article_pages`: article id -> first
     page, as the layout placed them."""
     m = issue.manifest
-    pages = read_furniture(pdf, m.page.margin_top.points, m.page.margin_bottom.points)
+    pages = read_furniture(pdf, m.page.margin_top.points, m.page.margin_bottom.points, kept)
     publication = letters(m.periodical.name)
     problems = []
     for number in range(1, min(editorial_pages, len(pages)) + 1):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from issue_builder.base.diagnostics import Diagnostic
+from issue_builder.checks.page_text import read_pages
 from issue_builder.layout.laid_out import Layout, article_spans
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 from issue_builder.prepare.text_files import read_utf8
@@ -67,10 +68,11 @@ class WordCheck:
             html_text = next((h for h in layout.html.values() if f'id="article-{article.id}"' in h), "")
             self.articles.append(ArticleWords(article, index, pages, _sources(article, index, issue, html_text)))
 
-    def lost(self, pdf: Path | bytes, spreads: bool = False) -> list[Diagnostic]:
+    def lost(self, pdf: Path | bytes, spreads: bool = False, kept: Path | None = None) -> list[Diagnostic]:
         """An error for each article with words missing from its pages of `pdf` (`spreads`: pages in reader
-        spreads, the cover alone on the first sheet), naming the source file and, for the body, the lines."""
-        texts = page_texts(pdf)
+        spreads, the cover alone on the first sheet), naming the source file and, for the body, the lines; `kept`:
+        the record of the pages read last time (checks/page_text.py)."""
+        texts = page_texts(pdf, kept)
         found: list[Diagnostic] = []
         for article in self.articles:
             sheets = sorted({(p // 2 if spreads else p - 1) for p in article.pages})
@@ -82,34 +84,17 @@ class WordCheck:
         return found
 
 
-PAGES_A_READING = 16  # PDFium keeps what it parsed (fonts, images) as long as the document is open: reopened
+def page_texts(pdf: Path | bytes, kept: Path | None = None) -> list[str]:
+    """The text of each page of `pdf`, in full Unicode (with `kept`, pages read last time taken from there)."""
+    return [texts[0] for texts in read_pages(pdf, _page_text, "text", kept)]
 
 
-def page_texts(pdf: Path | bytes) -> list[str]:
-    """The text of each page of `pdf`, read PAGES_A_READING pages to an opening of the document: what PDFium keeps
-    of the pages it parsed grows with the file, and a print edition holds hundreds of megabytes of pictures."""
-    texts: list[str] = []
-    while True:
-        document = pdfium.PdfDocument(pdf)
-        try:
-            pages = len(document)
-            texts += [_page_text(document, n) for n in range(len(texts), min(pages, len(texts) + PAGES_A_READING))]
-        finally:
-            document.close()
-        if len(texts) >= pages:
-            return texts
-
-
-def _page_text(document: pdfium.PdfDocument, number: int) -> str:
-    page = document[number]
+def _page_text(page: pdfium.PdfPage) -> list[str]:
+    textpage = page.get_textpage()
     try:
-        textpage = page.get_textpage()
-        try:
-            return textpage.get_text_bounded()  # what is on the page, in full Unicode
-        finally:
-            textpage.close()
+        return [textpage.get_text_bounded()]  # what is on the page, in full Unicode
     finally:
-        page.close()
+        textpage.close()
 
 
 def _sources(article: PreparedArticle, index: int, issue: PreparedIssue, laid_out: str) -> tuple[SourceText, ...]:
