@@ -32,7 +32,10 @@ $(AXE):
 	@command -v npm >/dev/null || { $(call install_missing,npm); }
 	npm install --no-save --no-audit --no-fund --silent --prefix build/axe axe-core@$(AXE_VERSION)
 
+# The package byte-compiled, as pip compiles an installed one: an editable install is not, and where
+# PYTHONDONTWRITEBYTECODE is set Python never writes the files, so every command compiled every module again.
 setup: system $(VENV)/.installed
+	$(BIN)/python -m compileall -q issue_builder >/dev/null
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -14,8 +14,9 @@ of any one process of the tree. Cases, in order, all in one temporary folder:
   cold render       `issue-builder render MANIFEST` into a new folder: nothing cached by an earlier render
   full render       `issue-builder render MANIFEST --force` (print and web PDFs, web page) with the laid-out
                     sections deleted first (`.cache/sections`): every section laid out again, and the pages the
-                    PDF/UA check kept (`.cache/pdfua-pages.json`): every page checked again; the content-hashed
-                    caches of converted images, fonts and pictures warm from the earlier renders
+                    PDF/UA check, the web structure repair and the text checks kept (`.cache/pdfua-pages.json`,
+                    `web-repair-pages.json`, `web-rewritten.bin`, `page-*.json`): every page read again; the
+                    content-hashed caches of converted images, fonts and pictures warm from the earlier renders
   warm render       `render --force` again, the laid-out sections kept: nothing laid out, everything finished
   nothing changed   the same `render` again without --force (inputs unchanged, outputs reused)
   full proof        `issue-builder proof MANIFEST --force` with its laid-out sections deleted first, as the full
@@ -37,6 +38,7 @@ Then the ratios of issue 7 with their targets. All figures also go to --json (de
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -55,6 +57,10 @@ from measure import Session, measure, tree_cpu
 from report import busy_processes, ratios, table
 
 from issue_builder.checks.pdfua import PAGES_FILE as PDFUA_PAGES
+from issue_builder.editions.repair_pages import PAGES_FILE as REPAIR_PAGES
+from issue_builder.editions.structure import REWRITTEN_FILE as REWRITTEN
+
+PAGE_TEXTS = ("page-text-*.json", "page-furniture-*.json")  # checks/page_text.record_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTLE_MS = 50
@@ -250,13 +256,18 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         cold_out = tmp / f"cold-{n}"  # a new output folder: nothing cached from earlier renders
         measured["cold"].append(run_case([*IB, "render", str(manifest), "--out", str(cold_out)], cold_out))
         shutil.rmtree(full_out / ".cache" / "sections", ignore_errors=True)  # every section laid out again
-        (full_out / ".cache" / PDFUA_PAGES).unlink(missing_ok=True)  # and every page of the web PDF checked again
+        for kept in (PDFUA_PAGES, REPAIR_PAGES, REWRITTEN, *PAGE_TEXTS):  # every page read, repaired, checked
+            for path in (full_out / ".cache").glob(kept):
+                path.unlink()
         measured["full"].append(run_case([*render, "--force"], full_out))
         measured["warm"].append(run_case([*render, "--force"], full_out))
         unchanged = run_case(render, full_out)
         unchanged["reused"] = "nothing rendered" in unchanged["stdout"]
         measured["unchanged"].append(unchanged)
         shutil.rmtree(proof_out / ".cache" / "sections", ignore_errors=True)  # a full proof, as a full render
+        for kept in PAGE_TEXTS:
+            for path in (proof_out / ".cache").glob(kept):
+                path.unlink()
         measured["proof"].append(run_case(proof, proof_out))
     cases = {
         "bare_weasyprint": summarize("bare weasyprint on the HTML laid out", bare_command, measured["bare"]),
@@ -313,6 +324,8 @@ def main() -> None:
     args = parser.parse_args()
     manifest = args.manifest.resolve()
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
+    # the package as it is installed: byte-compiled (an editable install is not; stale files are compiled again)
+    compileall.compile_dir(ROOT / "issue_builder", quiet=1)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="issue-bench-") as tmp_name:
         tmp = Path(tmp_name)
