@@ -93,6 +93,7 @@ def test_a_page_whose_trim_moved_is_read_again(rendered_bulletin: Path, tmp_path
         lambda data: data[: len(data) // 2],  # cut short
         lambda data: data.replace(b'"pages": {"', b'"pages": {"x', 1),  # another key
         lambda data: data.replace(b'": ["', b'": [7, "', 1),  # a number among the texts
+        lambda data: data.replace(b'": ["', b'": ["", "', 1),  # two texts where a page has one
         lambda data: b"[" * 100_000 + b"]" * 100_000,  # nested too deep
     ],
 )
@@ -114,7 +115,7 @@ def test_a_file_qpdf_cannot_open_is_read_whole_and_nothing_kept(rendered_bulleti
 
 def test_a_page_showing_half_a_character_is_not_kept(rendered_bulletin: Path, tmp_path: Path):
     kept = tmp_path / "kept.json"
-    read = read_pages(rendered_bulletin / WEB, lambda page: ["\ud800"], "halves", kept)
+    read = read_pages(rendered_bulletin / WEB, lambda page: ["\ud800"], 1, "halves", kept)
     assert read[0] == ["\ud800"]
     assert not kept.exists()  # nothing to keep
 

@@ -11,6 +11,7 @@ import pikepdf
 import pytest
 
 from helpers import copy_fixture, edit
+from issue_builder.base.cache import cache_salt
 from issue_builder.base.kept_bytes import KeptBytes
 from issue_builder.base.marked_content import FontInfo, Show
 from issue_builder.base.pdf_files import open_pdf
@@ -208,3 +209,30 @@ def test_a_rewritten_page_is_kept_by_every_edit_made_to_it():
     ]
     assert len(set(keys)) == len(keys)
     assert structure._content_key(None, structure._Edits()) is None  # a page with no digest is rewritten every time
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda row: row.__setitem__(4, [float("nan"), 0, 1, 1]),  # a box no build writes
+        lambda row: row.__setitem__(6, float("inf")),  # a size
+        lambda row: row[7].__setitem__(0, [7, False, "x" * 70_000, [], 70_000]),  # longer than a line: memory
+        lambda row: row[7][0].__setitem__(4, -1),  # a glyph count
+    ],
+)
+def test_a_kept_page_holding_what_no_reading_gives_is_refused(damage):
+    entry = _entry_of(_show({1: "a", 2: "b", 3: "c"}, bytes([0, 1, 0, 2, 0, 3])))
+    entry[0][4] = [0.0, 0.0, 10.0, 10.0]
+    damage(entry[0])
+    with pytest.raises((ValueError, TypeError)):
+        repair_pages.sequences_of(json.loads(json.dumps(entry)))
+
+
+def test_an_entry_read_again_over_a_damaged_one_is_saved(tmp_path: Path):
+    path = tmp_path / PAGES_FILE
+    path.write_text(json.dumps({"code": cache_salt(), "pages": {"page": [[0]]}}))
+    pages = RepairPages.load(path)
+    assert pages.get("page") is None  # damaged: the page is read ...
+    pages.used["page"] = []  # ... and kept again (a page with no marked content)
+    pages.save()
+    assert RepairPages.load(path).get("page") == {}

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zlib
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -83,6 +84,7 @@ def current_sha256(path: Path) -> str | None:
 def libraries_fingerprint() -> str:
     """The Python, packages and system text libraries that shape the output (see `native_libraries`)."""
     digest = hashlib.sha256(sys.version.encode())
+    digest.update(zlib.ZLIB_RUNTIME_VERSION.encode())  # kept content streams are compressed as qpdf compresses
     for name in PACKAGES:
         try:
             digest.update(f"{name}={metadata.version(name)}".encode())

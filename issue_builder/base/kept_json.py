@@ -69,6 +69,6 @@ class KeptJson:
     def save(self) -> None:
         """Replace the file with what was taken or kept since it was loaded (a file that cannot be written only costs
         time: store_in_cache)."""
-        if self.path is None or self.used.keys() == self.known.keys():
+        if self.path is None or self.used == self.known:  # an entry read again over a damaged one: saved
             return
         store_in_cache(self.path, json.dumps({"code": cache_salt(), "pages": self.used}).encode())

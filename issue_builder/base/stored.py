@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def rows(value, width: int) -> list[list]:
     """`value` as a list of lists of `width` items; TypeError or ValueError otherwise."""
@@ -19,10 +21,14 @@ def typed(value, kind: type):
 
 
 def number(value) -> float:
-    """`value` as a float, when it is an int or a float (a bool is no number); TypeError otherwise."""
+    """`value` as a float, when it is a finite int or float (a bool is no number, JSON's NaN and Infinity no
+    number a build wrote); TypeError or ValueError otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"number expected, found {type(value).__name__}")
-    return float(value)
+    found = float(value)
+    if not math.isfinite(found):
+        raise ValueError(f"finite number expected, found {found}")
+    return found
 
 
 def numbers(value, count: int) -> tuple[float, ...]:

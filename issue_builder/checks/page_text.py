@@ -26,14 +26,15 @@ def record_path(cache_dir: Path, reading: str, edition: str) -> Path:
 
 
 def read_pages(
-    pdf: Path | bytes, read: Callable[[pdfium.PdfPage], list[str]], what: str, kept: Path | None = None
+    pdf: Path | bytes, read: Callable[[pdfium.PdfPage], list[str]], width: int, what: str, kept: Path | None = None
 ) -> list[list[str]]:
-    """What `read` gives for each page of `pdf`, read PAGES_A_READING pages to an opening of the document (what
-    PDFium keeps of the pages it parsed grows with the file, and a print edition holds hundreds of megabytes of
-    pictures). With `kept` (a record file), pages drawn alike and read alike (`what` names the reading and all it
-    depends on besides the page) are taken from it, and it is replaced with this file's pages."""
+    """What `read` gives for each page of `pdf` (`width` texts a page), read PAGES_A_READING pages to an opening of
+    the document (what PDFium keeps of the pages it parsed grows with the file, and a print edition holds hundreds of
+    megabytes of pictures). With `kept` (a record file), pages drawn alike and read alike (`what` names the reading
+    and all it depends on besides the page) are taken from it, and it is replaced with this file's pages."""
     keys = _page_keys(pdf, what) if kept is not None else None
     record = _Record.load(kept if keys is not None else None)
+    record.width = width
     found: list[list[str] | None] | None = [record.get(k) if k else None for k in keys] if keys is not None else None
     while found is None or None in found:
         document = pdfium.PdfDocument(pdf)
@@ -88,10 +89,15 @@ def _boxes(page: pikepdf.Dictionary) -> str:
 
 
 class _Record(KeptJson):
-    """The texts read of each page, by key."""
+    """The texts read of each page, by key: `width` of them a page."""
+
+    width = 1
 
     def read(self, stored: list) -> list[str]:
-        return [typed(text, str) for text in typed(stored, list)]
+        texts = [typed(text, str) for text in typed(stored, list)]
+        if len(texts) != self.width:
+            raise ValueError(f"{self.width} texts a page expected")
+        return texts
 
     def write(self, value: list[str]) -> list[str]:
         return value

@@ -48,7 +48,7 @@ def read_furniture(
             text.close()
         return [" ".join(head.split()), " ".join(foot.split())]
 
-    read = read_pages(pdf, bands, f"furniture {margin_top!r} {margin_bottom!r} {EDGE!r}", kept)
+    read = read_pages(pdf, bands, 2, f"furniture {margin_top!r} {margin_bottom!r} {EDGE!r}", kept)
     return [PageFurniture(head, foot) for head, foot in read]
 
 

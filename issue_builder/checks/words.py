@@ -86,7 +86,7 @@ class WordCheck:
 
 def page_texts(pdf: Path | bytes, kept: Path | None = None) -> list[str]:
     """The text of each page of `pdf`, in full Unicode (with `kept`, pages read last time taken from there)."""
-    return [texts[0] for texts in read_pages(pdf, _page_text, "text", kept)]
+    return [texts[0] for texts in read_pages(pdf, _page_text, 1, "text", kept)]
 
 
 def _page_text(page: pdfium.PdfPage) -> list[str]:

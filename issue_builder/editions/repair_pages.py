@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 from issue_builder.base.kept_json import KeptJson
@@ -16,6 +17,7 @@ from issue_builder.base.marked_content import Box, PageContent, Show
 from issue_builder.base.stored import number, numbers, rows, typed
 
 PAGES_FILE = "web-repair-pages.json"
+MAX_SHOW_CHARACTERS = 1 << 16  # a show is a line's run of text: a few hundred characters
 FORM = (0, 0)  # a show drawn by a form XObject, kept without the form's object number (the repair asks only whether)
 
 
@@ -37,7 +39,7 @@ class KeptShow:
     odd: dict[int, int]
     count: int
 
-    @property
+    @cached_property
     def glyphs(self) -> list[KeptGlyph]:
         found, at = [], 0
         for n in range(self.count):
@@ -118,6 +120,8 @@ def sequences_of(stored) -> dict[int, KeptSequence]:
         for index, in_form, shown, odd, count in rows(shows, 5):
             glyphs = {typed(n, int): typed(chars, int) for n, chars in rows(odd, 2)}
             shown, count = typed(shown, str), typed(count, int)
+            if len(shown) > MAX_SHOW_CHARACTERS:
+                raise ValueError("longer than any show a page draws")
             if any(not 0 <= n < count or chars < 0 for n, chars in glyphs.items()):
                 raise ValueError("not a glyph of the show")
             if count - len(glyphs) + sum(max(chars, 1) for chars in glyphs.values()) != len(shown):
