@@ -35,7 +35,7 @@ $(AXE):
 # The package byte-compiled, as pip compiles an installed one: an editable install is not, and where
 # PYTHONDONTWRITEBYTECODE is set Python never writes the files, so every command compiled every module again.
 setup: system $(VENV)/.installed
-	$(BIN)/python -m compileall -q issue_builder >/dev/null
+	$(BIN)/python -m compileall -q issue_builder
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

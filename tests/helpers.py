@@ -138,3 +138,14 @@ def start_watch(folder: Path, *args: str) -> tuple[subprocess.Popen, PrintedLine
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     return process, PrintedLines(process)
+
+
+def kept_body(path: Path) -> bytes:
+    """A page record as a build keeps it (base/kept_json.py), without the SHA-256 line it ends with."""
+    return path.read_bytes()[:-65]
+
+
+def write_kept(path: Path, body: bytes) -> None:
+    """`body` written as a build keeps a page record, sealed with its SHA-256 line: a change the seal cannot see,
+    for the reading of each entry to find."""
+    path.write_bytes(body + b"\n" + hashlib.sha256(body).hexdigest().encode())

@@ -21,7 +21,7 @@ import pikepdf
 import pytest
 from pikepdf import Array, Dictionary, Name, String
 
-from helpers import REPO, page_texts
+from helpers import REPO, kept_body, page_texts, write_kept
 from issue_builder.base.bounded import Budget
 from issue_builder.base.cache import cache_salt
 from issue_builder.base.marked_content import FontInfo, read_page
@@ -304,7 +304,7 @@ def test_pages_kept_count_against_the_budget_as_reading_them_does(tmp_path: Path
 def test_pages_kept_by_other_code_or_damaged_are_read(kept: bytes, tmp_path: Path, monkeypatch):
     made = sample()
     _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
-    stored = (tmp_path / PAGES_FILE).read_bytes()
+    stored = kept_body(tmp_path / PAGES_FILE)
     if b"other code" in kept:  # the real record, under another code digest
         kept = stored.replace(cache_salt().encode(), b"other code")
     if kept == b"mistyped":  # the real record, its MCIDs written as strings
@@ -312,7 +312,16 @@ def test_pages_kept_by_other_code_or_damaged_are_read(kept: bytes, tmp_path: Pat
         page = next(iter(record["pages"].values()))
         page[0] = [[str(mcid), tag, text] for mcid, tag, text in page[0]]
         kept = json.dumps(record).encode()
-    (tmp_path / PAGES_FILE).write_bytes(kept)
+    write_kept(tmp_path / PAGES_FILE, kept)  # sealed: what is inside must be refused
+    assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == ([], 1)
+
+
+def test_a_kept_record_changed_after_it_was_written_is_not_read(tmp_path: Path, monkeypatch):
+    made = sample()
+    _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch)
+    stored = (tmp_path / PAGES_FILE).read_bytes()
+    (tmp_path / PAGES_FILE).write_bytes(stored.replace(b'"P"', b'"H"', 1))  # a tag changed, its seal not
+    assert b'"H"' in (tmp_path / PAGES_FILE).read_bytes()
     assert _checked_with(tmp_path / PAGES_FILE, made.pdf, monkeypatch) == ([], 1)
 
 

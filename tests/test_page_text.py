@@ -10,6 +10,8 @@ import pikepdf
 import pypdfium2
 import pytest
 
+from helpers import kept_body, write_kept
+from issue_builder.base.cache import cache_salt
 from issue_builder.checks import page_text
 from issue_builder.checks.page_text import read_pages
 from issue_builder.checks.running_heads import read_furniture
@@ -94,16 +96,28 @@ def test_a_page_whose_trim_moved_is_read_again(rendered_bulletin: Path, tmp_path
         lambda data: data.replace(b'"pages": {"', b'"pages": {"x', 1),  # another key
         lambda data: data.replace(b'": ["', b'": [7, "', 1),  # a number among the texts
         lambda data: data.replace(b'": ["', b'": ["", "', 1),  # two texts where a page has one
+        lambda data: data.replace(cache_salt().encode(), b"other code", 1),  # kept by other code
         lambda data: b"[" * 100_000 + b"]" * 100_000,  # nested too deep
     ],
 )
 def test_a_damaged_record_is_read_past(damage, rendered_bulletin: Path, tmp_path: Path, monkeypatch):
     pdf, kept = rendered_bulletin / WEB, tmp_path / "kept.json"
     fresh = page_texts(pdf, kept)
-    kept.write_bytes(damage(kept.read_bytes()))
+    write_kept(kept, damage(kept_body(kept)))  # sealed: each entry must be refused by reading it
     loaded = _counting(monkeypatch)
     assert page_texts(pdf, kept) == fresh
     assert loaded  # the damaged part read again
+
+
+def test_a_record_changed_after_it_was_written_is_not_read(rendered_bulletin: Path, tmp_path: Path, monkeypatch):
+    pdf, kept = rendered_bulletin / WEB, tmp_path / "kept.json"
+    fresh = page_texts(pdf, kept)
+    stored = kept.read_bytes()
+    at = stored.index(b"e", stored.index(b'": ["'))  # a letter of the first page's text
+    kept.write_bytes(stored[:at] + b"a" + stored[at + 1 :])  # changed, the seal not
+    loaded = _counting(monkeypatch)
+    assert page_texts(pdf, kept) == fresh
+    assert sorted(loaded) == list(range(len(fresh)))
 
 
 def test_a_file_qpdf_cannot_open_is_read_whole_and_nothing_kept(rendered_bulletin: Path, tmp_path: Path, monkeypatch):

@@ -292,6 +292,15 @@ def test_every_fast_path_gives_the_bytes_of_a_clean_build(tmp_path: Path, capsys
         assert warm == _render(folder, f"clean{clean}", capsys)
 
     _render(folder, "warm", capsys)
+    kept = {  # what each edition's readers keep of its pages, used by every render below
+        "page-furniture-web.json",
+        "page-text-print.json",
+        "page-text-web.json",
+        "pdfua-pages.json",
+        "web-repair-pages.json",
+        "web-rewritten.bin",
+    }
+    assert kept <= {p.name for p in (folder / "warm" / ".cache").iterdir()}
     edit(articles / "lease-law.md", "tenants", "residents")
     same_as_clean("; 1 of 6 sections laid out again")  # the edited article alone
     long = "\n\n".join(["A paragraph added to push the rest of the issue along. " * 6] * 6)

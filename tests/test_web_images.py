@@ -249,3 +249,14 @@ def test_image_placements_in_issue_18s_laid_out_pages_are_those_every_page_walke
         placed = image_placements(pdf)
         assert placed == _placed_on_every_page(pdf)
         assert len({p.page for p in placed}) < len(pdf.pages) / 2  # most of the pages hold text alone
+
+
+def test_resources_too_many_or_too_deep_to_look_through_count_as_drawing_an_image(monkeypatch):
+    from issue_builder.base import pdf_content
+
+    pdf = pikepdf.new()
+    text = pdf.make_indirect(pikepdf.Dictionary(Font={"/F": pikepdf.Dictionary(Type=pikepdf.Name.Font)}))
+    assert not pdf_content._reaches_image(text, {})
+    assert pdf_content._reaches_image(text, {}, depth=pdf_content.MAX_FORM_DEPTH + 1)  # too deep: walked
+    monkeypatch.setattr(pdf_content, "MAX_RESOURCES_LOOKED_THROUGH", 0)
+    assert pdf_content._reaches_image(text, {(1, 0): False})  # too many objects: walked

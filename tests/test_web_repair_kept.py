@@ -10,7 +10,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from helpers import copy_fixture, edit
+from helpers import copy_fixture, edit, kept_body, write_kept
 from issue_builder.base.cache import cache_salt
 from issue_builder.base.kept_bytes import KeptBytes
 from issue_builder.base.marked_content import FontInfo, Show
@@ -103,6 +103,7 @@ def test_a_page_drawn_alike_but_repaired_otherwise_is_rewritten_anew(tmp_path: P
         lambda data: data[: len(data) // 2],  # cut short
         lambda data: data.replace(b'"pages": {"', b'"pages": {"x', 1),  # other keys
         lambda data: data.replace(b", [[", b", [[1e400, ", 1),  # rows of another shape
+        lambda data: data.replace(cache_salt().encode(), b"other code", 1),  # kept by other code
         lambda data: b"[" * 100_000 + b"]" * 100_000,  # nested too deep
     ],
 )
@@ -111,7 +112,7 @@ def test_kept_pages_damaged_or_of_another_shape_are_read_again(damage, tmp_path:
     fresh, _ = _repaired(issue, layout, None, monkeypatch)
     cache = tmp_path / "kept"
     _repaired(issue, layout, cache, monkeypatch)
-    (cache / PAGES_FILE).write_bytes(damage((cache / PAGES_FILE).read_bytes()))
+    write_kept(cache / PAGES_FILE, damage(kept_body(cache / PAGES_FILE)))  # sealed: each entry must be refused
     again, read = _repaired(issue, layout, cache, monkeypatch)
     assert again == fresh
     assert read >= 1  # the pages kept damaged read again (all of them, or the one whose row is damaged)
@@ -218,6 +219,7 @@ def test_a_rewritten_page_is_kept_by_every_edit_made_to_it():
         lambda row: row.__setitem__(6, float("inf")),  # a size
         lambda row: row[7].__setitem__(0, [7, False, "x" * 70_000, [], 70_000]),  # longer than a line: memory
         lambda row: row[7][0].__setitem__(4, -1),  # a glyph count
+        lambda row: row[7].extend([row[7][0]] * 1000),  # more shows than the first and the last
     ],
 )
 def test_a_kept_page_holding_what_no_reading_gives_is_refused(damage):
@@ -228,9 +230,20 @@ def test_a_kept_page_holding_what_no_reading_gives_is_refused(damage):
         repair_pages.sequences_of(json.loads(json.dumps(entry)))
 
 
+def test_kept_rewritten_content_damaged_is_rewritten_again(tmp_path: Path, monkeypatch):
+    issue, layout = _laid_out(copy_fixture("bulletin", tmp_path), "bulletin")
+    fresh, _ = _repaired(issue, layout, None, monkeypatch)
+    cache = tmp_path / "kept"
+    _repaired(issue, layout, cache, monkeypatch)
+    stored = (cache / REWRITTEN_FILE).read_bytes()
+    (cache / REWRITTEN_FILE).write_bytes(stored[:-100] + bytes([stored[-100] ^ 1]) + stored[-99:])
+    again, read = _repaired(issue, layout, cache, monkeypatch)
+    assert again == fresh and read > 0  # every page with edits rewritten again
+
+
 def test_an_entry_read_again_over_a_damaged_one_is_saved(tmp_path: Path):
     path = tmp_path / PAGES_FILE
-    path.write_text(json.dumps({"code": cache_salt(), "pages": {"page": [[0]]}}))
+    write_kept(path, json.dumps({"code": cache_salt(), "pages": {"page": [[0]]}}).encode())
     pages = RepairPages.load(path)
     assert pages.get("page") is None  # damaged: the page is read ...
     pages.used["page"] = []  # ... and kept again (a page with no marked content)

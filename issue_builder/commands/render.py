@@ -36,8 +36,8 @@ from issue_builder.editions.finishers import DEFAULT_EDITIONS, FINISHERS
     "--force",
     is_flag=True,
     help="Render even when the outputs are up to date with their inputs "
-    "(laid-out sections whose inputs are unchanged, and the web structure repair's and PDF/UA check's reading of "
-    "web pages drawn as before, "
+    "(laid-out sections whose inputs are unchanged, and what the web structure repair, the PDF/UA check and the "
+    "words and running-head checks read of pages drawn as before, "
     "are still reused: delete <out>/.cache to lay out and read everything again).",
 )
 @click.option(

@@ -117,6 +117,8 @@ def sequences_of(stored) -> dict[int, KeptSequence]:
             None if origin is None else numbers(origin, 2),
             number(size),
         )
+        if len(typed(shows, list)) > 2:
+            raise ValueError("more than the first and last show")
         for index, in_form, shown, odd, count in rows(shows, 5):
             glyphs = {typed(n, int): typed(chars, int) for n, chars in rows(odd, 2)}
             shown, count = typed(shown, str), typed(count, int)

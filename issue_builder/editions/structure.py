@@ -728,7 +728,7 @@ class _Repair:
                     out.append(([pikepdf.Name(f"/{tag}")], pikepdf.Operator("BMC")))
                 else:
                     out.append(([pikepdf.Name(f"/{tag}"), properties], pikepdf.Operator("BDC")))
-            elif at in edits.wraps and str(instruction.operator) in ("TJ", "Tj"):
+            elif at in edits.wraps and at in shows and str(instruction.operator) in ("TJ", "Tj"):
                 operands, operator = list(instruction.operands), str(instruction.operator)
                 out += _split_show(operands, operator, shows[at], edits.wraps[at])
             else:
