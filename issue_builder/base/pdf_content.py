@@ -274,58 +274,11 @@ def image_placements(pdf: pikepdf.Pdf, budget: Budget | None = None) -> list[Ima
     scratch = Report(None, len(pdf.pages))
     budget = budget or Budget()
     placements = []
-    reaches: dict[tuple[int, int], bool | None] = {}
     for number, page in enumerate(pdf.pages, start=1):
-        if not _reaches_image(page.obj.get("/Resources"), reaches):
-            continue  # a page of text: nothing it can draw is an image XObject
         walker = _Walker(number, scratch, None, budget)
         walker.page(page.obj, annotations=False)
         placements += walker.placements
     return placements
-
-
-MAX_RESOURCES_LOOKED_THROUGH = 100_000  # objects: past it, a page is walked as if it could draw an image
-
-
-def _reaches_image(resources, known: dict[tuple[int, int], bool | None], depth: int = 0) -> bool:
-    """Whether a resource dictionary can draw an image XObject where it is placed: one of its XObjects is an image,
-    or a form or a tiling pattern among its resources can draw one (soft masks place none). `known` holds what was
-    found of each indirect dictionary and stream (None: being looked through). Where that cannot be told soundly (a
-    loop, too deep, too many objects) the answer is yes: the page is walked."""
-    if not isinstance(resources, pikepdf.Dictionary):
-        return False
-    if depth > MAX_FORM_DEPTH or len(known) > MAX_RESOURCES_LOOKED_THROUGH:
-        return True
-    key = resources.objgen if resources.is_indirect else None
-    if key is not None:
-        if key in known:
-            return known[key] is not False
-        known[key] = None
-    found = False
-    for kind in ("/XObject", "/Pattern"):
-        for drawn in entries(resources, kind).values():
-            if isinstance(drawn, pikepdf.Stream):
-                found = drawn.get("/Subtype") == "/Image" or _draws_image(drawn, known, depth)
-            if found:
-                break
-        if found:
-            break
-    if key is not None:
-        known[key] = found
-    return found
-
-
-def _draws_image(drawn: pikepdf.Stream, known: dict[tuple[int, int], bool | None], depth: int) -> bool:
-    """Whether a form or a tiling pattern can draw an image XObject (see `_reaches_image`)."""
-    key = drawn.objgen if drawn.is_indirect else None
-    if key is not None:
-        if key in known:
-            return known[key] is not False
-        known[key] = None
-    found = _reaches_image(drawn.get("/Resources"), known, depth + 1)
-    if key is not None:
-        known[key] = found
-    return found
 
 
 def measure_drawing(pdf: pikepdf.Pdf, budget: Budget | None = None) -> None:
