@@ -18,6 +18,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
+from issue_builder.base.stored import SEAL_BYTES, sealed
 from issue_builder.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -141,11 +142,11 @@ def start_watch(folder: Path, *args: str) -> tuple[subprocess.Popen, PrintedLine
 
 
 def kept_body(path: Path) -> bytes:
-    """A page record as a build keeps it (base/kept_json.py), without the SHA-256 line it ends with."""
-    return path.read_bytes()[:-65]
+    """A page record as a build keeps it (base/kept_json.py), without the SHA-256 it ends with."""
+    return path.read_bytes()[:-SEAL_BYTES]
 
 
 def write_kept(path: Path, body: bytes) -> None:
-    """`body` written as a build keeps a page record, sealed with its SHA-256 line: a change the seal cannot see,
-    for the reading of each entry to find."""
-    path.write_bytes(body + b"\n" + hashlib.sha256(body).hexdigest().encode())
+    """`body` written as a build keeps a page record, sealed with its SHA-256: a change the seal cannot see, for the
+    reading of each entry to find."""
+    path.write_bytes(sealed(body))

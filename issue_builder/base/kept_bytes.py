@@ -8,6 +8,7 @@ from pathlib import Path
 
 from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.cache import cache_salt
+from issue_builder.base.stored import SEAL_BYTES, sealed, unsealed
 
 MAGIC = b"issue-builder kept bytes 1\n"
 MAX_FILE_BYTES = 256 << 20  # a 384-page issue's rewritten web pages keep about 3 MB
@@ -57,8 +58,8 @@ class KeptBytes:
         for digest in sorted(self.used):
             data = self.used[digest]
             body += _ENTRY.pack(digest, len(data)) + data
-        if len(body) + 32 <= MAX_FILE_BYTES:
-            store_in_cache(self.path, bytes(body + hashlib.sha256(body).digest()))
+        if len(body) + SEAL_BYTES <= MAX_FILE_BYTES:
+            store_in_cache(self.path, sealed(bytes(body)))
 
 
 def _digest(key: str) -> bytes:
@@ -68,8 +69,8 @@ def _digest(key: str) -> bytes:
 def _entries(stored: bytes) -> dict[bytes, bytes]:
     """The entries of a kept file, or none when it is damaged or made by other code."""
     head = MAGIC + cache_salt().encode() + b"\n"
-    body, check = stored[:-32], stored[-32:]
-    if len(stored) < len(head) + 32 or not body.startswith(head) or hashlib.sha256(body).digest() != check:
+    body = unsealed(stored)
+    if body is None or not body.startswith(head):
         return {}
     entries: dict[bytes, bytes] = {}
     at = len(head)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.cache import cache_salt
-from issue_builder.base.stored import typed
+from issue_builder.base.stored import sealed, typed, unsealed
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -38,9 +37,8 @@ class KeptJson:
         known: dict[str, Any] = {}
         try:
             if path is not None and path.is_file() and path.stat().st_size <= cls.limit:
-                data = path.read_bytes()
-                body, check = data[:-65], data[-65:]
-                if check != b"\n" + hashlib.sha256(body).hexdigest().encode():
+                body = unsealed(path.read_bytes())
+                if body is None:
                     return cls(path, {})
                 stored = json.loads(body)
                 if isinstance(stored, dict) and stored.get("code") == cache_salt():
@@ -77,5 +75,4 @@ class KeptJson:
         time: store_in_cache)."""
         if self.path is None or self.used == self.known:  # an entry read again over a damaged one: saved
             return
-        body = json.dumps({"code": cache_salt(), "pages": self.used}).encode()
-        store_in_cache(self.path, body + b"\n" + hashlib.sha256(body).hexdigest().encode())
+        store_in_cache(self.path, sealed(json.dumps({"code": cache_salt(), "pages": self.used}).encode()))

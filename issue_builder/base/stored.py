@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 
@@ -37,3 +38,17 @@ def numbers(value, count: int) -> tuple[float, ...]:
     if len(found) != count:
         raise ValueError(f"{count} numbers expected")
     return tuple(number(v) for v in found)
+
+
+SEAL_BYTES = 32  # the SHA-256 a kept file ends with
+
+
+def sealed(body: bytes) -> bytes:
+    """`body` as a kept file holds it: followed by its SHA-256, so that one cut short or changed is not read."""
+    return body + hashlib.sha256(body).digest()
+
+
+def unsealed(data: bytes) -> bytes | None:
+    """What `sealed` was given, or None when `data` is not what it wrote."""
+    body, seal = data[:-SEAL_BYTES], data[-SEAL_BYTES:]
+    return body if len(data) >= SEAL_BYTES and hashlib.sha256(body).digest() == seal else None

@@ -16,7 +16,6 @@ from issue_builder.base.stored import typed
 
 PAGES_A_READING = 16  # PDFium keeps what it parsed (fonts, images) as long as the document is open: reopened
 BOXES = ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/ArtBox", "/Rotate", "/UserUnit")  # where PDFium reads
-MAX_PARENTS = 64  # page tree levels looked up for an inherited box
 
 
 def record_path(cache_dir: Path, reading: str, edition: str) -> Path:
@@ -71,21 +70,11 @@ def _page_keys(pdf: Path | bytes, what: str) -> list[str | None] | None:
 
 
 def _boxes(page: pikepdf.Dictionary) -> str:
-    """The page's boxes, rotation and unit, inherited ones too, as written."""
-    found = []
-    for key in BOXES:
-        node, value = page, None
-        for _ in range(MAX_PARENTS):
-            if not isinstance(node, pikepdf.Dictionary):
-                break
-            if key in node:
-                value = node[key]
-                break
-            node = node.get("/Parent")
-        found.append(
-            value.unparse(resolved=True).decode("latin-1") if isinstance(value, pikepdf.Object) else repr(value)
-        )
-    return "\0".join(found)
+    """The page's boxes, rotation and unit as written (qpdf moves those a page inherits onto the page)."""
+    found = (page.get(key) for key in BOXES)
+    return "\0".join(
+        v.unparse(resolved=True).decode("latin-1") if isinstance(v, pikepdf.Object) else repr(v) for v in found
+    )
 
 
 class _Record(KeptJson):

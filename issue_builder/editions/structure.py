@@ -715,7 +715,9 @@ class _Repair:
     def _rewritten(self, page: int, edits: _Edits) -> bytes:
         page_obj = self.pdf.pages[page].obj
         instructions = pikepdf.parse_content_stream(page_obj)
-        content = self.contents[page] or read_instructions_list(page_obj, instructions, page + 1, self.fonts)
+        content = self.contents[page]
+        if content is None:  # taken from the record: read now
+            content = read_instructions_list(page_obj, instructions, page + 1, self.fonts)
         shows = {s.index: s for seq in content.sequences for s in seq.shows if s.form is None}
         out: list = []
         for at, instruction in enumerate(instructions):
