@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import pikepdf
@@ -15,6 +17,8 @@ from PIL import Image
 from helpers import copy_fixture, edit, page_texts, run_cli
 from issue_builder.base.diagnostics import RenderError
 from issue_builder.base.paths import FONTS_DIR
+from issue_builder.layout import parallel
+from issue_builder.layout.copyfit import Fit, Rules
 from issue_builder.layout.document import _parts
 from issue_builder.layout.engine import weasyprint
 from issue_builder.layout.fetcher import SandboxFetcher
@@ -22,6 +26,7 @@ from issue_builder.layout.folios import furniture_html, margin_boxes, without_fu
 from issue_builder.layout.font_merge import merge_fonts, originals
 from issue_builder.layout.join import LINK_SCHEME, Part, join
 from issue_builder.layout.parallel import SectionCache
+from issue_builder.layout.sections import _read_fits
 from issue_builder.layout.urls import ISSUE_BASE
 
 INTER = sorted(FONTS_DIR.glob("inter/Inter-Regular.*"))[0]
@@ -381,6 +386,91 @@ def test_a_damaged_placing_is_no_guess(tmp_path: Path, capsys, placing: str):
     assert (folder / "guess" / "the-tenant-bulletin-7-print.pdf").read_bytes() == (
         folder / "clean" / "the-tenant-bulletin-7-print.pdf"
     ).read_bytes()
+
+
+def test_the_fits_an_article_was_tried_at_are_laid_out_ahead_each_once(tmp_path: Path, capsys, monkeypatch):
+    """After an edit, a processor no section waits for lays out the fits the article was tried at last time, the
+    one it was set at first; its own worker, trying them in order, waits for that layout and reads it: nothing is
+    laid out twice, and the bytes are a clean build's."""
+    folder = copy_fixture("gazette", tmp_path)
+    render = ("render", str(folder / "3.yaml"), "--only", "print", "--out")
+    _laid(run_cli(capsys, *render, str(folder / "warm")))
+    edit(folder / "3" / "articles" / "water.md", "seen a bill", "seen a note")  # the same lines, the same house box
+    log = tmp_path / "layouts.txt"
+    lay_out, ahead = parallel._lay_out, parallel.settle_ahead
+
+    def logged_layout(env, html: str, *args, **kwargs):
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {hashlib.sha256(html.encode()).hexdigest()}\n")
+        laid = lay_out(env, html, *args, **kwargs)
+        if ahead_here:  # slow enough that the article's worker asks for it while it is being laid out
+            time.sleep(2)
+        return laid
+
+    def logged_ahead(*args):
+        ahead_here.append(True)  # in this forked process alone
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} ahead\n")
+        return ahead(*args)
+
+    ahead_here: list[bool] = []
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "cpu_count", lambda: 2)  # the article's worker and one more
+        patched.setattr(parallel, "_lay_out", logged_layout)
+        patched.setattr(parallel, "settle_ahead", logged_ahead)
+        assert _laid(run_cli(capsys, *render, str(folder / "warm"))) == "1 of 5 sections laid out again"
+    lines = [line.split() for line in log.read_text("utf-8").splitlines()]
+    ahead_processes = {pid for pid, what in lines if what == "ahead"}
+    layouts = [(pid, html) for pid, html in lines if html != "ahead"]
+    assert len(layouts) == len({html for _, html in layouts}) == 2  # as set first, and with its house box
+    assert [pid in ahead_processes for pid, _ in layouts].count(True) == 1
+    _laid(run_cli(capsys, *render, str(folder / "clean")))
+    name = "the-allotment-gazette-3-print.pdf"
+    assert (folder / "warm" / name).read_bytes() == (folder / "clean" / name).read_bytes()
+
+
+FIT = {f.name: getattr(Fit(), f.name) for f in fields(Fit)} | {"titles": []}
+
+
+@pytest.mark.parametrize(
+    "fits",
+    [
+        {"water-rights-on-the-lower-plots": [FIT, FIT | {"tighten": 2}, FIT | {"filler": 120.0}]},  # not asked for
+        {"water-rights-on-the-lower-plots": [FIT | {"filler": 9e99}]},
+        {"water-rights-on-the-lower-plots": [FIT | {"tighten": 1.5}]},
+        {"water-rights-on-the-lower-plots": [FIT | {"titles": [["x", float("nan"), 1]]}]},
+        {"water-rights-on-the-lower-plots": [FIT] * 100},
+        {"water-rights-on-the-lower-plots": [{"tighten": 1}]},
+        {"water-rights-on-the-lower-plots": "all"},
+        [],
+    ],
+)
+def test_fits_read_back_are_only_a_head_start(tmp_path: Path, capsys, fits):
+    """Fits the last layout did not try, or that no copy-fitting could choose, change nothing: the build is the
+    clean one, and a fit no copy-fitting could choose is never laid out."""
+    folder = copy_fixture("gazette", tmp_path)
+    render = ("render", str(folder / "3.yaml"), "--only", "print", "--force", "--out")
+    _laid(run_cli(capsys, *render, str(folder / "clean")))
+    placing = json.loads((folder / "clean" / ".cache" / "placing.json").read_text("utf-8"))
+    (folder / "guess" / ".cache").mkdir(parents=True)
+    (folder / "guess" / ".cache" / "placing.json").write_text(json.dumps(placing | {"fits": fits}), "utf-8")
+    rules = Rules(min_fill=0.35, tighten_steps=3, title_steps=2, filler=True)
+    read = _read_fits(folder / "guess" / ".cache" / "placing.json", rules)
+    assert read == ({"water-rights-on-the-lower-plots": [Fit(), Fit(2), Fit(filler=120.0)]} if len(read) else {})
+    _laid(run_cli(capsys, *render, str(folder / "guess")))
+    name = "the-allotment-gazette-3-print.pdf"
+    assert (folder / "guess" / name).read_bytes() == (folder / "clean" / name).read_bytes()
+
+
+def test_the_fits_read_back_are_those_the_last_layout_tried(tmp_path: Path, capsys):
+    folder = copy_fixture("gazette", tmp_path)
+    _laid(run_cli(capsys, "render", str(folder / "3.yaml"), "--only", "print", "--out", str(folder / "out")))
+    rules = Rules(min_fill=0.35, tighten_steps=3, title_steps=2, filler=True)
+    read = _read_fits(folder / "out" / ".cache" / "placing.json", rules)
+    assert sorted(read) == ["seed-swaps-across-the-borough", "water-rights-on-the-lower-plots"]
+    water = read["water-rights-on-the-lower-plots"]
+    assert water[0] == Fit() and water[-1].filler > 0  # tried as set, then set with its house box
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -26,7 +27,7 @@ import os
 import select
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -50,8 +51,10 @@ from issue_builder.prepare.content import PreparedIssue
 
 CACHE_BYTES = 512 * 1024 * 1024  # the section cache's size: least recently used sections go beyond it
 LOCK_FILE = ".in-use"  # held shared by each build using the cache, exclusively to prune it
+CLAIMS = ".claims"  # a file per key being laid out, locked by the process laying it out
 REPORT_VERSION = 3  # raised when the entry's or the report's fields change
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels and writes points
+CONTENTS = ("contents_height", "contents_pull")  # what measuring the front gives: `Fit` fields of its contents
 _CODE = Path(__file__).parent
 
 
@@ -111,6 +114,28 @@ class SectionCache:
     def pdf(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
 
+    @contextlib.contextmanager
+    def claimed(self, key: str, wait: bool = True) -> Iterator[bool]:
+        """The key's layout claimed by this process until the block ends (True), so that no two processes lay out
+        the same section at once: one that `wait`s gets the claim when the other is done (and finds its entry);
+        one that does not gets False while another holds it. True without a claim where the cache cannot be
+        written."""
+        try:
+            (self.folder / CLAIMS).mkdir(parents=True, exist_ok=True)
+            claim = open(self.folder / CLAIMS / key, "a+b")  # closed below, which lets go of the claim
+        except OSError:
+            yield True
+            return
+        with claim:
+            try:
+                fcntl.flock(claim, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            except OSError:  # a file system without locks: each process lays out what it needs
+                pass
+            yield True
+
     def put(self, key: str, entry: dict, pdf: bytes | None = None) -> None:
         """Store an entry whole (its PDF before its report: a report found means its PDF is there)."""
         entry = {**entry, "pdf": hashlib.sha256(pdf).hexdigest() if pdf is not None else None}
@@ -144,6 +169,8 @@ class SectionCache:
                 pid = temp.name.rsplit(".", 2)[-2]
                 if pid.isdigit() and not process_alive(int(pid)):
                     temp.unlink(missing_ok=True)
+            for claim in (self.folder / CLAIMS).glob("*"):  # no build is using the cache: no claim is held
+                claim.unlink(missing_ok=True)
             files = [(p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob("*.json")]
         except OSError:
             return
@@ -269,20 +296,33 @@ def key_of(env: Env, html: str, base_url: str, tagged: bool) -> str:
 
 
 def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
-    """The section's report (with its `key`, `pdf` and every key it `used`): from the cache, or, when `lay_out`,
-    laid out here (in a worker) and stored; None when it is not cached and `lay_out` is false. An article is
-    copy-fitted first: each fit tried is measured, or its measurements read from the cache; the front's contents
-    are measured filled in order first, and laid out at the height that balances their columns."""
+    """The section's report (with its `key`, `pdf`, every key it `used` and the `fits` they were set at): from the
+    cache, or, when `lay_out`, laid out here (in a worker) and stored; None when it is not cached and `lay_out` is
+    false. An article is copy-fitted first: each fit tried is measured, or its measurements read from the cache;
+    the front's contents are measured filled in order first, and laid out at the height that balances their
+    columns. Each layout is claimed first: one another process is laying out meanwhile (`settle_ahead`) is waited
+    for and read from the cache."""
     documents: dict[str, tuple[Any, list, list]] = {}  # by key
     used: list[str] = []
+    fits: list[dict] = []
 
     def look(fit: Fit) -> tuple[str, str, str, dict | None]:
         rendered = task.html(fit)
         html = laid_out_html(task, rendered)
         key = key_of(env, html, rendered.base_url, task.tagged)
         used.append(key)
-        entry = env.cache.get(key)
-        return key, html, rendered.base_url, entry if entry is not None and env.current(entry["inputs"]) else None
+        fits.append(asdict(fit))
+        return key, html, rendered.base_url, _entry(env, key)
+
+    def measured(key: str, html: str, base_url: str, measure: Callable[[list], dict]) -> dict:
+        with env.cache.claimed(key):
+            entry = _entry(env, key)
+            if entry is None or entry.get("measured") is None:
+                documents[key] = _lay_out(env, html, base_url)
+                inputs = dict(env.fetcher.served)
+                entry = {"measured": measure(documents[key][0].pages), "report": None, "inputs": inputs}
+                env.cache.put(key, entry)
+        return entry
 
     fit = Fit()
     if task.fitted:
@@ -292,15 +332,13 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
             if entry is None or entry.get("measured") is None:
                 if not lay_out:
                     return None
-                documents[key] = _lay_out(env, html, base_url)
-                measured = asdict(measure_article(documents[key][0].pages))
-                entry = {"measured": measured, "report": None, "inputs": dict(env.fetcher.served)}
-                env.cache.put(key, entry)
+                entry = measured(key, html, base_url, lambda pages: asdict(measure_article(pages)))
             tried[fit] = Measured.read(entry["measured"])
             following = next_fit(tried, env.rules)
             if tried[fit].stranded and (fit == Fit() or following == fit):
                 # an article run on found no room as set: the section is cut before it (layout/sections.py)
-                return {"name": task.name, "split": tried[fit].stranded[0], "pages": 0, "key": key, "used": used}
+                split = tried[fit].stranded[0]
+                return {"name": task.name, "split": split, "pages": 0, "key": key, "used": used, "fits": fits}
             fit = following
     elif task.kind == "front":
         # WeasyPrint balances columns by laying them out again and again (issue 18's contents: 1.5 s of 1.7); filled
@@ -310,20 +348,67 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
         if entry is None or entry.get("measured") is None:
             if not lay_out:
                 return None
-            documents[key] = _lay_out(env, html, base_url)
-            height, pull = contents_height(documents[key][0].pages)
-            measured = {"contents_height": height, "contents_pull": pull}
-            entry = {"measured": measured, "report": None, "inputs": dict(env.fetcher.served)}
-            env.cache.put(key, entry)
-        fit = Fit(
-            contents_height=entry["measured"]["contents_height"], contents_pull=entry["measured"]["contents_pull"]
-        )
+            entry = measured(key, html, base_url, _contents_measured)
+        fit = Fit(**{name: entry["measured"][name] for name in CONTENTS})
     key, html, base_url, entry = look(fit)
-    if entry is not None and entry.get("report") is not None:
-        found = {"key": key, "pdf": str(env.cache.pdf(key)), "cached": True, "used": used, "inputs": entry["inputs"]}
-        return {**entry["report"], **found}
-    if not lay_out:
-        return None
+    if entry is None or entry.get("report") is None:
+        if not lay_out:
+            return None
+        with env.cache.claimed(key):
+            entry = _entry(env, key) or entry
+            if entry is None or entry.get("report") is None:
+                measurements = None if entry is None else entry.get("measured")
+                report = _write(env, task, key, (html, base_url), fit, measurements, documents)
+                return {**report, "used": used, "fits": fits}
+    found = {"key": key, "pdf": str(env.cache.pdf(key)), "cached": True, "inputs": entry["inputs"]}
+    return {**entry["report"], **found, "used": used, "fits": fits}
+
+
+def settle_ahead(env: Env, task: Task, fit: Fit, final: bool) -> None:
+    """Lay out a copy-fitted section at `fit` before its own worker asks for it (a fit its last layout tried):
+    measured, and written when `final`, into the cache, as `settle` would; nothing when the cache has it or another
+    process is laying it out. What it stores is what `settle` would store under the same key: only the time the
+    work is done differs."""
+    rendered = task.html(fit)
+    html = laid_out_html(task, rendered)
+    key = key_of(env, html, rendered.base_url, task.tagged)
+    with env.cache.claimed(key, wait=False) as claimed:
+        if not claimed:
+            return
+        entry = _entry(env, key)
+        if entry is not None and entry.get("measured") is not None and (entry.get("report") or not final):
+            return
+        documents = {key: _lay_out(env, html, rendered.base_url)}
+        measured = asdict(measure_article(documents[key][0].pages))
+        if final:
+            _write(env, task, key, (html, rendered.base_url), fit, measured, documents)
+        else:
+            env.cache.put(key, {"measured": measured, "report": None, "inputs": dict(env.fetcher.served)})
+
+
+def _contents_measured(pages: list) -> dict:
+    """What the front's probe measures: the height its contents' columns are filled to, and their pull."""
+    return dict(zip(CONTENTS, contents_height(pages), strict=True))
+
+
+def _entry(env: Env, key: str) -> dict | None:
+    """The cache's entry of `key` when every file it drew on is as it was."""
+    entry = env.cache.get(key)
+    return entry if entry is not None and env.current(entry["inputs"]) else None
+
+
+def _write(
+    env: Env,
+    task: Task,
+    key: str,
+    source: tuple[str, str],
+    fit: Fit,
+    measured: dict | None,
+    documents: dict[str, tuple[Any, list, list]],
+) -> dict:
+    """The section at `key` (its HTML and base URL `source`) written as a PDF, stored with its report and
+    `measured`; laid out first unless `documents` has it. The report, with where its PDF is."""
+    html, base_url = source
     if key not in documents:
         documents[key] = _lay_out(env, html, base_url, right_hand=task.kind != "folios")
     document, records, refused = documents[key]
@@ -332,13 +417,13 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
     report = _report(env, task, document, records + written, refused + fetched, html, fit)
     if task.kind == "front":  # the cover type against its picture, measured once for every edition
         report["contrast"] = [d.as_dict() for d in cover_contrast_findings(pdf, env.issue)]
-    measured, inputs = (entry or {}).get("measured"), dict(env.fetcher.served)
+    inputs = dict(env.fetcher.served)
     env.cache.put(key, {"measured": measured, "report": report, "inputs": inputs}, pdf)
     path = env.cache.pdf(key)
     if not path.is_file():  # the cache cannot be written: the PDF goes to the render's scratch folder
         path = env.scratch / f"{key}.pdf"
         path.write_bytes(pdf)
-    return {**report, "key": key, "pdf": str(path), "cached": False, "used": used, "inputs": inputs}
+    return {**report, "key": key, "pdf": str(path), "cached": False, "inputs": inputs}
 
 
 class _Capture(logging.Handler):
@@ -441,29 +526,49 @@ def _strings(page) -> list[list[str]]:
     return found
 
 
-def settle_all(env: Env, tasks: list[Task], step: Callable[[dict], None] = lambda _: None) -> list[dict]:
+def settle_all(
+    env: Env,
+    tasks: list[Task],
+    step: Callable[[dict], None] = lambda _: None,
+    ahead: Mapping[str, Sequence[Fit]] | None = None,
+) -> list[dict]:
     """Each task's report, in order: cached ones read here, the rest laid out side by side, one forked process
     per section and at most as many alive as there are processors (the render's limits count their memory);
-    `step` is given each report as it comes."""
+    `step` is given each report as it comes. A processor no section waits for lays out ahead the fits `ahead`
+    names for a section being laid out (those its last layout tried, by task name; the last is the one it was
+    set at), the last first, so that its worker, trying them from the first, finds them done."""
     reports: list[dict | None] = [None] * len(tasks)
     pending: list[int] = []
     running: dict[int, Forked] = {}
+    foreseen: list[tuple[int, Fit, bool]] = []  # (task, fit, final) to lay out ahead, in turn
+    early: list[Forked] = []  # those being laid out ahead
     limit = max(1, os.cpu_count() or 1)
     fast_array_types()
 
     def start() -> None:
-        while pending and len(running) < limit:
+        while pending and len(running) + len(early) < limit:
             i = pending.pop(0)
             task = tasks[i]
             env.share_fonts(task)
             running[i] = Forked(lambda task=task: settle(env, task, lay_out=True), f"laying out {task.name}")
+        while foreseen and len(running) + len(early) < limit:
+            i, fit, final = foreseen.pop(0)
+            if reports[i] is None:
+                job = functools.partial(settle_ahead, env, tasks[i], fit, final)
+                early.append(Forked(job, f"laying out {tasks[i].name} ahead"))
+
+    def lay_out(i: int) -> None:
+        pending.append(i)
+        fits = list((ahead or {}).get(tasks[i].name, ()))
+        if tasks[i].fitted and fits:
+            foreseen.extend((i, fit, fit == fits[-1]) for fit in reversed(dict.fromkeys(fits[1:])))
+        start()
 
     try:
         for i, task in enumerate(tasks):  # the first section to lay out starts while the rest are looked up
             reports[i] = settle(env, task, lay_out=False)
             if reports[i] is None:
-                pending.append(i)
-                start()
+                lay_out(i)
             else:
                 env.cached += 1
                 step(reports[i])
@@ -471,14 +576,18 @@ def settle_all(env: Env, tasks: list[Task], step: Callable[[dict], None] = lambd
             env.warm()
         while pending or running:
             start()
-            ready, _, _ = select.select([f.read_end for f in running.values()], [], [])
+            ready, _, _ = select.select([f.read_end for f in [*running.values(), *early]], [], [])
+            for forked in [f for f in early if f.read_end in ready]:
+                early.remove(forked)
+                with contextlib.suppress(Exception):  # only a head start: the section's own worker says what failed
+                    forked.result()
             for i in [i for i, f in running.items() if f.read_end in ready]:
                 reports[i] = running.pop(i).result()
                 env.cache.used.update(reports[i]["used"])
                 env.fresh.add(reports[i]["key"])
                 step(reports[i])
     finally:
-        for forked in running.values():
+        for forked in [*running.values(), *early]:
             forked.cancel()
     return reports  # type: ignore[return-value]
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.diagnostics import RenderError
-from issue_builder.layout.copyfit import Fit
+from issue_builder.layout.copyfit import Fit, Rules
 from issue_builder.layout.folios import furniture_html
 from issue_builder.layout.html import RenderedHtml
 from issue_builder.layout.parallel import Env, Task, settle_all
@@ -29,7 +29,9 @@ from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
 FRONT_PAGES_GUESS = 2  # cover and contents; corrected when the front runs longer
 MAX_PLACINGS = 4
-PLACING = "placing.json"  # in the cache folder: where the last layout placed the articles, and its fill pages
+PLACING = "placing.json"  # in the cache folder: where the last layout placed the articles, its fill pages and fits
+MAX_TITLES = 100  # titles of one section a fit read back may set smaller
+MAX_POINTS = 14400.0  # the largest length a fit read back may hold: 200 inches
 
 
 @dataclass
@@ -80,7 +82,7 @@ def place(
     last = _read_placing(memory, issue)
     if last is not None:  # laid out beside the articles; settled below (from the cache, when they land alike)
         batch = [front_task(last[0]), *batch, tail_task(last[1])]
-    settled = settle_all(env, batch, progress)
+    settled = settle_all(env, batch, progress, ahead=_read_fits(memory, env.rules))
     articles: list[dict] = [{}] * len(tasks)
     for i, report in zip(order, settled[1:-1] if last is not None else settled, strict=True):
         articles[i] = report
@@ -119,7 +121,8 @@ def place(
 
     step(f"laying out the running heads and folios of {len(page_types)} pages")
     (folios,) = settle_all(env, [Task("folios", "folios", furniture, tagged=False)])
-    store_in_cache(memory, json.dumps({"starts": starts, "fill": fill}, sort_keys=True).encode())
+    fits = {report["name"]: report["fits"] for report in articles}
+    store_in_cache(memory, json.dumps({"starts": starts, "fill": fill, "fits": fits}, sort_keys=True).encode())
     ran_on = tuple(article.id for run in runs for article in run[1:])
     return Placed(front, articles, tail, folios, starts, fill, ran_on)
 
@@ -172,6 +175,51 @@ def _read_placing(path: Path, issue: PreparedIssue) -> tuple[dict[str, int], int
     if not all(isinstance(starts[i], int) and not isinstance(starts[i], bool) and starts[i] > 0 for i in ids):
         return None
     return {i: starts[i] for i in ids}, fill
+
+
+def _read_fits(path: Path, rules: Rules) -> dict[str, list[Fit]]:
+    """The fits the last layout tried for each article section (by its name), the one it was set at last; those
+    of a section whose record is not one the copy-fitting could have made are left out."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))["fits"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    most = rules.title_steps + rules.tighten_steps + 3  # Fit(), each title step, each tighter one, the house box
+    fits = {}
+    for name, tried in found.items():
+        read = [_fit(value, rules) for value in tried] if isinstance(tried, list) and len(tried) <= most else [None]
+        if read and None not in read:
+            fits[name] = read
+    return fits
+
+
+def _fit(value: object, rules: Rules) -> Fit | None:
+    """A fit as `settle` reports it (`asdict`), when it is one the copy-fitting could choose; else None."""
+    if not isinstance(value, dict) or set(value) != {f.name for f in fields(Fit)}:
+        return None
+    titles = value["titles"]
+    if not isinstance(titles, list) or len(titles) > MAX_TITLES or not all(_title(t) for t in titles):
+        return None
+    fit = Fit(**{**value, "titles": tuple(tuple(t) for t in titles)})
+    steps = (fit.tighten, fit.title)
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in steps) or not isinstance(fit.title_of, str):
+        return None
+    sizes = (fit.filler, fit.title_size, fit.title_leading)
+    if not all(_points(v) for v in sizes) or (fit.contents_height, fit.contents_pull) != (0, 0):
+        return None
+    return fit if 0 <= fit.tighten <= rules.tighten_steps and 0 <= fit.title <= rules.title_steps else None
+
+
+def _title(value: object) -> bool:
+    """An (article id, size, leading) of a title set smaller."""
+    return isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and all(map(_points, value[1:]))
+
+
+def _points(value: object) -> bool:
+    """A length in points a fit may hold: a finite number from 0 to a large page's height."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_POINTS
 
 
 def _weight(article: PreparedArticle) -> int:
