@@ -14,9 +14,10 @@ of any one process of the tree. Cases, in order, all in one temporary folder:
   cold render       `issue-builder render MANIFEST` into a new folder: nothing cached by an earlier render
   full render       `issue-builder render MANIFEST --force` (print and web PDFs, web page) with the laid-out
                     sections deleted first (`.cache/sections`): every section laid out again, and the pages the
-                    PDF/UA check, the web structure repair and the text checks kept (`.cache/pdfua-pages.json`,
-                    `web-repair-pages.json`, `web-rewritten.bin`, `page-*.json`): every page read again; the
-                    content-hashed caches of converted images, fonts and pictures warm from the earlier renders
+                    PDF/UA check, the web structure repair, the press pass and the text checks kept
+                    (`.cache/pdfua-pages.json`, `web-repair-pages.json`, `web-rewritten.bin`,
+                    `print-pressed.bin`, `page-*.json`): every page read again; the content-hashed caches
+                    of converted images, fonts and pictures warm from the earlier renders
   warm render       `render --force` again, the laid-out sections kept: nothing laid out, everything finished
   nothing changed   the same `render` again without --force (inputs unchanged, outputs reused)
   full proof        `issue-builder proof MANIFEST --force` with its laid-out sections deleted first, as the full
@@ -57,6 +58,7 @@ from measure import Session, measure, tree_cpu
 from report import busy_processes, ratios, table
 
 from issue_builder.checks.pdfua import PAGES_FILE as PDFUA_PAGES
+from issue_builder.editions.pressed import PRESSED_FILE as PRESSED
 from issue_builder.editions.repair_pages import PAGES_FILE as REPAIR_PAGES
 from issue_builder.editions.structure import REWRITTEN_FILE as REWRITTEN
 
@@ -256,7 +258,7 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         cold_out = tmp / f"cold-{n}"  # a new output folder: nothing cached from earlier renders
         measured["cold"].append(run_case([*IB, "render", str(manifest), "--out", str(cold_out)], cold_out))
         shutil.rmtree(full_out / ".cache" / "sections", ignore_errors=True)  # every section laid out again
-        for kept in (PDFUA_PAGES, REPAIR_PAGES, REWRITTEN, *PAGE_TEXTS):  # every page read, repaired, checked
+        for kept in (PDFUA_PAGES, REPAIR_PAGES, REWRITTEN, PRESSED, *PAGE_TEXTS):  # every page read again
             for path in (full_out / ".cache").glob(kept):
                 path.unlink()
         measured["full"].append(run_case([*render, "--force"], full_out))

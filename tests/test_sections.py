@@ -302,6 +302,7 @@ def test_every_fast_path_gives_the_bytes_of_a_clean_build(tmp_path: Path, capsys
         "page-text-print.json",
         "page-text-web.json",
         "pdfua-pages.json",
+        "print-pressed.bin",
         "web-repair-pages.json",
         "web-rewritten.bin",
     }

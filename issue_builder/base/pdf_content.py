@@ -621,9 +621,16 @@ def _describe(operands: list) -> str:
     return f"{len(operands)} operand{'s' if len(operands) != 1 else ''} ({kinds})"
 
 
-def replace_content(pdf: pikepdf.Pdf, owner, instructions: list) -> None:
-    """Write `instructions` as the content of `owner`: a form or pattern stream, or a page (a new stream)."""
+def replace_content(pdf: pikepdf.Pdf, owner, instructions: list) -> bytes:
+    """Write `instructions` as the content of `owner`: a form or pattern stream, or a page (a new stream); returns
+    the content as written."""
     data = pikepdf.unparse_content_stream(instructions)
+    write_content(pdf, owner, data)
+    return data
+
+
+def write_content(pdf: pikepdf.Pdf, owner, data: bytes) -> None:
+    """Write `data` as the content of `owner`, as `replace_content` writes it."""
     if isinstance(owner, pikepdf.Stream):
         owner.write(data)
     else:

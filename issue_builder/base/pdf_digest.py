@@ -1,8 +1,10 @@
 """A digest of what a PDF page draws: its content streams and every object its resources reach, bytes and all.
 
 Two pages with the same digest draw the same thing the same way, whatever their object numbers (objects are digested
-by what they hold, not by where they are), so a reader's findings on one hold for the other. A page whose resources
-refer back to an object still being digested (a cycle), or reach too many objects, gets no digest: it is read.
+by what they hold, not by where they are), so a reader's findings on one hold for the other. A reader that never
+looks into a picture (the press's ink rules) may leave pictures' data out: their dictionaries still count. A page
+whose resources refer back to an object still being digested (a cycle), or reach too many objects, gets no digest:
+it is read.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ class Unkeyable(Exception):
 class PageDigests:
     """Digests of one open file's pages; each object digested once, by what it holds."""
 
-    def __init__(self, pdf: pikepdf.Pdf):
-        self.pdf = pdf
+    def __init__(self, pdf: pikepdf.Pdf, pictures: bool = True):
+        self.pdf, self.pictures = pdf, pictures  # False: a picture's data is left out (its dictionary is in)
         self.known: dict[tuple[int, int], bytes | None] = {}  # None: being digested
 
     def page(self, page: pikepdf.Dictionary) -> str | None:
@@ -58,7 +60,10 @@ class PageDigests:
             raise Unkeyable("too many objects")
         self.known[key] = None
         if isinstance(obj, pikepdf.Stream):
-            found = self._digest(b"stream", obj.stream_dict.unparse(), obj.read_raw_bytes())
+            if self.pictures or obj.get("/Subtype") != "/Image":
+                found = self._digest(b"stream", obj.stream_dict.unparse(), obj.read_raw_bytes())
+            else:
+                found = self._digest(b"picture", obj.stream_dict.unparse())
         else:
             found = self._digest(b"object", obj.unparse(resolved=True))
         self.known[key] = found

@@ -68,7 +68,8 @@ class CmykConverter:
             _INTENTS[intent],
             flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
         )
-        self._cache: dict[tuple[int, int, int], tuple[float, ...]] = dict(declared or {})
+        self.declared = dict(declared or {})  # sRGB (0-255) -> the CMYK the publication declares for it
+        self._cache: dict[tuple[int, int, int], tuple[float, ...]] = dict(self.declared)
 
     def colour(self, rgb: tuple[float, ...]) -> tuple[float, ...]:
         r, g, b = (min(max(float(v), 0.0), 1.0) for v in rgb)
@@ -90,6 +91,7 @@ class RgbConverter:
 
     source, target, mode = _CMYK, _RGB, "RGB"
     operators = {"k": "rg", "K": "RG"}
+    declared: dict = {}  # read only: no colour is declared in sRGB
 
     def __init__(self, cache_dir: Path | None = None):
         self.cache_dir = cache_dir

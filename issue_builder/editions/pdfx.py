@@ -15,11 +15,13 @@ from xml.sax.saxutils import escape
 
 import pikepdf
 
+from issue_builder.base.kept_bytes import KeptBytes
 from issue_builder.base.pdf_files import PdfSource, open_pdf
 from issue_builder.editions.colours import CmykConverter, convert_images
 from issue_builder.editions.marks import MarkSheet, draw_marks
 from issue_builder.editions.overlay import stamp_page
 from issue_builder.editions.prepress import RICH_BLACK, PressInks, convert_and_press, rich_black
+from issue_builder.editions.pressed import PRESSED_FILE
 from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
 
 PDFX_VERSIONS = {"4": ("PDF/X-4", None, "1.6"), "1a": ("PDF/X-1:2003", "PDF/X-1a:2003", "1.4")}
@@ -90,7 +92,10 @@ def _finished(data: PdfSource, job: PrintJob, scratch: Path) -> Iterator[pikepdf
         converter = CmykConverter(job.profile_bytes, job.rendering_intent, job.cache_dir, job.declared)
         pdf = convert_images(pdf, converter, scratch)
         rich = rich_black(job.rich_black, job.max_ink) if job.rich_black is not None else None
-        convert_and_press(pdf, converter, PressInks(overprint=job.overprint, rich_black=rich))  # one reading
+        kept = KeptBytes.load(job.cache_dir / PRESSED_FILE) if job.cache_dir is not None else None
+        convert_and_press(pdf, converter, PressInks(overprint=job.overprint, rich_black=rich), kept)  # one reading
+        if kept is not None:
+            kept.save()
         if job.pdf_x == "1a":
             left = remove_transparency(pdf) + [
                 f"font {name} is OpenType/CFF, which PDF 1.4 cannot embed" for name in opentype_fonts(pdf)

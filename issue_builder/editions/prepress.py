@@ -9,6 +9,7 @@ it, and the preflight checks any file with it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +19,19 @@ import pikepdf
 
 from issue_builder.base.bounded import Budget, OverBudget
 from issue_builder.base.diagnostics import RenderError
-from issue_builder.base.pdf_content import Matrix, apply, entries, multiply, numbers, read_instructions, replace_content
+from issue_builder.base.kept_bytes import KeptBytes
+from issue_builder.base.pdf_content import (
+    Matrix,
+    apply,
+    entries,
+    multiply,
+    numbers,
+    read_instructions,
+    replace_content,
+    write_content,
+)
 from issue_builder.editions.colours import Conversion, Converter, Recolour
+from issue_builder.editions.pressed import Path, PressedPage, owner_at, pressed_key
 
 SMALL_TEXT = 8.0  # pt: text smaller than this keeps to one ink, as the slightest misregistration blurs it
 THIN_RULE = 2.0  # pt: black rules and strokes at most this thick overprint
@@ -321,9 +333,9 @@ class PressInks:
 class _Rewrite(InkFollower):
     """One content stream rewritten: overprint switched around black, rich black and one-ink text swapped in."""
 
-    def __init__(self, pass_: _PressPass, owner, state: GState, depth: int):
+    def __init__(self, pass_: _PressPass, owner, state: GState, depth: int, path: Path):
         super().__init__(owner.get("/Resources"), state, pass_.budget, depth)
-        self.pass_, self.owner = pass_, owner
+        self.pass_, self.owner, self.path = pass_, owner, path
         self.out: list = []
         self.path_start: int | None = None
         self.after: list = []  # instructions to add after the current one
@@ -356,7 +368,7 @@ class _Rewrite(InkFollower):
         if (fill, stroke) == (s.overprint_fill, s.overprint_stroke) and (s.overprint_mode == 1 or not fill | stroke):
             return []
         s.overprint_fill, s.overprint_stroke, s.overprint_mode = fill, stroke, 1
-        return [([self.pass_.gstate_name(self.resources_for_write(), fill, stroke)], pikepdf.Operator("gs"))]
+        return [([self.pass_.gstate_name(self.resources_for_write(), fill, stroke, self.path)], pikepdf.Operator("gs"))]
 
     def resources_for_write(self) -> pikepdf.Dictionary:
         if "/Resources" not in self.owner:
@@ -407,7 +419,7 @@ class _Rewrite(InkFollower):
             fill=dataclasses.replace(state.fill, set_by=()),
             stroke=dataclasses.replace(state.stroke, set_by=()),
         )
-        self.pass_.stream(form, inner, self.depth + 1)
+        self.pass_.stream(form, inner, self.depth + 1, path=(*self.path, name))
 
 
 class _PressPass:
@@ -417,9 +429,56 @@ class _PressPass:
         self.pdf, self.inks, self.budget = pdf, inks, budget
         self.done: set[tuple[int, int]] = set()
         self.states: dict[tuple[bool, bool], pikepdf.Object] = {}
+        self.record: PressedPage | None = None  # what pressing the current page does, to keep
+        self.pressed: set[tuple[int, int]] = set()  # the forms the current page pressed
 
-    def gstate_name(self, resources: pikepdf.Dictionary, fill: bool, stroke: bool) -> pikepdf.Name:
-        """The name of the overprint state (fill, stroke) in `resources`, added there if need be."""
+    def page(self, page: pikepdf.Dictionary, recolour: Recolour, kept: KeptBytes | None, key: str | None) -> None:
+        """Press one page (and the forms it draws first), or do what its record in `kept` says it did."""
+        if key is None or kept is None:
+            self.stream(page, GState(), 0, recolour)
+            return
+        found = kept.get(key)
+        if found is not None and self.replay(page, PressedPage.decoded(found)):
+            return
+        before = self.budget.counted()
+        self.record, self.pressed = PressedPage(), set()
+        try:
+            self.stream(page, GState(), 0, recolour)
+            self.record.counts = tuple(b - a for a, b in zip(before, self.budget.counted(), strict=True))
+            if self.record.sound:
+                kept.keep(key, self.record.encoded())
+        finally:
+            self.record = None
+
+    def replay(self, page: pikepdf.Dictionary, record: PressedPage | None) -> bool:
+        """Do what `record` says pressing `page` did, when it still can be done as it says: every form it names
+        there and not pressed yet, and its reading within the budget. False, doing nothing, when not."""
+        if record is None:
+            return False
+        owners = [owner_at(page, path) for path, _ in record.contents]
+        forms = {owner.objgen for owner in owners if isinstance(owner, pikepdf.Stream)}
+        if any(owner is None for owner in owners) or forms & self.done or len(forms) != len(owners) - 1:
+            return False
+        if [path for path, _ in record.contents].count(()) != 1:
+            return False
+        holders = [owner_at(page, path) for path, _, _ in record.states]
+        if any(holder is None for holder in holders) or not self.budget.take(record.counts):
+            return False
+        self.done |= forms
+        for owner, (_, data) in zip(owners, record.contents, strict=True):
+            if data is not None:
+                write_content(self.pdf, owner, data)
+        for holder, (_, fill, stroke) in zip(holders, record.states, strict=True):
+            if "/Resources" not in holder:
+                holder.Resources = pikepdf.Dictionary()
+            self.gstate_name(holder.Resources, fill, stroke)
+        return True
+
+    def gstate_name(self, resources: pikepdf.Dictionary, fill: bool, stroke: bool, path: Path = ()) -> pikepdf.Name:
+        """The name of the overprint state (fill, stroke) in `resources` (of the page or the form at `path`),
+        added there if need be."""
+        if self.record is not None and (path, fill, stroke) not in self.record.states:
+            self.record.states.append((path, fill, stroke))
         name = pikepdf.Name(
             f"/IBOverprint{'F' if fill else ''}{'S' if stroke else ''}" if fill | stroke else "/IBKnockout"
         )
@@ -432,21 +491,29 @@ class _PressPass:
         resources.ExtGState[name] = self.states[fill, stroke]
         return name
 
-    def stream(self, owner, state: GState, depth: int, recolour: Recolour | None = None) -> None:
-        """Rewrite the content of `owner`; `recolour`, when given, converts each instruction's colours first."""
+    def stream(self, owner, state: GState, depth: int, recolour: Recolour | None = None, path: Path = ()) -> None:
+        """Rewrite the content of `owner` (the page, or the form at `path` from it); `recolour`, when given,
+        converts each instruction's colours first."""
         if isinstance(owner, pikepdf.Stream):
             if owner.objgen in self.done:
+                if self.record is not None and owner.objgen not in self.pressed:
+                    self.record.sound = False  # an earlier page pressed it: this page's record would not hold it
                 return
             if owner.objgen != (0, 0):
                 self.done.add(owner.objgen)
             self.budget.form()
         if depth > MAX_NESTING:
             raise OverBudget(f"forms nested more than {MAX_NESTING} deep")
-        rewrite = _Rewrite(self, owner, state, depth)
+        rewrite = _Rewrite(self, owner, state, depth, path)
         handle = rewrite.instruction if recolour is None else _recoloured(recolour, rewrite.instruction)
         read_instructions(owner, self.budget, handle, rewrite=True)
+        written = None
         if rewrite.changed or (recolour is not None and recolour.changed):
-            replace_content(self.pdf, owner, rewrite.out)
+            written = replace_content(self.pdf, owner, rewrite.out)
+        if self.record is not None:
+            self.record.contents.append((path, written))
+            if isinstance(owner, pikepdf.Stream):
+                self.pressed.add(owner.objgen)
 
 
 def _recoloured(recolour: Recolour, handle: Callable[[list, str], None]) -> Callable[[list, str], None]:
@@ -463,16 +530,22 @@ def _recoloured(recolour: Recolour, handle: Callable[[list, str], None]) -> Call
     return instruction
 
 
-def convert_and_press(pdf: pikepdf.Pdf, converter: Converter, inks: PressInks) -> None:
+def convert_and_press(pdf: pikepdf.Pdf, converter: Converter, inks: PressInks, kept: KeptBytes | None = None) -> None:
     """Convert every colour of `pdf` to the press's space and set its inks (`apply_press_inks`) in one reading of
-    each page's content: the pages' forms, images and patterns converted first, as `convert_pdf` converts them."""
+    each page's content: the pages' forms, images and patterns converted first, as `convert_pdf` converts them.
+    With `kept`, a page that draws what a page drew in an earlier build is pressed as its record there says
+    (editions/pressed.py), and every page's record is kept for the next."""
     conversion = Conversion(pdf, converter, Budget())
     press = _PressPass(pdf, inks, Budget())
+    setting = json.dumps([converter.key, sorted(converter.declared.items()), dataclasses.astuple(inks)])
     try:
         for page in pdf.pages:
             recolour = conversion.recolouring(page.obj)
             conversion.page_resources(page.obj)
-            press.stream(page.obj, GState(), 0, recolour)
+            key = None
+            if kept is not None:  # the names it converts from: the resources name the converted spaces from now on
+                key = pressed_key(pdf, page.obj, f"{setting}\0{sorted(map(str, recolour.source_names))}")
+            press.page(page.obj, recolour, kept, key)
     except OverBudget as exc:
         raise RenderError(f"the layout is too complex to prepare for the press: it asks for {exc}") from None
 
