@@ -118,22 +118,20 @@ class SectionCache:
     def claimed(self, key: str, wait: bool = True) -> Iterator[bool]:
         """The key's layout claimed by this process until the block ends (True), so that no two processes lay out
         the same section at once: one that `wait`s gets the claim when the other is done (and finds its entry);
-        one that does not gets False while another holds it. True without a claim where the cache cannot be
-        written."""
+        one that does not gets False while another holds it. Where the cache cannot be written or locked, one that
+        waits gets True without a claim, and one that does not gets False."""
         try:
             (self.folder / CLAIMS).mkdir(parents=True, exist_ok=True)
             claim = open(self.folder / CLAIMS / key, "a+b")  # closed below, which lets go of the claim
         except OSError:
-            yield True
+            yield wait
             return
         with claim:
             try:
                 fcntl.flock(claim, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
+            except OSError:  # held by another process; or a file system without locks, where only those that wait
+                yield wait  # lay out what they need (and those that would lay out ahead do not)
                 return
-            except OSError:  # a file system without locks: each process lays out what it needs
-                pass
             yield True
 
     def put(self, key: str, entry: dict, pdf: bytes | None = None) -> None:
@@ -305,6 +303,7 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
     documents: dict[str, tuple[Any, list, list]] = {}  # by key
     used: list[str] = []
     fits: list[dict] = []
+    inputs: dict[str, str | None] = {}  # what every fit tried drew on, whichever process laid it out
 
     def look(fit: Fit) -> tuple[str, str, str, dict | None]:
         rendered = task.html(fit)
@@ -312,16 +311,19 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
         key = key_of(env, html, rendered.base_url, task.tagged)
         used.append(key)
         fits.append(asdict(fit))
-        return key, html, rendered.base_url, _entry(env, key)
+        entry = _entry(env, key)
+        inputs.update(entry["inputs"] if entry is not None else {})
+        return key, html, rendered.base_url, entry
 
     def measured(key: str, html: str, base_url: str, measure: Callable[[list], dict]) -> dict:
         with env.cache.claimed(key):
             entry = _entry(env, key)
             if entry is None or entry.get("measured") is None:
                 documents[key] = _lay_out(env, html, base_url)
-                inputs = dict(env.fetcher.served)
-                entry = {"measured": measure(documents[key][0].pages), "report": None, "inputs": inputs}
+                served = dict(env.fetcher.served)
+                entry = {"measured": measure(documents[key][0].pages), "report": None, "inputs": served}
                 env.cache.put(key, entry)
+        inputs.update(entry["inputs"])
         return entry
 
     fit = Fit()
@@ -359,9 +361,9 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
             if entry is None or entry.get("report") is None:
                 measurements = None if entry is None else entry.get("measured")
                 report = _write(env, task, key, (html, base_url), fit, measurements, documents)
-                return {**report, "used": used, "fits": fits}
-    found = {"key": key, "pdf": str(env.cache.pdf(key)), "cached": True, "inputs": entry["inputs"]}
-    return {**entry["report"], **found, "used": used, "fits": fits}
+                return {**report, "inputs": inputs | report["inputs"], "used": used, "fits": fits}
+    found = {"key": key, "pdf": str(env.cache.pdf(key)), "cached": True, "inputs": inputs | entry["inputs"]}
+    return {**entry["report"], **found, "fit": asdict(fit), "used": used, "fits": fits}
 
 
 def settle_ahead(env: Env, task: Task, fit: Fit, final: bool) -> None:
@@ -376,7 +378,7 @@ def settle_ahead(env: Env, task: Task, fit: Fit, final: bool) -> None:
         if not claimed:
             return
         entry = _entry(env, key)
-        if entry is not None and entry.get("measured") is not None and (entry.get("report") or not final):
+        if entry is not None and entry.get("measured") is not None:  # measured: its worker may hold the layout
             return
         documents = {key: _lay_out(env, html, rendered.base_url)}
         measured = asdict(measure_article(documents[key][0].pages))
@@ -534,15 +536,18 @@ def settle_all(
 ) -> list[dict]:
     """Each task's report, in order: cached ones read here, the rest laid out side by side, one forked process
     per section and at most as many alive as there are processors (the render's limits count their memory);
-    `step` is given each report as it comes. A processor no section waits for lays out ahead the fits `ahead`
-    names for a section being laid out (those its last layout tried, by task name; the last is the one it was
-    set at), the last first, so that its worker, trying them from the first, finds them done."""
+    `step` is given each report as it comes. Once every section is looked up and started, a processor left over
+    lays out ahead the fits `ahead` names for a section being laid out (those its last layout tried, by task
+    name; the last is the one it was set at), the last first, so that its worker, trying them from the first,
+    finds them done: at most one such process beside each section's own, so that ahead work never more than
+    doubles the processes a build's sections run in."""
     reports: list[dict | None] = [None] * len(tasks)
     pending: list[int] = []
     running: dict[int, Forked] = {}
     foreseen: list[tuple[int, Fit, bool]] = []  # (task, fit, final) to lay out ahead, in turn
     early: list[Forked] = []  # those being laid out ahead
     limit = max(1, os.cpu_count() or 1)
+    looked_up = False  # every task looked up (and those to lay out started first): ahead work may start
     fast_array_types()
 
     def start() -> None:
@@ -551,17 +556,20 @@ def settle_all(
             task = tasks[i]
             env.share_fonts(task)
             running[i] = Forked(lambda task=task: settle(env, task, lay_out=True), f"laying out {task.name}")
-        while foreseen and len(running) + len(early) < limit:
+        while looked_up and foreseen and not pending and len(early) < min(len(running), limit - len(running)):
             i, fit, final = foreseen.pop(0)
             if reports[i] is None:
                 job = functools.partial(settle_ahead, env, tasks[i], fit, final)
-                early.append(Forked(job, f"laying out {tasks[i].name} ahead"))
+                try:
+                    early.append(Forked(job, f"laying out {tasks[i].name} ahead"))
+                except OSError:  # no process to spare (fork or pipe refused): only a head start lost
+                    foreseen.clear()
 
     def lay_out(i: int) -> None:
         pending.append(i)
         fits = list((ahead or {}).get(tasks[i].name, ()))
-        if tasks[i].fitted and fits:
-            foreseen.extend((i, fit, fit == fits[-1]) for fit in reversed(dict.fromkeys(fits[1:])))
+        if tasks[i].fitted and fits:  # the one it was set at first; not the first, which its worker starts with
+            foreseen.extend((i, fit, fit == fits[-1]) for fit in dict.fromkeys(reversed(fits)) if fit != fits[0])
         start()
 
     try:
@@ -572,6 +580,7 @@ def settle_all(
             else:
                 env.cached += 1
                 step(reports[i])
+        looked_up = True
         if pending:  # more sections to lay out than processors: those forked from now on find these loaded
             env.warm()
         while pending or running:

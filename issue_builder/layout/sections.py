@@ -82,7 +82,9 @@ def place(
     last = _read_placing(memory, issue)
     if last is not None:  # laid out beside the articles; settled below (from the cache, when they land alike)
         batch = [front_task(last[0]), *batch, tail_task(last[1])]
-    settled = settle_all(env, batch, progress, ahead=_read_fits(memory, env.rules))
+    foreseen = _read_fits(memory, env.rules)
+    ahead = {run[0].id: foreseen[_run_key(run)] for run in runs if _run_key(run) in foreseen}
+    settled = settle_all(env, batch, progress, ahead)
     articles: list[dict] = [{}] * len(tasks)
     for i, report in zip(order, settled[1:-1] if last is not None else settled, strict=True):
         articles[i] = report
@@ -91,7 +93,8 @@ def place(
     while any("split" in report for report in articles):
         parts = [part for run, r in zip(runs, articles, strict=True) for part in _split(run, r.get("split"))]
         known = {_ids(run): r for run, r in zip(runs, articles, strict=True) if "split" not in r}
-        laid = iter(settle_all(env, [article_task(p) for p in parts if _ids(p) not in known], progress))
+        ahead = {p[0].id: foreseen[_run_key(p)] for p in parts if _run_key(p) in foreseen}
+        laid = iter(settle_all(env, [article_task(p) for p in parts if _ids(p) not in known], progress, ahead))
         runs, articles = parts, [known[_ids(p)] if _ids(p) in known else next(laid) for p in parts]
 
     front_pages = FRONT_PAGES_GUESS  # always the same start, warm or cold: the same pages either way
@@ -121,7 +124,7 @@ def place(
 
     step(f"laying out the running heads and folios of {len(page_types)} pages")
     (folios,) = settle_all(env, [Task("folios", "folios", furniture, tagged=False)])
-    fits = {report["name"]: report["fits"] for report in articles}
+    fits = {_run_key(run): report["fits"] for run, report in zip(runs, articles, strict=True)}
     store_in_cache(memory, json.dumps({"starts": starts, "fill": fill, "fits": fits}, sort_keys=True).encode())
     ran_on = tuple(article.id for run in runs for article in run[1:])
     return Placed(front, articles, tail, folios, starts, fill, ran_on)
@@ -167,7 +170,7 @@ def _read_placing(path: Path, issue: PreparedIssue) -> tuple[dict[str, int], int
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
         starts, fill = found["starts"], found["fill"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     ids = [a.id for a in issue.articles]
     if not isinstance(starts, dict) or sorted(starts) != sorted(ids) or not isinstance(fill, int) or fill < 0:
@@ -178,11 +181,11 @@ def _read_placing(path: Path, issue: PreparedIssue) -> tuple[dict[str, int], int
 
 
 def _read_fits(path: Path, rules: Rules) -> dict[str, list[Fit]]:
-    """The fits the last layout tried for each article section (by its name), the one it was set at last; those
+    """The fits the last layout tried for each article section (by `_run_key`), the one it was set at last; those
     of a section whose record is not one the copy-fitting could have made are left out."""
     try:
         found = json.loads(path.read_text(encoding="utf-8"))["fits"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return {}
     if not isinstance(found, dict):
         return {}
@@ -196,7 +199,8 @@ def _read_fits(path: Path, rules: Rules) -> dict[str, list[Fit]]:
 
 
 def _fit(value: object, rules: Rules) -> Fit | None:
-    """A fit as `settle` reports it (`asdict`), when it is one the copy-fitting could choose; else None."""
+    """A fit as `settle` reports it (`asdict`), when it is one the copy-fitting could choose, in the form
+    `copyfit.next_fit` gives it; else None."""
     if not isinstance(value, dict) or set(value) != {f.name for f in fields(Fit)}:
         return None
     titles = value["titles"]
@@ -207,7 +211,12 @@ def _fit(value: object, rules: Rules) -> Fit | None:
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in steps) or not isinstance(fit.title_of, str):
         return None
     sizes = (fit.filler, fit.title_size, fit.title_leading)
-    if not all(_points(v) for v in sizes) or (fit.contents_height, fit.contents_pull) != (0, 0):
+    if not all(_points(v) for v in sizes) or (fit.contents_height, fit.contents_pull) != (0.0, 0.0):
+        return None
+    if not isinstance(fit.contents_height, float) or not isinstance(fit.contents_pull, float):
+        return None
+    single = (fit.title_size, fit.title_leading, fit.title_of)  # one article's title set smaller
+    if (not fit.title or fit.titles) and single != (0.0, 0.0, "") or fit.titles and not fit.title:
         return None
     return fit if 0 <= fit.tighten <= rules.tighten_steps and 0 <= fit.title <= rules.title_steps else None
 
@@ -218,8 +227,13 @@ def _title(value: object) -> bool:
 
 
 def _points(value: object) -> bool:
-    """A length in points a fit may hold: a finite number from 0 to a large page's height."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_POINTS
+    """A length in points a fit may hold: a float from 0 to a large page's height."""
+    return isinstance(value, float) and 0 <= value <= MAX_POINTS
+
+
+def _run_key(run: tuple[PreparedArticle, ...]) -> str:
+    """What the fits of a section are kept by: the ids of the articles it holds."""
+    return json.dumps(_ids(run))
 
 
 def _weight(article: PreparedArticle) -> int:
