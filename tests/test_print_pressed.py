@@ -177,7 +177,7 @@ def framed(head: dict, body: bytes = b"0 0 0 RG S") -> bytes:
     return struct.pack(">I", len(written)) + written + zlib.compress(body, 1)
 
 
-HEAD = {"contents": [[["/Rule"], 10], [[], -1]], "states": [[[], True, False]], "counts": [3, 6, 1]}
+HEAD = {"contents": [[["/Rule"], 10], [[], -1]], "aliases": [], "states": [[[], True, False]], "counts": [3, 6, 1]}
 
 
 @pytest.mark.parametrize(
@@ -196,6 +196,8 @@ HEAD = {"contents": [[["/Rule"], 10], [[], -1]], "states": [[[], True, False]], 
         framed(HEAD | {"states": [[[], 1, 0]]}),
         framed(HEAD | {"states": [[["/Rule"], True]]}),
         framed(HEAD, b"0 0 0 RG S and more"),
+        framed(HEAD | {"aliases": [[["/Rule"]]]}),
+        framed(HEAD | {"aliases": [[["/\ud800"], ["/Rule"]]]}),  # no name pikepdf can look up
     ],
 )
 def test_a_record_that_does_not_read_back_is_no_record(stored: bytes):
@@ -268,3 +270,50 @@ def test_a_picture_counts_in_the_key_by_its_dictionary_alone():
             digests.append(PageDigests(pdf).page(page))
     assert keys[0] == keys[1] != keys[2]
     assert len(set(digests)) == 3  # read whole, as every other reader reads it
+
+
+def shared(twice: bool) -> bytes:
+    """A page drawing /A and /B: one form under both names when `twice`, else two forms of the same bytes."""
+    pdf = pikepdf.new()
+    forms = [pdf.make_stream(RULE, Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, 300, 300]) for _ in range(2)]
+    page = Dictionary(
+        Type=Name.Page, MediaBox=[0, 0, 300, 300], Contents=pdf.make_stream(b"/A Do q 5 0 0 5 0 0 cm /B Do Q")
+    )
+    page.Resources = Dictionary(XObject=Dictionary(A=forms[0], B=forms[0] if twice else forms[1]))
+    pdf.pages.append(pikepdf.Page(page))
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_one_form_under_two_names_and_two_forms_of_the_same_bytes_keep_apart(tmp_path: Path, read, before: bool):
+    """The page's digest cannot tell them apart (objects are digested by what they hold): the record says which."""
+    kept = tmp_path / PRESSED_FILE
+    pressed(shared(before), kept)
+    after = shared(not before)
+    fresh = pressed(after, None)
+    read.clear()
+    assert pressed(after, kept) == fresh
+    assert read[:1] == [()]  # read, not taken from the record
+    assert pressed(shared(before), kept) == pressed(shared(before), None)
+
+
+def test_a_grey_is_black_alone_whatever_was_converted_before_it():
+    converter = CmykConverter(DEFAULT_CMYK_PROFILE.read_bytes(), "relative-colorimetric")
+    near = converter.colour((0.5, 0.5, 0.5015))  # the 8-bit value of the grey below, not a grey
+    assert converter.colour((0.5, 0.5, 0.5)) == (0.0, 0.0, 0.0, 0.5)
+    assert min(near[:3]) > 0
+    other = CmykConverter(DEFAULT_CMYK_PROFILE.read_bytes(), "relative-colorimetric")
+    assert other.colour((0.5, 0.5, 0.5)) == (0.0, 0.0, 0.0, 0.5) and other.colour((0.5, 0.5, 0.5015)) == near
+
+
+def test_a_record_too_large_to_read_back_is_not_kept(tmp_path: Path, monkeypatch, read):
+    monkeypatch.setattr("issue_builder.editions.pressed.MAX_CONTENT_BYTES", 80)
+    kept = tmp_path / PRESSED_FILE
+    source = document([TEXT, b"0 0 0 rg 1 1 2 2 re f"], forms=False)
+    pressed(source, kept)
+    read.clear()
+    pressed(source, kept)
+    assert read == [()]  # the long page is read again; the short one is taken from its record
+    assert len(KeptBytes.load(kept).known) == 1  # the long one's is not kept: it could never be read back

@@ -69,15 +69,17 @@ class CmykConverter:
             flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
         )
         self.declared = dict(declared or {})  # sRGB (0-255) -> the CMYK the publication declares for it
-        self._cache: dict[tuple[int, int, int], tuple[float, ...]] = dict(self.declared)
+        self._cache: dict[tuple[int, int, int], tuple[float, ...]] = {}  # converted through the profile
 
     def colour(self, rgb: tuple[float, ...]) -> tuple[float, ...]:
         r, g, b = (min(max(float(v), 0.0), 1.0) for v in rgb)
         key = (round(r * 255), round(g * 255), round(b * 255))
+        if key in self.declared:
+            return self.declared[key]
+        if abs(r - g) < 1e-3 and abs(g - b) < 1e-3:  # K alone, even after a near-grey of its 8-bit value
+            return (0.0, 0.0, 0.0, round(1.0 - r, 4))
         if key in self._cache:
             return self._cache[key]
-        if abs(r - g) < 1e-3 and abs(g - b) < 1e-3:
-            return (0.0, 0.0, 0.0, round(1.0 - r, 4))
         pixel = ImageCms.applyTransform(Image.new("RGB", (1, 1), key), self.transform).getpixel((0, 0))
         self._cache[key] = tuple(round(v / 255, 4) for v in pixel)
         return self._cache[key]

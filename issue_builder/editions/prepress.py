@@ -430,7 +430,7 @@ class _PressPass:
         self.done: set[tuple[int, int]] = set()
         self.states: dict[tuple[bool, bool], pikepdf.Object] = {}
         self.record: PressedPage | None = None  # what pressing the current page does, to keep
-        self.pressed: set[tuple[int, int]] = set()  # the forms the current page pressed
+        self.pressed: dict[tuple[int, int], Path] = {}  # the forms the current page pressed, at the path it did
 
     def page(self, page: pikepdf.Dictionary, recolour: Recolour, kept: KeptBytes | None, key: str | None) -> None:
         """Press one page (and the forms it draws first), or do what its record in `kept` says it did."""
@@ -441,12 +441,12 @@ class _PressPass:
         if found is not None and self.replay(page, PressedPage.decoded(found)):
             return
         before = self.budget.counted()
-        self.record, self.pressed = PressedPage(), set()
+        self.record, self.pressed = PressedPage(), {}
         try:
             self.stream(page, GState(), 0, recolour)
             self.record.counts = tuple(b - a for a, b in zip(before, self.budget.counted(), strict=True))
-            if self.record.sound:
-                kept.keep(key, self.record.encoded())
+            if self.record.sound and PressedPage.decoded(stored := self.record.encoded()) is not None:
+                kept.keep(key, stored)  # not one too large to be read back
         finally:
             self.record = None
 
@@ -461,6 +461,12 @@ class _PressPass:
             return False
         if [path for path, _ in record.contents].count(()) != 1:
             return False
+        for path, first in record.aliases:  # one form under two names then: one form under both now
+            alias, pressed = owner_at(page, path), owner_at(page, first)
+            if not (isinstance(alias, pikepdf.Stream) and isinstance(pressed, pikepdf.Stream)):
+                return False
+            if alias.objgen != pressed.objgen or alias.objgen not in forms:
+                return False
         holders = [owner_at(page, path) for path, _, _ in record.states]
         if any(holder is None for holder in holders) or not self.budget.take(record.counts):
             return False
@@ -498,6 +504,8 @@ class _PressPass:
             if owner.objgen in self.done:
                 if self.record is not None and owner.objgen not in self.pressed:
                     self.record.sound = False  # an earlier page pressed it: this page's record would not hold it
+                elif self.record is not None:  # the same form under another name: the record must say so, as the
+                    self.record.aliases.append((path, self.pressed[owner.objgen]))  # page's digest cannot
                 return
             if owner.objgen != (0, 0):
                 self.done.add(owner.objgen)
@@ -513,7 +521,7 @@ class _PressPass:
         if self.record is not None:
             self.record.contents.append((path, written))
             if isinstance(owner, pikepdf.Stream):
-                self.pressed.add(owner.objgen)
+                self.pressed[owner.objgen] = path
 
 
 def _recoloured(recolour: Recolour, handle: Callable[[list, str], None]) -> Callable[[list, str], None]:
