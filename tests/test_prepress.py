@@ -10,12 +10,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pikepdf
 import pytest
+from pikepdf import Dictionary, Name
 from PIL import Image, ImageChops
 from reportlab.pdfgen import canvas
 
 from issue_builder.base.paths import DEFAULT_CMYK_PROFILE
+from issue_builder.editions.colours import CmykConverter
 from issue_builder.editions.pdfx import PrintJob, finish_pdfx
+from issue_builder.editions.prepress import PressInks, convert_and_press
 
 needs_gs = pytest.mark.skipif(shutil.which("gs") is None, reason="Ghostscript not installed")
 PRINT = "the-tenant-bulletin-7-print.pdf"
@@ -298,3 +302,25 @@ def test_a_rich_black_that_is_not_four_percentages_is_refused(cli, bulletin):
     result = cli("check", str(bulletin / "7.yaml"))
     assert result.exit_code == 2
     assert "printing.rich_black: expected four percentages `[C, M, Y, K]` from 0 to 100" in result.stderr
+
+
+@pytest.mark.parametrize("first", ["page", "form"])
+def test_colours_set_through_a_colour_space_two_owners_share_are_converted_for_both(first: str):
+    """WeasyPrint gives the pages of a section one resource dictionary: converting the first owner of a dictionary
+    (a page, or a form drawn on another page, with no colours of its own) renames its DeviceRGB spaces, and the
+    second page's colours set through them are converted all the same."""
+    pdf = pikepdf.new()
+    shared = pdf.make_indirect(Dictionary(ColorSpace=Dictionary(CS0=Name.DeviceRGB)))
+    form = pdf.make_stream(b"10 10 5 5 re f", Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, 100, 100])
+    form.Resources = shared
+    pages = [(b"/F0 Do", Dictionary(XObject=Dictionary(F0=form))) if first == "form" else None, None]
+    for drawn in pages:
+        content, resources = drawn or (b"/CS0 cs 1 0 0 sc 10 10 50 50 re f", shared)
+        page = Dictionary(Type=Name.Page, MediaBox=[0, 0, 100, 100], Contents=pdf.make_stream(content))
+        page.Resources = resources
+        pdf.pages.append(pikepdf.Page(page))
+    converter = CmykConverter(DEFAULT_CMYK_PROFILE.read_bytes(), "relative-colorimetric")
+    convert_and_press(pdf, converter, PressInks())
+    fills = [i.operands for p in pdf.pages for i in pikepdf.parse_content_stream(p) if str(i.operator) == "sc"]
+    assert [len(f) for f in fills] == [4] * (2 if first == "page" else 1), fills  # CMYK: /CS0 names DeviceCMYK
+    assert shared.ColorSpace.CS0 == Name.DeviceCMYK

@@ -132,12 +132,15 @@ class Conversion:
     def __init__(self, pdf: pikepdf.Pdf, converter: Converter, budget: Budget):
         self.pdf, self.converter, self.budget = pdf, converter, budget
         self.done: set[tuple[int, int]] = set()
+        self.sources: dict[tuple[int, int], set] = {}  # the names in the source space of each shared colour-space
+        # dictionary, as it was before it was converted (pages of a section share one)
 
     def resources(self, resources, depth: int) -> None:
         """Convert what a resource dictionary holds: images, forms, patterns, shadings, soft masks, colour spaces."""
         if resources is None:
             return
         converter, done = self.converter, self.done
+        self.source_names(resources)  # taken before its colour spaces are renamed below
         for xobject in dict(resources.get("/XObject", {})).values():
             if _seen(xobject, done):
                 continue
@@ -188,13 +191,19 @@ class Conversion:
             replace_content(self.pdf, owner, recolour.out)
 
     def recolouring(self, owner) -> Recolour:
-        """What converts the instructions of `owner`, taken before its resources name the converted spaces."""
-        resources = owner.get("/Resources")
-        source_names = {self.converter.source}
-        if resources is not None and "/ColorSpace" in resources:
-            spaces = dict(resources.ColorSpace).items()
-            source_names |= {pikepdf.Name(n) for n, cs in spaces if cs == self.converter.source}
-        return Recolour(self.converter, source_names)
+        """What converts the instructions of `owner`: its resources' names in the source space as they were before
+        any of them was converted."""
+        return Recolour(self.converter, {self.converter.source} | self.source_names(owner.get("/Resources")))
+
+    def source_names(self, resources) -> set:
+        """The names `resources` gives colour spaces in the converter's source space, as they were the first time
+        its colour-space dictionary was seen (another owner's conversion may have renamed them since)."""
+        spaces = resources.get("/ColorSpace") if isinstance(resources, pikepdf.Dictionary) else None
+        if not isinstance(spaces, pikepdf.Dictionary):
+            return set()
+        names = {pikepdf.Name(n) for n, cs in dict(spaces).items() if cs == self.converter.source}
+        shared = spaces if spaces.is_indirect else resources if resources.is_indirect else None
+        return names if shared is None else self.sources.setdefault(shared.objgen, names)
 
     def page_resources(self, page) -> None:
         """Convert what a page's resources hold and its transparency group, but not its own content."""
