@@ -189,11 +189,15 @@ def read_instructions(owner, budget: Budget, handle: Callable[[list, str], None]
         return
     if not isinstance(owner, pikepdf.Dictionary):
         raise TypeError(f"content expected in a stream, found {type(owner).__name__}")
-    contents = owner.get("/Contents")
-    parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    if contents is not None and not all(isinstance(part, pikepdf.Stream) for part in parts):
+    if not all(isinstance(part, pikepdf.Stream) for part in content_parts(owner)):
         raise TypeError("the page's /Contents is not a stream or an array of streams")
     pikepdf.Page(owner).parse_contents(parser)
+
+
+def content_parts(page: pikepdf.Dictionary) -> list:
+    """The parts of a page's /Contents as written (streams, unless the file is damaged); none when it has none."""
+    contents = page.get("/Contents")
+    return [] if contents is None else list(contents) if isinstance(contents, pikepdf.Array) else [contents]
 
 
 class _Instructions(pikepdf.StreamParser):

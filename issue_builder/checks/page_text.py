@@ -1,5 +1,6 @@
 """The text PDFium reads from each page of a PDF; with a record, a page drawn alike in the file read last time (the
-same content and resources, base/pdf_digest.py, and the same boxes) is taken from what that reading kept."""
+same content and resources, base/pdf_digest.py, pictures by their dictionaries, and the same boxes) is taken from
+what that reading kept."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def _page_keys(pdf: Path | bytes, what: str) -> list[str | None] | None:
     """Each page's key: its digest, its boxes and `what`; None for all when the file cannot be opened here."""
     try:
         with pikepdf.open(pdf if isinstance(pdf, Path) else io.BytesIO(pdf)) as opened:
-            digests = PageDigests(opened)
+            digests = PageDigests(opened, pictures=False)  # no picture's data makes text
             keys: list[str | None] = []
             for page in opened.pages:
                 drawn = digests.page(page.obj)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pikepdf
 
+from issue_builder.base.pdf_content import content_parts
 from issue_builder.base.pdf_digest import PageDigests
 
 PRESSED_FILE = "print-pressed.bin"  # in the build's cache folder
@@ -103,8 +104,7 @@ def pressed_key(pdf: pikepdf.Pdf, page: pikepdf.Dictionary, setting: str) -> str
     kept)."""
     drawn = PageDigests(pdf, pictures=False).page(page)  # afresh: the pass changes the file from page to page
     try:
-        contents = page.get("/Contents")
-        parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+        parts = content_parts(page)
         content = hashlib.sha256(b"".join(p.read_raw_bytes() for p in parts if isinstance(p, pikepdf.Stream)))
     except pikepdf.PdfError:
         return None

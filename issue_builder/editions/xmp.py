@@ -18,6 +18,7 @@ import pikepdf
 
 from issue_builder.base.cache import MAX_INPUT_BYTES
 from issue_builder.base.diagnostics import RenderError
+from issue_builder.base.pdf_content import content_parts
 
 X = "adobe:ns:meta/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -54,9 +55,7 @@ def content_uuid(pdf: pikepdf.Pdf, salt: str = "") -> str:
     digest = hashlib.sha256(salt.encode())
     total = 0
     for page in pdf.pages:
-        contents = page.obj.get("/Contents")
-        parts = contents if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
-        for part in parts:
+        for part in content_parts(page.obj):
             if not isinstance(part, pikepdf.Stream):
                 continue
             data = part.read_raw_bytes()

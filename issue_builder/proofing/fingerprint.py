@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pikepdf
 
+from issue_builder.base.pdf_content import content_parts
+
 RESOURCE_KINDS = ("/XObject", "/Font", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/Properties")
 PLAIN_NAME = re.compile(r"/[A-Za-z0-9_.+-]+")
 NAME_IN_CONTENT = re.compile(rb"/([^\s/\[\]<>(){}%]+)")
@@ -36,9 +38,7 @@ def _page_digest(page: pikepdf.Dictionary, memo: dict) -> bytes:
             digest.update(key.encode() + _digest(page[key], memo, set()))
     for key in ("/MediaBox", "/CropBox", "/Rotate"):  # inheritable from the page tree
         digest.update(key.encode() + _digest(_inherited(page, key), memo, set()))
-    contents = page.get("/Contents")
-    streams = [] if contents is None else list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    data = b"\n".join(stream.read_bytes() for stream in streams)
+    data = b"\n".join(stream.read_bytes() for stream in content_parts(page))
     digest.update(hashlib.sha256(data).digest())
     named = set(NAME_IN_CONTENT.findall(data))
     resources = _inherited(page, "/Resources")
