@@ -7,10 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from helpers import digests
+from issue_builder.build import driver
+from issue_builder.editions.finishers import Edition
 
 COMMAND = [sys.executable, "-m", "issue_builder", "render", "7.yaml", "--out", "out", "--quiet"]
 
@@ -70,6 +74,30 @@ def test_scratch_folders_of_killed_renders_are_removed_by_the_next(bulletin: Pat
     assert result.returncode == 0, result.stderr
     assert not stale.exists()
     assert not list(scratch.glob("issue-builder-scratch-*"))  # its own scratch folder is gone too
+
+
+def test_a_check_stopped_mid_way_leaves_no_copy_of_its_edition(tmp_path: Path, monkeypatch):
+    """A check is killed when the build fails or is interrupted meanwhile: the copy of the edition it was reading
+    goes with it (the test suite alone left 411 such copies in /tmp before)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    reading = tmp_path / "reading"
+
+    def read_slowly(path: Path, *_) -> None:
+        reading.write_text(str(path), "utf-8")
+        time.sleep(60)
+
+    monkeypatch.setattr(driver, "edition_problems", read_slowly)
+    checks = driver._Checks(None, driver.BuildOptions(editions=("print", "web")), tmp_path / "cache")
+    checks.layout = SimpleNamespace(article_pages={})
+    checks.ready(Edition("print", "x-print.pdf", b"%PDF-1.7 the finished edition", 1))
+    deadline = time.monotonic() + 30
+    while not reading.exists():
+        assert time.monotonic() < deadline, "the check never started"
+        time.sleep(0.05)
+    assert Path(reading.read_text("utf-8")).read_bytes() == b"%PDF-1.7 the finished edition"
+    checks.cancel()
+    assert not list((tmp_path / "tmp").iterdir())
 
 
 def test_two_renders_at_once_do_not_corrupt_each_other(bulletin: Path):

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -82,6 +83,16 @@ def _remove_stale_swaps(folder: Path) -> None:
                     os.replace(leftover, folder)
                     continue
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+SCRATCH_PREFIX = "issue-builder-scratch-"
+
+
+def scratch_folder() -> Path:
+    """A temporary folder for this process's children, named after this process: the next render removes it if we
+    are killed (a child killed outright leaves its files there for its parent to remove, not in the system's)."""
+    remove_stale_scratch(Path(tempfile.gettempdir()), SCRATCH_PREFIX)
+    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
 
 
 def remove_stale_scratch(parent: Path, prefix: str) -> None:

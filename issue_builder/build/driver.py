@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from issue_builder.base.atomic import replace_all, replace_all_checked, replace_folder
+from issue_builder.base.atomic import replace_all, replace_all_checked, replace_folder, scratch_folder
 from issue_builder.base.cache import file_sha256
 from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, OutputError, RenderError, display_path
 from issue_builder.base.forked import Forked
@@ -327,6 +327,7 @@ class _Checks:
         self.layout: Layout | None = None
         self.words: WordCheck | None = None
         self.running: dict[str | None, Forked] = {}  # by edition name; None: the pages read back
+        self.scratch: Path | None = None  # the checks' temporary files, removed here: a cancelled check is killed
 
     def ready(self, what: object) -> None:
         """Take the layout (sent first), or start the checks of a finished edition."""
@@ -337,8 +338,17 @@ class _Checks:
         if edition.name == self.reader:
             work = partial(_layout_findings, self.issue, self.layout, edition, self.cache_dir)
             self.running[None] = Forked(work, what="reading the pages")
+        if self.scratch is None:
+            self.scratch = scratch_folder()
         work = partial(
-            _edition_checks, edition, self.layout, self.issue, self.words, self.options.spreads, self.cache_dir
+            _edition_checks,
+            edition,
+            self.layout,
+            self.issue,
+            self.words,
+            self.options.spreads,
+            self.cache_dir,
+            self.scratch,
         )
         self.running[edition.name] = Forked(work, what=f"checking the {edition.name} PDF")
 
@@ -353,9 +363,13 @@ class _Checks:
         return found
 
     def cancel(self) -> None:
-        """Stop the checks still running (a failed build or Ctrl-C; after `outcomes` there are none)."""
+        """Stop the checks still running (a failed build or Ctrl-C; after `outcomes` there are none) and remove
+        their temporary files."""
         for running in self.running.values():
             running.cancel()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
 
 def _reader(editions: tuple[str, ...], spreads: bool) -> str | None:
@@ -367,12 +381,13 @@ def _reader(editions: tuple[str, ...], spreads: bool) -> str | None:
 
 
 @contextlib.contextmanager
-def _edition_file(edition: Edition) -> Iterator[Path]:
-    """The edition's file: where a large one was left, or its bytes written to a temporary file for the readers."""
+def _edition_file(edition: Edition, scratch: Path) -> Iterator[Path]:
+    """The edition's file: where a large one was left, or its bytes written to a temporary file in `scratch` for
+    the readers."""
     if edition.path is not None:
         yield edition.path
         return
-    handle, name = tempfile.mkstemp(prefix=f"issue-{edition.name}-", suffix=".pdf")
+    handle, name = tempfile.mkstemp(prefix=f"issue-{edition.name}-", suffix=".pdf", dir=scratch)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(edition.pdf)
@@ -382,12 +397,18 @@ def _edition_file(edition: Edition) -> Iterator[Path]:
 
 
 def _edition_checks(
-    edition: Edition, layout: Layout, issue: PreparedIssue, words: WordCheck, spreads: bool, cache_dir: Path
+    edition: Edition,
+    layout: Layout,
+    issue: PreparedIssue,
+    words: WordCheck,
+    spreads: bool,
+    cache_dir: Path,
+    scratch: Path,
 ) -> tuple[list[str], list[Diagnostic]]:
     """What breaks the edition's promises, and the words it lost (kept only when it keeps its promises; read while
     the web edition's PDF/UA check runs beside, which takes the pages drawn alike in the last build's web edition
     from `cache_dir`)."""
-    with _edition_file(edition) as path:
+    with _edition_file(edition, scratch) as path:
         check = partial(pdfua_findings, path, cache_dir)
         pdfua = Forked(check, what="the PDF/UA check") if edition.name == "web" else None
         try:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from issue_builder.base.atomic import remove_stale_scratch
+from issue_builder.base.atomic import scratch_folder
 from issue_builder.base.diagnostics import IssueBuilderError, ManifestError, OutputError, RenderError
 from issue_builder.base.forked import ChildFailed, Limits, die_with_parent
 from issue_builder.prepare.content import PreparedIssue
@@ -53,7 +53,7 @@ def render_in_child(
 
     context = multiprocessing.get_context("fork")  # the prepared issue is inherited, not pickled
     receive, send = context.Pipe(duplex=False)
-    scratch = _scratch_folder()
+    scratch = str(scratch_folder())
     process = context.Process(target=_in_scratch, args=(scratch, _child, request, send), daemon=True)
     helper = None
 
@@ -160,19 +160,10 @@ class RenderWorker:
         """Start the process (it loads the layout code at once); `render` starts it when it is not running."""
         context = multiprocessing.get_context("fork")
         self.connection, theirs = context.Pipe(duplex=True)
-        self.scratch = _scratch_folder()
+        self.scratch = str(scratch_folder())
         self.process = context.Process(target=_in_scratch, args=(self.scratch, _serve, theirs), daemon=True)
         self.process.start()
         theirs.close()
-
-
-SCRATCH_PREFIX = "issue-builder-scratch-"
-
-
-def _scratch_folder() -> str:
-    """A temporary folder for a child, named after this process: the next render removes it if we are killed."""
-    remove_stale_scratch(Path(tempfile.gettempdir()), SCRATCH_PREFIX)
-    return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
 
 
 def _in_scratch(scratch: str, target: Callable, *args) -> None:
