@@ -3,6 +3,7 @@ pictures with alpha kept lossless; colours and transparency kept."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 import struct
@@ -16,7 +17,8 @@ import weasyprint
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from helpers import copy_fixture
-from issue_builder.editions.web import downsample_images
+from issue_builder.editions.screen import screen_pages
+from issue_builder.editions.web import WebJob, downsample_images, reduced_pictures, take_reduced
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils not installed")
 
@@ -129,6 +131,56 @@ def test_a_photograph_with_alpha_keeps_its_mask_exact(tmp_path):
     pdf, image = placed_image(tmp_path / "vignette.png", "6in")
     assert downsample_images(pdf, ppi=150, quality=80) == 0  # at its size already: kept as it is
     assert image.Filter == "/FlateDecode" and isinstance(image.get("/SMask"), pikepdf.Stream)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_pictures_reduced_in_a_copy_give_the_bytes_of_pictures_reduced_in_place(tmp_path, cached):
+    """The web finisher reduces the pictures in a forked copy while it repairs the structure, then takes over what
+    the copy left in each one: a photograph placed at two sizes, a drawing, a picture with alpha whose soft mask
+    has a /Decode of its own, and one at its size already."""
+    photo().save(tmp_path / "photo.png")
+    chart = Image.new("RGB", (900, 600), "white")
+    ImageDraw.Draw(chart).rectangle((100, 100, 500, 400), fill=(200, 30, 40))
+    chart.save(tmp_path / "chart.png")
+    vignette = photo().convert("RGBA")
+    vignette.putalpha(Image.radial_gradient("L").resize(vignette.size))
+    vignette.save(tmp_path / "vignette.png")
+    photo((300, 200)).save(tmp_path / "small.png")
+    html = "<style>@page { size: 8in 12in; margin: 0 } img { display: block }</style>" + "".join(
+        f'<img src="{(tmp_path / name).as_uri()}" style="width: {width}">'
+        for name, width in [
+            ("photo.png", "1in"),
+            ("photo.png", "2in"),
+            ("chart.png", "2in"),
+            ("vignette.png", "2in"),
+            ("small.png", "2in"),
+        ]
+    )
+    data = weasyprint.HTML(string=html).write_pdf()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for image in pdf.pages[0].Resources.XObject.values():
+            if "/SMask" in image:
+                image.SMask.Decode = pikepdf.Array([1, 0])
+        data = _saved(pdf)
+    job = WebJob("t", [], "", "", "en", dt.date(2019, 3, 1), 150, 80, tmp_path / "cache" if cached else None)
+    if cached:
+        job.cache_dir.mkdir()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        screen_pages(pdf, job.cache_dir)
+        assert downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir) == 4
+        in_place = _saved(pdf)
+    reduced = reduced_pictures(data, job)
+    assert len(reduced) == 5  # four pictures and a soft mask
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        screen_pages(pdf, job.cache_dir)
+        take_reduced(pdf, reduced)
+        assert _saved(pdf) == in_place
+
+
+def _saved(pdf: pikepdf.Pdf) -> bytes:
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True, compress_streams=True, recompress_flate=False)
+    return out.getvalue()
 
 
 def pdfimages(pdf: Path) -> list[dict[str, str]]:

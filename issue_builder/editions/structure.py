@@ -183,8 +183,9 @@ class _Repair:
         self.pdf, self.job = pdf, job
         self.page_index = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
         self.fonts: dict = {}
-        # what each page draws, taken before anything changes: the key of what is kept of it between builds
-        digests = PageDigests(pdf) if kept is not None else None
+        # what each page draws, taken before anything changes: the key of what is kept of it between builds (a
+        # picture by its dictionary: no picture's data makes text or tags)
+        digests = PageDigests(pdf, pictures=False) if kept is not None else None
         self.keys = [digests.page(page.obj) if digests is not None else None for page in pdf.pages]
         self.contents: list[PageContent | None] = []  # None: taken from `kept`, read only if it is rewritten
         self.sequences: list[dict[int, Sequence | KeptSequence]] = []

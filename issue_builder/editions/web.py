@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -19,10 +20,11 @@ from PIL import Image
 
 from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.cache import cache_salt
+from issue_builder.base.forked import Forked
 from issue_builder.base.paths import ICC_DIR
 from issue_builder.base.pdf_content import image_placements
 from issue_builder.base.pdf_files import PdfSource, open_pdf
-from issue_builder.editions.colours import image_traits, release_memory
+from issue_builder.editions.colours import image_traits
 from issue_builder.editions.screen import screen_pages
 from issue_builder.editions.structure import StructureJob, repair_structure
 from issue_builder.editions.xmp import content_uuid, pdf_date, set_xmp
@@ -56,31 +58,41 @@ def write_web(data: PdfSource, job: WebJob, target: Path) -> None:
 
 
 def _save_finished(data: PdfSource, job: WebJob, target: Path) -> None:
-    with open_pdf(data) as pdf:
-        screen_pages(pdf, job.cache_dir)
-        downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir)
-        release_memory()  # the pictures' decoded samples, freed: the repair's many small objects cannot reuse them
-        if job.structure is not None:
-            repair_structure(pdf, job.structure, job.cache_dir)
-        profile = pdf.make_stream(SRGB_PROFILE.read_bytes())
-        profile.N = 3
-        pdf.Root.OutputIntents = pikepdf.Array(
-            [
-                pikepdf.Dictionary(
-                    Type=pikepdf.Name.OutputIntent,
-                    S=pikepdf.Name.GTS_PDFA1,
-                    OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
-                    RegistryName=pikepdf.String("http://www.color.org"),
-                    Info=pikepdf.String("sRGB IEC61966-2.1"),
-                    DestOutputProfile=profile,
-                )
-            ]
-        )
-        preferences = pdf.Root.get("/ViewerPreferences", pikepdf.Dictionary())
-        preferences.DisplayDocTitle = True
-        pdf.Root.ViewerPreferences = preferences
-        _metadata(pdf, job)
-        pdf.save(target, deterministic_id=True, compress_streams=True, recompress_flate=False)
+    # the pictures are reduced in a forked copy of this process while this one repairs the structure (neither
+    # reads what the other changes); this one then takes over what the copy left in each picture it rewrote
+    reducing = Forked(partial(reduced_pictures, data, job), what="reducing the web edition's pictures")
+    try:
+        with open_pdf(data) as pdf:
+            screen_pages(pdf, job.cache_dir)
+            if job.structure is not None:
+                repair_structure(pdf, job.structure, job.cache_dir)
+            take_reduced(pdf, reducing.result())
+            _finish(pdf, job, target)
+    finally:
+        reducing.cancel()
+
+
+def _finish(pdf: pikepdf.Pdf, job: WebJob, target: Path) -> None:
+    """The output intent, viewer preferences and metadata, and the file saved to `target`."""
+    profile = pdf.make_stream(SRGB_PROFILE.read_bytes())
+    profile.N = 3
+    pdf.Root.OutputIntents = pikepdf.Array(
+        [
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.OutputIntent,
+                S=pikepdf.Name.GTS_PDFA1,
+                OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
+                RegistryName=pikepdf.String("http://www.color.org"),
+                Info=pikepdf.String("sRGB IEC61966-2.1"),
+                DestOutputProfile=profile,
+            )
+        ]
+    )
+    preferences = pdf.Root.get("/ViewerPreferences", pikepdf.Dictionary())
+    preferences.DisplayDocTitle = True
+    pdf.Root.ViewerPreferences = preferences
+    _metadata(pdf, job)
+    pdf.save(target, deterministic_id=True, compress_streams=True, recompress_flate=False)
 
 
 def linearize_file(source: Path, target: Path) -> None:
@@ -100,19 +112,64 @@ def linearize_file(source: Path, target: Path) -> None:
         raise RuntimeError(f"qpdf --linearize failed: {result.stderr.strip()}")
 
 
-def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int, cache_dir: Path | None = None) -> int:
+@dataclass(frozen=True)
+class ReducedPicture:
+    """What reducing left in one picture or soft mask: its samples at its new size, as a JPEG or raw."""
+
+    objgen: tuple[int, int]
+    data: bytes
+    jpeg: bool
+    size: tuple[int, int]
+    decoded: bool  # its /Decode kept (a soft mask's is its own; a rewritten picture's is gone)
+
+
+def reduced_pictures(data: PdfSource, job: WebJob) -> list[ReducedPicture]:
+    """The pictures of the laid-out issue in `data` as `downsample_images` leaves them in the web edition (screened
+    first, as there): each one it rewrote, in the state it left it."""
+    rewritten: set[tuple[int, int]] = set()
+    with open_pdf(data) as pdf:
+        screen_pages(pdf, job.cache_dir)
+        downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir, rewritten)
+        found = []
+        for objgen in sorted(rewritten):
+            stream = pdf.get_object(objgen)
+            jpeg = stream.get("/Filter") == pikepdf.Name.DCTDecode
+            size = (int(stream.Width), int(stream.Height))
+            found.append(ReducedPicture(objgen, stream.read_raw_bytes(), jpeg, size, "/Decode" in stream))
+        return found
+
+
+def take_reduced(pdf: pikepdf.Pdf, reduced: list[ReducedPicture]) -> None:
+    """Leave each picture of `pdf` as `reduced` says it was left (the same file, screened the same way)."""
+    for picture in reduced:
+        stream = pdf.get_object(picture.objgen)
+        stream.write(picture.data, **({"filter": pikepdf.Name.DCTDecode} if picture.jpeg else {}))
+        for key in ("/DecodeParms",) if picture.decoded else ("/DecodeParms", "/Decode"):
+            if key in stream:
+                del stream[key]
+        stream.Width, stream.Height = picture.size
+
+
+def downsample_images(
+    pdf: pikepdf.Pdf,
+    ppi: int,
+    quality: int,
+    cache_dir: Path | None = None,
+    rewritten: set[tuple[int, int]] | None = None,
+) -> int:
     """Reduce every image to about `ppi` at the largest size it is placed at, and store every photograph as a JPEG
     at `quality`, whatever it was stored as; returns how many images were rewritten.
 
     A photograph is an opaque 8-bit RGB or grey image that JPEG stores in at most half the bytes of lossless
     compression (a drawing or a screenshot with large flat areas does not, and stays lossless). Images with a soft
     mask or a colour-key mask, image masks and indexed images are only reduced: their edges and masks stay exact.
+    Each picture and soft mask rewritten is added to `rewritten`.
     """
     largest: dict[tuple[int, int], float] = {}
     for placed in image_placements(pdf):
         width_in = (placed.bbox[2] - placed.bbox[0]) / 72
         largest[placed.objgen] = max(largest.get(placed.objgen, 0.0), width_in)
-    rewritten = 0
+    count = 0
     for objgen, width_in in largest.items():
         image = pdf.get_object(objgen)
         target = math.ceil(width_in * ppi)
@@ -135,8 +192,12 @@ def downsample_images(pdf: pikepdf.Pdf, ppi: int, quality: int, cache_dir: Path 
             if "/DecodeParms" in mask:
                 del mask["/DecodeParms"]
             mask.Width, mask.Height = size
-        rewritten += 1
-    return rewritten
+            if rewritten is not None:
+                rewritten.add(mask.objgen)
+        if rewritten is not None:
+            rewritten.add(objgen)
+        count += 1
+    return count
 
 
 KEEP_BELOW = 0.9  # an image at its size already is re-encoded only when that saves at least a tenth of its bytes
