@@ -12,6 +12,7 @@ from pathlib import Path
 from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError, display_path
 from issue_builder.base.identifiers import ean13_for_issn
 from issue_builder.base.paths import FONTS_DIR
+from issue_builder.layout import png_streams
 from issue_builder.layout.barcode import barcode_file, barcode_width
 from issue_builder.layout.copyfit import Rules
 from issue_builder.layout.fetcher import SandboxFetcher
@@ -58,7 +59,12 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], N
     sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
     sizes.update({copy: sizes[url] for copy, url in originals_of.items()})
     cache = SectionCache(cache_dir / "sections")
-    with tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch, fonts_shared_for_the_build(), cache.held():
+    with (
+        tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch,
+        fonts_shared_for_the_build(),
+        cache.held(),
+        png_streams.kept_in(cache_dir),
+    ):
         env = Env(
             html_for=html_for,
             fetcher=SandboxFetcher(

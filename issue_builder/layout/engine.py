@@ -31,11 +31,21 @@ isolate_fontconfig()  # before WeasyPrint creates its first font configuration
 
 with _libraries_found_in_the_linker_cache():
     import weasyprint
-from weasyprint import css  # noqa: E402
+from weasyprint import css, images  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.layout import page as page_layout  # noqa: E402
 from weasyprint.text.ffi import ffi  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
-__all__ = ["FontConfiguration", "URLFetcher", "URLFetcherResponse", "boxes", "css", "ffi", "page_layout", "weasyprint"]
+__all__ = [
+    "FontConfiguration",
+    "URLFetcher",
+    "URLFetcherResponse",
+    "boxes",
+    "css",
+    "ffi",
+    "images",
+    "page_layout",
+    "weasyprint",
+]
