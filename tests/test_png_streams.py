@@ -85,11 +85,40 @@ def _header(change):
         _header(lambda h: h.update(sizes=[1, *h["sizes"]])),
         _header(lambda h: h.update(extra=list(h["extra"]))),
         _header(lambda h: h.update(mask=None) if h["mask"] else h.update(mask={})),
+        _header(lambda h: h.update(mask=[], sizes=[*h["sizes"], 0]) if h["mask"] is None else h.update(mask=[])),
+        _header(lambda h: h.update(mask=5, sizes=[*h["sizes"], 0]) if h["mask"] is None else h.update(mask="x")),
+        _header(lambda h: h.update(sizes=[-2, sum(h["sizes"]) + 2]) if h["mask"] else None),
+        _header(lambda h: h.update(sizes=[h["sizes"][0] - 0.5, h["sizes"][1] + 0.5]) if h["mask"] else None),
+        _header(lambda h: h.update(sizes={"0": 1})),
     ],
 )
 def test_a_damaged_kept_picture_is_written_afresh(tmp_path: Path, damage):
     html, afresh, kept = _kept_once(tmp_path)
     for path in kept.glob("png-*.bin"):
         path.write_bytes(damage(path.read_bytes()))
+    with png_streams.kept_in(kept):
+        assert _written(html) == afresh
+
+
+def test_a_picture_saved_while_it_is_written_is_kept_as_the_bytes_keyed(tmp_path: Path, monkeypatch):
+    """WeasyPrint reads a file: picture again when it writes it; one saved meanwhile (watch) is written and kept
+    from the bytes its key was taken from, never under another picture's key."""
+    picture = tmp_path / "grey.png"
+    Image.linear_gradient("L").resize((120, 80)).save(picture)
+    original = picture.read_bytes()
+    html = f'<img src="{picture.as_uri()}" style="width: 2in">'
+    afresh = _written(html)
+    written = png_streams._written
+
+    def saved_meanwhile(image, *args):
+        Image.radial_gradient("L").resize((120, 80)).save(picture)
+        return written(image, *args)
+
+    kept = tmp_path / "cache"
+    kept.mkdir()
+    with monkeypatch.context() as patched, png_streams.kept_in(kept):
+        patched.setattr(png_streams, "_written", saved_meanwhile)
+        assert _written(html) == afresh
+    picture.write_bytes(original)
     with png_streams.kept_in(kept):
         assert _written(html) == afresh

@@ -12,7 +12,11 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from helpers import digests
+from issue_builder.base.atomic import scratch_folder
+from issue_builder.base.diagnostics import OutputError
 from issue_builder.build import driver
 from issue_builder.editions.finishers import Edition
 
@@ -111,3 +115,12 @@ def test_two_renders_at_once_do_not_corrupt_each_other(bulletin: Path):
     expected = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (bulletin / "reference").glob("*.pdf")}
     assert {k: v for k, v in digests(bulletin / "out").items() if k.endswith(".pdf")} == expected
     assert os.path.isfile(bulletin / "out" / "web" / "index.html")
+
+
+def test_no_room_for_temporary_files_is_a_clear_error(monkeypatch):
+    def full(*_, **__):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    with pytest.raises(OutputError, match="No space left on device; free some space there, or set TMPDIR"):
+        scratch_folder()

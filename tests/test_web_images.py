@@ -136,45 +136,55 @@ def test_a_photograph_with_alpha_keeps_its_mask_exact(tmp_path):
 @pytest.mark.parametrize("cached", [False, True])
 def test_pictures_reduced_in_a_copy_give_the_bytes_of_pictures_reduced_in_place(tmp_path, cached):
     """The web finisher reduces the pictures in a forked copy while it repairs the structure, then takes over what
-    the copy left in each one: a photograph placed at two sizes, a drawing, a picture with alpha whose soft mask
-    has a /Decode of its own, and one at its size already."""
+    the copy left in each one: a photograph placed at two sizes, a drawing, a CMYK photograph (made sRGB first), a
+    picture with alpha whose soft mask has a /Decode of its own, shared with another picture placed smaller (so
+    reduced twice over), and one at its size already; the copy reduces first (writing the cache), then in place."""
     photo().save(tmp_path / "photo.png")
     chart = Image.new("RGB", (900, 600), "white")
     ImageDraw.Draw(chart).rectangle((100, 100, 500, 400), fill=(200, 30, 40))
     chart.save(tmp_path / "chart.png")
+    photo().convert("CMYK").save(tmp_path / "cmyk.jpg")
     vignette = photo().convert("RGBA")
     vignette.putalpha(Image.radial_gradient("L").resize(vignette.size))
     vignette.save(tmp_path / "vignette.png")
+    vignette.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "vignette2.png")
     photo((300, 200)).save(tmp_path / "small.png")
-    html = "<style>@page { size: 8in 12in; margin: 0 } img { display: block }</style>" + "".join(
+    html = "<style>@page { size: 8in 14in; margin: 0 } img { display: block }</style>" + "".join(
         f'<img src="{(tmp_path / name).as_uri()}" style="width: {width}">'
         for name, width in [
             ("photo.png", "1in"),
             ("photo.png", "2in"),
             ("chart.png", "2in"),
+            ("cmyk.jpg", "2in"),
             ("vignette.png", "2in"),
+            ("vignette2.png", "1in"),
             ("small.png", "2in"),
         ]
     )
     data = weasyprint.HTML(string=html).write_pdf()
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        for image in pdf.pages[0].Resources.XObject.values():
-            if "/SMask" in image:
-                image.SMask.Decode = pikepdf.Array([1, 0])
+        masked = [x for x in pdf.pages[0].Resources.XObject.values() if "/SMask" in x]
+        assert len(masked) == 2
+        masked[0].SMask.Decode = pikepdf.Array([1, 0])
+        masked[1].SMask = masked[0].SMask
         data = _saved(pdf)
     job = WebJob("t", [], "", "", "en", dt.date(2019, 3, 1), 150, 80, tmp_path / "cache" if cached else None)
     if cached:
         job.cache_dir.mkdir()
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        screen_pages(pdf, job.cache_dir)
-        assert downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir) == 4
-        in_place = _saved(pdf)
     reduced = reduced_pictures(data, job)
-    assert len(reduced) == 5  # four pictures and a soft mask
+    assert len(reduced) == 7  # six pictures and the soft mask they share
     with pikepdf.open(io.BytesIO(data)) as pdf:
         screen_pages(pdf, job.cache_dir)
-        take_reduced(pdf, reduced)
+        assert downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir) == 6
+        in_place = _saved(pdf)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        screen_pages(pdf, job.cache_dir)
+        assert take_reduced(pdf, reduced)
         assert _saved(pdf) == in_place
+    with pikepdf.open(io.BytesIO(data)) as pdf:  # not screened: its CMYK photograph is not the one reduced
+        before = _saved(pdf)
+        assert not take_reduced(pdf, reduced)
+        assert _saved(pdf) == before
 
 
 def _saved(pdf: pikepdf.Pdf) -> bytes:

@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from issue_builder.base.diagnostics import OutputError
+
 
 def replace_all(outputs: dict[Path, bytes], check: Callable[[Path, Path], None]) -> None:
     """Write each target's bytes beside it, call `check(temp, target)` for each, then rename all into place.
@@ -92,7 +94,13 @@ def scratch_folder() -> Path:
     """A temporary folder for this process's children, named after this process: the next render removes it if we
     are killed (a child killed outright leaves its files there for its parent to remove, not in the system's)."""
     remove_stale_scratch(Path(tempfile.gettempdir()), SCRATCH_PREFIX)
-    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    try:
+        return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot make a temporary folder in {tempfile.gettempdir()}: {exc.strerror or exc}; free some space "
+            "there, or set TMPDIR to a folder that has some"
+        ) from None
 
 
 def remove_stale_scratch(parent: Path, prefix: str) -> None:

@@ -66,7 +66,8 @@ def _save_finished(data: PdfSource, job: WebJob, target: Path) -> None:
             screen_pages(pdf, job.cache_dir)
             if job.structure is not None:
                 repair_structure(pdf, job.structure, job.cache_dir)
-            take_reduced(pdf, reducing.result())
+            if not take_reduced(pdf, reducing.result()):  # not the pictures the copy found: reduced here
+                downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir)
             _finish(pdf, job, target)
     finally:
         reducing.cancel()
@@ -121,26 +122,32 @@ class ReducedPicture:
     jpeg: bool
     size: tuple[int, int]
     decoded: bool  # its /Decode kept (a soft mask's is its own; a rewritten picture's is gone)
+    before: str  # the digest of its dictionary before it was rewritten (`described`)
 
 
 def reduced_pictures(data: PdfSource, job: WebJob) -> list[ReducedPicture]:
     """The pictures of the laid-out issue in `data` as `downsample_images` leaves them in the web edition (screened
     first, as there): each one it rewrote, in the state it left it."""
-    rewritten: set[tuple[int, int]] = set()
+    rewritten: dict[tuple[int, int], str] = {}
     with open_pdf(data) as pdf:
         screen_pages(pdf, job.cache_dir)
         downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir, rewritten)
         found = []
-        for objgen in sorted(rewritten):
+        for objgen, before in sorted(rewritten.items()):
             stream = pdf.get_object(objgen)
             jpeg = stream.get("/Filter") == pikepdf.Name.DCTDecode
             size = (int(stream.Width), int(stream.Height))
-            found.append(ReducedPicture(objgen, stream.read_raw_bytes(), jpeg, size, "/Decode" in stream))
+            found.append(ReducedPicture(objgen, stream.read_raw_bytes(), jpeg, size, "/Decode" in stream, before))
         return found
 
 
-def take_reduced(pdf: pikepdf.Pdf, reduced: list[ReducedPicture]) -> None:
-    """Leave each picture of `pdf` as `reduced` says it was left (the same file, screened the same way)."""
+def take_reduced(pdf: pikepdf.Pdf, reduced: list[ReducedPicture]) -> bool:
+    """Leave each picture of `pdf` as `reduced` says it was left (the same file, screened the same way); False, and
+    nothing changed, when a picture of that number is not there as it was before it was reduced."""
+    for picture in reduced:
+        stream = pdf.get_object(picture.objgen)
+        if not isinstance(stream, pikepdf.Stream) or described(stream) != picture.before:
+            return False
     for picture in reduced:
         stream = pdf.get_object(picture.objgen)
         stream.write(picture.data, **({"filter": pikepdf.Name.DCTDecode} if picture.jpeg else {}))
@@ -148,6 +155,12 @@ def take_reduced(pdf: pikepdf.Pdf, reduced: list[ReducedPicture]) -> None:
             if key in stream:
                 del stream[key]
         stream.Width, stream.Height = picture.size
+    return True
+
+
+def described(stream: pikepdf.Stream) -> str:
+    """The digest of a stream's dictionary as written (its length and filters, and the numbers of what it names)."""
+    return hashlib.sha256(stream.stream_dict.unparse()).hexdigest()
 
 
 def downsample_images(
@@ -155,7 +168,7 @@ def downsample_images(
     ppi: int,
     quality: int,
     cache_dir: Path | None = None,
-    rewritten: set[tuple[int, int]] | None = None,
+    rewritten: dict[tuple[int, int], str] | None = None,
 ) -> int:
     """Reduce every image to about `ppi` at the largest size it is placed at, and store every photograph as a JPEG
     at `quality`, whatever it was stored as; returns how many images were rewritten.
@@ -163,7 +176,7 @@ def downsample_images(
     A photograph is an opaque 8-bit RGB or grey image that JPEG stores in at most half the bytes of lossless
     compression (a drawing or a screenshot with large flat areas does not, and stays lossless). Images with a soft
     mask or a colour-key mask, image masks and indexed images are only reduced: their edges and masks stay exact.
-    Each picture and soft mask rewritten is added to `rewritten`.
+    Each picture and soft mask rewritten is added to `rewritten`, with the digest of its dictionary before.
     """
     largest: dict[tuple[int, int], float] = {}
     for placed in image_placements(pdf):
@@ -181,6 +194,8 @@ def downsample_images(
         data, jpeg = _reduced(image, size, quality, cache_dir)
         if not reduce and not (jpeg and len(data) < KEEP_BELOW * len(image.read_raw_bytes())):
             continue  # at its size already, and re-encoding would not make it smaller
+        if rewritten is not None:
+            rewritten.setdefault(objgen, described(image))
         image.write(data, **({"filter": pikepdf.Name.DCTDecode} if jpeg else {}))
         for key in ("/DecodeParms", "/Decode"):
             if key in image:
@@ -188,14 +203,12 @@ def downsample_images(
         image.Width, image.Height = size
         mask = image.get("/SMask")
         if isinstance(mask, pikepdf.Stream) and reduce:
+            if rewritten is not None:
+                rewritten.setdefault(mask.objgen, described(mask))
             mask.write(_reduced(mask, size, quality, cache_dir, lossless=True)[0])
             if "/DecodeParms" in mask:
                 del mask["/DecodeParms"]
             mask.Width, mask.Height = size
-            if rewritten is not None:
-                rewritten.add(mask.objgen)
-        if rewritten is not None:
-            rewritten.add(objgen)
         count += 1
     return count
 

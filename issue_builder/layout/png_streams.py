@@ -43,11 +43,13 @@ def kept_in(folder: Path) -> Iterator[None]:
 def _get_x_object(self, interpolate, dpi_ratio):
     if not _folder or self.format != "PNG" or self.mode not in KEPT_MODES or dpi_ratio != 1:
         return _written(self, interpolate, dpi_ratio)
-    digest = hashlib.sha256(self.image_data.data)
+    source = self.image_data.data
+    digest = hashlib.sha256(source)
     digest.update(repr((self.mode, self.width, self.height, interpolate, cache_salt())).encode())
     path = _folder[-1] / f"png-{digest.hexdigest()[:32]}.bin"
     with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
         return _stream(self, _unpacked(path.read_bytes()))
+    self.image_data = self.cache_image_data(source)  # written from the bytes keyed, even if its file changes now
     x_object = _written(self, interpolate, dpi_ratio)
     packed = _packed(x_object)
     if packed is not None:
@@ -84,8 +86,12 @@ def _unpacked(kept: bytes) -> dict:
     if length > MAX_HEADER:
         raise ValueError("not a kept stream")
     header = json.loads(kept[4 : 4 + length])
-    sizes = header["sizes"]
-    if not isinstance(header["extra"], dict) or len(sizes) != 1 + (header["mask"] is not None):
+    sizes, mask = header["sizes"], header["mask"]
+    if not isinstance(header["extra"], dict) or not (mask is None or isinstance(mask, dict)):
+        raise ValueError("not a kept stream")
+    if not isinstance(sizes, list) or len(sizes) != 1 + (mask is not None):
+        raise ValueError("not a kept stream")
+    if not all(isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in sizes):
         raise ValueError("not a kept stream")
     if 4 + length + sum(sizes) != len(kept):
         raise ValueError("cut short")
