@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import time
 from dataclasses import fields
@@ -429,6 +430,48 @@ def test_the_fits_an_article_was_tried_at_are_laid_out_ahead_each_once(tmp_path:
     _laid(run_cli(capsys, *render, str(folder / "clean")))
     name = "the-allotment-gazette-3-print.pdf"
     assert (folder / "warm" / name).read_bytes() == (folder / "clean" / name).read_bytes()
+
+
+def test_an_edited_article_starts_before_the_front_is_looked_up(tmp_path: Path, capsys, monkeypatch):
+    """The front's key takes two renderings of the cover and contents: after an edit, the articles are looked up
+    first and the edited one's worker is started before the front is looked up (a front to lay out is still
+    started first of those waiting)."""
+    folder = copy_fixture("gazette", tmp_path)
+    render = ("render", str(folder / "3.yaml"), "--only", "print", "--out")
+    _laid(run_cli(capsys, *render, str(folder / "warm")))
+    edit(folder / "3" / "articles" / "water.md", "seen a bill", "seen a note")
+    log = tmp_path / "order.txt"
+    settle, forked = parallel.settle, parallel.Forked
+
+    def logged_settle(env, task, lay_out):
+        if not lay_out:
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"look {task.name}\n")
+        return settle(env, task, lay_out)
+
+    def logged_fork(function, what="", *args):
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"start {what}\n")
+        return forked(function, what, *args)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(parallel, "settle", logged_settle)
+        patched.setattr(parallel, "Forked", logged_fork)
+        assert _laid(run_cli(capsys, *render, str(folder / "warm"))) == "1 of 5 sections laid out again"
+    order = log.read_text("utf-8").splitlines()
+    water = "water-rights-on-the-lower-plots"
+    assert order.index(f"look {water}") < order.index(f"start laying out {water}") < order.index("look front")
+    # every section to lay out again, one processor: the front, looked up last, is the first of those waiting
+    shutil.rmtree(folder / "warm" / ".cache" / "sections")
+    log.unlink()
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "cpu_count", lambda: 1)
+        patched.setattr(parallel, "settle", logged_settle)
+        patched.setattr(parallel, "Forked", logged_fork)
+        run_cli(capsys, *render, str(folder / "warm"), "--force")
+    started = [line.removeprefix("start laying out ") for line in log.read_text("utf-8").splitlines()]
+    started = [name for name in started if not name.startswith("look ")]
+    assert started[:2] == ["seed-swaps-across-the-borough", "front"]
 
 
 FIT = {f.name: getattr(Fit(), f.name) for f in fields(Fit)} | {"titles": []}

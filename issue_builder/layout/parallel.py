@@ -17,6 +17,7 @@ difference between the two sides' text frames, which must be the same size.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
 import functools
@@ -533,14 +534,17 @@ def settle_all(
     tasks: list[Task],
     step: Callable[[dict], None] = lambda _: None,
     ahead: Mapping[str, Sequence[Fit]] | None = None,
+    looks: Sequence[int] | None = None,
 ) -> list[dict]:
-    """Each task's report, in order: cached ones read here, the rest laid out side by side, one forked process
-    per section and at most as many alive as there are processors (the render's limits count their memory);
-    `step` is given each report as it comes. Once every section is looked up and started, a processor left over
-    lays out ahead the fits `ahead` names for a section being laid out (those its last layout tried, by task
-    name; the last is the one it was set at), the last first, so that its worker, trying them from the first,
-    finds them done: at most one such process beside each section's own, so that ahead work never more than
-    doubles the processes a build's sections run in."""
+    """Each task's report, in order: cached ones read here, the rest laid out side by side in the order given, one
+    forked process per section and at most as many alive as there are processors (the render's limits count their
+    memory); `step` is given each report as it comes. `looks` is the order the tasks are looked up in (by index;
+    default as given): those quicker to look up first, so that a section to lay out is found and started sooner.
+
+    Once every section is looked up and started, a processor left over lays out ahead the fits `ahead` names for a
+    section being laid out (those its last layout tried, by task name; the last is the one it was set at), the
+    last first, so that its worker, trying them from the first, finds them done: at most one such process beside
+    each section's own, so that ahead work never more than doubles the processes a build's sections run in."""
     reports: list[dict | None] = [None] * len(tasks)
     pending: list[int] = []
     running: dict[int, Forked] = {}
@@ -566,14 +570,15 @@ def settle_all(
                     foreseen.clear()
 
     def lay_out(i: int) -> None:
-        pending.append(i)
+        bisect.insort(pending, i)  # started in the order given, whatever the order they were looked up in
         fits = list((ahead or {}).get(tasks[i].name, ()))
         if tasks[i].fitted and fits:  # the one it was set at first; not the first, which its worker starts with
             foreseen.extend((i, fit, fit == fits[-1]) for fit in dict.fromkeys(reversed(fits)) if fit != fits[0])
         start()
 
     try:
-        for i, task in enumerate(tasks):  # the first section to lay out starts while the rest are looked up
+        for i in range(len(tasks)) if looks is None else looks:  # the first to lay out starts while the rest are
+            task = tasks[i]  # looked up
             reports[i] = settle(env, task, lay_out=False)
             if reports[i] is None:
                 lay_out(i)

@@ -80,11 +80,15 @@ def place(
     batch = [tasks[i] for i in order]  # workers run out of sections at about the same time
     memory = env.cache.folder.parent / PLACING
     last = _read_placing(memory, issue)
+    looks = None
     if last is not None:  # laid out beside the articles; settled below (from the cache, when they land alike)
         batch = [front_task(last[0]), *batch, tail_task(last[1])]
+        # the front's key takes two renderings of the cover and contents: the articles are looked up first, so that
+        # one edited starts sooner (a front to lay out is still started first)
+        looks = [*range(1, len(batch)), 0]
     foreseen = _read_fits(memory, env.rules)
     ahead = {run[0].id: foreseen[_run_key(run)] for run in runs if _run_key(run) in foreseen}
-    settled = settle_all(env, batch, progress, ahead)
+    settled = settle_all(env, batch, progress, ahead, looks)
     articles: list[dict] = [{}] * len(tasks)
     for i, report in zip(order, settled[1:-1] if last is not None else settled, strict=True):
         articles[i] = report
