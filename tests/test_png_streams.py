@@ -90,6 +90,8 @@ def _header(change):
         _header(lambda h: h.update(sizes=[-2, sum(h["sizes"]) + 2]) if h["mask"] else None),
         _header(lambda h: h.update(sizes=[h["sizes"][0] - 0.5, h["sizes"][1] + 0.5]) if h["mask"] else None),
         _header(lambda h: h.update(sizes={"0": 1})),
+        _header(lambda h: h["extra"].update(SMask={"Width": 1})),
+        lambda data: (lambda text: len(text).to_bytes(4, "big") + text)(b'{"a":' * 5000 + b"1" + b"}" * 5000),
     ],
 )
 def test_a_damaged_kept_picture_is_written_afresh(tmp_path: Path, damage):

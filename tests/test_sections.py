@@ -474,6 +474,92 @@ def test_an_edited_article_starts_before_the_front_is_looked_up(tmp_path: Path, 
     assert started[:2] == ["seed-swaps-across-the-borough", "front"]
 
 
+@pytest.mark.parametrize("slowed", ["article", "guess"])
+def test_the_contents_an_article_grown_by_a_page_asks_for_are_laid_out_beside_it(
+    tmp_path: Path, capsys, monkeypatch, slowed: str
+):
+    """After an edit that grows the first article by a page, the spare processor lays out the contents at the page
+    numbers that gives while the article is laid out again: done first, they are read; still being laid out when
+    the contents are asked for, they are waited for. Nothing is laid out twice, and the bytes are a clean
+    build's."""
+    folder = copy_fixture("gazette", tmp_path)
+    render = ("render", str(folder / "3.yaml"), "--only", "print", "--out")
+    _laid(run_cli(capsys, *render, str(folder / "warm")))
+    body = folder / "3" / "articles" / "seed-swap.md"
+    prose = [p for p in body.read_text("utf-8").split("\n\n") if p[:1].isalnum() and len(p.split()) > 12]
+    body.write_text(body.read_text("utf-8").rstrip("\n") + "\n\n" + "\n\n".join((prose * 2)[:10]) + "\n", "utf-8")
+    log = tmp_path / "order.txt"
+    settle, forked, lay_out = parallel.settle, parallel.Forked, parallel._lay_out
+    guessing: list[bool] = []  # in the process laying out a guess alone
+
+    def slowed_settle(env, task, lay_out):
+        if lay_out and task.kind == "article" and slowed == "article":
+            time.sleep(3)  # the guess is done first, on any machine
+        return settle(env, task, lay_out)
+
+    def logged_fork(function, what="", *args):
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"start {what}\n")
+
+        def marked():
+            guessing.append(what == "laying out front ahead")
+            guessing[:] = [g for g in guessing if g]
+            return function()
+
+        return forked(marked, what, *args)
+
+    def logged_layout(env, html: str, *args, **kwargs):
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"layout {hashlib.sha256(html.encode()).hexdigest()}\n")
+        if guessing and slowed == "guess":
+            time.sleep(2)  # each of its layouts claimed while the contents are asked for, on any machine
+        return lay_out(env, html, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "cpu_count", lambda: 2)
+        patched.setattr(parallel, "settle", slowed_settle)
+        patched.setattr(parallel, "Forked", logged_fork)
+        patched.setattr(parallel, "_lay_out", logged_layout)
+        laid = _laid(run_cli(capsys, *render, str(folder / "warm")))
+    assert laid == "4 of 5 sections laid out again"  # the article, the contents, the tail and the folios
+    lines = log.read_text("utf-8").splitlines()
+    assert "start laying out front ahead" in lines
+    assert ("start laying out front" in lines) == (slowed == "guess")  # asked for while still laid out ahead
+    layouts = [line for line in lines if line.startswith("layout ")]
+    assert len(layouts) == len(set(layouts))
+    placing = json.loads((folder / "warm" / ".cache" / "placing.json").read_text("utf-8"))
+    assert placing["starts"] == {"seed-swaps-across-the-borough": 3, "water-rights-on-the-lower-plots": 6}
+    _laid(run_cli(capsys, *render, str(folder / "clean")))
+    name = "the-allotment-gazette-3-print.pdf"
+    assert (folder / "warm" / name).read_bytes() == (folder / "clean" / name).read_bytes()
+
+
+def test_contents_guessed_that_an_earlier_build_laid_out_are_read_not_counted(tmp_path: Path, capsys, monkeypatch):
+    """A guess the cache already holds is read, not laid out: the summary counts only what the build laid out."""
+    folder = copy_fixture("gazette", tmp_path)
+    render = ("render", str(folder / "3.yaml"), "--only", "print", "--out", str(folder / "warm"))
+    body = folder / "3" / "articles" / "seed-swap.md"
+    text = body.read_text("utf-8")
+    prose = [p for p in text.split("\n\n") if p[:1].isalnum() and len(p.split()) > 12]
+    grown = text.rstrip("\n") + "\n\n" + "\n\n".join((prose * 2)[:10]) + "\n"
+    body.write_text(grown, "utf-8")
+    _laid(run_cli(capsys, *render))  # grown by a page: its contents laid out
+    body.write_text(text, "utf-8")
+    _laid(run_cli(capsys, *render))
+    body.write_text(grown.replace("seed", "Seed", 1), "utf-8")  # grown again, otherwise
+    settle = parallel.settle
+
+    def slowed_settle(env, task, lay_out):
+        if lay_out and task.kind == "article":
+            time.sleep(2)  # the guess is read first, on any machine
+        return settle(env, task, lay_out)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "cpu_count", lambda: 2)
+        patched.setattr(parallel, "settle", slowed_settle)
+        assert _laid(run_cli(capsys, *render)) == "1 of 5 sections laid out again"
+
+
 FIT = {f.name: getattr(Fit(), f.name) for f in fields(Fit)} | {"titles": []}
 WATER = json.dumps(["water-rights-on-the-lower-plots"])  # the section's key among the fits
 

@@ -229,6 +229,7 @@ class Env:
     cached: int = 0  # sections read from the cache
     digests: dict[str, str | None] = field(default_factory=dict)  # URL -> what it serves now, asked once a build
     font_config: Any = None  # the fonts every layout shares (False: none shared), made before the first fork
+    guessed: dict[str, Forked] = field(default_factory=dict)  # sections laid out ahead on a guess, by the guess
     faces: tuple = ()  # the base URL and @font-face rules the shared fonts were made from
 
     def share_fonts(self, task: Task) -> None:
@@ -535,6 +536,7 @@ def settle_all(
     step: Callable[[dict], None] = lambda _: None,
     ahead: Mapping[str, Sequence[Fit]] | None = None,
     looks: Sequence[int] | None = None,
+    guesses: Callable[[int], dict[str, Task]] | None = None,
 ) -> list[dict]:
     """Each task's report, in order: cached ones read here, the rest laid out side by side in the order given, one
     forked process per section and at most as many alive as there are processors (the render's limits count their
@@ -544,11 +546,17 @@ def settle_all(
     Once every section is looked up and started, a processor left over lays out ahead the fits `ahead` names for a
     section being laid out (those its last layout tried, by task name; the last is the one it was set at), the
     last first, so that its worker, trying them from the first, finds them done: at most one such process beside
-    each section's own, so that ahead work never more than doubles the processes a build's sections run in."""
+    each section's own, so that ahead work never more than doubles the processes a build's sections run in.
+
+    When a single section is to be laid out (an edit), `guesses` names, by its index, sections a later call may
+    well ask for, by a name of the guess (the contents at the page numbers its growing by a page gives): one is
+    laid out ahead on a processor left over once the fits are, into `env.guessed`, and left running past this call
+    (`stop_guesses`): a later call that asks for it waits for it (each layout is claimed while it is made)."""
     reports: list[dict | None] = [None] * len(tasks)
     pending: list[int] = []
     running: dict[int, Forked] = {}
     foreseen: list[tuple[int, Fit, bool]] = []  # (task, fit, final) to lay out ahead, in turn
+    hunches: list[tuple[str, Task]] = []  # (guess, section) a later call may ask for, laid out after the fits
     early: list[Forked] = []  # those being laid out ahead
     limit = max(1, os.cpu_count() or 1)
     looked_up = False  # every task looked up (and those to lay out started first): ahead work may start
@@ -568,6 +576,14 @@ def settle_all(
                     early.append(Forked(job, f"laying out {tasks[i].name} ahead"))
                 except OSError:  # no process to spare (fork or pipe refused): only a head start lost
                     foreseen.clear()
+        while looked_up and hunches and not foreseen and not pending and len(early) < limit - len(running):
+            guess, task = hunches.pop(0)
+            try:
+                env.guessed[guess] = Forked(
+                    functools.partial(settle, env, task, lay_out=True), f"laying out {task.name} ahead"
+                )
+            except OSError:  # as above
+                hunches.clear()
 
     def lay_out(i: int) -> None:
         bisect.insort(pending, i)  # started in the order given, whatever the order they were looked up in
@@ -586,6 +602,8 @@ def settle_all(
                 env.cached += 1
                 step(reports[i])
         looked_up = True
+        if guesses is not None and len(pending) + len(running) == 1:
+            hunches += list(guesses([*pending, *running][0]).items())[: max(0, limit - 1 - len(env.guessed))]
         if pending:  # more sections to lay out than processors: those forked from now on find these loaded
             env.warm()
         while pending or running:
@@ -604,6 +622,27 @@ def settle_all(
         for forked in [*running.values(), *early]:
             forked.cancel()
     return reports  # type: ignore[return-value]
+
+
+def take_guess(env: Env, guess: str) -> None:
+    """The section laid out ahead on `guess`, when it is done, counted as laid out by this build (a call that asks
+    for it reads it from the cache); one still being laid out is left running (such a call waits for it)."""
+    job = env.guessed.get(guess)
+    if job is None or not select.select([job.read_end], [], [], 0)[0]:
+        return
+    del env.guessed[guess]
+    with contextlib.suppress(Exception):  # only a head start: a call that asks for it lays it out and says
+        made = job.result()
+        env.cache.used.update(made["used"])
+        if not made.get("cached"):  # laid out, not found in the cache
+            env.fresh.add(made["key"])
+
+
+def stop_guesses(env: Env, but: str | None = None) -> None:
+    """Stop the sections laid out ahead on a guess (`settle_all`), all but the one of the guess `but` (a finished
+    one is only reaped: what it laid out is in the cache)."""
+    for guess in [g for g in env.guessed if g != but]:
+        env.guessed.pop(guess).cancel()
 
 
 def scratch_folder() -> Path:

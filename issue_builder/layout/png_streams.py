@@ -47,7 +47,7 @@ def _get_x_object(self, interpolate, dpi_ratio):
     digest = hashlib.sha256(source)
     digest.update(repr((self.mode, self.width, self.height, interpolate, cache_salt())).encode())
     path = _folder[-1] / f"png-{digest.hexdigest()[:32]}.bin"
-    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError, RecursionError):
         return _stream(self, _unpacked(path.read_bytes()))
     self.image_data = self.cache_image_data(source)  # written from the bytes keyed, even if its file changes now
     x_object = _written(self, interpolate, dpi_ratio)
@@ -88,6 +88,8 @@ def _unpacked(kept: bytes) -> dict:
     header = json.loads(kept[4 : 4 + length])
     sizes, mask = header["sizes"], header["mask"]
     if not isinstance(header["extra"], dict) or not (mask is None or isinstance(mask, dict)):
+        raise ValueError("not a kept stream")
+    if "SMask" in header["extra"] or (mask is not None and "SMask" in mask):  # the mask is its own stream
         raise ValueError("not a kept stream")
     if not isinstance(sizes, list) or len(sizes) != 1 + (mask is not None):
         raise ValueError("not a kept stream")

@@ -24,7 +24,7 @@ from issue_builder.base.diagnostics import RenderError
 from issue_builder.layout.copyfit import Fit, Rules
 from issue_builder.layout.folios import furniture_html
 from issue_builder.layout.html import RenderedHtml
-from issue_builder.layout.parallel import Env, Task, settle_all
+from issue_builder.layout.parallel import Env, Task, settle_all, stop_guesses, take_guess
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
 FRONT_PAGES_GUESS = 2  # cover and contents; corrected when the front runs longer
@@ -58,6 +58,13 @@ def place(
     step: Callable[[str], None] = lambda _: None,
 ) -> Placed:
     """Every section settled (from the cache, or laid out) at its place in the issue."""
+    try:
+        return _place(issue, env, fill_pages, step)
+    finally:
+        stop_guesses(env)
+
+
+def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], step: Callable[[str], None]) -> Placed:
     pages = 0
 
     def progress(report: dict) -> None:
@@ -80,15 +87,22 @@ def place(
     batch = [tasks[i] for i in order]  # workers run out of sections at about the same time
     memory = env.cache.folder.parent / PLACING
     last = _read_placing(memory, issue)
-    looks = None
+    looks = guesses = None
     if last is not None:  # laid out beside the articles; settled below (from the cache, when they land alike)
         batch = [front_task(last[0]), *batch, tail_task(last[1])]
         # the front's key takes two renderings of the cover and contents: the articles are looked up first, so that
         # one edited starts sooner (a front to lay out is still started first)
         looks = [*range(1, len(batch)), 0]
+
+        def guesses(i: int) -> dict[str, Task]:  # one article laid out again: the contents if it grows by a page
+            if not 0 < i < len(batch) - 1:
+                return {}
+            grown = _grown(last[0], runs[order[i - 1]])
+            return {_guess(grown): front_task(grown)} if grown != last[0] else {}  # the last article: no change
+
     foreseen = _read_fits(memory, env.rules)
     ahead = {run[0].id: foreseen[_run_key(run)] for run in runs if _run_key(run) in foreseen}
-    settled = settle_all(env, batch, progress, ahead, looks)
+    settled = settle_all(env, batch, progress, ahead, looks, guesses)
     articles: list[dict] = [{}] * len(tasks)
     for i, report in zip(order, settled[1:-1] if last is not None else settled, strict=True):
         articles[i] = report
@@ -108,6 +122,8 @@ def place(
             starts |= _starts(run, report, page)
             page += report["pages"]
         fill = fill_pages(page - 1)
+        stop_guesses(env, but=_guess(starts))  # a wrong guess stopped; the right one read, or waited for
+        take_guess(env, _guess(starts))
         front, tail = settle_all(env, [front_task(starts), tail_task(fill)], progress)
         if front["pages"] == front_pages:
             break
@@ -167,6 +183,17 @@ def _starts(run: tuple[PreparedArticle, ...], report: dict, first: int) -> dict[
             if f"article-{article.id}" in anchors:
                 found.setdefault(article.id, number)
     return {a.id: found.get(a.id, first) for a in run}
+
+
+def _grown(starts: dict[str, int], run: tuple[PreparedArticle, ...]) -> dict[str, int]:
+    """`starts` with every article after `run` a page later: where an edit that adds a page to it puts them."""
+    last = max(starts[a.id] for a in run)
+    return {i: page + 1 if page > last else page for i, page in starts.items()}
+
+
+def _guess(starts: dict[str, int]) -> str:
+    """The name of the guess that the articles start at `starts`."""
+    return json.dumps(starts, sort_keys=True)
 
 
 def _read_placing(path: Path, issue: PreparedIssue) -> tuple[dict[str, int], int] | None:
