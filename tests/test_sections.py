@@ -27,7 +27,7 @@ from issue_builder.layout.folios import furniture_html, margin_boxes, without_fu
 from issue_builder.layout.font_merge import merge_fonts, originals
 from issue_builder.layout.join import LINK_SCHEME, Part, join
 from issue_builder.layout.parallel import SectionCache
-from issue_builder.layout.sections import _read_fits
+from issue_builder.layout.sections import _read_fits, _shifted
 from issue_builder.layout.urls import ISSUE_BASE
 
 INTER = sorted(FONTS_DIR.glob("inter/Inter-Regular.*"))[0]
@@ -512,7 +512,7 @@ def test_the_contents_an_article_grown_by_a_page_asks_for_are_laid_out_beside_it
         with log.open("a", encoding="utf-8") as out:
             out.write(f"layout {hashlib.sha256(html.encode()).hexdigest()}\n")
         if guessing and slowed == "guess":
-            time.sleep(2)  # each of its layouts claimed while the contents are asked for, on any machine
+            time.sleep(3)  # each of its layouts claimed while the contents are asked for, on any machine
         return lay_out(env, html, *args, **kwargs)
 
     with monkeypatch.context() as patched:
@@ -547,17 +547,30 @@ def test_contents_guessed_that_an_earlier_build_laid_out_are_read_not_counted(tm
     body.write_text(text, "utf-8")
     _laid(run_cli(capsys, *render))
     body.write_text(grown.replace("seed", "Seed", 1), "utf-8")  # grown again, otherwise
-    settle = parallel.settle
+    settle, forked, started = parallel.settle, parallel.Forked, tmp_path / "started.txt"
 
     def slowed_settle(env, task, lay_out):
         if lay_out and task.kind == "article":
             time.sleep(2)  # the guess is read first, on any machine
         return settle(env, task, lay_out)
 
+    def logged_fork(function, what="", *args):
+        with started.open("a", encoding="utf-8") as out:
+            out.write(f"{what}\n")
+        return forked(function, what, *args)
+
     with monkeypatch.context() as patched:
         patched.setattr(os, "cpu_count", lambda: 2)
         patched.setattr(parallel, "settle", slowed_settle)
+        patched.setattr(parallel, "Forked", logged_fork)
         assert _laid(run_cli(capsys, *render)) == "1 of 5 sections laid out again"
+    assert "laying out front ahead" in started.read_text("utf-8").splitlines()
+
+
+def test_a_guess_is_kept_while_a_front_of_another_length_may_still_meet_it():
+    guessed = {"a": 4, "b": 8}
+    assert _shifted(guessed, {"a": 4, "b": 8}) and _shifted(guessed, {"a": 3, "b": 7})  # a front a page shorter
+    assert not _shifted(guessed, {"a": 3, "b": 8}) and not _shifted(guessed, {"a": 4, "b": 9})
 
 
 FIT = {f.name: getattr(Fit(), f.name) for f in fields(Fit)} | {"titles": []}

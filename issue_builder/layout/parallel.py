@@ -563,7 +563,7 @@ def settle_all(
     fast_array_types()
 
     def start() -> None:
-        while pending and len(running) + len(early) < limit:
+        while pending and len(running) + len(early) + len(env.guessed) < limit:
             i = pending.pop(0)
             task = tasks[i]
             env.share_fonts(task)
@@ -576,7 +576,13 @@ def settle_all(
                     early.append(Forked(job, f"laying out {tasks[i].name} ahead"))
                 except OSError:  # no process to spare (fork or pipe refused): only a head start lost
                     foreseen.clear()
-        while looked_up and hunches and not foreseen and not pending and len(early) < limit - len(running):
+        while (
+            looked_up
+            and hunches
+            and not foreseen
+            and not pending
+            and len(early) + len(env.guessed) < limit - len(running)
+        ):
             guess, task = hunches.pop(0)
             try:
                 env.guessed[guess] = Forked(
@@ -625,23 +631,22 @@ def settle_all(
 
 
 def take_guess(env: Env, guess: str) -> None:
-    """The section laid out ahead on `guess`, when it is done, counted as laid out by this build (a call that asks
-    for it reads it from the cache); one still being laid out is left running (such a call waits for it)."""
-    job = env.guessed.get(guess)
-    if job is None or not select.select([job.read_end], [], [], 0)[0]:
+    """Wait for the section laid out ahead on `guess` (asked for by the call just made: done, or nearly, as that
+    call waited on its claims) and count it as laid out by this build, unless it read it from the cache."""
+    job = env.guessed.pop(guess, None)
+    if job is None:
         return
-    del env.guessed[guess]
-    with contextlib.suppress(Exception):  # only a head start: a call that asks for it lays it out and says
+    with contextlib.suppress(Exception):  # only a head start: the call that asked for it laid it out and said
         made = job.result()
         env.cache.used.update(made["used"])
-        if not made.get("cached"):  # laid out, not found in the cache
+        if not made.get("cached"):
             env.fresh.add(made["key"])
 
 
-def stop_guesses(env: Env, but: str | None = None) -> None:
-    """Stop the sections laid out ahead on a guess (`settle_all`), all but the one of the guess `but` (a finished
-    one is only reaped: what it laid out is in the cache)."""
-    for guess in [g for g in env.guessed if g != but]:
+def stop_guesses(env: Env, keep: Callable[[str], bool] = lambda _: False) -> None:
+    """Stop the sections laid out ahead on a guess (`settle_all`) but those `keep` names (a finished one is only
+    reaped: what it laid out is in the cache)."""
+    for guess in [g for g in env.guessed if not keep(g)]:
         env.guessed.pop(guess).cancel()
 
 

@@ -122,9 +122,10 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
             starts |= _starts(run, report, page)
             page += report["pages"]
         fill = fill_pages(page - 1)
-        stop_guesses(env, but=_guess(starts))  # a wrong guess stopped; the right one read, or waited for
-        take_guess(env, _guess(starts))
+        # a guess the articles did not land as stopped (one a longer or shorter front may still meet is kept)
+        stop_guesses(env, keep=lambda guess, starts=starts: _shifted(json.loads(guess), starts))
         front, tail = settle_all(env, [front_task(starts), tail_task(fill)], progress)
+        take_guess(env, _guess(starts))
         if front["pages"] == front_pages:
             break
         front_pages = front["pages"]
@@ -189,6 +190,12 @@ def _grown(starts: dict[str, int], run: tuple[PreparedArticle, ...]) -> dict[str
     """`starts` with every article after `run` a page later: where an edit that adds a page to it puts them."""
     last = max(starts[a.id] for a in run)
     return {i: page + 1 if page > last else page for i, page in starts.items()}
+
+
+def _shifted(guessed: dict[str, int], starts: dict[str, int]) -> bool:
+    """Whether `starts` are the `guessed` ones, or all of them the same number of pages on (a front of another
+    length than the one they were placed after)."""
+    return len({starts[i] - guessed.get(i, 0) for i in starts}) == 1
 
 
 def _guess(starts: dict[str, int]) -> str:
