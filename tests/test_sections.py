@@ -27,7 +27,7 @@ from issue_builder.layout.folios import furniture_html, margin_boxes, without_fu
 from issue_builder.layout.font_merge import merge_fonts, originals
 from issue_builder.layout.join import LINK_SCHEME, Part, join
 from issue_builder.layout.parallel import SectionCache
-from issue_builder.layout.sections import _read_fits, _shifted
+from issue_builder.layout.sections import _read_fits, _read_sizes, _shifted
 from issue_builder.layout.urls import ISSUE_BASE
 
 INTER = sorted(FONTS_DIR.glob("inter/Inter-Regular.*"))[0]
@@ -565,6 +565,59 @@ def test_contents_guessed_that_an_earlier_build_laid_out_are_read_not_counted(tm
         patched.setattr(parallel, "Forked", logged_fork)
         assert _laid(run_cli(capsys, *render)) == "1 of 5 sections laid out again"
     assert "laying out front ahead" in started.read_text("utf-8").splitlines()
+
+
+def test_a_small_edit_guesses_nothing_and_a_cut_guesses_a_page_less(tmp_path: Path, capsys, monkeypatch):
+    """The contents are guessed only for an edit that adds or cuts half a page's worth of text or more: a word
+    changed guesses nothing, and a page's worth cut lays the contents out a page earlier beside the article."""
+    folder = copy_fixture("gazette", tmp_path)
+    render = ("render", str(folder / "3.yaml"), "--only", "print", "--out", str(folder / "warm"))
+    body = folder / "3" / "articles" / "seed-swap.md"
+    text = body.read_text("utf-8")
+    prose = [p for p in text.split("\n\n") if p[:1].isalnum() and len(p.split()) > 12]
+    grown = text.rstrip("\n") + "\n\n" + "\n\n".join((prose * 2)[:10]) + "\n"
+    body.write_text(grown, "utf-8")
+    _laid(run_cli(capsys, *render))
+    settle, forked, started = parallel.settle, parallel.Forked, tmp_path / "started.txt"
+
+    def slowed_settle(env, task, lay_out):
+        if lay_out and task.kind == "article":
+            time.sleep(2)  # the guess is done first, on any machine
+        return settle(env, task, lay_out)
+
+    def logged_fork(function, what="", *args):
+        with started.open("a", encoding="utf-8") as out:
+            out.write(f"{what}\n")
+        return forked(function, what, *args)
+
+    for edited, guessed in [(grown.replace("seed", "Seed", 1), False), (text, True)]:
+        body.write_text(edited, "utf-8")
+        started.write_text("", "utf-8")
+        with monkeypatch.context() as patched:
+            patched.setattr(os, "cpu_count", lambda: 2)
+            patched.setattr(parallel, "settle", slowed_settle)
+            patched.setattr(parallel, "Forked", logged_fork)
+            _laid(run_cli(capsys, *render))
+        lines = started.read_text("utf-8").splitlines()
+        assert ("laying out front ahead" in lines) == guessed
+    placing = json.loads((folder / "warm" / ".cache" / "placing.json").read_text("utf-8"))
+    assert placing["starts"] == {"seed-swaps-across-the-borough": 3, "water-rights-on-the-lower-plots": 5}
+    assert "laying out front" not in lines  # the cut's contents were read where they were guessed
+
+
+@pytest.mark.parametrize(
+    ("sizes", "read"),
+    [
+        ({"a": [100, 2], "b": [0, 1]}, {"a": (100, 2), "b": (0, 1)}),
+        ({"a": [100, 0], "b": [-1, 2], "c": [True, 2], "d": [1.5, 2], "e": [1, 2, 3], "f": "x"}, {}),
+        ([], {}),
+        ("[" * 100_000, {}),
+    ],
+)
+def test_sizes_read_back_are_only_those_a_layout_could_leave(tmp_path: Path, sizes, read):
+    path = tmp_path / "placing.json"
+    path.write_text(sizes if isinstance(sizes, str) else json.dumps({"sizes": sizes}), "utf-8")
+    assert _read_sizes(path) == read
 
 
 def test_a_guess_is_kept_while_a_front_of_another_length_may_still_meet_it():

@@ -295,16 +295,22 @@ def key_of(env: Env, html: str, base_url: str, tagged: bool) -> str:
     return digest.hexdigest()
 
 
+def body_size(html: str) -> int:
+    """The length of `html` from its body on: what an edit of the text changes (not the stylesheets)."""
+    return len(html) - max(html.find("<body"), 0)
+
+
 def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
-    """The section's report (with its `key`, `pdf`, every key it `used` and the `fits` they were set at): from the
-    cache, or, when `lay_out`, laid out here (in a worker) and stored; None when it is not cached and `lay_out` is
-    false. An article is copy-fitted first: each fit tried is measured, or its measurements read from the cache;
-    the front's contents are measured filled in order first, and laid out at the height that balances their
-    columns. Each layout is claimed first: one another process is laying out meanwhile (`settle_ahead`) is waited
-    for and read from the cache."""
+    """The section's report (with its `key`, `pdf`, every key it `used`, the `fits` they were set at and the `size`
+    of its HTML's body at the first): from the cache, or, when `lay_out`, laid out here (in a worker) and stored;
+    None when it is not cached and `lay_out` is false. An article is copy-fitted first: each fit tried is measured,
+    or its measurements read from the cache; the front's contents are measured filled in order first, and laid out
+    at the height that balances their columns. Each layout is claimed first: one another process is laying out
+    meanwhile (`settle_ahead`) is waited for and read from the cache."""
     documents: dict[str, tuple[Any, list, list]] = {}  # by key
     used: list[str] = []
     fits: list[dict] = []
+    sizes: list[int] = []  # the length of the HTML's body at each fit tried
     inputs: dict[str, str | None] = {}  # what every fit tried drew on, whichever process laid it out
 
     def look(fit: Fit) -> tuple[str, str, str, dict | None]:
@@ -313,6 +319,7 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
         key = key_of(env, html, rendered.base_url, task.tagged)
         used.append(key)
         fits.append(asdict(fit))
+        sizes.append(body_size(html))
         entry = _entry(env, key)
         inputs.update(entry["inputs"] if entry is not None else {})
         return key, html, rendered.base_url, entry
@@ -342,7 +349,8 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
             if tried[fit].stranded and (fit == Fit() or following == fit):
                 # an article run on found no room as set: the section is cut before it (layout/sections.py)
                 split = tried[fit].stranded[0]
-                return {"name": task.name, "split": split, "pages": 0, "key": key, "used": used, "fits": fits}
+                found = {"name": task.name, "split": split, "pages": 0, "key": key}
+                return {**found, "used": used, "fits": fits, "size": sizes[0]}
             fit = following
     elif task.kind == "front":
         # WeasyPrint balances columns by laying them out again and again (issue 18's contents: 1.5 s of 1.7); filled
@@ -363,9 +371,9 @@ def settle(env: Env, task: Task, lay_out: bool) -> dict | None:
             if entry is None or entry.get("report") is None:
                 measurements = None if entry is None else entry.get("measured")
                 report = _write(env, task, key, (html, base_url), fit, measurements, documents)
-                return {**report, "inputs": inputs | report["inputs"], "used": used, "fits": fits}
+                return {**report, "inputs": inputs | report["inputs"], "used": used, "fits": fits, "size": sizes[0]}
     found = {"key": key, "pdf": str(env.cache.pdf(key)), "cached": True, "inputs": inputs | entry["inputs"]}
-    return {**entry["report"], **found, "fit": asdict(fit), "used": used, "fits": fits}
+    return {**entry["report"], **found, "fit": asdict(fit), "used": used, "fits": fits, "size": sizes[0]}
 
 
 def settle_ahead(env: Env, task: Task, fit: Fit, final: bool) -> None:

@@ -24,11 +24,20 @@ from issue_builder.base.diagnostics import RenderError
 from issue_builder.layout.copyfit import Fit, Rules
 from issue_builder.layout.folios import furniture_html
 from issue_builder.layout.html import RenderedHtml
-from issue_builder.layout.parallel import Env, Task, settle_all, stop_guesses, take_guess
+from issue_builder.layout.parallel import (
+    Env,
+    Task,
+    body_size,
+    laid_out_html,
+    settle_all,
+    stop_guesses,
+    take_guess,
+)
 from issue_builder.prepare.content import PreparedArticle, PreparedIssue
 
 FRONT_PAGES_GUESS = 2  # cover and contents; corrected when the front runs longer
 MAX_PLACINGS = 4
+GAINED = 0.5  # of a page's worth of an article's text: an edit that adds or cuts more is guessed to move a page
 PLACING = "placing.json"  # in the cache folder: where the last layout placed the articles, its fill pages and fits
 MAX_TITLES = 100  # titles of one section a fit read back may set smaller
 MAX_POINTS = 14400.0  # the largest length a fit read back may hold: 200 inches
@@ -94,11 +103,14 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
         # one edited starts sooner (a front to lay out is still started first)
         looks = [*range(1, len(batch)), 0]
 
-        def guesses(i: int) -> dict[str, Task]:  # one article laid out again: the contents if it grows by a page
+        sizes = _read_sizes(memory)
+
+        def guesses(i: int) -> dict[str, Task]:  # one article laid out again: the contents if it gains or loses a page
             if not 0 < i < len(batch) - 1:
                 return {}
-            grown = _grown(last[0], runs[order[i - 1]])
-            return {_guess(grown): front_task(grown)} if grown != last[0] else {}  # the last article: no change
+            run = runs[order[i - 1]]
+            moved = _moved(last[0], run, _pages_gained(batch[i], sizes.get(_run_key(run))))
+            return {_guess(moved): front_task(moved)} if moved != last[0] else {}  # the last article: none moved
 
     foreseen = _read_fits(memory, env.rules)
     ahead = {run[0].id: foreseen[_run_key(run)] for run in runs if _run_key(run) in foreseen}
@@ -146,7 +158,9 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
     step(f"laying out the running heads and folios of {len(page_types)} pages")
     (folios,) = settle_all(env, [Task("folios", "folios", furniture, tagged=False)])
     fits = {_run_key(run): report["fits"] for run, report in zip(runs, articles, strict=True)}
-    store_in_cache(memory, json.dumps({"starts": starts, "fill": fill, "fits": fits}, sort_keys=True).encode())
+    sizes = {_run_key(run): [report["size"], report["pages"]] for run, report in zip(runs, articles, strict=True)}
+    placing = {"starts": starts, "fill": fill, "fits": fits, "sizes": sizes}
+    store_in_cache(memory, json.dumps(placing, sort_keys=True).encode())
     ran_on = tuple(article.id for run in runs for article in run[1:])
     return Placed(front, articles, tail, folios, starts, fill, ran_on)
 
@@ -186,10 +200,41 @@ def _starts(run: tuple[PreparedArticle, ...], report: dict, first: int) -> dict[
     return {a.id: found.get(a.id, first) for a in run}
 
 
-def _grown(starts: dict[str, int], run: tuple[PreparedArticle, ...]) -> dict[str, int]:
-    """`starts` with every article after `run` a page later: where an edit that adds a page to it puts them."""
+def _moved(starts: dict[str, int], run: tuple[PreparedArticle, ...], pages: int) -> dict[str, int]:
+    """`starts` with every article after `run` `pages` later: where an edit that adds as many pages to it puts
+    them."""
     last = max(starts[a.id] for a in run)
-    return {i: page + 1 if page > last else page for i, page in starts.items()}
+    return {i: page + pages if page > last else page for i, page in starts.items()}
+
+
+def _pages_gained(task: Task, known: tuple[int, int] | None) -> int:
+    """The page an edit most likely added to (1) or took from (-1) the article section `task`, or 0, from the length
+    of its HTML as set now against `known`, its length and pages last time: half a page's worth of its text or
+    more, either way (copy-fitting may still take it in: only a guess)."""
+    if known is None:
+        return 0
+    size, pages = known
+    change = (body_size(laid_out_html(task, task.html(Fit()))) - size) * pages / max(size, 1)
+    return 1 if change >= GAINED else -1 if change <= -GAINED else 0
+
+
+def _read_sizes(path: Path) -> dict[str, tuple[int, int]]:
+    """The length of each article section's HTML as set, and its pages, the last layout left (by `_run_key`)."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))["sizes"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        name: (known[0], known[1])
+        for name, known in found.items()
+        if isinstance(known, list)
+        and len(known) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in known)
+        and known[0] >= 0
+        and known[1] >= 1
+    }
 
 
 def _shifted(guessed: dict[str, int], starts: dict[str, int]) -> bool:
