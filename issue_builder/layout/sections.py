@@ -218,14 +218,18 @@ def _pages_gained(task: Task, known: tuple[int, int] | None) -> int:
     return 1 if change >= GAINED else -1 if change <= -GAINED else 0
 
 
-def _read_sizes(path: Path) -> dict[str, tuple[int, int]]:
-    """The length of each article section's HTML as set, and its pages, the last layout left (by `_run_key`)."""
+def _placing_part(path: Path, name: str) -> dict:
+    """The part `name` of the placing the last layout left, by section; empty when it is not one."""
     try:
-        found = json.loads(path.read_text(encoding="utf-8"))["sizes"]
+        found = json.loads(path.read_text(encoding="utf-8"))[name]
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return {}
-    if not isinstance(found, dict):
-        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _read_sizes(path: Path) -> dict[str, tuple[int, int]]:
+    """The length of each article section's HTML as set, and its pages, the last layout left (by `_run_key`)."""
+    found = _placing_part(path, "sizes")
     return {
         name: (known[0], known[1])
         for name, known in found.items()
@@ -266,12 +270,7 @@ def _read_placing(path: Path, issue: PreparedIssue) -> tuple[dict[str, int], int
 def _read_fits(path: Path, rules: Rules) -> dict[str, list[Fit]]:
     """The fits the last layout tried for each article section (by `_run_key`), the one it was set at last; those
     of a section whose record is not one the copy-fitting could have made are left out."""
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))["fits"]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
-        return {}
-    if not isinstance(found, dict):
-        return {}
+    found = _placing_part(path, "fits")
     most = rules.title_steps + rules.tighten_steps + 3  # Fit(), each title step, each tighter one, the house box
     fits = {}
     for name, tried in found.items():
