@@ -404,6 +404,8 @@ def test_the_fits_an_article_was_tried_at_are_laid_out_ahead_each_once(tmp_path:
     def logged_layout(env, html: str, *args, **kwargs):
         with log.open("a", encoding="utf-8") as out:
             out.write(f"{os.getpid()} {hashlib.sha256(html.encode()).hexdigest()}\n")
+        if not ahead_here:  # the worker's own first fit slow enough that the fit ahead is claimed before it
+            time.sleep(1)
         laid = lay_out(env, html, *args, **kwargs)
         if ahead_here:  # slow enough that the article's worker asks for it while it is being laid out
             time.sleep(2)
