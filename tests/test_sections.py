@@ -476,6 +476,34 @@ def test_an_edited_article_starts_before_the_front_is_looked_up(tmp_path: Path, 
     assert started[:2] == ["seed-swaps-across-the-borough", "front"]
 
 
+def _seed_swap_grown(folder: Path) -> tuple[Path, str, str]:
+    """The gazette's first article: its file, its text, and its text with about a page's worth of its prose added."""
+    body = folder / "3" / "articles" / "seed-swap.md"
+    text = body.read_text("utf-8")
+    prose = [p for p in text.split("\n\n") if p[:1].isalnum() and len(p.split()) > 12]
+    return body, text, text.rstrip("\n") + "\n\n" + "\n\n".join((prose * 2)[:10]) + "\n"
+
+
+def _article_slowed_and_starts_logged(patched, started: Path) -> None:
+    """Two processors; each article laid out 2 s late (a guess beside it is done first, on any machine); the name
+    of every process started written to `started`."""
+    settle, forked = parallel.settle, parallel.Forked
+
+    def slowed_settle(env, task, lay_out):
+        if lay_out and task.kind == "article":
+            time.sleep(2)
+        return settle(env, task, lay_out)
+
+    def logged_fork(function, what="", *args):
+        with started.open("a", encoding="utf-8") as out:
+            out.write(f"{what}\n")
+        return forked(function, what, *args)
+
+    patched.setattr(os, "cpu_count", lambda: 2)
+    patched.setattr(parallel, "settle", slowed_settle)
+    patched.setattr(parallel, "Forked", logged_fork)
+
+
 @pytest.mark.parametrize("slowed", ["article", "guess"])
 def test_the_contents_an_article_grown_by_a_page_asks_for_are_laid_out_beside_it(
     tmp_path: Path, capsys, monkeypatch, slowed: str
@@ -487,9 +515,8 @@ def test_the_contents_an_article_grown_by_a_page_asks_for_are_laid_out_beside_it
     folder = copy_fixture("gazette", tmp_path)
     render = ("render", str(folder / "3.yaml"), "--only", "print", "--out")
     _laid(run_cli(capsys, *render, str(folder / "warm")))
-    body = folder / "3" / "articles" / "seed-swap.md"
-    prose = [p for p in body.read_text("utf-8").split("\n\n") if p[:1].isalnum() and len(p.split()) > 12]
-    body.write_text(body.read_text("utf-8").rstrip("\n") + "\n\n" + "\n\n".join((prose * 2)[:10]) + "\n", "utf-8")
+    body, _, grown = _seed_swap_grown(folder)
+    body.write_text(grown, "utf-8")
     log = tmp_path / "order.txt"
     settle, forked, lay_out = parallel.settle, parallel.Forked, parallel._lay_out
     guessing: list[bool] = []  # in the process laying out a guess alone
@@ -540,31 +567,15 @@ def test_contents_guessed_that_an_earlier_build_laid_out_are_read_not_counted(tm
     """A guess the cache already holds is read, not laid out: the summary counts only what the build laid out."""
     folder = copy_fixture("gazette", tmp_path)
     render = ("render", str(folder / "3.yaml"), "--only", "print", "--out", str(folder / "warm"))
-    body = folder / "3" / "articles" / "seed-swap.md"
-    text = body.read_text("utf-8")
-    prose = [p for p in text.split("\n\n") if p[:1].isalnum() and len(p.split()) > 12]
-    grown = text.rstrip("\n") + "\n\n" + "\n\n".join((prose * 2)[:10]) + "\n"
+    body, text, grown = _seed_swap_grown(folder)
     body.write_text(grown, "utf-8")
     _laid(run_cli(capsys, *render))  # grown by a page: its contents laid out
     body.write_text(text, "utf-8")
     _laid(run_cli(capsys, *render))
     body.write_text(grown.replace("seed", "Seed", 1), "utf-8")  # grown again, otherwise
-    settle, forked, started = parallel.settle, parallel.Forked, tmp_path / "started.txt"
-
-    def slowed_settle(env, task, lay_out):
-        if lay_out and task.kind == "article":
-            time.sleep(2)  # the guess is read first, on any machine
-        return settle(env, task, lay_out)
-
-    def logged_fork(function, what="", *args):
-        with started.open("a", encoding="utf-8") as out:
-            out.write(f"{what}\n")
-        return forked(function, what, *args)
-
+    started = tmp_path / "started.txt"
     with monkeypatch.context() as patched:
-        patched.setattr(os, "cpu_count", lambda: 2)
-        patched.setattr(parallel, "settle", slowed_settle)
-        patched.setattr(parallel, "Forked", logged_fork)
+        _article_slowed_and_starts_logged(patched, started)
         assert _laid(run_cli(capsys, *render)) == "1 of 5 sections laid out again"
     assert "laying out front ahead" in started.read_text("utf-8").splitlines()
 
@@ -574,31 +585,15 @@ def test_a_small_edit_guesses_nothing_and_a_cut_guesses_a_page_less(tmp_path: Pa
     changed guesses nothing, and a page's worth cut lays the contents out a page earlier beside the article."""
     folder = copy_fixture("gazette", tmp_path)
     render = ("render", str(folder / "3.yaml"), "--only", "print", "--out", str(folder / "warm"))
-    body = folder / "3" / "articles" / "seed-swap.md"
-    text = body.read_text("utf-8")
-    prose = [p for p in text.split("\n\n") if p[:1].isalnum() and len(p.split()) > 12]
-    grown = text.rstrip("\n") + "\n\n" + "\n\n".join((prose * 2)[:10]) + "\n"
+    body, text, grown = _seed_swap_grown(folder)
     body.write_text(grown, "utf-8")
     _laid(run_cli(capsys, *render))
-    settle, forked, started = parallel.settle, parallel.Forked, tmp_path / "started.txt"
-
-    def slowed_settle(env, task, lay_out):
-        if lay_out and task.kind == "article":
-            time.sleep(2)  # the guess is done first, on any machine
-        return settle(env, task, lay_out)
-
-    def logged_fork(function, what="", *args):
-        with started.open("a", encoding="utf-8") as out:
-            out.write(f"{what}\n")
-        return forked(function, what, *args)
-
+    started = tmp_path / "started.txt"
     for edited, guessed in [(grown.replace("seed", "Seed", 1), False), (text, True)]:
         body.write_text(edited, "utf-8")
         started.write_text("", "utf-8")
         with monkeypatch.context() as patched:
-            patched.setattr(os, "cpu_count", lambda: 2)
-            patched.setattr(parallel, "settle", slowed_settle)
-            patched.setattr(parallel, "Forked", logged_fork)
+            _article_slowed_and_starts_logged(patched, started)
             _laid(run_cli(capsys, *render))
         lines = started.read_text("utf-8").splitlines()
         assert ("laying out front ahead" in lines) == guessed
