@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import signal
@@ -14,10 +15,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import digests
+from helpers import digests, run_cli
 from issue_builder.base.atomic import scratch_folder
 from issue_builder.base.diagnostics import OutputError
 from issue_builder.build import driver
+from issue_builder.editions import finishers
 from issue_builder.editions.finishers import Edition
 
 COMMAND = [sys.executable, "-m", "issue_builder", "render", "7.yaml", "--out", "out", "--quiet"]
@@ -52,6 +54,33 @@ def test_stale_temporary_files_of_killed_renders_are_removed(bulletin: Path):
     result = subprocess.run(COMMAND + ["--only", "web"], cwd=bulletin, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert not stale.exists()
+
+
+def test_what_a_killed_render_process_was_writing_is_removed_from_the_cache(bulletin: Path, capsys, monkeypatch):
+    """The render process killed (as a limit kills it) while an edition is being finished: the laid-out issue and
+    the edition it was writing are not left in the cache, where nothing else would ever remove them."""
+    out = bulletin / "out"
+    web = finishers.FINISHERS["web"]
+
+    def killed_while_writing(pdf, job):
+        (job.cache_dir / f".the-tenant-bulletin-7-web.pdf.{os.getpid()}.tmp").write_bytes(b"%PDF-1.7 half written")
+        os.kill(os.getppid(), signal.SIGKILL)  # the render process that forked this finisher
+        time.sleep(60)  # stopped with it (die_with_parent)
+
+    render = ["render", str(bulletin / "7.yaml"), "--out", str(out), "--force"]
+    assert run_cli(capsys, *render).exit_code == 0  # an output folder (a failed build removes one it made)
+    monkeypatch.setitem(finishers.FINISHERS, "web", dataclasses.replace(web, finish=killed_while_writing))
+    failed = run_cli(capsys, *render)
+    assert failed.exit_code == 1 and "the render stopped" in failed.stderr, failed.stderr
+    assert not list((out / ".cache").glob(".layout.*.tmp"))  # the render process's own: removed at once
+    monkeypatch.setitem(finishers.FINISHERS, "web", web)
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # a render killed outright: no process of it is left
+    ended.wait()
+    (out / ".cache" / f".layout.abcd.{ended.pid}.tmp").write_bytes(b"%PDF-1.7 half written")
+    (out / ".cache" / f".layout.abcd.{os.getpid()}.tmp").write_bytes(b"%PDF-1.7 being written")  # a render running
+    again = run_cli(capsys, *render)
+    assert again.exit_code == 0, again.stderr
+    assert [p.name for p in (out / ".cache").glob(".*.tmp")] == [f".layout.abcd.{os.getpid()}.tmp"]
 
 
 def test_a_web_swap_killed_between_its_renames_is_undone_by_the_next_render(bulletin: Path):

@@ -72,6 +72,20 @@ def _remove_stale_temps(target: Path) -> None:
                 temp.unlink()
 
 
+def remove_dead_temps(folder: Path) -> None:
+    """Temporary files `.<name>.<pid>.tmp` in `folder` whose process is gone are removed: what a render stopped by
+    a limit, or killed outright, was writing (a laid-out issue or a finished edition can be hundreds of MB)."""
+    try:
+        temps = list(folder.glob(".*.tmp"))
+    except OSError:
+        return
+    for temp in temps:
+        pid = temp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not process_alive(int(pid)) and not temp.is_dir():
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
 def _remove_stale_swaps(folder: Path) -> None:
     """The staging and previous folders of a swap whose render was killed (its process gone) are removed; if it was
     killed between its two renames, the previous folder is put back first."""
@@ -112,14 +126,19 @@ def remove_stale_scratch(parent: Path, prefix: str) -> None:
 
 
 def process_alive(pid: int) -> bool:
-    """Whether a process of that id runs (one of another user counts)."""
+    """Whether a process of that id runs (one of another user counts; one that has ended but not yet been waited
+    for, a zombie, does not: it writes nothing more)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (or the process just went): it is taken to run
 
 
 def _fsync_dir(folder: Path) -> None:

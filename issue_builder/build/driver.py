@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from issue_builder.base.atomic import replace_all, replace_all_checked, replace_folder, scratch_folder
+from issue_builder.base.atomic import (
+    remove_dead_temps,
+    replace_all,
+    replace_all_checked,
+    replace_folder,
+    scratch_folder,
+)
 from issue_builder.base.cache import file_sha256
 from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, OutputError, RenderError, display_path
 from issue_builder.base.forked import Forked
@@ -133,6 +139,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None], t
             article_pages=record.summary.get("article_pages", {}),
         )
 
+    remove_dead_temps(out_dir / ".cache")  # what an earlier render stopped by a limit, or killed, was writing
     step("laying out the issue")
     limits = options.limits or Limits(issue.manifest.limits.seconds, issue.manifest.limits.memory_mb)
     checks = _Checks(issue, options, out_dir / ".cache")
@@ -159,6 +166,7 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None], t
         )
     except BaseException:
         checks.cancel()  # none left behind by a failed render or Ctrl-C
+        remove_dead_temps(out_dir / ".cache")  # a render process stopped by a limit leaves what it was writing
         raise
     try:
         layout = rendered.layout

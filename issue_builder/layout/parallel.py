@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from issue_builder.base.atomic import process_alive, store_in_cache
+from issue_builder.base.atomic import remove_dead_temps, store_in_cache
 from issue_builder.base.cache import file_sha256, libraries_fingerprint
 from issue_builder.base.forked import Forked
 from issue_builder.layout.boxes import page_root
@@ -164,10 +164,7 @@ class SectionCache:
             for pdf in self.folder.glob("*.pdf"):
                 if not pdf.with_suffix(".json").exists() and pdf.stem not in self.used:
                     pdf.unlink(missing_ok=True)
-            for temp in self.folder.glob(".*.tmp"):
-                pid = temp.name.rsplit(".", 2)[-2]
-                if pid.isdigit() and not process_alive(int(pid)):
-                    temp.unlink(missing_ok=True)
+            remove_dead_temps(self.folder)
             for claim in (self.folder / CLAIMS).glob("*"):  # no build is using the cache: no claim is held
                 claim.unlink(missing_ok=True)
             files = [(p.stat().st_mtime, p.stat().st_size, p) for p in self.folder.glob("*.json")]
