@@ -18,7 +18,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from helpers import copy_fixture
 from issue_builder.editions.screen import screen_pages
-from issue_builder.editions.web import WebJob, downsample_images, reduced_pictures, take_reduced
+from issue_builder.editions.web import WebJob, _decoded_small, downsample_images, reduced_pictures, take_reduced
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils not installed")
 
@@ -90,6 +90,52 @@ def test_photographs_become_jpeg_whatever_their_format(tmp_path, name, width):
     with Image.open(source) as original:
         reduced = original.convert("RGB").resize((int(image.Width), int(image.Height)), Image.LANCZOS)
     assert difference(pikepdf.PdfImage(image).as_pil_image(), reduced) < 6
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_jpeg_photograph_is_decoded_at_a_fraction_of_its_size_when_it_is_reduced(tmp_path, monkeypatch, mode):
+    source = tmp_path / "photo.jpg"
+    photo((1600, 1000)).convert(mode).save(source, quality=95)
+    pdf, image = placed_image(source, "2in")  # 300 px at 150 ppi: a quarter of it decoded covers that
+    decoded_at = []
+    resize = Image.Image.resize
+    monkeypatch.setattr(Image.Image, "resize", lambda pil, *a, **k: decoded_at.append(pil.size) or resize(pil, *a, **k))
+    assert downsample_images(pdf, ppi=150, quality=80) == 1
+    assert decoded_at == [(400, 250)]
+    assert (int(image.Width), int(image.Height)) == (
+        300,
+        188,
+    ) and image.ColorSpace == f"/Device{mode.replace('L', 'Gray')}"
+    with Image.open(source) as original:
+        reduced = resize(original, (300, 188), Image.LANCZOS)
+    assert difference(pikepdf.PdfImage(image).as_pil_image(), reduced) < 2
+
+
+def test_a_jpeg_that_is_not_what_its_dictionary_says_is_decoded_the_long_way(tmp_path):
+    source = tmp_path / "photo.jpg"
+    photo((1600, 1000)).convert("CMYK").save(source, quality=95)
+    pdf = pikepdf.new()
+    cmyk = pdf.make_stream(source.read_bytes(), Filter=pikepdf.Name.DCTDecode, Width=1600, Height=1000)
+    cmyk.ColorSpace, cmyk.BitsPerComponent = pikepdf.Name.DeviceCMYK, 8
+    assert _decoded_small(cmyk, (300, 188)) is None
+    photo((1600, 1000)).save(source, quality=95)
+    rgb = pdf.make_stream(source.read_bytes(), Filter=pikepdf.Name.DCTDecode, Width=1600, Height=1000)
+    rgb.ColorSpace, rgb.BitsPerComponent = pikepdf.Name.DeviceRGB, 8
+    assert _decoded_small(rgb, (300, 188)).size == (400, 250)
+    assert _decoded_small(rgb, (801, 500)) is None  # half would fall a pixel short: the whole picture, the long way
+    photo((1601, 1001)).save(source, quality=95)
+    odd = pdf.make_stream(source.read_bytes(), Filter=pikepdf.Name.DCTDecode, Width=1601, Height=1001)
+    odd.ColorSpace, odd.BitsPerComponent = pikepdf.Name.DeviceRGB, 8
+    assert _decoded_small(odd, (801, 501)).size == (801, 501)  # odd sides halved, rounded up: just enough
+    rgb.Width = 1601  # another size than the JPEG's own
+    assert _decoded_small(rgb, (300, 188)) is None
+    rgb.Width, rgb.ColorSpace = 1600, pikepdf.Name.DeviceGray  # other colours
+    assert _decoded_small(rgb, (300, 188)) is None
+    rgb.ColorSpace, rgb.DecodeParms = pikepdf.Name.DeviceRGB, pikepdf.Dictionary(ColorTransform=0)
+    assert _decoded_small(rgb, (300, 188)) is None
+    del rgb["/DecodeParms"]
+    rgb.write(b"not a JPEG", filter=pikepdf.Name.DCTDecode)
+    assert _decoded_small(rgb, (300, 188)) is None
 
 
 def test_a_drawing_stays_lossless(tmp_path):
