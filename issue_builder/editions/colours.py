@@ -85,7 +85,7 @@ class CmykConverter:
         return self._cache[key]
 
     def image(self, img: Image.Image) -> Image.Image:
-        return ImageCms.applyTransform(img.convert("RGB"), self.transform)
+        return ImageCms.applyTransform(img if img.mode == "RGB" else img.convert("RGB"), self.transform)
 
 
 class RgbConverter:
