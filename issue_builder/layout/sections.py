@@ -99,9 +99,10 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
     looks = guesses = None
     if last is not None:  # laid out beside the articles; settled below (from the cache, when they land alike)
         batch = [front_task(last[0]), *batch, tail_task(last[1])]
-        # the front's key takes two renderings of the cover and contents: the articles are looked up first, so that
-        # one edited starts sooner (a front to lay out is still started first)
-        looks = [*range(1, len(batch)), 0]
+        # the front's key takes two renderings of the cover and contents: the articles are looked up first, the one
+        # saved last first, so that one edited starts sooner (a front to lay out is still started first)
+        saved = [max(a.saved for a in runs[i]) for i in order]
+        looks = [*sorted(range(1, len(batch) - 1), key=lambda i: -saved[i - 1]), len(batch) - 1, 0]
 
         sizes = _read_sizes(memory)
 

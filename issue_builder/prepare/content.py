@@ -55,6 +55,7 @@ class PreparedArticle:
     images_in_body: tuple[ImageReference, ...] = ()  # pictures the Markdown places, with their alt texts and lines
     typography: Typography = field(default_factory=Typography)  # what the typographer fixed in the body
     runs_on: bool = False  # starts on the page where the previous article ends (`run_on`), after a rule
+    saved: float = 0.0  # when its Markdown file was last saved: the one edited last is looked up first
 
     @property
     def title(self) -> str:
@@ -172,6 +173,7 @@ def prepare(
                 images_in_body=tuple(body.images),
                 typography=body.typography,
                 runs_on=i > 0 and _runs_on(article, body.words, manifest.typesetting.run_on),
+                saved=_saved(article.body.path),
             )
         )
 
@@ -267,6 +269,14 @@ def typeset_manifest_text(manifest: IssueManifest) -> IssueManifest:
         manifest.cover, lines=[smart(line) for line in manifest.cover.lines], credit=smart(manifest.cover.credit)
     )
     return dataclasses.replace(manifest, articles=articles, cover=cover)
+
+
+def _saved(path: Path) -> float:
+    """When the file at `path` was last saved (0 where that cannot be told)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _body(
