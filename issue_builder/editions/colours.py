@@ -28,6 +28,7 @@ from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.bounded import Budget, OverBudget
 from issue_builder.base.cache import cache_salt
 from issue_builder.base.diagnostics import RenderError
+from issue_builder.base.kept_files import read_kept
 from issue_builder.base.pdf_content import read_instructions, replace_content
 
 _INTENTS = {
@@ -455,8 +456,8 @@ def _cached_conversion(image: pikepdf.Stream, converter: Converter, jpeg: bool) 
     if converter.cache_dir is not None:
         digest = hashlib.sha256(converter.key.encode() + image.read_raw_bytes() + image_traits(image).encode())
         path = converter.cache_dir / f"{converter.mode.lower()}-{digest.hexdigest()[:32]}.{'jpg' if jpeg else 'bin'}"
-        if path.is_file():
-            cached = path.read_bytes()
+        cached = read_kept(path)
+        if cached is not None:
             return cached if jpeg else zlib.decompress(cached)
     converted = converter.image(pikepdf.PdfImage(image).as_pil_image())
     if jpeg:

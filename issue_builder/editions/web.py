@@ -21,6 +21,7 @@ from PIL import Image
 from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.cache import cache_salt
 from issue_builder.base.forked import Forked
+from issue_builder.base.kept_files import read_kept
 from issue_builder.base.paths import ICC_DIR
 from issue_builder.base.pdf_content import image_placements
 from issue_builder.base.pdf_files import PdfSource, open_pdf
@@ -241,8 +242,8 @@ def _reduced(
         key = f"{size}{quality}{photo}{PHOTO_RATIO}{image_traits(image)}{cache_salt()}"
         digest = hashlib.sha256(image.read_raw_bytes() + key.encode())
         path = cache_dir / f"web-{digest.hexdigest()[:32]}.bin"
-        if path.is_file():
-            cached = path.read_bytes()
+        cached = read_kept(path)
+        if cached is not None:
             return cached[1:] if cached[:1] == b"J" else zlib.decompress(cached[1:]), cached[:1] == b"J"
     pil = _decoded_small(image, size) if photo else None
     if pil is None:

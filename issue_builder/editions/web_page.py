@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from PIL import Image
 from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.cache import cache_salt
 from issue_builder.base.cache import file_sha256 as file_digest
+from issue_builder.base.kept_files import read_kept
 from issue_builder.layout.html import contact_sentence
 from issue_builder.layout.templates import make_environment
 from issue_builder.layout.values import template_context
@@ -117,8 +117,9 @@ def _cached(cache_dir: Path | None, key: tuple, make: Callable[[], bytes]) -> by
     if cache_dir is None:
         return make()
     path = cache_dir / f"page-{hashlib.sha256(repr((key, cache_salt())).encode()).hexdigest()[:32]}.bin"
-    with contextlib.suppress(OSError):
-        return path.read_bytes()
+    kept = read_kept(path)
+    if kept is not None:
+        return kept
     data = make()
     store_in_cache(path, data)
     return data

@@ -22,7 +22,7 @@ from issue_builder.layout.html import Barcode, html_renderer
 from issue_builder.layout.join import Part, join_in_child
 from issue_builder.layout.laid_out import Layout, Placement, article_at
 from issue_builder.layout.overflow import describe
-from issue_builder.layout.parallel import Env, SectionCache, code_digest
+from issue_builder.layout.parallel import SECTIONS, Env, SectionCache, code_digest
 from issue_builder.layout.sections import Placed, place
 from issue_builder.layout.urls import ISSUE_SCHEME, as_written, build_url, issue_path
 from issue_builder.layout.warm import fonts_shared_for_the_build
@@ -58,7 +58,7 @@ def lay_out_issue(issue: PreparedIssue, cache_dir: Path, step: Callable[[str], N
     originals_of = {copy: url for url, copy in image_urls.items()}
     sizes = {url: (info.width, info.height) for url, (_, info) in issue.image_sources.items()}
     sizes.update({copy: sizes[url] for copy, url in originals_of.items()})
-    cache = SectionCache(cache_dir / "sections")
+    cache = SectionCache(cache_dir / SECTIONS)
     with (
         tempfile.TemporaryDirectory(prefix="issue-layout-") as scratch,
         fonts_shared_for_the_build(),

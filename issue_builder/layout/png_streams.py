@@ -17,6 +17,7 @@ from pathlib import Path
 
 from issue_builder.base.atomic import store_in_cache
 from issue_builder.base.cache import cache_salt
+from issue_builder.base.kept_files import read_kept
 from issue_builder.layout.engine import images
 
 Stream, Dictionary = images.pydyf.Stream, images.pydyf.Dictionary  # the PDF objects WeasyPrint writes pictures as
@@ -47,8 +48,10 @@ def _get_x_object(self, interpolate, dpi_ratio):
     digest = hashlib.sha256(source)
     digest.update(repr((self.mode, self.width, self.height, interpolate, cache_salt())).encode())
     path = _folder[-1] / f"png-{digest.hexdigest()[:32]}.bin"
-    with contextlib.suppress(OSError, ValueError, TypeError, KeyError, RecursionError):
-        return _stream(self, _unpacked(path.read_bytes()))
+    kept = read_kept(path)
+    if kept is not None:
+        with contextlib.suppress(ValueError, TypeError, KeyError, RecursionError):
+            return _stream(self, _unpacked(kept))
     self.image_data = self.cache_image_data(source)  # written from the bytes keyed, even if its file changes now
     x_object = _written(self, interpolate, dpi_ratio)
     packed = _packed(x_object)

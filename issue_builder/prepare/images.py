@@ -21,6 +21,7 @@ from issue_builder.base import jpeg
 from issue_builder.base.atomic import store_in_cache, write_whole
 from issue_builder.base.cache import MAX_INPUT_BYTES, file_sha256
 from issue_builder.base.jpeg import has_metadata, without_metadata
+from issue_builder.base.kept_files import note_use
 
 # Formats a layout can place; Pillow is told to try only these (never EPS, whatever the file is called).
 ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP")
@@ -195,7 +196,9 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
         if not info.metadata:
             return info.path
         target = cache_dir / f"{info.sha256[:24]}-clean2.jpg"  # "clean" copies held what followed the first scan
-        if not target.exists():
+        if target.exists():
+            note_use(target)
+        else:
             clean = without_metadata(info.path.read_bytes())
             if clean is None:  # changed since it was inspected, and now holds nothing to drop
                 return info.path
@@ -214,7 +217,9 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
     fmt = "JPEG" if photo or converted.mode == "CMYK" else "PNG"
     kind = ("srgb" if srgb else "print") + ("-flat" if flatten else "") + ("-upright" if info.orientation != 1 else "")
     target = cache_dir / f"{info.sha256[:24]}-{kind}.{fmt.lower().replace('jpeg', 'jpg')}"
-    if not target.exists():
+    if target.exists():
+        note_use(target)
+    else:
         buffer = io.BytesIO()
         converted.save(buffer, fmt, **({"quality": 95, "subsampling": 0, "comment": b""} if fmt == "JPEG" else {}))
         write_whole(target, buffer.getvalue())
