@@ -16,8 +16,9 @@ from types import SimpleNamespace
 import pytest
 
 from helpers import digests, run_cli
-from issue_builder.base.atomic import scratch_folder
+from issue_builder.base.atomic import remove_dead_temps, scratch_folder
 from issue_builder.base.diagnostics import OutputError
+from issue_builder.base.forked import Forked
 from issue_builder.build import driver
 from issue_builder.editions import finishers
 from issue_builder.editions.finishers import Edition
@@ -63,7 +64,7 @@ def test_what_a_killed_render_process_was_writing_is_removed_from_the_cache(bull
     web = finishers.FINISHERS["web"]
 
     def killed_while_writing(pdf, job):
-        (job.cache_dir / f".the-tenant-bulletin-7-web.pdf.{os.getpid()}.tmp").write_bytes(b"%PDF-1.7 half written")
+        (job.cache_dir / f".the-tenant-bulletin-7-web.pdf.{job.render_pid}.tmp").write_bytes(b"%PDF-1.7 half")
         os.kill(os.getppid(), signal.SIGKILL)  # the render process that forked this finisher
         time.sleep(60)  # stopped with it (die_with_parent)
 
@@ -72,7 +73,7 @@ def test_what_a_killed_render_process_was_writing_is_removed_from_the_cache(bull
     monkeypatch.setitem(finishers.FINISHERS, "web", dataclasses.replace(web, finish=killed_while_writing))
     failed = run_cli(capsys, *render)
     assert failed.exit_code == 1 and "the render stopped" in failed.stderr, failed.stderr
-    assert not list((out / ".cache").glob(".layout.*.tmp"))  # the render process's own: removed at once
+    assert list((out / ".cache").glob(".*.tmp")) == []  # named after the render process: removed at once
     monkeypatch.setitem(finishers.FINISHERS, "web", web)
     ended = subprocess.Popen([sys.executable, "-c", "pass"])  # a render killed outright: no process of it is left
     ended.wait()
@@ -81,6 +82,19 @@ def test_what_a_killed_render_process_was_writing_is_removed_from_the_cache(bull
     again = run_cli(capsys, *render)
     assert again.exit_code == 0, again.stderr
     assert [p.name for p in (out / ".cache").glob(".*.tmp")] == [f".layout.abcd.{os.getpid()}.tmp"]
+
+
+def test_a_finished_edition_left_on_disk_stays_while_its_build_moves_it(tmp_path: Path, monkeypatch):
+    """A large edition waits in the cache for its build to check and move it after its finisher has ended: named
+    after the render process, it is not what a build running at once into the same folder takes for a leftover."""
+    monkeypatch.setattr(finishers, "IN_MEMORY_BYTES", 0)
+    issue = SimpleNamespace(slug="the-tenant-bulletin", manifest=SimpleNamespace(issue=7))
+    job = SimpleNamespace(issue=issue, cache_dir=tmp_path, render_pid=os.getpid())
+    written = Forked(lambda: finishers._written("web", job, lambda target: target.write_bytes(b"%PDF-1.7")))
+    data, path = written.result()  # the finisher has ended
+    assert data == b"" and path.read_bytes() == b"%PDF-1.7"
+    remove_dead_temps(tmp_path)  # another build, starting meanwhile
+    assert path.exists()
 
 
 def test_a_web_swap_killed_between_its_renames_is_undone_by_the_next_render(bulletin: Path):

@@ -4,10 +4,14 @@ and fonts): read with their use noted, the least recently used dropped beyond a 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+SECTIONS = "sections"  # the laid-out sections' folder in a build's cache folder (layout/parallel.py)
+IN_USE = ".in-use"  # the lock file in it: held shared by each build laying out, exclusively to prune the cache
 KEPT_BYTES = 1024**3  # what they may take in one cache folder; the least recently used go beyond it
 CLOCK_SLACK = 2.0  # seconds: a file's time is the kernel's coarse clock, a little behind time.time()
 # their names: a kind and a digest of what they were made from (the build's records have names of their own)
@@ -35,13 +39,12 @@ def prune_kept(folder: Path, since: float, limit: int | None = None) -> None:
     KEPT_BYTES), never one used since `since` (a time.time(): when the build began)."""
     limit = KEPT_BYTES if limit is None else limit
     found = []
-    try:
+    with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
-            if _KEPT.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                stat = entry.stat(follow_symlinks=False)
-                found.append((stat.st_mtime, entry.name, stat.st_size))
-    except OSError:
-        return
+            with contextlib.suppress(OSError):  # gone meanwhile
+                if _KEPT.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                    stat = entry.stat(follow_symlinks=False)
+                    found.append((stat.st_mtime, entry.name, stat.st_size))
     total = sum(size for _, _, size in found)
     for used, name, size in sorted(found):
         if total <= limit or used >= since - CLOCK_SLACK:
@@ -49,3 +52,14 @@ def prune_kept(folder: Path, since: float, limit: int | None = None) -> None:
         with contextlib.suppress(OSError):
             (folder / name).unlink()
             total -= size
+
+
+def when_alone(lock: Path, work: Callable[[], None]) -> None:
+    """`work()` holding the lock file `lock` exclusively, unless another build holds it (shared, while it uses the
+    cache): then nothing."""
+    try:
+        with open(lock, "a+b") as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError: another build holds it
+            work()
+    except OSError:
+        return

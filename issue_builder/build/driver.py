@@ -26,6 +26,7 @@ from issue_builder.base.atomic import (
 from issue_builder.base.cache import file_sha256
 from issue_builder.base.diagnostics import Diagnostic, IssueBuilderError, OutputError, RenderError, display_path
 from issue_builder.base.forked import Forked
+from issue_builder.base.kept_files import IN_USE, SECTIONS, prune_kept, when_alone
 from issue_builder.build import record as records
 from issue_builder.checks.outputs import edition_problems
 from issue_builder.checks.page_text import record_path
@@ -260,6 +261,10 @@ def _build(manifest: Path, options: BuildOptions, step: Callable[[str], None], t
                 f"the PDFs were written, but not the web page in {display_path(out_dir / 'web')}: "
                 f"{exc.strerror or exc}; the previous web page was kept"
             ) from None
+        # what earlier builds kept by content and this one did not use, once this one is done with the cache (and
+        # no other build is laying out into it: each holds the sections' lock meanwhile)
+        cache = out_dir / ".cache"
+        when_alone(cache / SECTIONS / IN_USE, partial(prune_kept, cache, began))
         return BuildResult(
             issue,
             out_dir,

@@ -43,6 +43,9 @@ class FinishJob:
     layout: Layout
     cache_dir: Path
     options: EditionOptions
+    # the render process: a finished file left on disk is named after it, not after the finisher that ends at
+    # once, so that it counts as in use until the build has moved it (and goes when the render is killed)
+    render_pid: int = 0
 
 
 @dataclass
@@ -81,7 +84,7 @@ IN_MEMORY_BYTES = 8 << 20  # a finished file larger than this stays on disk, whe
 
 def _written(name: str, job: FinishJob, write: Callable[[Path], None]) -> tuple[bytes, Path | None]:
     """A finished file `write` writes into the cache: its bytes when it is small, else its path (and empty bytes)."""
-    path = job.cache_dir / f".{_file_name(job.issue, name)}.{os.getpid()}.tmp"
+    path = job.cache_dir / f".{_file_name(job.issue, name)}.{job.render_pid or os.getpid()}.tmp"
     try:
         write(path)
         if path.stat().st_size > IN_MEMORY_BYTES:

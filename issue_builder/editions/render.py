@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import os
 import select
-import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -14,7 +13,6 @@ from pathlib import Path
 from issue_builder.base.forked import Forked
 from issue_builder.editions.finishers import FINISHERS, EditionOptions, FinishJob, Rendered
 from issue_builder.layout.document import lay_out_issue
-from issue_builder.layout.parallel import prune_kept_files
 from issue_builder.prepare.content import PreparedIssue
 
 
@@ -33,7 +31,6 @@ def render_issue(
     (they are bounded with it: its limits count its children's memory too); without `ready`, the last one runs in
     this process.
     """
-    began = time.time()
     # what a finisher can do without the layout (the print pictures' CMYK) runs beside it, into the cache
     early = [
         Forked(partial(FINISHERS[name].early, issue, cache_dir.resolve()), f"preparing the {name} edition")
@@ -51,7 +48,7 @@ def render_issue(
     step(f"laid out {layout.pages} pages; finishing {', '.join(editions)}")
     if ready is not None:
         ready(dataclasses.replace(layout, pdf=b""))
-    job = FinishJob(issue, layout, cache_dir.resolve(), options)
+    job = FinishJob(issue, layout, cache_dir.resolve(), options, os.getpid())
     here = editions[-1:] if ready is None else ()
     forked: dict[str, Forked] = {}
     try:
@@ -76,7 +73,6 @@ def render_issue(
     finally:
         if isinstance(layout.pdf, Path):  # the laid-out issue, once every finisher has read it
             layout.pdf.unlink(missing_ok=True)
-    prune_kept_files(cache_dir.resolve(), since=began)  # what earlier builds kept and this one did not use
     return Rendered(dataclasses.replace(layout, pdf=b""), finished)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from issue_builder.base.diagnostics import Diagnostic, OutputError, RenderError, display_path
 from issue_builder.base.identifiers import ean13_for_issn
+from issue_builder.base.kept_files import SECTIONS
 from issue_builder.base.paths import FONTS_DIR
 from issue_builder.layout import png_streams
 from issue_builder.layout.barcode import barcode_file, barcode_width
@@ -22,7 +23,7 @@ from issue_builder.layout.html import Barcode, html_renderer
 from issue_builder.layout.join import Part, join_in_child
 from issue_builder.layout.laid_out import Layout, Placement, article_at
 from issue_builder.layout.overflow import describe
-from issue_builder.layout.parallel import SECTIONS, Env, SectionCache, code_digest
+from issue_builder.layout.parallel import Env, SectionCache, code_digest
 from issue_builder.layout.sections import Placed, place
 from issue_builder.layout.urls import ISSUE_SCHEME, as_written, build_url, issue_path
 from issue_builder.layout.warm import fonts_shared_for_the_build

@@ -36,7 +36,7 @@ from typing import Any, BinaryIO
 from issue_builder.base.atomic import remove_dead_temps, store_in_cache
 from issue_builder.base.cache import file_sha256, libraries_fingerprint
 from issue_builder.base.forked import Forked
-from issue_builder.base.kept_files import prune_kept
+from issue_builder.base.kept_files import IN_USE, when_alone
 from issue_builder.layout.boxes import page_root
 from issue_builder.layout.copyfit import CONTENTS_PROBE, Fit, Measured, Rules, next_fit
 from issue_builder.layout.cover_contrast import cover_contrast_findings
@@ -52,8 +52,7 @@ from issue_builder.layout.warm import fast_array_types, font_faces, shared_fonts
 from issue_builder.prepare.content import PreparedIssue
 
 CACHE_BYTES = 512 * 1024 * 1024  # the section cache's size: least recently used sections go beyond it
-SECTIONS = "sections"  # the laid-out sections' folder in the build's cache folder
-LOCK_FILE = ".in-use"  # held shared by each build using the cache, exclusively to prune it
+LOCK_FILE = IN_USE  # held shared by each build using the cache, exclusively to prune it
 CLAIMS = ".claims"  # a file per key being laid out, locked by the process laying it out
 REPORT_VERSION = 3  # raised when the entry's or the report's fields change
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels and writes points
@@ -154,7 +153,7 @@ class SectionCache:
         if self.lock is not None:  # let go first: Linux lets go of a shared lock it fails to make exclusive anyway
             with contextlib.suppress(OSError):
                 fcntl.flock(self.lock, fcntl.LOCK_UN)
-        _alone(self.folder, self._prune)
+        when_alone(self.folder / LOCK_FILE, self._prune)
 
     def _prune(self) -> None:
         try:
@@ -181,22 +180,6 @@ class SectionCache:
                 path.unlink()
                 path.with_suffix(".pdf").unlink(missing_ok=True)
             total -= sizes[path]
-
-
-def _alone(folder: Path, prune: Callable[[], None]) -> None:
-    """`prune()` unless another build is using the cache in `folder` (holding its lock)."""
-    try:
-        with open(folder / LOCK_FILE, "a+b") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError: another build holds it
-            prune()
-    except OSError:
-        return
-
-
-def prune_kept_files(cache_dir: Path, since: float) -> None:
-    """The files kept by content in the build's cache folder `cache_dir` (base/kept_files.py) pruned, not those
-    used since `since`, when no other build is laying out into it."""
-    _alone(cache_dir / SECTIONS, functools.partial(prune_kept, cache_dir, since))
 
 
 def _entry_digest(entry: dict) -> str:

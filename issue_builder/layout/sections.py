@@ -99,10 +99,13 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
     looks = guesses = None
     if last is not None:  # laid out beside the articles; settled below (from the cache, when they land alike)
         batch = [front_task(last[0]), *batch, tail_task(last[1])]
-        # the front's key takes two renderings of the cover and contents: the articles are looked up first, the one
-        # saved last first, so that one edited starts sooner (a front to lay out is still started first)
+        # the front's key takes two renderings of the cover and contents: the articles are looked up first, those
+        # saved since the last placing first (the last saved first), so that one edited starts sooner; the rest, and
+        # the sections waiting for a processor, in the given order (the longest first)
+        placed_at = _saved_at(memory)
         saved = [max(a.saved for a in runs[i]) for i in order]
-        looks = [*sorted(range(1, len(batch) - 1), key=lambda i: -saved[i - 1]), len(batch) - 1, 0]
+        edited = sorted((i for i in range(1, len(batch) - 1) if saved[i - 1] > placed_at), key=lambda i: -saved[i - 1])
+        looks = [*edited, *(i for i in range(1, len(batch) - 1) if i not in edited), len(batch) - 1, 0]
 
         sizes = _read_sizes(memory)
 
@@ -164,6 +167,14 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
     store_in_cache(memory, json.dumps(placing, sort_keys=True).encode())
     ran_on = tuple(article.id for run in runs for article in run[1:])
     return Placed(front, articles, tail, folios, starts, fill, ran_on)
+
+
+def _saved_at(path: Path) -> float:
+    """When the file at `path` was last saved (infinitely long ago where that cannot be told)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("-inf")
 
 
 def article_runs(articles: list[PreparedArticle]) -> list[tuple[PreparedArticle, ...]]:
