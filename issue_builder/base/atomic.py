@@ -65,18 +65,15 @@ def store_in_cache(path: Path, data: bytes) -> None:
 
 def _remove_stale_temps(target: Path) -> None:
     """Temporary files of renders that were killed (their process is gone) are removed."""
-    for temp in target.parent.glob(f".{target.name}.*.tmp"):
-        pid = temp.name.removeprefix(f".{target.name}.").removesuffix(".tmp")
-        if pid.isdigit() and not process_alive(int(pid)):
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
+    remove_dead_temps(target.parent, f".{target.name}.*.tmp")
 
 
-def remove_dead_temps(folder: Path) -> None:
-    """Temporary files `.<name>.<pid>.tmp` in `folder` whose process is gone are removed: what a render stopped by
-    a limit, or killed outright, was writing (a laid-out issue or a finished edition can be hundreds of MB)."""
+def remove_dead_temps(folder: Path, pattern: str = ".*.tmp") -> None:
+    """Temporary files `.<name>.<pid>.tmp` in `folder` (those `pattern` matches) whose process is gone are removed:
+    what a render stopped by a limit, or killed outright, was writing (a laid-out issue or a finished edition can
+    be hundreds of MB)."""
     try:
-        temps = list(folder.glob(".*.tmp"))
+        temps = list(folder.glob(pattern))
     except OSError:
         return
     for temp in temps:

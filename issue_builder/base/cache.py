@@ -66,6 +66,14 @@ def file_sha256(path: Path, limit: int | None = None) -> str:
     return digest.hexdigest()
 
 
+def modified_at(path: Path, unknown: float = 0.0) -> float:
+    """When the file at `path` was last saved (its modification time); `unknown` where that cannot be told."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return unknown
+
+
 def too_large(path: Path, size: int, limit: int) -> Diagnostic:
     """The error for a file larger than a build reads."""
     return Diagnostic(f"file is {size:,} bytes; a build reads files of at most {limit:,} bytes", file=path)

@@ -52,7 +52,6 @@ from issue_builder.layout.warm import fast_array_types, font_faces, shared_fonts
 from issue_builder.prepare.content import PreparedIssue
 
 CACHE_BYTES = 512 * 1024 * 1024  # the section cache's size: least recently used sections go beyond it
-LOCK_FILE = IN_USE  # held shared by each build using the cache, exclusively to prune it
 CLAIMS = ".claims"  # a file per key being laid out, locked by the process laying it out
 REPORT_VERSION = 3  # raised when the entry's or the report's fields change
 PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels and writes points
@@ -85,7 +84,7 @@ class SectionCache:
         not prune it (an entry this build looked up is there when it joins its sections)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            lock = open(self.folder / LOCK_FILE, "a+b")  # held for the block, closed below
+            lock = open(self.folder / IN_USE, "a+b")  # held for the block, closed below
         except OSError:
             yield  # a cache that cannot be written: nothing to hold
             return
@@ -153,7 +152,7 @@ class SectionCache:
         if self.lock is not None:  # let go first: Linux lets go of a shared lock it fails to make exclusive anyway
             with contextlib.suppress(OSError):
                 fcntl.flock(self.lock, fcntl.LOCK_UN)
-        when_alone(self.folder / LOCK_FILE, self._prune)
+        when_alone(self.folder / IN_USE, self._prune)
 
     def _prune(self) -> None:
         try:

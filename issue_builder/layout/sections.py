@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from issue_builder.base.atomic import store_in_cache
+from issue_builder.base.cache import modified_at
 from issue_builder.base.diagnostics import RenderError
 from issue_builder.layout.copyfit import Fit, Rules
 from issue_builder.layout.folios import furniture_html
@@ -102,7 +103,7 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
         # the front's key takes two renderings of the cover and contents: the articles are looked up first, those
         # saved since the last placing first (the last saved first), so that one edited starts sooner; the rest, and
         # the sections waiting for a processor, in the given order (the longest first)
-        placed_at = _saved_at(memory)
+        placed_at = modified_at(memory, float("-inf"))
         saved = [max(a.saved for a in runs[i]) for i in order]
         edited = sorted((i for i in range(1, len(batch) - 1) if saved[i - 1] > placed_at), key=lambda i: -saved[i - 1])
         looks = [*edited, *(i for i in range(1, len(batch) - 1) if i not in edited), len(batch) - 1, 0]
@@ -167,14 +168,6 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
     store_in_cache(memory, json.dumps(placing, sort_keys=True).encode())
     ran_on = tuple(article.id for run in runs for article in run[1:])
     return Placed(front, articles, tail, folios, starts, fill, ran_on)
-
-
-def _saved_at(path: Path) -> float:
-    """When the file at `path` was last saved (infinitely long ago where that cannot be told)."""
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return float("-inf")
 
 
 def article_runs(articles: list[PreparedArticle]) -> list[tuple[PreparedArticle, ...]]:

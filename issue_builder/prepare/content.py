@@ -10,6 +10,7 @@ from urllib.parse import quote, unquote
 
 from markupsafe import Markup
 
+from issue_builder.base.cache import modified_at
 from issue_builder.base.diagnostics import Diagnostic, ManifestError
 from issue_builder.base.paths import DEFAULT_CMYK_PROFILE, FONTS_DIR
 from issue_builder.base.schema import Article, IssueManifest, Picture
@@ -173,7 +174,7 @@ def prepare(
                 images_in_body=tuple(body.images),
                 typography=body.typography,
                 runs_on=i > 0 and _runs_on(article, body.words, manifest.typesetting.run_on),
-                saved=_saved(article.body.path),
+                saved=modified_at(article.body.path),
             )
         )
 
@@ -269,14 +270,6 @@ def typeset_manifest_text(manifest: IssueManifest) -> IssueManifest:
         manifest.cover, lines=[smart(line) for line in manifest.cover.lines], credit=smart(manifest.cover.credit)
     )
     return dataclasses.replace(manifest, articles=articles, cover=cover)
-
-
-def _saved(path: Path) -> float:
-    """When the file at `path` was last saved (0 where that cannot be told)."""
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def _body(
