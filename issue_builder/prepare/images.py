@@ -204,6 +204,11 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
                 return info.path
             write_whole(target, clean)
         return target
+    kind = ("srgb" if srgb else "print") + ("-flat" if flatten else "") + ("-upright" if info.orientation != 1 else "")
+    for made in (cache_dir / f"{info.sha256[:24]}-{kind}.{ext}" for ext in ("jpg", "png")):
+        if made.exists():  # made from the same content the same way: its format was decided then
+            note_use(made)
+            return made
     with Image.open(info.path, formats=ALLOWED_FORMATS) as img:
         img.load()
         if info.orientation != 1:  # stored on its side: placed upright, as WeasyPrint and browsers show it
@@ -215,14 +220,10 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
             converted.paste(rgba, mask=rgba.getchannel("A"))
     photo = converted.mode in ("CMYK", "RGB", "L") and info.format == "JPEG"
     fmt = "JPEG" if photo or converted.mode == "CMYK" else "PNG"
-    kind = ("srgb" if srgb else "print") + ("-flat" if flatten else "") + ("-upright" if info.orientation != 1 else "")
     target = cache_dir / f"{info.sha256[:24]}-{kind}.{fmt.lower().replace('jpeg', 'jpg')}"
-    if target.exists():
-        note_use(target)
-    else:
-        buffer = io.BytesIO()
-        converted.save(buffer, fmt, **({"quality": 95, "subsampling": 0, "comment": b""} if fmt == "JPEG" else {}))
-        write_whole(target, buffer.getvalue())
+    buffer = io.BytesIO()
+    converted.save(buffer, fmt, **({"quality": 95, "subsampling": 0, "comment": b""} if fmt == "JPEG" else {}))
+    write_whole(target, buffer.getvalue())
     return target
 
 
