@@ -153,6 +153,19 @@ def test_templates_are_given_plain_values():
         article.title = "other"
 
 
+def test_no_file_time_reaches_the_templates(bulletin):
+    """The build notes when each article was saved (to look up the one edited first); a layout cannot print it,
+    so pages never depend on a file's time."""
+    from issue_builder.prepare.issue import prepare_issue
+
+    issue = prepare_issue(bulletin / "7.yaml")
+    assert issue.articles[0].saved > 0
+    article = template_context({"a": issue.articles[0]})["a"]
+    assert article.title == issue.articles[0].title
+    with pytest.raises(AttributeError, match="no attribute 'saved'"):
+        article.saved  # noqa: B018
+
+
 def test_the_sandbox_reads_no_attribute_of_an_object_that_slipped_through(tmp_path):
     """Second line: even a path handed to a template by mistake has no method a template may call."""
     (tmp_path / "secret").write_text(SECRET, "utf-8")

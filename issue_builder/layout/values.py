@@ -60,7 +60,8 @@ READABLE = (
 
 def plain(value: Any) -> Any:
     """`value` as plain immutable data: dataclasses become Records (fields, then public properties), paths
-    their text, lists tuples, mappings read-only mappings; anything else is refused."""
+    their text, lists tuples, mappings read-only mappings; anything else is refused. A dataclass field marked
+    `metadata={"templates": False}` is the build's alone and left out."""
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, PurePath):
@@ -70,7 +71,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return MappingProxyType({k: plain(v) for k, v in value.items()})
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        values = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = [f for f in dataclasses.fields(value) if f.metadata.get("templates", True)]
+        values = {f.name: plain(getattr(value, f.name)) for f in fields}
         for name, member in vars(type(value)).items():
             if isinstance(member, property) and not name.startswith("_"):
                 values[name] = plain(getattr(value, name))

@@ -56,7 +56,9 @@ class PreparedArticle:
     images_in_body: tuple[ImageReference, ...] = ()  # pictures the Markdown places, with their alt texts and lines
     typography: Typography = field(default_factory=Typography)  # what the typographer fixed in the body
     runs_on: bool = False  # starts on the page where the previous article ends (`run_on`), after a rule
-    saved: float = 0.0  # when its Markdown file was last saved: the one edited last is looked up first
+    # when its Markdown file was last saved: the one edited last is looked up first; kept from the templates, so
+    # that no layout can make the pages depend on a file's time
+    saved: float = field(default=0.0, metadata={"templates": False})
 
     @property
     def title(self) -> str:
