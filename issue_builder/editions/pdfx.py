@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-from xml.sax.saxutils import escape
 
 import pikepdf
 
@@ -216,21 +215,18 @@ def _metadata(pdf: pikepdf.Pdf, job: PrintJob) -> None:
         info.Creator = pikepdf.String("issue-builder")
     # the document information and the XMP must say the same things
     properties = [
-        f"<pdf:Producer>{escape(str(info.get('/Producer', 'WeasyPrint')))}</pdf:Producer>",
-        "<pdf:Trapped>False</pdf:Trapped>",
-        "<xmpMM:VersionID>1</xmpMM:VersionID>",
-        "<xmpMM:RenditionClass>default</xmpMM:RenditionClass>",
-        f"<pdfxid:GTS_PDFXVersion>{version}</pdfxid:GTS_PDFXVersion>",
+        ("pdf:Producer", str(info.get("/Producer", "WeasyPrint"))),
+        ("pdf:Trapped", "False"),
+        ("xmpMM:VersionID", "1"),
+        ("xmpMM:RenditionClass", "default"),
+        ("pdfxid:GTS_PDFXVersion", version),
     ]
     if conformance:
-        properties.append(f"<pdfxid:GTS_PDFXConformance>{conformance}</pdfxid:GTS_PDFXConformance>")
+        properties.append(("pdfxid:GTS_PDFXConformance", conformance))
     if "/Author" in info:
-        properties.append(f"<dc:creator><rdf:Seq><rdf:li>{escape(str(info.Author))}</rdf:li></rdf:Seq></dc:creator>")
+        properties.append(("dc:creator", [str(info.Author)]))
     if "/Subject" in info:
-        properties.append(
-            f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(str(info.Subject))}'
-            "</rdf:li></rdf:Alt></dc:description>"
-        )
+        properties.append(("dc:description", [str(info.Subject)]))
     if "/Keywords" in info:
-        properties.append(f"<pdf:Keywords>{escape(str(info.Keywords))}</pdf:Keywords>")
+        properties.append(("pdf:Keywords", str(info.Keywords)))
     set_xmp(pdf, job.title, job.date, content_uuid(pdf), properties, {"pdfxid": "http://www.npes.org/pdfx/ns/id/"})

@@ -13,7 +13,6 @@ import zlib
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pikepdf
 from PIL import Image
@@ -288,20 +287,18 @@ def _decoded_small(image: pikepdf.Stream, size: tuple[int, int]) -> Image.Image 
 
 
 def _metadata(pdf: pikepdf.Pdf, job: WebJob) -> None:
-    authors = "".join(f"<rdf:li>{escape(a)}</rdf:li>" for a in job.authors)
     set_xmp(
         pdf,
         job.title,
         job.date,
         content_uuid(pdf, job.title),
         [
-            f"<dc:creator><rdf:Seq>{authors}</rdf:Seq></dc:creator>",
-            '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">'
-            f"{escape(job.subject)}</rdf:li></rdf:Alt></dc:description>",
-            f"<dc:language><rdf:Bag><rdf:li>{escape(job.language)}</rdf:li></rdf:Bag></dc:language>",
-            f"<pdf:Keywords>{escape(job.keywords)}</pdf:Keywords>",
-            "<pdf:Producer>issue-builder (WeasyPrint)</pdf:Producer>",
-            "<pdfuaid:part>1</pdfuaid:part>",
+            ("dc:creator", list(job.authors)),
+            ("dc:description", [job.subject]),
+            ("dc:language", [job.language]),
+            ("pdf:Keywords", job.keywords),
+            ("pdf:Producer", "issue-builder (WeasyPrint)"),
+            ("pdfuaid:part", "1"),
         ],
         {"pdfuaid": "http://www.aiim.org/pdfua/ns/id/"},
     )

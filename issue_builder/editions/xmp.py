@@ -1,7 +1,6 @@
 """XMP metadata packets for the finished PDFs: the common properties, plus each edition's own.
 
-The packet is built as an XML tree (xml.etree), so every value is escaped by the serialiser, never by hand, and
-properties handed in as XML text are parsed, so a malformed one fails here instead of making a broken packet.
+The packet is built as an XML tree (xml.etree), so every value is escaped by the serialiser, never by hand.
 Nothing in it comes from the clock or from randomness: the same inputs give the same bytes.
 """
 
@@ -12,7 +11,6 @@ import hashlib
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from xml.sax.saxutils import quoteattr
 
 import pikepdf
 
@@ -44,7 +42,7 @@ _XPACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 _XPACKET_END = '\n<?xpacket end="w"?>'
 
 Value = str | Sequence[str]
-Property = str | tuple[str, Value]  # an XML element as text, or (prefixed name, value) for the tree to write
+Property = tuple[str, Value]  # (prefixed name, value) for the tree to write
 
 
 def content_uuid(pdf: pikepdf.Pdf, salt: str = "") -> str:
@@ -79,9 +77,9 @@ def set_xmp(
 ) -> None:
     """Write the XMP packet: title, dates, tool and IDs, then `properties` in `namespaces`.
 
-    A property is either an XML element as text (`"<pdf:Trapped>False</pdf:Trapped>"`, its values already
-    escaped) or a pair `("dc:creator", ["A & B"])` whose value the XML library escapes; a list becomes the
-    property's RDF container (Seq, Bag or Alt). The packet replaces any metadata the PDF had.
+    A property is a pair such as `("pdf:Trapped", "False")` or `("dc:creator", ["A & B"])`, its value escaped by
+    the XML library; a list becomes the property's RDF container (Seq, Bag or Alt). The packet replaces any
+    metadata the PDF had.
     """
     packet = xmp_packet(title, date, document_id, properties, namespaces)
     pdf.Root.Metadata = pdf.make_stream(packet, Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
@@ -108,11 +106,8 @@ def xmp_packet(
         ("xmpMM:DocumentID", document_id),
         ("xmpMM:InstanceID", document_id),
     ]
-    for item in [*common, *properties]:
-        if isinstance(item, str):
-            description.append(_parse_element(item, declared))
-        else:
-            description.append(_element(*item, declared))
+    for name, value in [*common, *properties]:
+        description.append(_element(name, value, declared))
     ET.indent(root, space=" ")
     return (_XPACKET_BEGIN + ET.tostring(root, encoding="unicode") + _XPACKET_END).encode("utf-8")
 
@@ -137,18 +132,6 @@ def _element(name: str, value: Value, namespaces: dict[str, str]) -> ET.Element:
         li = ET.SubElement(container, f"{{{RDF}}}li", {f"{{{XML}}}lang": "x-default"} if kind == "Alt" else {})
         li.text = item
     return element
-
-
-def _parse_element(text: str, namespaces: dict[str, str]) -> ET.Element:
-    """One property given as XML text, parsed with the packet's namespaces in scope."""
-    declarations = "".join(f" xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in {"rdf": RDF, **namespaces}.items())
-    try:
-        wrapper = ET.fromstring(f"<wrapper{declarations}>{text}</wrapper>")
-    except ET.ParseError as exc:
-        raise ValueError(f"XMP property is not well-formed XML ({exc}): {text}") from None
-    if len(wrapper) != 1 or (wrapper.text or "").strip() or (wrapper[0].tail or "").strip():
-        raise ValueError(f"XMP property must be exactly one element: {text}")
-    return wrapper[0]
 
 
 def pdf_date(date: dt.date) -> pikepdf.String:

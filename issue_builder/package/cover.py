@@ -310,15 +310,15 @@ def _metadata(pdf: pikepdf.Pdf, title: str, date: dt.date, version: tuple[str, s
     info.Trapped = pikepdf.Name("/False")
     info.GTS_PDFXVersion = pikepdf.String(version[0])
     properties = [
-        "<pdf:Producer>issue-builder</pdf:Producer>",
-        "<pdf:Trapped>False</pdf:Trapped>",
-        "<xmpMM:VersionID>1</xmpMM:VersionID>",
-        "<xmpMM:RenditionClass>default</xmpMM:RenditionClass>",
-        f"<pdfxid:GTS_PDFXVersion>{html.escape(version[0])}</pdfxid:GTS_PDFXVersion>",
+        ("pdf:Producer", "issue-builder"),
+        ("pdf:Trapped", "False"),
+        ("xmpMM:VersionID", "1"),
+        ("xmpMM:RenditionClass", "default"),
+        ("pdfxid:GTS_PDFXVersion", version[0]),
     ]
     if version[1]:
         info.GTS_PDFXConformance = pikepdf.String(version[1])
-        properties.append(f"<pdfxid:GTS_PDFXConformance>{html.escape(version[1])}</pdfxid:GTS_PDFXConformance>")
+        properties.append(("pdfxid:GTS_PDFXConformance", version[1]))
     set_xmp(pdf, title, date, content_uuid(pdf, salt), properties, PDFX_NS)
 
 
