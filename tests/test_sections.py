@@ -478,6 +478,22 @@ def test_an_edited_article_starts_before_the_front_is_looked_up(tmp_path: Path, 
     assert started[:2] == ["seed-swaps-across-the-borough", "front"]  # the longest first: none saved since
 
 
+def test_the_sections_whose_copy_fitting_took_most_layouts_start_first(tmp_path: Path):
+    """Sections are started the likely longest first: an article's text, times the layouts its copy-fitting tried
+    the last time (the gazette's second article is the shorter; tried at four fits, it is the longer to lay out)."""
+    from issue_builder.layout.sections import _by_cost, _run_key, article_runs
+    from issue_builder.prepare.issue import prepare_issue
+
+    runs = article_runs(prepare_issue(copy_fixture("gazette", tmp_path) / "3.yaml").articles)
+    water = _run_key(runs[1])
+    assert _by_cost(runs, {}) == [0, 1]
+    assert _by_cost(runs, {water: [Fit(), Fit(tighten=1)]}) == [0, 1]
+    assert _by_cost(runs, {water: [Fit(), Fit(tighten=1), Fit(tighten=2), Fit(filler=90.0), Fit(filler=90.0)]}) == [
+        1,
+        0,
+    ]
+
+
 def _seed_swap_grown(folder: Path) -> tuple[Path, str, str]:
     """The gazette's first article: its file, its text, and its text with about a page's worth of its prose added."""
     body = folder / "3" / "articles" / "seed-swap.md"

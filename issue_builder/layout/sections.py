@@ -93,9 +93,10 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
 
     runs = article_runs(issue.articles)
     tasks = [article_task(run) for run in runs]
-    order = sorted(range(len(tasks)), key=lambda i: -sum(map(_weight, runs[i])))  # the longest first: the
-    batch = [tasks[i] for i in order]  # workers run out of sections at about the same time
     memory = env.cache.folder.parent / PLACING
+    foreseen = _read_fits(memory, env.rules)
+    order = _by_cost(runs, foreseen)
+    batch = [tasks[i] for i in order]
     last = _read_placing(memory, issue)
     looks = guesses = None
     if last is not None:  # laid out beside the articles; settled below (from the cache, when they land alike)
@@ -117,7 +118,6 @@ def _place(issue: PreparedIssue, env: Env, fill_pages: Callable[[int], int], ste
             moved = _moved(last[0], run, _pages_gained(batch[i], sizes.get(_run_key(run))))
             return {_guess(moved): front_task(moved)} if moved != last[0] else {}  # the last article: none moved
 
-    foreseen = _read_fits(memory, env.rules)
     ahead = {run[0].id: foreseen[_run_key(run)] for run in runs if _run_key(run) in foreseen}
     settled = settle_all(env, batch, progress, ahead, looks, guesses)
     articles: list[dict] = [{}] * len(tasks)
@@ -321,6 +321,16 @@ def _points(value: object) -> bool:
 def _run_key(run: tuple[PreparedArticle, ...]) -> str:
     """What the fits of a section are kept by: the ids of the articles it holds."""
     return json.dumps(_ids(run))
+
+
+def _by_cost(runs: list[tuple[PreparedArticle, ...]], foreseen: dict[str, list[Fit]]) -> list[int]:
+    """The indexes of `runs`, the likely longest to lay out first, so that the workers run out of sections at about
+    the same time: each section's text, times the layouts its copy-fitting tried the last time (`foreseen`)."""
+
+    def cost(run: tuple[PreparedArticle, ...]) -> int:
+        return sum(map(_weight, run)) * len(set(foreseen.get(_run_key(run), [Fit()])))
+
+    return sorted(range(len(runs)), key=lambda i: -cost(runs[i]))
 
 
 def _weight(article: PreparedArticle) -> int:
