@@ -104,10 +104,12 @@ def test_xmp_packet_is_deterministic_across_processes():
     assert runs == {_packet()}
 
 
-def test_malformed_xmp_property_is_refused_not_written():
+def test_an_xmp_property_of_the_wrong_shape_is_refused_not_written():
     pdf = pikepdf.new()
     with pytest.raises(ValueError, match="takes a single value"):
         set_xmp(pdf, "T", dt.date(2024, 1, 1), "uuid:x", [("pdf:Keywords", ["a", "b"])], {})
+    with pytest.raises(ValueError, match="takes a list of values"):
+        set_xmp(pdf, "T", dt.date(2024, 1, 1), "uuid:x", [("dc:creator", "A")], {})
     with pytest.raises(ValueError, match="no namespace"):
         set_xmp(pdf, "T", dt.date(2024, 1, 1), "uuid:x", [("foo:Bar", "1")], {})
     assert "/Metadata" not in pdf.Root

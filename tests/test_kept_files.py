@@ -64,8 +64,8 @@ def test_a_build_drops_what_earlier_builds_kept_and_it_did_not_use(tmp_path: Pat
     assert run_cli(capsys, *render).exit_code == 0
     cache = folder / "out" / ".cache"
     kept = {p.name for p in cache.iterdir() if KEPT.fullmatch(p.name)}
-    kinds = {name.split("-", 1)[0] if name[24:25] != "-" else name[25:] for name in kept}
-    assert kinds >= {"cmyk", "web", "page", "png", "clean2.jpg", "srgb.jpg"}, kinds
+    kinds = {name.split("-", 1)[0] if name[24:25] != "-" else name[38:] for name in kept}  # picture-code-kind
+    assert kinds >= {"cmyk", "web", "page", "png", "clean.jpg", "srgb.jpg"}, kinds
     stale = [cache / f"cmyk-{'ab' * 16}.jpg", cache / f"web-{'cd' * 16}.bin", cache / f"{'ef' * 12}-srgb.jpg"]
     for path in stale:  # left by the build of a picture since replaced
         path.write_bytes(b"x" * 100_000)

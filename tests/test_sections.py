@@ -488,6 +488,7 @@ def test_the_sections_whose_copy_fitting_took_most_layouts_start_first(tmp_path:
     water = _run_key(runs[1])
     assert _by_cost(runs, {}) == [0, 1]
     assert _by_cost(runs, {water: [Fit(), Fit(tighten=1)]}) == [0, 1]
+    assert _by_cost(runs, {water: [Fit(), Fit(tighten=1), Fit(tighten=2), Fit(tighten=2)]}) == [0, 1]  # 3 layouts
     assert _by_cost(runs, {water: [Fit(), Fit(tighten=1), Fit(tighten=2), Fit(filler=90.0), Fit(filler=90.0)]}) == [
         1,
         0,

@@ -121,12 +121,13 @@ def _qualified(name: str, namespaces: dict[str, str]) -> str:
 
 def _element(name: str, value: Value, namespaces: dict[str, str]) -> ET.Element:
     element = ET.Element(_qualified(name, namespaces))
+    kind = _CONTAINERS.get(name)
+    if isinstance(value, str) != (kind is None):
+        shape = "a single value, not a list" if kind is None else "a list of values, not one"
+        raise ValueError(f"XMP property {name!r} takes {shape}")
     if isinstance(value, str):
         element.text = value
         return element
-    kind = _CONTAINERS.get(name)
-    if kind is None:
-        raise ValueError(f"XMP property {name!r} takes a single value, not a list")
     container = ET.SubElement(element, f"{{{RDF}}}{kind}")
     for item in value:
         li = ET.SubElement(container, f"{{{RDF}}}li", {f"{{{XML}}}lang": "x-default"} if kind == "Alt" else {})

@@ -87,8 +87,10 @@ def _record_of(sha256: str, cache_dir: Path) -> Path:
 
 
 @functools.cache
+@functools.cache
 def _code_digest() -> str:
-    """The code a record was found by: this module, the metadata walk and Pillow (a fix to any finds otherwise)."""
+    """The code a record was found and a copy made by: this module, the metadata walk and Pillow (a fix to any
+    finds or makes otherwise)."""
     digest = hashlib.sha256(PIL_VERSION.encode())
     for source in (Path(__file__), Path(jpeg.__file__)):
         digest.update(source.read_bytes())
@@ -195,7 +197,7 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
     if info.mode in accepted and not (flatten and has_alpha) and info.orientation == 1:
         if not info.metadata:
             return info.path
-        target = cache_dir / f"{info.sha256[:24]}-clean2.jpg"  # "clean" copies held what followed the first scan
+        target = cache_dir / f"{info.sha256[:24]}-{_code_digest()[:12]}-clean.jpg"
         if target.exists():
             note_use(target)
         else:
@@ -204,9 +206,12 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
                 return info.path
             write_whole(target, clean)
         return target
+    # named by the picture's content, the code and Pillow that convert it, and how: a copy made by another version
+    # is never placed, and one made by this version is placed without decoding the picture again
     kind = ("srgb" if srgb else "print") + ("-flat" if flatten else "") + ("-upright" if info.orientation != 1 else "")
-    for made in (cache_dir / f"{info.sha256[:24]}-{kind}.{ext}" for ext in ("jpg", "png")):
-        if made.exists():  # made from the same content the same way: its format was decided then
+    stem = f"{info.sha256[:24]}-{_code_digest()[:12]}-{kind}"
+    for made in (cache_dir / f"{stem}.{ext}" for ext in ("jpg", "png")):  # the format the conversion chose
+        if made.exists():
             note_use(made)
             return made
     with Image.open(info.path, formats=ALLOWED_FORMATS) as img:
@@ -220,7 +225,7 @@ def placeable(info: ImageInfo, cache_dir: Path, srgb: bool, flatten: bool = Fals
             converted.paste(rgba, mask=rgba.getchannel("A"))
     photo = converted.mode in ("CMYK", "RGB", "L") and info.format == "JPEG"
     fmt = "JPEG" if photo or converted.mode == "CMYK" else "PNG"
-    target = cache_dir / f"{info.sha256[:24]}-{kind}.{fmt.lower().replace('jpeg', 'jpg')}"
+    target = cache_dir / f"{stem}.{fmt.lower().replace('jpeg', 'jpg')}"
     buffer = io.BytesIO()
     converted.save(buffer, fmt, **({"quality": 95, "subsampling": 0, "comment": b""} if fmt == "JPEG" else {}))
     write_whole(target, buffer.getvalue())
