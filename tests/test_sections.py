@@ -574,7 +574,8 @@ def test_the_contents_an_article_grown_by_a_page_asks_for_are_laid_out_beside_it
         laid = _laid(run_cli(capsys, *render, str(folder / "warm")))
     assert laid == "4 of 5 sections laid out again"  # the article, the contents, the tail and the folios
     lines = log.read_text("utf-8").splitlines()
-    assert "start laying out front ahead" in lines
+    shown = " | ".join("L" if line.startswith("layout ") else line.removeprefix("start laying out ") for line in lines)
+    assert "start laying out front ahead" in lines, shown  # the whole order (L: a layout), should it fail again
     assert ("start laying out front" in lines) == (slowed == "guess")  # asked for while still laid out ahead
     layouts = [line for line in lines if line.startswith("layout ")]
     assert len(layouts) == len(set(layouts))
