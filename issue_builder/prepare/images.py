@@ -87,7 +87,6 @@ def _record_of(sha256: str, cache_dir: Path) -> Path:
 
 
 @functools.cache
-@functools.cache
 def _code_digest() -> str:
     """The code a record was found and a copy made by: this module, the metadata walk and Pillow (a fix to any
     finds or makes otherwise)."""
