@@ -150,3 +150,18 @@ def write_kept(path: Path, body: bytes) -> None:
     """`body` written as a build keeps a page record, sealed with its SHA-256: a change the seal cannot see, for the
     reading of each entry to find."""
     path.write_bytes(sealed(body))
+
+
+def drawn_pictures(pdf) -> list[tuple[object, float]]:
+    """Each picture a page of `pdf` (a pikepdf.Pdf) draws, once, with the width over height of the whole picture it
+    is, or was cut from: the web edition keeps only the part shown, drawn by a form over that part of the whole."""
+    found = {}
+    for page in pdf.pages:
+        for drawn in page.obj.get("/Resources", {}).get("/XObject", {}).values():
+            if drawn.get("/Subtype") == "/Image":
+                found[drawn.objgen] = (drawn, int(drawn.Width) / int(drawn.Height))
+            elif drawn.get("/Subtype") == "/Form" and "/Picture" in drawn.get("/Resources", {}).get("/XObject", {}):
+                picture = drawn.Resources.XObject.Picture
+                part_w, part_h = (float(v) for v in drawn.read_bytes().split()[1:5:3])  # "q w 0 0 h x y cm ..."
+                found[picture.objgen] = (picture, int(picture.Width) / part_w / (int(picture.Height) / part_h))
+    return list(found.values())

@@ -17,6 +17,7 @@ import weasyprint
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from helpers import copy_fixture
+from issue_builder.base.pdf_content import image_placements
 from issue_builder.editions.screen import screen_pages
 from issue_builder.editions.web import WebJob, _decoded_small, downsample_images, reduced_pictures, take_reduced
 
@@ -184,7 +185,7 @@ def test_pictures_reduced_in_a_copy_give_the_bytes_of_pictures_reduced_in_place(
     """The web finisher reduces the pictures in a forked copy while it repairs the structure, then takes over what
     the copy left in each one: a photograph placed at two sizes, a drawing, a CMYK photograph (made sRGB first), a
     picture with alpha whose soft mask has a /Decode of its own, shared with another picture placed smaller (so
-    reduced twice over), and one at its size already; the copy reduces first (writing the cache), then in place."""
+    reduced twice over), one at its size already and one with alpha cut to its frame; the copy reduces first (writing the cache), then in place."""
     photo().save(tmp_path / "photo.png")
     chart = Image.new("RGB", (900, 600), "white")
     ImageDraw.Draw(chart).rectangle((100, 100, 500, 400), fill=(200, 30, 40))
@@ -195,7 +196,8 @@ def test_pictures_reduced_in_a_copy_give_the_bytes_of_pictures_reduced_in_place(
     vignette.save(tmp_path / "vignette.png")
     vignette.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "vignette2.png")
     photo((300, 200)).save(tmp_path / "small.png")
-    html = "<style>@page { size: 8in 14in; margin: 0 } img { display: block }</style>" + "".join(
+    vignette.resize((600, 400)).save(tmp_path / "framed.png")
+    html = "<style>@page { size: 8in 16in; margin: 0 } img { display: block }</style>" + "".join(
         f'<img src="{(tmp_path / name).as_uri()}" style="width: {width}">'
         for name, width in [
             ("photo.png", "1in"),
@@ -205,12 +207,14 @@ def test_pictures_reduced_in_a_copy_give_the_bytes_of_pictures_reduced_in_place(
             ("vignette.png", "2in"),
             ("vignette2.png", "1in"),
             ("small.png", "2in"),
+            ("framed.png", "2in; height: 0.6in; object-fit: cover"),  # cut to the part its frame shows
         ]
     )
     data = weasyprint.HTML(string=html).write_pdf()
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        masked = [x for x in pdf.pages[0].Resources.XObject.values() if "/SMask" in x]
-        assert len(masked) == 2
+        pictures = pdf.pages[0].Resources.XObject.values()
+        assert sum("/SMask" in x for x in pictures) == 3
+        masked = [x for x in pictures if "/SMask" in x and x.Width == 900]  # the framed one is 600 px wide
         masked[0].SMask.Decode = pikepdf.Array([1, 0])
         masked[1].SMask = masked[0].SMask
         data = _saved(pdf)
@@ -218,10 +222,11 @@ def test_pictures_reduced_in_a_copy_give_the_bytes_of_pictures_reduced_in_place(
     if cached:
         job.cache_dir.mkdir()
     reduced = reduced_pictures(data, job)
-    assert len(reduced) == 7  # six pictures and the soft mask they share
+    assert len(reduced) == 9  # seven pictures, the soft mask two share and the framed one's
+    assert sum(picture.part is not None for picture in reduced) == 1
     with pikepdf.open(io.BytesIO(data)) as pdf:
         screen_pages(pdf, job.cache_dir)
-        assert downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir) == 6
+        assert downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir) == 7
         in_place = _saved(pdf)
     with pikepdf.open(io.BytesIO(data)) as pdf:
         screen_pages(pdf, job.cache_dir)
@@ -237,6 +242,131 @@ def _saved(pdf: pikepdf.Pdf) -> bytes:
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, compress_streams=True, recompress_flate=False)
     return out.getvalue()
+
+
+def blocks(size: tuple[int, int] = (1800, 600), across: int = 12, down: int = 4) -> Image.Image:
+    """A picture of blocks in distinct colours, with grain: a part of it cut or placed wrongly shows at once."""
+    picture = Image.new("RGB", size)
+    draw = ImageDraw.Draw(picture)
+    width, height = size[0] / across, size[1] / down
+    for i in range(across):
+        for j in range(down):
+            colour = (40 + i * 17, 230 - j * 55, (i * 71 + j * 97) % 256)
+            draw.rectangle(
+                (round(i * width), round(j * height), round((i + 1) * width), round((j + 1) * height)), colour
+            )
+    return Image.blend(picture, Image.merge("RGB", [Image.effect_noise(size, 40)] * 3), 0.15)
+
+
+def page_picture(pdf: Path) -> Image.Image:
+    """The first page of `pdf` as poppler draws it, at 50 ppi."""
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(pdf.with_suffix(""))], check=True
+    )
+    return Image.open(next(pdf.parent.glob(f"{pdf.stem}-*1.png"))).convert("RGB")
+
+
+def laid_out_and_reduced(html: str, folder: Path) -> tuple[Path, Path]:
+    """`html` laid out by WeasyPrint into whole.pdf, and that with its one picture reduced for the web into cut.pdf."""
+    whole, cut = folder / "whole.pdf", folder / "cut.pdf"
+    whole.write_bytes(weasyprint.HTML(string=html).write_pdf())
+    with pikepdf.open(whole) as pdf:
+        assert downsample_images(pdf, ppi=150, quality=80) == 1
+        pdf.save(cut)
+    return whole, cut
+
+
+def blocks_file(folder: Path, kind: str) -> Path:
+    """The blocks as a PNG (1800 x 600), a PNG with alpha, or a JPEG of odd sides (3599 x 1201), which is decoded at
+    half its size to be reduced."""
+    if kind == "jpeg":
+        path = folder / "blocks.jpg"
+        blocks((3599, 1201)).save(path, quality=95)
+        return path
+    picture = blocks()
+    if kind == "alpha":
+        picture.putalpha(Image.linear_gradient("L").rotate(90).resize(picture.size))
+    path = folder / "blocks.png"
+    picture.save(path)
+    return path
+
+
+@needs_poppler
+@pytest.mark.parametrize(
+    ("kind", "style", "kept"),
+    [
+        # 3in by 2in shown of the picture placed 6in by 2in, at 150 ppi; a pixel more kept each side cut
+        ("png", "object-position: 25% 50%", (452, 300)),
+        ("png", "object-position: 100% 0", (451, 300)),
+        ("png", "height: 4.5in", (402, 600)),  # 3in by 4.5in shown of 13.5in by 4.5in: 402 px of 1800, not reduced
+        ("png", "height: 0.5in; object-position: 0 0", (450, 76)),  # the top half of the picture placed 3in by 1in
+        ("alpha", "object-position: 25% 50%", (452, 300)),  # its soft mask cut alike
+        ("jpeg", "object-position: 30% 50%", (453, 300)),
+        ("png", "transform: scaleX(-1)", (900, 300)),  # drawn mirrored: kept whole, reduced to 6in at 150 ppi
+        ("png", "transform: rotate(90deg)", (900, 300)),  # drawn turned: kept whole, 6in along its rows
+    ],
+)
+def test_a_picture_its_frame_crops_keeps_only_the_part_the_page_shows(tmp_path, kind, style, kept):
+    """The web edition keeps of a picture only what its frame shows (`object-fit: cover`), at the same place: the
+    page poppler draws from it is the page drawn from the whole picture."""
+    source = blocks_file(tmp_path, kind)
+    html = (
+        "<style>@page { size: 6in 6in; margin: 0 } img { display: block; margin: 0.5in 0 0 1.5in; width: 3in; "
+        f'height: 2in; object-fit: cover; {style} }}</style><img src="{source.as_uri()}">'
+    )
+    whole, cut = laid_out_and_reduced(html, tmp_path)
+    listed = [(i["type"], int(i["width"]), int(i["height"])) for i in pdfimages(cut)]
+    assert listed == [("image", *kept)] + ([("smask", *kept)] if kind == "alpha" else [])
+    assert difference(page_picture(whole), page_picture(cut)) < 1.5
+
+
+@needs_poppler
+def test_a_picture_placed_twice_keeps_what_either_shows(tmp_path):
+    source = blocks_file(tmp_path, "png")
+    html = (
+        "<style>@page { size: 6in 6in; margin: 0 } img { display: block; margin: 0.5in 0 0 1.5in; width: 1.5in; "
+        "height: 1in; object-fit: cover }</style>"
+        f'<img src="{source.as_uri()}" style="object-position: 0 0">'
+        f'<img src="{source.as_uri()}" style="object-position: 50% 0">'
+    )
+    whole, cut = laid_out_and_reduced(html, tmp_path)
+    # placed 3in by 1in twice: its first half, and the half from a quarter on: three quarters and a pixel kept
+    assert [(int(i["width"]), int(i["height"])) for i in pdfimages(cut)] == [(339, 150)] * 2
+    assert difference(page_picture(whole), page_picture(cut)) < 1.5
+
+
+@needs_poppler
+def test_a_picture_tiled_as_a_background_is_kept_whole(tmp_path):
+    source = tmp_path / "blocks.png"
+    blocks((600, 600), 4, 4).save(source)
+    html = (
+        "<style>@page { size: 6in 6in; margin: 0 } div { margin: 1in; height: 3in; "
+        f'background: url("{source.as_uri()}") -2in -2in / 2.5in 2.5in repeat }}</style><div></div>'
+    )
+    whole, cut = laid_out_and_reduced(html, tmp_path)
+    with pikepdf.open(cut) as pdf:  # poppler's pdfimages does not list what patterns draw
+        streams = [o for o in pdf.objects if isinstance(o, pikepdf.Stream)]
+        pictures = [(o.Width, o.Height) for o in streams if o.get("/Subtype") == "/Image"]
+        assert pictures == [(375, 375)]  # whole, 2.5in at 150 ppi
+        assert not any("/Picture" in o.get("/Resources", {}).get("/XObject", {}) for o in streams)
+    assert difference(page_picture(whole), page_picture(cut)) < 1.5
+
+
+def test_a_picture_whose_soft_mask_another_picture_shares_is_kept_whole(tmp_path):
+    vignette = photo().convert("RGBA")
+    vignette.putalpha(Image.radial_gradient("L").resize(vignette.size))
+    vignette.save(tmp_path / "a.png")
+    vignette.rotate(180).save(tmp_path / "b.png")
+    html = (
+        "<style>@page { size: 6in 6in; margin: 0 } img { display: block; width: 2in }</style>"
+        f'<img src="{(tmp_path / "a.png").as_uri()}" style="height: 0.5in; object-fit: cover">'
+        f'<img src="{(tmp_path / "b.png").as_uri()}">'
+    )
+    with pikepdf.open(io.BytesIO(weasyprint.HTML(string=html).write_pdf())) as pdf:
+        framed, other = (pdf.get_object(p.objgen) for p in image_placements(pdf))
+        framed.SMask = other.SMask
+        assert downsample_images(pdf, ppi=150, quality=80) == 2
+        assert framed.Subtype == "/Image" and (framed.Width, framed.Height) == (300, 200)  # reduced, whole
 
 
 def pdfimages(pdf: Path) -> list[dict[str, str]]:
@@ -270,6 +400,8 @@ def test_web_pdf_of_an_issue_with_tiff_16_bit_png_and_webp_photos(cli, tmp_path)
     printed = pdfimages(tmp_path / "out" / "the-tenant-bulletin-7-print.pdf")
     assert all(i["enc"] == "image" for i in printed if i["width"] == "1800")  # print: full resolution, lossless
     assert sum(f.stat().st_size for f in files.values()) > 5 * web.stat().st_size
+    cover = next(i for i in listed if i["page"] == "1")  # 1800 x 1200 px across a portrait A5 cover: cut to it
+    assert abs(int(cover["width"]) / int(cover["height"]) - 148 / 210) < 0.01, cover
 
 
 def _image(pdf: pikepdf.Pdf, width: int = 4) -> pikepdf.Stream:
@@ -290,9 +422,45 @@ def _form(pdf: pikepdf.Pdf, content: bytes, resources: pikepdf.Dictionary) -> pi
     )
 
 
-def test_images_drawn_by_forms_and_patterns_are_placed_and_those_that_only_mask_are_not():
-    from issue_builder.base.pdf_content import image_placements
+@pytest.mark.parametrize("use", ["drawn in a soft mask", "a soft mask", "its soft mask drawn too"])
+def test_a_picture_a_soft_mask_needs_is_kept_whole(use):
+    """A picture the page shows a quarter of is cut to it, unless a soft mask draws it too, or it is one, or its
+    soft mask is drawn as a picture too."""
+    pdf = pikepdf.new()
+    picture, other = _image(pdf, 40), _image(pdf, 40)
+    content = b"q 0 0 50 50 re W n 100 0 0 100 0 0 cm /Im Do Q"
+    resources = pikepdf.Dictionary(XObject={"/Im": picture})
+    if use == "its soft mask drawn too":
+        content += b" q 100 0 0 100 100 100 cm /Other Do Q"
+        resources.XObject.Other, picture.SMask = other, other
+        other.ColorSpace = pikepdf.Name.DeviceGray
+        other.write(b"\x80" * 40 * 40)
+    elif use == "a soft mask":
+        content += b" q 100 0 0 100 100 100 cm /Other Do Q"
+        resources.XObject.Other, other.SMask = other, picture
+        picture.ColorSpace = pikepdf.Name.DeviceGray
+        picture.write(b"\x80" * 40 * 40)
+    else:
+        group = _form(pdf, b"q 100 0 0 100 0 0 cm /Im Do Q", pikepdf.Dictionary(XObject={"/Im": picture}))
+        mask = pikepdf.Dictionary(Type=pikepdf.Name.Mask, S=pikepdf.Name.Luminosity, G=group)
+        resources.ExtGState = pikepdf.Dictionary(G=pikepdf.Dictionary(SMask=mask))
+        content = b"q /G gs 0 0 10 10 re f Q " + content
+    page = pdf.add_blank_page(page_size=(300, 300))
+    page.obj.Contents, page.obj.Resources = pdf.make_stream(content), resources
+    downsample_images(pdf, ppi=72, quality=80)
+    assert picture.Subtype == "/Image" and picture.Width == 40
+    alone = pikepdf.new()
+    picture = _image(alone, 40)
+    page = alone.add_blank_page(page_size=(300, 300))
+    page.obj.Contents = alone.make_stream(b"q 0 0 50 50 re W n 100 0 0 100 0 0 cm /Im Do Q")
+    page.obj.Resources = pikepdf.Dictionary(XObject={"/Im": picture})
+    downsample_images(alone, ppi=72, quality=80)
+    assert (
+        picture.Subtype == "/Form" and picture.Resources.XObject.Picture.Width == 21
+    )  # the quarter shown, and a pixel
 
+
+def test_images_drawn_by_forms_and_patterns_are_placed_and_those_that_only_mask_are_not():
     pdf = pikepdf.new()
     photo, masked = _image(pdf), _image(pdf, 8)
     inner = pdf.make_indirect(_form(pdf, b"q 50 0 0 50 0 0 cm /Im Do Q", pikepdf.Dictionary(XObject={"/Im": photo})))

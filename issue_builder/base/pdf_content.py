@@ -46,6 +46,8 @@ class ImagePlacement:
     objgen: tuple[int, int] = (0, 0)
     frame: Rect | None = None  # what the page shows of it, bleed included (None: nothing)
     trimmed: Rect | None = None  # what of that is inside the trim
+    matrix: Matrix = IDENTITY  # the transformation it is drawn with (its unit square to page space)
+    tiled: bool = False  # drawn in a tiling pattern: repeated where the pattern paints, beyond `frame`
 
     def size(self) -> str:
         """Its size as every message states it (see `placed_size`)."""
@@ -273,8 +275,11 @@ def check_content(
     return placements
 
 
-def image_placements(pdf: pikepdf.Pdf, budget: Budget | None = None) -> list[ImagePlacement]:
-    """Where every image XObject is drawn, on every page (no findings are kept); OverBudget past the budget."""
+def image_placements(
+    pdf: pikepdf.Pdf, budget: Budget | None = None, masking: set[tuple[int, int]] | None = None
+) -> list[ImagePlacement]:
+    """Where every image XObject is drawn, on every page (no findings are kept); OverBudget past the budget. The
+    images drawn inside soft masks, which are not placed, are added to `masking`."""
     scratch = Report(None, len(pdf.pages))
     budget = budget or Budget()
     placements = []
@@ -282,6 +287,8 @@ def image_placements(pdf: pikepdf.Pdf, budget: Budget | None = None) -> list[Ima
         walker = _Walker(number, scratch, None, budget)
         walker.page(page.obj, annotations=False)
         placements += walker.placements
+        if masking is not None:
+            masking |= walker.masking
     return placements
 
 
@@ -329,6 +336,8 @@ class _Walker:
     def __init__(self, page: int, report: Report, source: str | None, budget: Budget):
         self.page_number, self.report, self.source, self.budget = page, report, source, budget
         self.placements: list[ImagePlacement] = []
+        self.masking: set[tuple[int, int]] = set()  # images drawn inside soft masks
+        self.tiling = 0  # tiling patterns being read
         self.self_drawing: list[str] = []
         self._said: set[str] = set()
         self._rich_black_said = False
@@ -444,7 +453,13 @@ class _Walker:
                     self.rgb(f"shading pattern {pattern_name}")
             elif pattern.get("/PatternType") == 1 and isinstance(pattern, pikepdf.Stream):
                 matrix = self._matrix(pattern, f"pattern {pattern_name}")
-                self.walk(pattern, pattern.get("/Resources"), multiply(matrix, ctm), depth + 1, collect, pattern_name)
+                self.tiling += 1
+                try:
+                    self.walk(
+                        pattern, pattern.get("/Resources"), multiply(matrix, ctm), depth + 1, collect, pattern_name
+                    )
+                finally:
+                    self.tiling -= 1
         return spaces, shadings, entries(resources, "/XObject")
 
     def _do(self, operands: list, op: str, state: _State, spaces, shadings, xobjects, depth: int, collect: bool):
@@ -559,6 +574,8 @@ class _Walker:
             self.rgb(f"soft mask of image {name}")
         width_pt = math.hypot(ctm[0], ctm[1])
         height_pt = math.hypot(ctm[2], ctm[3])
+        if not collect:
+            self.masking.add(image.objgen)
         if width_pt <= 0 or height_pt <= 0 or not math.isfinite(width_pt * height_pt) or not collect:
             return
         size = numbers([image.get("/Width", 0), image.get("/Height", 0)], 2)
@@ -570,7 +587,9 @@ class _Walker:
         bbox = _bounds([apply(ctm, x, y) for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))])
         frame = _intersect(_intersect(bbox, clip), self.sheet)
         trimmed = _intersect(frame, self.trim)
-        self.placements.append(ImagePlacement(self.page_number, w, h, bbox, ppi, image.objgen, frame, trimmed))
+        self.placements.append(
+            ImagePlacement(self.page_number, w, h, bbox, ppi, image.objgen, frame, trimmed, ctm, self.tiling > 0)
+        )
 
 
 class _State:

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -22,7 +23,7 @@ from issue_builder.base.cache import cache_salt
 from issue_builder.base.forked import Forked
 from issue_builder.base.kept_files import read_kept
 from issue_builder.base.paths import ICC_DIR
-from issue_builder.base.pdf_content import image_placements
+from issue_builder.base.pdf_content import ImagePlacement, image_placements
 from issue_builder.base.pdf_files import PdfSource, open_pdf
 from issue_builder.editions.colours import image_traits
 from issue_builder.editions.screen import screen_pages
@@ -123,21 +124,29 @@ class ReducedPicture:
     size: tuple[int, int]
     decoded: bool  # its /Decode kept (a soft mask's is its own; a rewritten picture's is gone)
     before: str  # the digest of its dictionary before it was rewritten (`described`)
+    part: Part | None = None  # the part of it the samples are of (`_write_picture`); None: all of it
 
 
 def reduced_pictures(data: PdfSource, job: WebJob) -> list[ReducedPicture]:
     """The pictures of the laid-out issue in `data` as `downsample_images` leaves them in the web edition (screened
     first, as there): each one it rewrote, in the state it left it."""
     rewritten: dict[tuple[int, int], str] = {}
+    cut: dict[tuple[int, int], Part] = {}
     with open_pdf(data) as pdf:
         screen_pages(pdf, job.cache_dir)
-        downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir, rewritten)
+        downsample_images(pdf, job.image_ppi, job.jpeg_quality, job.cache_dir, rewritten, cut)
         found = []
         for objgen, before in sorted(rewritten.items()):
             stream = pdf.get_object(objgen)
+            if objgen in cut:  # a form now, drawing the part kept
+                stream = stream.Resources.XObject[PART_NAME]
             jpeg = stream.get("/Filter") == pikepdf.Name.DCTDecode
             size = (int(stream.Width), int(stream.Height))
-            found.append(ReducedPicture(objgen, stream.read_raw_bytes(), jpeg, size, "/Decode" in stream, before))
+            found.append(
+                ReducedPicture(
+                    objgen, stream.read_raw_bytes(), jpeg, size, "/Decode" in stream, before, cut.get(objgen)
+                )
+            )
         return found
 
 
@@ -150,11 +159,7 @@ def take_reduced(pdf: pikepdf.Pdf, reduced: list[ReducedPicture]) -> bool:
             return False
     for picture in reduced:
         stream = pdf.get_object(picture.objgen)
-        stream.write(picture.data, **({"filter": pikepdf.Name.DCTDecode} if picture.jpeg else {}))
-        for key in ("/DecodeParms",) if picture.decoded else ("/DecodeParms", "/Decode"):
-            if key in stream:
-                del stream[key]
-        stream.Width, stream.Height = picture.size
+        _write_picture(pdf, stream, picture.data, picture.jpeg, picture.size, picture.part, picture.decoded)
     return True
 
 
@@ -169,6 +174,7 @@ def downsample_images(
     quality: int,
     cache_dir: Path | None = None,
     rewritten: dict[tuple[int, int], str] | None = None,
+    cut: dict[tuple[int, int], Part] | None = None,
 ) -> int:
     """Reduce every image to about `ppi` at the largest size it is placed at, and store every photograph as a JPEG
     at `quality`, whatever it was stored as; returns how many images were rewritten.
@@ -176,41 +182,131 @@ def downsample_images(
     A photograph is an opaque 8-bit RGB or grey image that JPEG stores in at most half the bytes of lossless
     compression (a drawing or a screenshot with large flat areas does not, and stays lossless). Images with a soft
     mask or a colour-key mask, image masks and indexed images are only reduced: their edges and masks stay exact.
-    Each picture and soft mask rewritten is added to `rewritten`, with the digest of its dictionary before.
+    A picture the pages show only part of (cropped to its frame, or by the trim) keeps only that part
+    (`shown_part`). Each picture and soft mask rewritten is added to `rewritten`, with the digest of its dictionary
+    before, and each picture cut to a part to `cut`, with that part.
     """
     largest: dict[tuple[int, int], float] = {}
-    for placed in image_placements(pdf):
-        width_in = (placed.bbox[2] - placed.bbox[0]) / 72
+    placements: dict[tuple[int, int], list[ImagePlacement]] = {}
+    masking: set[tuple[int, int]] = set()
+    for placed in image_placements(pdf, masking=masking):
+        width_in = math.hypot(placed.matrix[0], placed.matrix[1]) / 72  # along its own rows: turned, too
         largest[placed.objgen] = max(largest.get(placed.objgen, 0.0), width_in)
+        placements.setdefault(placed.objgen, []).append(placed)
+    masked = Counter(
+        pdf.get_object(objgen).get("/SMask", pikepdf.Dictionary()).objgen for objgen in {*largest, *masking}
+    )
     count = 0
     for objgen, width_in in largest.items():
         image = pdf.get_object(objgen)
-        target = math.ceil(width_in * ppi)
         width, height = int(image.Width), int(image.Height)
-        reduce = width > target * 1.05 and target >= 8
-        if not reduce and not _may_be_photograph(image):
+        mask = image.get("/SMask")
+        # neither a soft mask (nor a picture drawn in one) nor a picture whose soft mask another one shares is cut
+        shared = isinstance(mask, pikepdf.Stream) and (
+            masked[mask.objgen] > 1 or mask.objgen in largest or mask.objgen in masking
+        )
+        box = None if objgen in masked or objgen in masking or shared else shown_part(image, placements[objgen])
+        if box is not None:  # a pixel more on each side cut, as far as there is one: viewers soften a clip's edges
+            pad = max(1, math.ceil(width / (width_in * ppi)))
+            box = (max(0, box[0] - pad), max(0, box[1] - pad), min(width, box[2] + pad), min(height, box[3] + pad))
+        kept_w, kept_h = (box[2] - box[0], box[3] - box[1]) if box else (width, height)
+        target = math.ceil(width_in * kept_w / width * ppi)
+        reduce = kept_w > target * 1.05 and target >= 8
+        if not reduce and box is None and not _may_be_photograph(image):
             continue
-        size = (target, max(1, round(height * target / width))) if reduce else (width, height)
-        data, jpeg = _reduced(image, size, quality, cache_dir)
-        if not reduce and not (jpeg and len(data) < KEEP_BELOW * len(image.read_raw_bytes())):
-            continue  # at its size already, and re-encoding would not make it smaller
+        size = (target, max(1, round(kept_h * target / kept_w))) if reduce else (kept_w, kept_h)
+        data, jpeg = _reduced(image, size, quality, cache_dir, box=box)
+        if not reduce and not (
+            (jpeg or box) and len(data if jpeg else zlib.compress(data, 6)) < KEEP_BELOW * len(image.read_raw_bytes())
+        ):
+            continue  # at its size already, and re-encoding (or cutting) would not make it smaller
         if rewritten is not None:
             rewritten.setdefault(objgen, described(image))
-        image.write(data, **({"filter": pikepdf.Name.DCTDecode} if jpeg else {}))
-        for key in ("/DecodeParms", "/Decode"):
-            if key in image:
-                del image[key]
-        image.Width, image.Height = size
-        mask = image.get("/SMask")
-        if isinstance(mask, pikepdf.Stream) and reduce:
+        if isinstance(mask, pikepdf.Stream) and (reduce or box):
             if rewritten is not None:
                 rewritten.setdefault(mask.objgen, described(mask))
-            mask.write(_reduced(mask, size, quality, cache_dir, lossless=True)[0])
-            if "/DecodeParms" in mask:
-                del mask["/DecodeParms"]
-            mask.Width, mask.Height = size
+            scale_x, scale_y = int(mask.Width) / width, int(mask.Height) / height
+            mask_box = box and (box[0] * scale_x, box[1] * scale_y, box[2] * scale_x, box[3] * scale_y)
+            mask_data = _reduced(mask, size, quality, cache_dir, lossless=True, box=mask_box)[0]
+            _write_picture(pdf, mask, mask_data, False, size, None, decoded=True)
+        part = box and (box[0] / width, 1 - box[3] / height, kept_w / width, kept_h / height)
+        _write_picture(pdf, image, data, jpeg, size, part)
+        if part and cut is not None:
+            cut[objgen] = part
         count += 1
     return count
+
+
+Part = tuple[float, float, float, float]  # x, y, width, height within an image's unit square (PDF's image space)
+PART_NAME = "/Picture"  # the picture in the form an image cut to a part becomes
+CUT_BELOW = 0.98  # a picture is cut to the part its pages show when that is less than this share of its pixels
+# what an image may hold to be cut: anything else (a stencil /Mask, optional content, alternates) keeps it whole
+_CUTTABLE = frozenset(
+    "/Type /Subtype /Width /Height /ColorSpace /BitsPerComponent /Filter /DecodeParms /Decode /SMask /Interpolate "
+    "/Intent /Length /Name /Metadata".split()
+)
+
+
+def shown_part(image: pikepdf.Stream, placements: list[ImagePlacement]) -> tuple[int, int, int, int] | None:
+    """The pixels (left, top, right, bottom) of `image` that its placements show, when that is less than
+    CUT_BELOW of it: a picture set to fill its frame (`object-fit: cover`) and cropped by it, or cut by the trim.
+    None (all of it) when a placement draws it turned, mirrored, slanted or tiled, or shows none of it."""
+    if set(image.keys()) - _CUTTABLE or image.get("/ImageMask", False) or image.get("/BitsPerComponent") != 8:
+        return None
+    space = image.get("/ColorSpace")
+    if isinstance(space, pikepdf.Array) and len(space) and space[0] == "/Indexed":
+        return None
+    width, height = int(image.Width), int(image.Height)
+    left, top, right, bottom = 1.0, 1.0, 0.0, 0.0  # shares of its width and height, from its top left
+    for placed in placements:
+        a, b, c, d, e, f = placed.matrix
+        if b or c or a <= 0 or d <= 0 or placed.frame is None or placed.tiled:
+            return None
+        x0, y0, x1, y1 = placed.frame
+        left, right = min(left, (x0 - e) / a), max(right, (x1 - e) / a)
+        top, bottom = min(top, 1 - (y1 - f) / d), max(bottom, 1 - (y0 - f) / d)
+    box = (
+        max(0, math.floor(left * width + 1e-6)),
+        max(0, math.floor(top * height + 1e-6)),
+        min(width, math.ceil(right * width - 1e-6)),
+        min(height, math.ceil(bottom * height - 1e-6)),
+    )
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return None
+    return box if (box[2] - box[0]) * (box[3] - box[1]) < CUT_BELOW * width * height else None
+
+
+def _write_picture(
+    pdf: pikepdf.Pdf,
+    image: pikepdf.Stream,
+    data: bytes,
+    jpeg: bool,
+    size: tuple[int, int],
+    part: Part | None,
+    decoded: bool = False,
+) -> None:
+    """Put the reduced samples `data` of `size` into `image`, its /Decode dropped (kept when `decoded`). With a
+    `part`, they are the samples of that part only: `image` becomes a form drawing them as a new picture over just
+    that part of its unit square, so that every page, form and tag that draws it stays as it is."""
+    target = image
+    if part is not None:
+        target = pdf.make_stream(b"")
+        for key in sorted(set(image.keys()) - {"/Length", "/Filter", "/DecodeParms", "/Width", "/Height"}):
+            target[key] = image[key]
+    target.write(data, **({"filter": pikepdf.Name.DCTDecode} if jpeg else {}))
+    for key in ("/DecodeParms",) if decoded else ("/DecodeParms", "/Decode"):
+        if key in target:
+            del target[key]
+    target.Width, target.Height = size
+    if part is None:
+        return
+    for key in sorted(set(image.keys()) - {"/Length"}):
+        del image[key]
+    x, y, w, h = (f"{v:.6f}".rstrip("0").rstrip(".") for v in part)
+    image.write(f"q {w} 0 0 {h} {x} {y} cm {PART_NAME} Do Q".encode())
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+    image.BBox = pikepdf.Array([0, 0, 1, 1])
+    image.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary({PART_NAME: target}))
 
 
 KEEP_BELOW = 0.9  # an image at its size already is re-encoded only when that saves at least a tenth of its bytes
@@ -231,24 +327,41 @@ def _may_be_photograph(image: pikepdf.Stream) -> bool:
 
 
 def _reduced(
-    image: pikepdf.Stream, size: tuple[int, int], quality: int, cache_dir: Path | None, lossless: bool = False
+    image: pikepdf.Stream,
+    size: tuple[int, int],
+    quality: int,
+    cache_dir: Path | None,
+    lossless: bool = False,
+    box: tuple[float, float, float, float] | None = None,
 ) -> tuple[bytes, bool]:
-    """The image's samples at `size`: a JPEG for a photograph, raw samples otherwise (always for `lossless`, as a
-    soft mask must be); made once and then kept by content hash."""
+    """The image's samples (of the pixels in `box` only, when given: left, top, right, bottom) at `size`: a JPEG
+    for a photograph, raw samples otherwise (always for `lossless`, as a soft mask must be); made once and then kept
+    by content hash."""
     photo = not lossless and _may_be_photograph(image)
     path = None
     if cache_dir is not None:
-        key = f"{size}{quality}{photo}{PHOTO_RATIO}{image_traits(image)}{cache_salt()}"
+        key = f"{size}{quality}{photo}{PHOTO_RATIO}{image_traits(image)}{cache_salt()}" + (f"{box}" if box else "")
         digest = hashlib.sha256(image.read_raw_bytes() + key.encode())
         path = cache_dir / f"web-{digest.hexdigest()[:32]}.bin"
         cached = read_kept(path)
         if cached is not None:
             return cached[1:] if cached[:1] == b"J" else zlib.decompress(cached[1:]), cached[:1] == b"J"
-    pil = _decoded_small(image, size) if photo else None
+    width, height = int(image.Width), int(image.Height)
+    whole = size
+    if box is not None:
+        whole = (math.ceil(size[0] * width / (box[2] - box[0])), math.ceil(size[1] * height / (box[3] - box[1])))
+    pil = _decoded_small(image, whole) if photo else None
     if pil is None:
         pil = pikepdf.PdfImage(image).as_pil_image()
     if pil.mode in ("RGBA", "LA"):  # pikepdf joins the soft mask in; it stays a stream of its own here
         pil = pil.convert(pil.mode[:-1] if pil.mode == "LA" else "RGB")
+    if box is not None:
+        # a JPEG decoded at 1/s has each side rounded up: its pixels map to the whole one's by exactly s
+        s = next((s for s in (1, 2, 4, 8) if (-(-width // s), -(-height // s)) == pil.size), None)
+        scale_x, scale_y = (1 / s, 1 / s) if s else (pil.width / width, pil.height / height)
+        region = (box[0] * scale_x, box[1] * scale_y, box[2] * scale_x, box[3] * scale_y)
+        exact = all(float(v).is_integer() for v in region) and (region[2] - region[0], region[3] - region[1]) == size
+        pil = pil.crop(tuple(map(int, region))) if exact else pil.resize(size, Image.LANCZOS, box=region)
     if pil.size != size:
         pil = pil.resize(size, Image.LANCZOS)
     data, jpeg = pil.tobytes(), False
