@@ -238,6 +238,22 @@ def test_pictures_reduced_in_a_copy_give_the_bytes_of_pictures_reduced_in_place(
         assert _saved(pdf) == before
 
 
+def test_a_soft_mask_with_a_decode_array_of_its_own_masks_as_before_once_reduced(tmp_path):
+    vignette = photo().convert("RGBA")
+    vignette.putalpha(Image.linear_gradient("L").rotate(90).resize(vignette.size))
+    vignette.save(tmp_path / "vignette.png")
+    html = f'<style>@page {{ size: 4in 4in; margin: 0 }}</style><img src="{(tmp_path / "vignette.png").as_uri()}" '
+    with pikepdf.open(io.BytesIO(weasyprint.HTML(string=html + 'style="width: 2in">').write_pdf())) as pdf:
+        (picture,) = pdf.pages[0].Resources.XObject.values()
+        mask = picture.SMask
+        mask.write(bytes(255 - v for v in mask.read_bytes()))  # stored inverted, and read through [1 0]
+        mask.Decode = pikepdf.Array([1, 0])
+        before = pikepdf.PdfImage(mask).as_pil_image()  # through its /Decode: the alpha as it masks
+        assert downsample_images(pdf, ppi=150, quality=80) == 1
+        assert int(mask.Width) == 300 and list(mask.Decode) == [1, 0]
+        assert difference(pikepdf.PdfImage(mask).as_pil_image(), before.resize((300, 200), Image.LANCZOS)) < 2
+
+
 def _saved(pdf: pikepdf.Pdf) -> bytes:
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, compress_streams=True, recompress_flate=False)

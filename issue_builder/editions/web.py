@@ -352,7 +352,8 @@ def _reduced(
         whole = (math.ceil(size[0] * width / (box[2] - box[0])), math.ceil(size[1] * height / (box[3] - box[1])))
     pil = _decoded_small(image, whole) if photo else None
     if pil is None:
-        pil = pikepdf.PdfImage(image).as_pil_image()
+        # a soft mask keeps its /Decode (`_write_picture`): its samples are read as stored, not through it
+        pil = pikepdf.PdfImage(image).as_pil_image(apply_decode_array=not lossless)
     if pil.mode in ("RGBA", "LA"):  # pikepdf joins the soft mask in; it stays a stream of its own here
         pil = pil.convert(pil.mode[:-1] if pil.mode == "LA" else "RGB")
     if box is not None:
