@@ -9,8 +9,8 @@ BIN := $(VENV)/bin
 RENDER_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig qpdf
 # What only the tests need: poppler, Ghostscript and zbar (barcodes) are the independent checkers the tests read
 # PDFs back with (Ghostscript also gives `preflight` its ink checks); Chromium opens the issue's web page in the
-# tests (driven by Playwright, which is told to use it).
-TEST_PACKAGES := poppler-utils ghostscript zbar-tools chromium pandoc
+# tests (driven by Playwright, which is told to use it). Valgrind counts instructions for `bench/run.py --instructions`.
+TEST_PACKAGES := poppler-utils ghostscript zbar-tools chromium pandoc valgrind
 
 # axe-core checks the web page's accessibility in the tests (run in Chromium); from the npm registry, into build/.
 AXE_VERSION := 4.14.1

@@ -5,6 +5,7 @@ synthetic issues; a table.
     python bench/run.py --runs 3 --json build/bench.json  # repeat the base issue's cases, medians
     python bench/run.py --scales ""                       # the base issue only, no synthetic issues
     python bench/run.py --manifest tests/fixtures/bulletin/7.yaml --scales 16   # the tiny issue CI runs
+    python bench/run.py --instructions                    # instructions counted under Valgrind (over half an hour)
 
 Every case runs in a fresh wrapper process: wall time, CPU (user + sys of the whole process tree) and the peak RSS
 of any one process of the tree. Cases, in order, all in one temporary folder:
@@ -34,6 +35,8 @@ of any one process of the tree. Cases, in order, all in one temporary folder:
 --runs N repeats the base issue's cases (the watch makes N edits) and reports medians; the synthetic issues run once.
 Then the ratios of issue 7 with their targets. All figures also go to --json (default build/bench.json). The
 1-minute load before each case and any other rendering or test process seen are reported: such figures are unreliable.
+--instructions times nothing: it counts, under Valgrind (bench/instructions.py), the instructions bare WeasyPrint
+and the full render execute, once each: figures that do not move with the machine's load.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from pathlib import Path
 
 import pikepdf
 import yaml
+from instructions import count_instructions
 from make_synthetic import IGNORED, make_synthetic
 from measure import Session, measure, tree_cpu
 from report import busy_processes, ratios, table
@@ -61,6 +65,7 @@ from issue_builder.checks.pdfua import PAGES_FILE as PDFUA_PAGES
 from issue_builder.editions.pressed import PRESSED_FILE as PRESSED
 from issue_builder.editions.repair_pages import PAGES_FILE as REPAIR_PAGES
 from issue_builder.editions.structure import REWRITTEN_FILE as REWRITTEN
+from issue_builder.load.manifest import DEFAULT_PUBLICATION_FILE as PUBLICATION_FILE
 
 PAGE_TEXTS = ("page-text-*.json", "page-furniture-*.json")  # checks/page_text.record_path
 
@@ -239,15 +244,31 @@ def watch_case(manifest: Path, tmp: Path, runs: int, only: str = "") -> dict:
     }
 
 
-def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
-    """Bare WeasyPrint, full render, nothing changed and full proof, `runs` times each."""
-    html_out, full_out, proof_out, bare_out = tmp / "html", tmp / "full", tmp / "proof", tmp / "bare"
+def bare_case(manifest: Path, tmp: Path) -> tuple[list[str], list[Path], Path]:
+    """The bare WeasyPrint command on the HTML one render of `manifest` lays out (written by `--keep-html`,
+    untimed), the documents and the folder it writes to."""
+    html_out, bare_out = tmp / "html", tmp / "bare"
     keep_html = [*IB, "render", str(manifest), "--out", str(html_out), "--only", "print", "--keep-html", "--force"]
     run_case(keep_html, html_out)
     documents = sorted(html_out.glob("*-html/*.html"))
     bare_out.mkdir()
     base_url = manifest.parent.resolve().as_uri() + "/"
-    bare_command = [sys.executable, str(BARE), base_url, str(bare_out), *map(str, documents)]
+    return [sys.executable, str(BARE), base_url, str(bare_out), *map(str, documents)], documents, bare_out
+
+
+def forget_layout(out: Path) -> None:
+    """Delete what a render into `out` keeps of its layout and of the pages it read: the next lays out every
+    section and reads every page again (the content-hashed caches of converted pictures and fonts stay)."""
+    shutil.rmtree(out / ".cache" / "sections", ignore_errors=True)
+    for kept in (PDFUA_PAGES, REPAIR_PAGES, REWRITTEN, PRESSED, *PAGE_TEXTS):
+        for path in (out / ".cache").glob(kept):
+            path.unlink()
+
+
+def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
+    """Bare WeasyPrint, full render, nothing changed and full proof, `runs` times each."""
+    full_out, proof_out = tmp / "full", tmp / "proof"
+    bare_command, documents, bare_out = bare_case(manifest, tmp)
     render = [*IB, "render", str(manifest), "--out", str(full_out)]
     proof = [*IB, "proof", str(manifest), "--out", str(proof_out), "--force"]
     run_case(render, full_out)  # untimed: the full render's caches (converted images, web pictures) are warm
@@ -257,10 +278,7 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
         measured["bare"].append(run_case(bare_command, bare_out))
         cold_out = tmp / f"cold-{n}"  # a new output folder: nothing cached from earlier renders
         measured["cold"].append(run_case([*IB, "render", str(manifest), "--out", str(cold_out)], cold_out))
-        shutil.rmtree(full_out / ".cache" / "sections", ignore_errors=True)  # every section laid out again
-        for kept in (PDFUA_PAGES, REPAIR_PAGES, REWRITTEN, PRESSED, *PAGE_TEXTS):  # every page read again
-            for path in (full_out / ".cache").glob(kept):
-                path.unlink()
+        forget_layout(full_out)
         measured["full"].append(run_case([*render, "--force"], full_out))
         measured["warm"].append(run_case([*render, "--force"], full_out))
         unchanged = run_case(render, full_out)
@@ -288,6 +306,45 @@ def base_cases(manifest: Path, tmp: Path, runs: int) -> dict[str, dict]:
     cases["full_render"]["fill_pages"] = int(fill[-1]) if fill else 0
     cases["nothing_changed"]["reused"] = all(r["reused"] for r in measured["unchanged"])
     return cases
+
+
+COUNTED_LIMITS = {"seconds": 24 * 3600, "memory_mb": 30000}  # a render under callgrind: 20-40 times slower, larger
+
+
+def instruction_cases(manifest: Path, tmp: Path) -> dict[str, dict]:
+    """Bare WeasyPrint and the full render, each once under callgrind (bench/instructions.py), on a copy of the
+    issue whose publication's render limits leave room for the slowdown: the instructions each executed."""
+    src = tmp / "counted-src"
+    shutil.copytree(manifest.parent, src, ignore=IGNORED)
+    copy, publication = src / manifest.name, src / PUBLICATION_FILE
+    data = yaml.safe_load(publication.read_text("utf-8")) if publication.is_file() else {}
+    publication.write_text(yaml.safe_dump({**data, "limits": COUNTED_LIMITS}, allow_unicode=True), "utf-8")
+    bare_command, documents, _ = bare_case(copy, tmp)
+    out = tmp / "counted-full"
+    render = [*IB, "render", str(copy), "--out", str(out), "--force"]
+    run_case(render, out)  # untimed: the caches of converted pictures and fonts warm, as for the timed full render
+    forget_layout(out)
+    cases = {}
+    for name, label, command in (
+        ("bare_weasyprint", "bare weasyprint on the HTML laid out", bare_command),
+        ("full_render", "render --force, every section laid out (print, web, web page)", render),
+    ):
+        print(f"counting {name} ...", file=sys.stderr)
+        cases[name] = {"label": label, **count_instructions(command)}
+    cases["bare_weasyprint"]["documents"] = [d.name for d in documents]
+    return cases
+
+
+def instruction_table(cases: dict[str, dict]) -> tuple[str, dict]:
+    """The counted cases as a table with issue 13's CPU ratio taken in instructions, and that ratio."""
+    value = cases["full_render"]["instructions"] / cases["bare_weasyprint"]["instructions"]
+    ratio = {"label": "#13 full render / bare, instructions", "value": value, "target": 1.4, "met": value <= 1.4}
+    lines = [f"{'case':<66}{'instructions':>16}{'processes':>11}"]
+    for case in cases.values():
+        lines.append(f"{case['label']:<66}{case['instructions'] / 1e9:>14.2f} G{case['processes']:>11}")
+    verdict = "met" if ratio["met"] else "NOT met"
+    lines.append(f"\n{ratio['label']:<66}{value:>16.2f}  target <= 1.4 (of CPU time): {verdict}")
+    return "\n".join(lines), ratio
 
 
 def synthetic_case(manifest: Path, tmp: Path, pages: int, base: dict) -> dict:
@@ -323,12 +380,24 @@ def main() -> None:
     parser.add_argument("--scales", default="192,384", help="Page counts of the synthetic issues (empty: none).")
     parser.add_argument("--runs", type=int, default=1, help="Repeats of the base issue's cases (medians).")
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="Instead of timing: count the instructions of bare WeasyPrint and of the full render under Valgrind.",
+    )
     args = parser.parse_args()
     manifest = args.manifest.resolve()
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     # the package as it is installed: byte-compiled (an editable install is not; stale files are compiled again)
     compileall.compile_dir(ROOT / "issue_builder", quiet=1)
     started = time.perf_counter()
+    if args.instructions:
+        with tempfile.TemporaryDirectory(prefix="issue-bench-") as tmp_name:
+            counted = instruction_cases(manifest, Path(tmp_name))
+        text, ratio = instruction_table(counted)
+        result = {"manifest": str(manifest), "seconds": time.perf_counter() - started, "cases": counted}
+        write_result({**result, "ratios": {"full_instructions_over_bare": ratio}}, text, args.json)
+        return
     with tempfile.TemporaryDirectory(prefix="issue-bench-") as tmp_name:
         tmp = Path(tmp_name)
         cases = base_cases(manifest, tmp, args.runs)
@@ -356,10 +425,14 @@ def main() -> None:
         "cases": cases,
         "ratios": ratios(cases, scales),
     }
-    print(table(result))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2), "utf-8")
-    print(f"wrote {args.json}")
+    write_result(result, table(result), args.json)
+
+
+def write_result(result: dict, text: str, path: Path) -> None:
+    print(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2), "utf-8")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

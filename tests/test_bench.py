@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
+
+import pytest
 
 from helpers import FIXTURES, REPO
 
@@ -48,6 +51,8 @@ def test_benchmark_runs_on_a_tiny_issue(tmp_path):
     assert data["cases"]["watch_edit"]["settle_ms"] == 50 and len(data["cases"]["watch_edit"]["edits"]) == 1
     assert set(data["ratios"]) == {
         "full_cpu_over_bare",
+        "full_wall_over_bare",
+        "cold_wall_over_bare",
         "full_over_bare",
         "cold_over_bare",
         "edit_over_full",
@@ -63,3 +68,40 @@ def test_benchmark_runs_on_a_tiny_issue(tmp_path):
     assert data["cases"]["shift_render"]["pages"] > data["cases"]["edit_render"]["pages"]  # the added page is there
     for line in ("full render / bare weasyprint", "watch print edit / full render", "nothing changed / full render"):
         assert line in done.stdout
+
+
+# Python's start, then (with "fork") a child that exits at once: counted, the child adds only its own few instructions
+FORKING = """
+import os, sys
+if sys.argv[1] == "fork":
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+"""
+
+
+def test_a_forked_child_counts_only_what_it_executed_itself():
+    spec = importlib.util.spec_from_file_location("instructions", REPO / "bench" / "instructions.py")
+    instructions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(instructions)
+    count_instructions = instructions.count_instructions
+    alone = count_instructions([sys.executable, "-c", FORKING, "alone"])
+    forked = count_instructions([sys.executable, "-c", FORKING, "fork"])
+    assert forked["processes"] == alone["processes"] + 1
+    assert alone["instructions"] > 10_000_000  # Python's start was counted
+    assert forked["instructions"] < 1.05 * alone["instructions"]  # not the parent's counts again
+
+
+@pytest.mark.slow
+def test_the_benchmark_counts_instructions_on_a_tiny_issue(tmp_path):
+    out = tmp_path / "bench.json"
+    manifest = FIXTURES / "bulletin" / "7.yaml"
+    command = [sys.executable, str(REPO / "bench" / "run.py"), "--manifest", str(manifest), "--instructions"]
+    done = subprocess.run([*command, "--json", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text("utf-8"))
+    bare, full = data["cases"]["bare_weasyprint"], data["cases"]["full_render"]
+    assert bare["processes"] >= 1 and full["processes"] > 2  # the render's layout and finishing processes
+    assert 1 < full["instructions"] / bare["instructions"] == data["ratios"]["full_instructions_over_bare"]["value"]
+    assert "#13 full render / bare, instructions" in done.stdout
