@@ -1,7 +1,7 @@
 """Instructions a command and every process it starts execute, counted by Valgrind's callgrind.
 
 On a shared machine the CPU seconds of one and the same render swing by 15% from run to run (other work on the
-host), more than most changes worth measuring; the instructions executed repeat to about 0.1%. They are not time (a
+host), more than most changes worth measuring; the instructions executed repeat to within 1%. They are not time (a
 cache miss or a page fault costs no instruction), so the targets stay set in the timed figures of `run.py`, and
 `run.py --instructions` is for setting two commits side by side. Counting runs each process 20 to 40 times slower.
 """
